@@ -1,0 +1,36 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { ExtractTablesWithRelations, SQL } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import type { Sql } from 'postgres';
+import type { Schema } from '../schema';
+
+/**
+ * A Drizzle database over this package's schema, on either backend. Every helper of this package takes one as its
+ * first argument: the one `createDatabase()` returns, or one you built yourself with `drizzle(client, { schema })`.
+ */
+export type Database = PgDatabase<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+
+/** Which engine is behind a database. */
+export type Backend = 'pglite' | 'postgres';
+
+/** The driver client behind a Drizzle database, told apart by shape so that copies of either package both work. */
+export type RawClient = { backend: 'pglite'; pglite: PGlite } | { backend: 'postgres'; sql: Sql };
+
+/** The driver client behind `db`. Throws when `db` is neither a PGlite nor a postgres.js database. */
+export function rawClient(db: Database): RawClient {
+  const client = (db as { $client?: unknown }).$client;
+  const has = (key: string) => typeof (client as Record<string, unknown>)[key] === 'function';
+  if (client && typeof client === 'object' && has('dumpDataDir') && has('query')) {
+    return { backend: 'pglite', pglite: client as PGlite };
+  }
+  if (typeof client === 'function' && has('unsafe') && has('begin')) {
+    return { backend: 'postgres', sql: client as Sql };
+  }
+  throw new TypeError('expected a Drizzle database over PGlite or postgres.js (one from createDatabase())');
+}
+
+/** Runs a query through Drizzle and returns its rows, whatever the backend's result shape. */
+export async function queryRows<T extends Record<string, unknown>>(db: Database, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
+}

@@ -1,0 +1,113 @@
+import { mkdirSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { ConnectionError, redactUrl } from '../errors';
+import { schema } from '../schema';
+import type { Backend, Database } from './client';
+
+/** Where the database lives. With no option at all: a fresh in-memory PGlite. */
+export interface CreateDatabaseOptions {
+  /** A PostgreSQL connection string (`postgres://user:pass@host:5432/db`), served by postgres.js. */
+  url?: string;
+  /** A PGlite data directory on disk, created when missing. */
+  dataDir?: string;
+  /** A PGlite data directory dumped by `dumpDataDir()`, to start from instead of an empty database. */
+  loadDataDir?: Blob;
+  /** postgres.js pool size. Default 10. */
+  max?: number;
+  /** Log every query through Drizzle's logger. */
+  logger?: boolean;
+}
+
+/** What `createDatabase()` returns: a Drizzle database that knows its backend and how to close itself. */
+export type TqsDatabase = Database & {
+  /** `'pglite'` or `'postgres'`. */
+  readonly backend: Backend;
+  /** Closes the PGlite instance or ends the postgres.js pool. A PGlite left open keeps the process alive. */
+  close(): Promise<void>;
+  /** The same as `close()`, for `await using db = await createDatabase()`. */
+  [Symbol.asyncDispose](): Promise<void>;
+};
+
+/*
+ * postgres.js connects its own sockets with Nagle's algorithm on, and every COPY then waits ~40 ms for a delayed ACK.
+ * Handing it sockets that are already connected with TCP_NODELAY set removes that wait (COPY loads 3x faster on small
+ * batches). Only single-host TCP and Unix-socket targets get the custom socket; anything else keeps the default.
+ */
+function noDelaySocket(options: { host?: string[]; port?: number[]; path?: string }): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = options.path ? connect(options.path) : connect(options.port?.[0] ?? 5432, options.host?.[0] ?? 'localhost');
+    socket.setNoDelay(true);
+    socket.once('error', reject);
+    socket.once('connect', () => {
+      socket.off('error', reject);
+      resolve(socket);
+    });
+  });
+}
+
+function withClose<T extends object>(db: T, backend: Backend, close: () => Promise<void>): T & {
+  backend: Backend;
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+} {
+  let closing: Promise<void> | undefined;
+  const closeOnce = () => (closing ??= close());
+  return Object.assign(db, { backend, close: closeOnce, [Symbol.asyncDispose]: closeOnce });
+}
+
+/**
+ * Opens a database: in-memory PGlite by default, a PGlite data directory with `dataDir`, or a PostgreSQL server with
+ * `url`. The schema is not applied: call {@link migrate} next. Close it with `db.close()` (or `await using`).
+ *
+ * @example
+ * const db = await createDatabase();                                  // in-memory PGlite
+ * const disk = await createDatabase({ dataDir: '.tqs/pglite' });      // PGlite on disk
+ * const pg = await createDatabase({ url: process.env.DATABASE_URL }); // PostgreSQL
+ * await migrate(db);
+ * await db.close();
+ */
+export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<TqsDatabase> {
+  if (options.url !== undefined) {
+    if (options.dataDir !== undefined || options.loadDataDir !== undefined) {
+      throw new TypeError('createDatabase: give either url (PostgreSQL) or dataDir/loadDataDir (PGlite), not both');
+    }
+    return openPostgres(options.url, options);
+  }
+  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
+  const pglite = await PGlite.create({
+    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir !== undefined ? { loadDataDir: options.loadDataDir } : {}),
+  });
+  const db = drizzlePglite({ client: pglite, schema, logger: options.logger ?? false });
+  return withClose(db, 'pglite', () => pglite.close()) as unknown as TqsDatabase;
+}
+
+async function openPostgres(url: string, options: CreateDatabaseOptions): Promise<TqsDatabase> {
+  let parsedHosts = 1;
+  try {
+    parsedHosts = new URL(url).host.split(',').length;
+  } catch {
+    // A URL that `URL` cannot parse goes to postgres.js as it is and fails there with its own message.
+  }
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connect_timeout: 10,
+    ...(parsedHosts === 1 ? { socket: noDelaySocket } : {}),
+  });
+  try {
+    await sql`select 1`;
+  } catch (error) {
+    await sql.end({ timeout: 0 }).catch(() => {});
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConnectionError(`cannot connect to ${redactUrl(url)}: ${reason.split(url).join(redactUrl(url))}`, {
+      cause: error,
+    });
+  }
+  const db = drizzlePostgres({ client: sql, schema, logger: options.logger ?? false });
+  return withClose(db, 'postgres', () => sql.end({ timeout: 5 })) as unknown as TqsDatabase;
+}

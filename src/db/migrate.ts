@@ -1,0 +1,57 @@
+import { sql } from 'drizzle-orm';
+import { MigrationError, translateDatabaseError } from '../errors';
+import type { Database } from './client';
+import {
+  ensureJournal,
+  lockMigrations,
+  MIGRATIONS_SCHEMA,
+  MIGRATIONS_TABLE,
+  readJournal,
+  readMigrations,
+} from './migrations';
+
+export interface MigrateOptions {
+  /** A drizzle-kit migrations folder. Default: the `drizzle/` shipped with this package. */
+  migrationsFolder?: string;
+}
+
+export interface MigrateResult {
+  /** The tags applied by this call, oldest first; empty when the database was already up to date. */
+  applied: string[];
+}
+
+/**
+ * Applies every migration of `drizzle/` that the database has not applied yet, in one transaction: either all of
+ * them land or none does. It reads and writes drizzle-kit's own journal (`drizzle.__drizzle_migrations`), so it and
+ * `npx drizzle-kit migrate` always agree about what is applied, and concurrent callers wait for each other.
+ *
+ * @throws {MigrationError} naming the migration that failed; the database is left as it was.
+ * @example
+ * const db = await createDatabase();
+ * const { applied } = await migrate(db); // ['0000_initial_schema', '0001_touch_updated_at']
+ */
+export async function migrate(db: Database, options: MigrateOptions = {}): Promise<MigrateResult> {
+  const migrations = readMigrations(options.migrationsFolder);
+  await ensureJournal(db);
+  return db.transaction(async (tx) => {
+    await lockMigrations(tx);
+    const newest = (await readJournal(tx))[0];
+    const applied: string[] = [];
+    for (const migration of migrations) {
+      // drizzle-kit's rule: a migration is pending when it is newer than the newest one applied.
+      if (newest && newest.created_at >= migration.when) continue;
+      try {
+        for (const statement of migration.up) await tx.execute(sql.raw(statement));
+      } catch (error) {
+        const cause = translateDatabaseError(error);
+        throw new MigrationError(migration.tag, cause instanceof Error ? cause.message : String(cause), { cause });
+      }
+      await tx.execute(
+        sql`insert into ${sql.identifier(MIGRATIONS_SCHEMA)}.${sql.identifier(MIGRATIONS_TABLE)} (hash, created_at)
+            values (${migration.hash}, ${migration.when})`,
+      );
+      applied.push(migration.tag);
+    }
+    return { applied };
+  });
+}

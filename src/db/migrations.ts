@@ -1,0 +1,96 @@
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { sql } from 'drizzle-orm';
+import type { Database } from './client';
+import { queryRows } from './client';
+
+/** drizzle-kit's journal table: `migrate()`, `rollback()` and `drizzle-kit migrate` all read and write this one. */
+export const MIGRATIONS_SCHEMA = 'drizzle';
+export const MIGRATIONS_TABLE = '__drizzle_migrations';
+
+/** One migration of `drizzle/`, with its hand-written down migration. */
+export interface MigrationFile {
+  /** The file name without `.sql`, e.g. `0000_initial_schema`. */
+  tag: string;
+  /** drizzle-kit's timestamp for it, stored as `created_at` in the journal table. */
+  when: number;
+  /** sha256 of the up file, as drizzle-kit stores it. */
+  hash: string;
+  up: string[];
+  down: string[] | undefined;
+}
+
+/**
+ * The `drizzle/` folder shipped with the package. It is found by walking up from this module, so the same code works
+ * from `src/` (tests) and from the bundled `dist/`.
+ */
+export function defaultMigrationsFolder(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'drizzle');
+    if (existsSync(join(candidate, 'meta', '_journal.json'))) return candidate;
+    dir = resolve(dir, '..');
+  }
+  throw new Error('cannot find the drizzle/ migrations folder of @tqs/data');
+}
+
+const splitStatements = (text: string) =>
+  text
+    .split('--> statement-breakpoint')
+    .map((s) => s.trim())
+    .filter((s) => s.replace(/^--.*$/gm, '').trim() !== '');
+
+/** Reads the migrations of a drizzle-kit folder the way drizzle-kit does, with their down files. */
+export function readMigrations(folder = defaultMigrationsFolder()): MigrationFile[] {
+  const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as {
+    entries: { tag: string; when: number }[];
+  };
+  return journal.entries.map(({ tag, when }) => {
+    const upText = readFileSync(join(folder, `${tag}.sql`), 'utf8');
+    const downPath = join(folder, `${tag}.down.sql`);
+    return {
+      tag,
+      when,
+      hash: createHash('sha256').update(upText).digest('hex'),
+      up: splitStatements(upText),
+      down: existsSync(downPath) ? splitStatements(readFileSync(downPath, 'utf8')) : undefined,
+    };
+  });
+}
+
+/** Creates drizzle-kit's journal table when it is missing, with the same DDL drizzle-kit uses. */
+export async function ensureJournal(db: Database): Promise<void> {
+  await db.execute(sql`create schema if not exists ${sql.identifier(MIGRATIONS_SCHEMA)}`);
+  await db.execute(sql`
+    create table if not exists ${sql.identifier(MIGRATIONS_SCHEMA)}.${sql.identifier(MIGRATIONS_TABLE)} (
+      id serial primary key,
+      hash text not null,
+      created_at bigint
+    )`);
+}
+
+export interface JournalRow {
+  id: number;
+  hash: string;
+  created_at: number;
+}
+
+/** The journal's rows, newest first. */
+export async function readJournal(db: Database): Promise<JournalRow[]> {
+  const rows = await queryRows<{ id: number; hash: string; created_at: string | number }>(
+    db,
+    sql`select id, hash, created_at from ${sql.identifier(MIGRATIONS_SCHEMA)}.${sql.identifier(MIGRATIONS_TABLE)}
+        order by created_at desc, id desc`,
+  );
+  return rows.map((r) => ({ id: Number(r.id), hash: r.hash, created_at: Number(r.created_at) }));
+}
+
+// Serializes migrate() and rollback() across connections on a server; an arbitrary constant of this package.
+const MIGRATION_LOCK = 7_316_420_551;
+
+/** Takes the migration lock for the rest of the current transaction. */
+export async function lockMigrations(tx: Database): Promise<void> {
+  await tx.execute(sql`select pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+}

@@ -1,0 +1,141 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { MigrationError, RollbackRefusedError, translateDatabaseError } from '../errors';
+import type { Database } from './client';
+import { queryRows } from './client';
+import {
+  ensureJournal,
+  lockMigrations,
+  type MigrationFile,
+  MIGRATIONS_SCHEMA,
+  MIGRATIONS_TABLE,
+  readJournal,
+  readMigrations,
+} from './migrations';
+
+export interface RollbackOptions {
+  /** How many of the newest applied migrations to undo. Default 1. */
+  steps?: number;
+  /** `'base'` undoes every applied migration. */
+  to?: 'base';
+  /** Undo even when rows would be dropped. Without it such a rollback refuses and changes nothing. */
+  force?: boolean;
+  /** A drizzle-kit migrations folder. Default: the `drizzle/` shipped with this package. */
+  migrationsFolder?: string;
+}
+
+export interface RollbackResult {
+  /** The tags undone by this call, newest first. */
+  rolledBack: string[];
+  /** The rows the undone migrations dropped (only ever non-empty with `force: true`). */
+  rowsDropped: { table: string; rows: number }[];
+}
+
+const quoted = '"((?:[^"]|"")+)"';
+const dropTable = new RegExp(`^drop\\s+table\\s+(?:if\\s+exists\\s+)?(?:${quoted}\\.)?${quoted}`, 'i');
+const dropColumn = new RegExp(
+  `^alter\\s+table\\s+(?:${quoted}\\.)?${quoted}\\s+drop\\s+column\\s+(?:if\\s+exists\\s+)?${quoted}`,
+  'i',
+);
+const unquote = (name: string) => name.replace(/""/g, '"');
+
+/** The rows each statement of a down migration would drop, counted inside the rollback's own transaction. */
+async function rowsAtRisk(tx: Database, statements: string[]): Promise<{ table: string; rows: number }[]> {
+  const found: { table: string; rows: number }[] = [];
+  for (const statement of statements) {
+    const stripped = statement.replace(/^--.*$/gm, '').trim();
+    const table = dropTable.exec(stripped);
+    const column = dropColumn.exec(stripped);
+    let count: SQL | undefined;
+    let label = '';
+    if (table) {
+      const [, schemaName, tableName] = table as unknown as [string, string | undefined, string];
+      const ident = sql`${schemaName ? sql`${sql.identifier(unquote(schemaName))}.` : sql``}${sql.identifier(unquote(tableName))}`;
+      if (!(await relationExists(tx, schemaName, tableName))) continue;
+      count = sql`select count(*)::int as n from ${ident}`;
+      label = unquote(tableName);
+    } else if (column) {
+      const [, schemaName, tableName, columnName] = column as unknown as [string, string | undefined, string, string];
+      const ident = sql`${schemaName ? sql`${sql.identifier(unquote(schemaName))}.` : sql``}${sql.identifier(unquote(tableName))}`;
+      if (!(await relationExists(tx, schemaName, tableName))) continue;
+      count = sql`select count(${sql.identifier(unquote(columnName))})::int as n from ${ident}`;
+      label = `${unquote(tableName)}.${unquote(columnName)}`;
+    }
+    if (!count) continue;
+    const [row] = await queryRows<{ n: number }>(tx, count);
+    if (row && row.n > 0) found.push({ table: label, rows: row.n });
+  }
+  return found;
+}
+
+async function relationExists(tx: Database, schemaName: string | undefined, tableName: string): Promise<boolean> {
+  const name = `${schemaName ? `"${schemaName}".` : ''}"${tableName}"`;
+  const [row] = await queryRows<{ oid: unknown }>(tx, sql`select to_regclass(${name}) as oid`);
+  return row?.oid != null;
+}
+
+
+/**
+ * Undoes the newest applied migrations with their hand-written down files, newest first, in one transaction. A
+ * rollback that would drop rows refuses, changing nothing, unless `force: true`; its error says how many rows of
+ * which tables would be lost.
+ *
+ * @throws {RollbackRefusedError} rows would be dropped and `force` is not set.
+ * @throws {MigrationError} a migration has no down file, or its down SQL failed (nothing is undone).
+ * @example
+ * await rollback(db);                              // the newest migration, if that drops no rows
+ * await rollback(db, { to: 'base', force: true }); // everything, data included
+ */
+export async function rollback(db: Database, options: RollbackOptions = {}): Promise<RollbackResult> {
+  if (options.steps !== undefined && options.to !== undefined) {
+    throw new TypeError('rollback: give steps or to, not both');
+  }
+  if (options.steps !== undefined && !(Number.isInteger(options.steps) && options.steps >= 1)) {
+    throw new TypeError(`rollback: steps must be a whole number of at least 1 (got ${options.steps})`);
+  }
+  const migrations = readMigrations(options.migrationsFolder);
+  const byWhen = new Map<number, MigrationFile>(migrations.map((m) => [m.when, m]));
+  await ensureJournal(db);
+  return db.transaction(async (tx) => {
+    await lockMigrations(tx);
+    const journal = await readJournal(tx);
+    const targets = options.to === 'base' ? journal : journal.slice(0, options.steps ?? 1);
+    const plan = targets.map((row) => {
+      const migration = byWhen.get(row.created_at);
+      if (!migration) {
+        throw new MigrationError(
+          `journal entry ${row.id}`,
+          `applied at ${row.created_at}, but no migration in the folder has that timestamp`,
+        );
+      }
+      if (!migration.down) {
+        throw new MigrationError(migration.tag, `has no down migration (${migration.tag}.down.sql)`);
+      }
+      return { row, migration, down: migration.down };
+    });
+    const atRisk: { table: string; rows: number }[] = [];
+    for (const step of plan) atRisk.push(...(await rowsAtRisk(tx, step.down)));
+    if (atRisk.length > 0 && !options.force) {
+      const total = atRisk.reduce((sum, r) => sum + r.rows, 0);
+      throw new RollbackRefusedError(
+        `rollback would drop ${total} row${total === 1 ? '' : 's'} (${atRisk
+          .map((r) => `${r.table}: ${r.rows}`)
+          .join(', ')}); nothing was changed. Pass force: true (--force) to drop them.`,
+        atRisk,
+      );
+    }
+    for (const { row, migration, down } of plan) {
+      try {
+        for (const statement of down) await tx.execute(sql.raw(statement));
+      } catch (error) {
+        const cause = translateDatabaseError(error);
+        throw new MigrationError(`${migration.tag}.down`, cause instanceof Error ? cause.message : String(cause), {
+          cause,
+        });
+      }
+      await tx.execute(
+        sql`delete from ${sql.identifier(MIGRATIONS_SCHEMA)}.${sql.identifier(MIGRATIONS_TABLE)} where id = ${row.id}`,
+      );
+    }
+    return { rolledBack: plan.map((s) => s.migration.tag), rowsDropped: atRisk };
+  });
+}

@@ -1,0 +1,201 @@
+import { constraintDescriptions } from './schema/constraints';
+
+/** The stable codes every error of this package carries in `code`. */
+export type TqsErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'CONSTRAINT_VIOLATION'
+  | 'NOT_FOUND'
+  | 'ROLLBACK_REFUSED'
+  | 'MIGRATION_FAILED'
+  | 'CONNECTION_FAILED'
+  | 'DESTRUCTIVE_OPERATION_REFUSED';
+
+/**
+ * The base class of every error this package throws on purpose. `code` is stable across versions; the message is
+ * for people and may improve.
+ */
+export class TqsError extends Error {
+  override name = 'TqsError';
+  readonly code: TqsErrorCode;
+
+  constructor(code: TqsErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** One problem found by a Zod schema: the field at fault and the rule it breaks. */
+export interface ValidationIssue {
+  path: string;
+  message: string;
+}
+
+/** Input failed a Zod schema before it reached the database. `issues` names each field and rule. */
+export class ValidationError extends TqsError {
+  override name = 'ValidationError';
+  readonly issues: ValidationIssue[];
+
+  constructor(subject: string, issues: ValidationIssue[]) {
+    super('VALIDATION_FAILED', `${subject} is invalid: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    this.issues = issues;
+  }
+}
+
+/** The database refused a write: `constraint` is its name, as in `drizzle/` and in the README's table. */
+export class ConstraintViolationError extends TqsError {
+  override name = 'ConstraintViolationError';
+  /** The constraint's name, e.g. `sessions_completed_time_matches_status`; undefined for NOT NULL and type errors. */
+  readonly constraint: string | undefined;
+  readonly table: string | undefined;
+  readonly column: string | undefined;
+  /** PostgreSQL's SQLSTATE, e.g. `23514` for a CHECK. */
+  readonly sqlState: string;
+  /** PostgreSQL's DETAIL line, which may quote the offending values. */
+  readonly detail: string | undefined;
+
+  constructor(fields: {
+    message: string;
+    sqlState: string;
+    constraint?: string | undefined;
+    table?: string | undefined;
+    column?: string | undefined;
+    detail?: string | undefined;
+    cause?: unknown;
+  }) {
+    super('CONSTRAINT_VIOLATION', fields.message, { cause: fields.cause });
+    this.sqlState = fields.sqlState;
+    this.constraint = fields.constraint;
+    this.table = fields.table;
+    this.column = fields.column;
+    this.detail = fields.detail;
+  }
+}
+
+/** A row that was asked for by id does not exist. */
+export class NotFoundError extends TqsError {
+  override name = 'NotFoundError';
+  readonly entity: string;
+  readonly id: string;
+
+  constructor(entity: string, id: string) {
+    super('NOT_FOUND', `${entity} ${id} does not exist`);
+    this.entity = entity;
+    this.id = id;
+  }
+}
+
+/** A rollback would drop rows and was not forced. `rowsAtRisk` says where they are; nothing was changed. */
+export class RollbackRefusedError extends TqsError {
+  override name = 'RollbackRefusedError';
+  readonly rowsAtRisk: { table: string; rows: number }[];
+
+  constructor(message: string, rowsAtRisk: { table: string; rows: number }[]) {
+    super('ROLLBACK_REFUSED', message);
+    this.rowsAtRisk = rowsAtRisk;
+  }
+}
+
+/** A migration (or a rollback step) failed; its transaction was rolled back, so no part of it is applied. */
+export class MigrationError extends TqsError {
+  override name = 'MigrationError';
+  readonly migration: string;
+
+  constructor(migration: string, message: string, options?: { cause?: unknown }) {
+    super('MIGRATION_FAILED', `${migration}: ${message}`, options);
+    this.migration = migration;
+  }
+}
+
+/** The database could not be reached. The message names the target with its password removed. */
+export class ConnectionError extends TqsError {
+  override name = 'ConnectionError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONNECTION_FAILED', message, options);
+  }
+}
+
+/** A destructive operation (clearing tables) was asked for without saying so explicitly. */
+export class DestructiveOperationRefusedError extends TqsError {
+  override name = 'DestructiveOperationRefusedError';
+
+  constructor(message: string) {
+    super('DESTRUCTIVE_OPERATION_REFUSED', message);
+  }
+}
+
+interface PgErrorFields {
+  code?: unknown;
+  message?: unknown;
+  constraint?: unknown;
+  constraint_name?: unknown;
+  table?: unknown;
+  table_name?: unknown;
+  column?: unknown;
+  column_name?: unknown;
+  detail?: unknown;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** The PostgreSQL error behind an error thrown by drizzle, postgres.js or PGlite, if there is one. */
+function findPgError(error: unknown): PgErrorFields | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
+    const fields = current as PgErrorFields & { cause?: unknown };
+    if (typeof fields.code === 'string' && /^[0-9A-Z]{5}$/.test(fields.code)) return fields;
+    current = fields.cause;
+  }
+  return undefined;
+}
+
+/**
+ * Turns an integrity error from the database (SQLSTATE class 23, and bad values of class 22) into a
+ * {@link ConstraintViolationError} that names the constraint and says in words what it requires. Any other error is
+ * returned unchanged. The message never contains the query text or its parameters.
+ *
+ * @example
+ * try {
+ *   await db.insert(sessions).values(row);
+ * } catch (error) {
+ *   throw translateDatabaseError(error); // ConstraintViolationError: sessions_completed_after_scheduled: ...
+ * }
+ */
+export function translateDatabaseError(error: unknown): unknown {
+  if (error instanceof TqsError) return error;
+  const pg = findPgError(error);
+  if (!pg) return error;
+  const sqlState = pg.code as string;
+  if (!sqlState.startsWith('23') && !sqlState.startsWith('22')) return error;
+  const constraint = str(pg.constraint) ?? str(pg.constraint_name);
+  const table = str(pg.table) ?? str(pg.table_name);
+  const column = str(pg.column) ?? str(pg.column_name);
+  const serverMessage = str(pg.message) ?? 'integrity constraint violated';
+  const described = constraint ? constraintDescriptions[constraint] : undefined;
+  const message = constraint
+    ? `${constraint}: ${described ?? serverMessage}${described ? ` (${serverMessage})` : ''}`
+    : serverMessage;
+  return new ConstraintViolationError({
+    message,
+    sqlState,
+    constraint,
+    table,
+    column,
+    detail: str(pg.detail),
+    cause: error,
+  });
+}
+
+/** Removes the password from a connection string, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    for (const key of [...parsed.searchParams.keys()]) {
+      if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
+    }
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  }
+}

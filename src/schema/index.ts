@@ -1,0 +1,53 @@
+import { emailReports } from './email-reports';
+import { emailReportsRelations, reschedulesRelations, sessionsRelations, tutorScoresRelations, tutorsRelations } from './relations';
+import { reschedules } from './reschedules';
+import { sessions } from './sessions';
+import { tutorScores } from './tutor-scores';
+import { tutors } from './tutors';
+
+export { emailReportStatuses, emailReports, type EmailReportStatus } from './email-reports';
+export {
+  emailReportsRelations,
+  reschedulesRelations,
+  sessionsRelations,
+  tutorScoresRelations,
+  tutorsRelations,
+} from './relations';
+export { rescheduleInitiators, reschedules, type RescheduleInitiator } from './reschedules';
+export { sessionStatuses, sessions, type SessionStatus } from './sessions';
+export { DEFAULT_RISK_THRESHOLD, scoreWindows, tutorScores, type ScoreWindow } from './tutor-scores';
+export { tutors } from './tutors';
+
+/**
+ * Every table and relation, for `drizzle(client, { schema })` and relational queries.
+ *
+ * @example
+ * const db = drizzle(client, { schema });
+ * await db.query.tutors.findMany({ with: { sessions: { with: { reschedule: true } }, tutorScore: true } });
+ */
+export const schema = {
+  tutors,
+  sessions,
+  reschedules,
+  tutorScores,
+  emailReports,
+  tutorsRelations,
+  sessionsRelations,
+  reschedulesRelations,
+  tutorScoresRelations,
+  emailReportsRelations,
+};
+
+/** The type of {@link schema}. */
+export type Schema = typeof schema;
+
+export type Tutor = typeof tutors.$inferSelect;
+export type NewTutor = typeof tutors.$inferInsert;
+export type Session = typeof sessions.$inferSelect;
+export type NewSession = typeof sessions.$inferInsert;
+export type Reschedule = typeof reschedules.$inferSelect;
+export type NewReschedule = typeof reschedules.$inferInsert;
+export type TutorScore = typeof tutorScores.$inferSelect;
+export type NewTutorScore = typeof tutorScores.$inferInsert;
+export type EmailReport = typeof emailReports.$inferSelect;
+export type NewEmailReport = typeof emailReports.$inferInsert;

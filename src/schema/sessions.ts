@@ -1,0 +1,44 @@
+import { sql } from 'drizzle-orm';
+import { check, foreignKey, index, integer, pgTable, unique, uuid, varchar } from 'drizzle-orm/pg-core';
+import { createdAtColumn, idColumn, timestamptz, updatedAtColumn } from './columns';
+import { tutors } from './tutors';
+
+/** The values `sessions.status` may take. */
+export const sessionStatuses = ['completed', 'rescheduled', 'no_show'] as const;
+export type SessionStatus = (typeof sessionStatuses)[number];
+
+/**
+ * A booked session between a tutor and a student (spec §2.2.2).
+ *
+ * The spec's separate index on `tutor_id` is left out on purpose: the composite `(tutor_id, scheduled_time)` index
+ * starts with `tutor_id`, so it serves the foreign key and every tutor look-up, and a second index would only slow
+ * every insert. `(id, scheduled_time)` is unique so that `reschedules` can reference both columns at once: that is how
+ * the database keeps `reschedules.original_time` equal to its session's `scheduled_time`.
+ */
+export const sessions = pgTable(
+  'sessions',
+  {
+    id: idColumn(),
+    tutorId: uuid('tutor_id').notNull(),
+    studentId: varchar('student_id', { length: 255 }).notNull(),
+    scheduledTime: timestamptz('scheduled_time').notNull(),
+    completedTime: timestamptz('completed_time'),
+    status: varchar('status', { length: 50, enum: sessionStatuses }).notNull(),
+    durationMinutes: integer('duration_minutes'),
+    createdAt: createdAtColumn(),
+    updatedAt: updatedAtColumn(),
+  },
+  (t) => [
+    foreignKey({ name: 'sessions_tutor_id_fk', columns: [t.tutorId], foreignColumns: [tutors.id] }).onDelete('restrict'),
+    unique('sessions_id_scheduled_time_unique').on(t.id, t.scheduledTime),
+    index('sessions_tutor_id_scheduled_time_idx').on(t.tutorId, t.scheduledTime),
+    index('sessions_scheduled_time_idx').on(t.scheduledTime),
+    index('sessions_status_idx').on(t.status),
+    check('sessions_status_valid', sql`${t.status} in ('completed', 'rescheduled', 'no_show')`),
+    check('sessions_student_id_not_blank', sql`${t.studentId} ~ '[^ \\t\\r\\n]'`),
+    check('sessions_completed_time_matches_status', sql`(${t.status} = 'completed') = (${t.completedTime} is not null)`),
+    check('sessions_completed_after_scheduled', sql`${t.completedTime} >= ${t.scheduledTime}`),
+    check('sessions_duration_positive', sql`${t.durationMinutes} > 0`),
+    check('sessions_duration_only_when_completed', sql`${t.durationMinutes} is null or ${t.status} = 'completed'`),
+  ],
+);

@@ -1,0 +1,86 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, foreignKey, index, integer, numeric, pgTable, unique, uuid } from 'drizzle-orm/pg-core';
+import { createdAtColumn, idColumn, timestamptz, updatedAtColumn } from './columns';
+import { tutors } from './tutors';
+
+/** The threshold, in percent, above which a reschedule rate flags a tutor (spec §5.2.4). */
+export const DEFAULT_RISK_THRESHOLD = 15;
+
+/** The scoring windows, in days, each with its own rate and counts in `tutor_scores`. */
+export const scoreWindows = [7, 30, 90] as const;
+export type ScoreWindow = (typeof scoreWindows)[number];
+
+/*
+ * The rates and the flag are generated columns, so PostgreSQL derives them from the counts and the threshold and no
+ * writer can store a flag that disagrees with its rates. A rate is 100 × reschedules ÷ sessions rounded to 2
+ * decimals, and null when the window holds no session (DESIGN.md "Decisions"). A generated column may not read
+ * another, so the flag spells the three rates out again.
+ */
+const rate = (days: ScoreWindow) =>
+  `case when "total_sessions_${days}d" > 0 then round(100.0 * "tutor_reschedules_${days}d" / "total_sessions_${days}d", 2) end`;
+const exceeds = (days: ScoreWindow) =>
+  `("total_sessions_${days}d" > 0 and round(100.0 * "tutor_reschedules_${days}d" / "total_sessions_${days}d", 2) > "risk_threshold")`;
+
+/**
+ * The latest score of each tutor (spec §2.2.4): one row per tutor, written by `refreshTutorScores`.
+ *
+ * Only the counts, the threshold and the window end (`as_of`) are written; the three rates and `is_high_risk` are
+ * generated from them by the database.
+ */
+export const tutorScores = pgTable(
+  'tutor_scores',
+  {
+    id: idColumn(),
+    tutorId: uuid('tutor_id').notNull(),
+    rescheduleRate7d: numeric('reschedule_rate_7d', { precision: 5, scale: 2, mode: 'number' }).generatedAlwaysAs(
+      sql.raw(rate(7)),
+    ),
+    rescheduleRate30d: numeric('reschedule_rate_30d', { precision: 5, scale: 2, mode: 'number' }).generatedAlwaysAs(
+      sql.raw(rate(30)),
+    ),
+    rescheduleRate90d: numeric('reschedule_rate_90d', { precision: 5, scale: 2, mode: 'number' }).generatedAlwaysAs(
+      sql.raw(rate(90)),
+    ),
+    totalSessions7d: integer('total_sessions_7d').notNull().default(0),
+    totalSessions30d: integer('total_sessions_30d').notNull().default(0),
+    totalSessions90d: integer('total_sessions_90d').notNull().default(0),
+    tutorReschedules7d: integer('tutor_reschedules_7d').notNull().default(0),
+    tutorReschedules30d: integer('tutor_reschedules_30d').notNull().default(0),
+    tutorReschedules90d: integer('tutor_reschedules_90d').notNull().default(0),
+    isHighRisk: boolean('is_high_risk')
+      .notNull()
+      .generatedAlwaysAs(sql.raw(`${exceeds(7)} or ${exceeds(30)} or ${exceeds(90)}`)),
+    riskThreshold: numeric('risk_threshold', { precision: 5, scale: 2, mode: 'number' })
+      .notNull()
+      .default(DEFAULT_RISK_THRESHOLD),
+    asOf: timestamptz('as_of').notNull().defaultNow(),
+    lastCalculatedAt: timestamptz('last_calculated_at').notNull().defaultNow(),
+    createdAt: createdAtColumn(),
+    updatedAt: updatedAtColumn(),
+  },
+  (t) => [
+    unique('tutor_scores_tutor_id_unique').on(t.tutorId),
+    foreignKey({ name: 'tutor_scores_tutor_id_fk', columns: [t.tutorId], foreignColumns: [tutors.id] }).onDelete(
+      'cascade',
+    ),
+    index('tutor_scores_is_high_risk_idx').on(t.isHighRisk),
+    index('tutor_scores_last_calculated_at_idx').on(t.lastCalculatedAt),
+    check('tutor_scores_risk_threshold_in_range', sql`${t.riskThreshold} >= 0 and ${t.riskThreshold} <= 100`),
+    check(
+      'tutor_scores_7d_counts_valid',
+      sql`${t.tutorReschedules7d} >= 0 and ${t.tutorReschedules7d} <= ${t.totalSessions7d}`,
+    ),
+    check(
+      'tutor_scores_30d_counts_valid',
+      sql`${t.tutorReschedules30d} >= 0 and ${t.tutorReschedules30d} <= ${t.totalSessions30d}`,
+    ),
+    check(
+      'tutor_scores_90d_counts_valid',
+      sql`${t.tutorReschedules90d} >= 0 and ${t.tutorReschedules90d} <= ${t.totalSessions90d}`,
+    ),
+    check(
+      'tutor_scores_windows_nested',
+      sql`${t.totalSessions7d} <= ${t.totalSessions30d} and ${t.totalSessions30d} <= ${t.totalSessions90d} and ${t.tutorReschedules7d} <= ${t.tutorReschedules30d} and ${t.tutorReschedules30d} <= ${t.tutorReschedules90d}`,
+    ),
+  ],
+);

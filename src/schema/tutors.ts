@@ -1,0 +1,26 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, index, pgTable, unique, varchar } from 'drizzle-orm/pg-core';
+import { createdAtColumn, idColumn, updatedAtColumn } from './columns';
+
+/**
+ * A tutor's profile (spec §2.2.1).
+ *
+ * The unique constraint on `email` is also the index that serves email look-ups.
+ */
+export const tutors = pgTable(
+  'tutors',
+  {
+    id: idColumn(),
+    name: varchar('name', { length: 255 }).notNull(),
+    email: varchar('email', { length: 255 }),
+    createdAt: createdAtColumn(),
+    updatedAt: updatedAtColumn(),
+    isActive: boolean('is_active').notNull().default(true),
+  },
+  (t) => [
+    unique('tutors_email_unique').on(t.email),
+    index('tutors_created_at_idx').on(t.createdAt),
+    check('tutors_name_not_blank', sql`${t.name} ~ '[^ \\t\\r\\n]'`),
+    check('tutors_email_format', sql`${t.email} ~ '^[^@ \\t\\r\\n]+@[^@ \\t\\r\\n]+$'`),
+  ],
+);
