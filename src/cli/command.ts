@@ -1,0 +1,144 @@
+import { parseArgs } from 'node:util';
+
+/** One option of a command, as `util.parseArgs` takes it, with the text `--help` prints. */
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** The placeholder in `--help`, e.g. `N` for `--steps N`. */
+  value?: string;
+  description: string;
+}
+
+/** What a command writes to and reads from; tests hand in their own. */
+export interface CommandIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+export type ParsedOptions = Record<string, string | boolean | undefined>;
+
+/** A subcommand of `tqs-data`: a thin layer over the programmatic API. */
+export interface Command {
+  name: string;
+  summary: string;
+  /** Extra lines for `--help`, after the options. */
+  details?: string;
+  options: Record<string, OptionSpec>;
+  /** Returns the exit code (0 when omitted). */
+  run(options: ParsedOptions, io: CommandIo): Promise<number | void>;
+}
+
+/** Bad arguments: the CLI prints the message on one line and exits with code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** The options every command that opens a database takes. */
+export const databaseOptions: Record<string, OptionSpec> = {
+  'database-url': {
+    type: 'string',
+    value: 'URL',
+    description: 'PostgreSQL connection string (default: $DATABASE_URL, else the embedded PGlite database)',
+  },
+  'data-dir': {
+    type: 'string',
+    value: 'DIR',
+    description: 'embedded PGlite data directory when no URL is given (default: .tqs/pglite)',
+  },
+};
+
+const helpOption: OptionSpec = { type: 'boolean', short: 'h', description: 'show this help' };
+
+/** Parses a command's arguments; unknown flags and stray positionals are usage errors. */
+export function parseCommandArgs(command: Command, argv: string[]): ParsedOptions {
+  const options = { ...command.options, help: helpOption };
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: Object.fromEntries(
+        Object.entries(options).map(([name, spec]) => [
+          name,
+          { type: spec.type, ...(spec.short ? { short: spec.short } : {}) },
+        ]),
+      ),
+      strict: true,
+      allowPositionals: false,
+    });
+    return values as ParsedOptions;
+  } catch (error) {
+    // parseArgs' messages are long and mention internals; keep the part that names the argument.
+    const message = error instanceof Error ? error.message.split('. ')[0] ?? error.message : String(error);
+    throw new UsageError(message.replace(/^Unknown option/, 'unknown option'));
+  }
+}
+
+/** The `--help` text of a command. */
+export function commandHelp(command: Command): string {
+  const rows = Object.entries({ ...command.options, help: helpOption }).map(([name, spec]) => {
+    const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.value ? ` ${spec.value}` : ''}`;
+    return [flag, spec.description] as const;
+  });
+  const width = Math.max(...rows.map(([flag]) => flag.length));
+  return [
+    `Usage: tqs-data ${command.name} [options]`,
+    '',
+    command.summary,
+    '',
+    'Options:',
+    ...rows.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`),
+    ...(command.details ? ['', command.details] : []),
+    '',
+  ].join('\n');
+}
+
+/**
+ * Reads a whole-number option. Absent: `fallback`. Present but not a whole number within [min, max]: a usage error
+ * naming the option and the value given.
+ */
+export function integerOption(
+  options: ParsedOptions,
+  name: string,
+  fallback: number | undefined,
+  { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER }: { min?: number; max?: number } = {},
+): number | undefined {
+  const raw = options[name];
+  if (raw === undefined) return fallback;
+  const text = String(raw).trim();
+  const value = /^[+-]?\d+$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`--${name} must be a whole number ${range} (got '${String(raw)}')`);
+  }
+  return value;
+}
+
+/** Reads a decimal-number option within [min, max]. */
+export function numberOption(
+  options: ParsedOptions,
+  name: string,
+  fallback: number | undefined,
+  { min = -Infinity, max = Infinity }: { min?: number; max?: number } = {},
+): number | undefined {
+  const raw = options[name];
+  if (raw === undefined) return fallback;
+  const text = String(raw).trim();
+  const value = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got '${String(raw)}')`);
+  }
+  return value;
+}
+
+/** Reads an ISO 8601 date-time option. */
+export function dateOption(options: ParsedOptions, name: string): Date | undefined {
+  const raw = options[name];
+  if (raw === undefined) return undefined;
+  const text = String(raw);
+  const value = /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(Number.NaN);
+  if (Number.isNaN(value.getTime())) {
+    throw new UsageError(`--${name} must be an ISO 8601 date or date-time, e.g. 2026-11-24T12:00:00Z (got '${text}')`);
+  }
+  return value;
+}

@@ -1,0 +1,83 @@
+import { readFileSync } from 'node:fs';
+import { TqsError } from '../errors';
+import { type CommandIo, commandHelp, parseCommandArgs, UsageError } from './command';
+import { commands } from './commands';
+
+const version = (): string => {
+  try {
+    const url = new URL('../package.json', import.meta.url);
+    return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+};
+
+function mainHelp(): string {
+  const width = Math.max(...commands.map((c) => c.name.length));
+  return [
+    'Usage: tqs-data <command> [options]',
+    '',
+    'The data layer of the Tutor Quality Scoring system: migrations, synthetic data, scores and reports, on an embedded',
+    'PGlite database (.tqs/pglite) or on PostgreSQL (--database-url or $DATABASE_URL).',
+    '',
+    'Commands:',
+    ...commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    "Run 'tqs-data <command> --help' for a command's options.",
+    '',
+  ].join('\n');
+}
+
+/** Every secret the message could carry: passwords of the URLs the CLI was given. */
+function redactSecrets(message: string, env: NodeJS.ProcessEnv, argv: string[]): string {
+  const secrets = new Set<string>();
+  for (const candidate of [env.DATABASE_URL, ...argv]) {
+    if (!candidate) continue;
+    try {
+      const { password } = new URL(candidate.replace(/^--database-url=/, ''));
+      if (password) secrets.add(password).add(decodeURIComponent(password));
+    } catch {
+      // not a URL
+    }
+  }
+  let out = message;
+  for (const secret of secrets) out = out.split(secret).join('***');
+  return out;
+}
+
+/**
+ * Runs the CLI with `argv` (the arguments after `tqs-data`) and returns the exit code: 0 on success, 1 when the work
+ * failed, 2 for bad arguments. Errors are printed as one line on stderr, never with a stack trace or a password
+ * (set TQS_DEBUG=1 for the stack).
+ */
+export async function runCli(argv: string[], io: CommandIo): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(mainHelp());
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${version()}\n`);
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  try {
+    if (!command) throw new UsageError(`unknown command '${name}' (commands: ${commands.map((c) => c.name).join(', ')})`);
+    const options = parseCommandArgs(command, rest);
+    if (options.help) {
+      io.stdout.write(commandHelp(command));
+      return 0;
+    }
+    return (await command.run(options, io)) ?? 0;
+  } catch (error) {
+    const usage = error instanceof UsageError;
+    const message = error instanceof Error ? error.message : String(error);
+    const code = error instanceof TqsError ? `${error.code}: ` : '';
+    const hint = usage ? ` (see 'tqs-data ${command ? `${command.name} ` : ''}--help')` : '';
+    io.stderr.write(`tqs-data: ${code}${redactSecrets(message.split('\n')[0] ?? message, io.env, argv)}${hint}\n`);
+    if (io.env.TQS_DEBUG && error instanceof Error && error.stack) {
+      io.stderr.write(`${redactSecrets(error.stack, io.env, argv)}\n`);
+    }
+    return usage ? 2 : 1;
+  }
+}
