@@ -149,6 +149,13 @@ function findPgError(error: unknown): PgErrorFields | undefined {
   return undefined;
 }
 
+/*
+ * Messages of class 22 quote the bad value, which is a query parameter (`invalid input syntax for type uuid: "…"`,
+ * `value "…" is out of range for type integer`): keep it out of the message. It stays on `cause`.
+ */
+const withoutValue = (sqlState: string, message: string) =>
+  sqlState.startsWith('22') ? message.replace(/"[\s\S]*"/, '"…"') : message;
+
 /**
  * Turns an integrity error from the database (SQLSTATE class 23, and bad values of class 22) into a
  * {@link ConstraintViolationError} that names the constraint and says in words what it requires. Any other error is
@@ -170,7 +177,7 @@ export function translateDatabaseError(error: unknown): unknown {
   const constraint = str(pg.constraint) ?? str(pg.constraint_name);
   const table = str(pg.table) ?? str(pg.table_name);
   const column = str(pg.column) ?? str(pg.column_name);
-  const serverMessage = str(pg.message) ?? 'integrity constraint violated';
+  const serverMessage = withoutValue(sqlState, str(pg.message) ?? 'integrity constraint violated');
   const described = constraint ? constraintDescriptions[constraint] : undefined;
   const message = constraint
     ? `${constraint}: ${described ?? serverMessage}${described ? ` (${serverMessage})` : ''}`

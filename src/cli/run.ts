@@ -1,16 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { TqsError } from '../errors';
+import { packageVersion } from '../package-info';
 import { type CommandIo, commandHelp, parseCommandArgs, UsageError } from './command';
 import { commands } from './commands';
-
-const version = (): string => {
-  try {
-    const url = new URL('../package.json', import.meta.url);
-    return (JSON.parse(readFileSync(url, 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
-  }
-};
 
 function mainHelp(): string {
   const width = Math.max(...commands.map((c) => c.name.length));
@@ -57,7 +48,7 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === '--version' || name === '-v') {
-    io.stdout.write(`${version()}\n`);
+    io.stdout.write(`${packageVersion()}\n`);
     return 0;
   }
   const command = commands.find((c) => c.name === name);

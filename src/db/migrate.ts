@@ -32,9 +32,10 @@ export interface MigrateResult {
  */
 export async function migrate(db: Database, options: MigrateOptions = {}): Promise<MigrateResult> {
   const migrations = readMigrations(options.migrationsFolder);
-  await ensureJournal(db);
   return db.transaction(async (tx) => {
     await lockMigrations(tx);
+    // Only under the lock: concurrent `create ... if not exists` of the journal race on the catalog and one fails.
+    await ensureJournal(tx);
     const newest = (await readJournal(tx))[0];
     const applied: string[] = [];
     for (const migration of migrations) {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
+import { packageRoot } from '../package-info';
 import type { Database } from './client';
 import { queryRows } from './client';
 
@@ -22,18 +22,9 @@ export interface MigrationFile {
   down: string[] | undefined;
 }
 
-/**
- * The `drizzle/` folder shipped with the package. It is found by walking up from this module, so the same code works
- * from `src/` (tests) and from the bundled `dist/`.
- */
+/** The `drizzle/` folder shipped with the package. */
 export function defaultMigrationsFolder(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    const candidate = join(dir, 'drizzle');
-    if (existsSync(join(candidate, 'meta', '_journal.json'))) return candidate;
-    dir = resolve(dir, '..');
-  }
-  throw new Error('cannot find the drizzle/ migrations folder of @tqs/data');
+  return join(packageRoot(), 'drizzle');
 }
 
 const splitStatements = (text: string) =>

@@ -94,9 +94,10 @@ export async function rollback(db: Database, options: RollbackOptions = {}): Pro
   }
   const migrations = readMigrations(options.migrationsFolder);
   const byWhen = new Map<number, MigrationFile>(migrations.map((m) => [m.when, m]));
-  await ensureJournal(db);
   return db.transaction(async (tx) => {
     await lockMigrations(tx);
+    // Only under the lock: concurrent `create ... if not exists` of the journal race on the catalog and one fails.
+    await ensureJournal(tx);
     const journal = await readJournal(tx);
     const targets = options.to === 'base' ? journal : journal.slice(0, options.steps ?? 1);
     const plan = targets.map((row) => {
