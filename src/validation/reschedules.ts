@@ -1,0 +1,82 @@
+import { rescheduleInitiators, reschedules } from '../schema/reschedules';
+import type { Reschedule } from '../schema';
+import { check, numeric, oneOf, roundedQuotient, text, timestamptz, unscale, uuid, varchar } from './column-types';
+import { type RowRule, tableSchemas } from './row-rules';
+
+/** `round(extract(epoch from (original_time - cancelled_at)) / 3600, 2)`, as the generated column computes it. */
+const hoursBefore = (originalTime: Date, cancelledAt: Date): number =>
+  unscale(roundedQuotient(BigInt(originalTime.getTime() - cancelledAt.getTime()), 36_000n), 2); // ms per 0.01 h
+
+const rules: RowRule<Reschedule>[] = [
+  {
+    constraint: 'reschedules_new_time_after_original',
+    field: 'newTime',
+    reads: ['newTime', 'originalTime'],
+    requirement: 'must be after originalTime (or null for a cancellation)',
+    holds: (row) => row.newTime === null || row.newTime.getTime() > row.originalTime.getTime(),
+  },
+  {
+    constraint: 'generated column',
+    field: 'hoursBeforeSession',
+    reads: ['hoursBeforeSession', 'originalTime', 'cancelledAt'],
+    requirement: 'must equal originalTime − cancelledAt in hours, rounded to 2 decimals',
+    holds: (row) => row.hoursBeforeSession === hoursBefore(row.originalTime, row.cancelledAt),
+    selectOnly: true,
+  },
+];
+
+const schemas = tableSchemas(
+  reschedules,
+  {
+    id: () => uuid('id'),
+    sessionId: () => uuid('sessionId'),
+    initiator: () => oneOf('initiator', rescheduleInitiators, 'reschedules_initiator_valid'),
+    originalTime: () => timestamptz('originalTime'),
+    newTime: () => timestamptz('newTime'),
+    reason: () => text('reason'),
+    reasonCode: () =>
+      varchar('reasonCode', 100).refine(
+        ...check(
+          'reasonCode',
+          (s: string) => /^[a-z][a-z0-9_]*$/.test(s),
+          'must be lowercase snake_case: a letter a-z, then only a-z, 0-9 and _',
+          'reschedules_reason_code_format',
+        ),
+      ),
+    cancelledAt: () => timestamptz('cancelledAt'),
+    hoursBeforeSession: () => numeric('hoursBeforeSession', 10, 2),
+    createdAt: () => timestamptz('createdAt'),
+  },
+  rules,
+);
+
+/**
+ * What `db.insert(reschedules).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from
+ * what only the database can see: `(sessionId, originalTime)` must match an existing session's
+ * `(id, scheduled_time)`, and a session has at most one reschedule. `hoursBeforeSession` is generated, so it is not
+ * part of an insert.
+ *
+ * @example
+ * const row = parseRow(rescheduleInsertSchema, {
+ *   sessionId: session.id, initiator: 'tutor', originalTime: session.scheduledTime,
+ *   newTime: null, reasonCode: 'illness', cancelledAt: new Date('2025-03-02T09:00:00Z'),
+ * }, 'reschedule');
+ * await db.insert(reschedules).values(row);
+ */
+export const rescheduleInsertSchema = schemas.insert;
+
+/**
+ * A `reschedules` row as read from the database, `hoursBeforeSession` included and checked against the two times.
+ *
+ * @example
+ * const reschedule = rescheduleSelectSchema.parse(await db.query.reschedules.findFirst());
+ */
+export const rescheduleSelectSchema = schemas.select;
+
+/**
+ * The columns of a `db.update(reschedules).set(changes)`.
+ *
+ * @example
+ * await db.update(reschedules).set(parseRow(rescheduleUpdateSchema, { reasonCode: 'traffic' })).where(eq(reschedules.id, id));
+ */
+export const rescheduleUpdateSchema = schemas.update;

@@ -1,0 +1,78 @@
+import { sessions, sessionStatuses } from '../schema/sessions';
+import type { Session } from '../schema';
+import { check, int32, notBlankVarchar, oneOf, timestamptz, uuid } from './column-types';
+import { type RowRule, tableSchemas } from './row-rules';
+
+const rules: RowRule<Session>[] = [
+  {
+    constraint: 'sessions_completed_time_matches_status',
+    field: 'completedTime',
+    reads: ['status', 'completedTime'],
+    requirement: "must be set exactly when status is 'completed'",
+    holds: (row) => (row.status === 'completed') === (row.completedTime !== null),
+  },
+  {
+    constraint: 'sessions_completed_after_scheduled',
+    field: 'completedTime',
+    reads: ['completedTime', 'scheduledTime'],
+    requirement: 'must not be before scheduledTime',
+    holds: (row) => row.completedTime === null || row.completedTime.getTime() >= row.scheduledTime.getTime(),
+  },
+  {
+    constraint: 'sessions_duration_only_when_completed',
+    field: 'durationMinutes',
+    reads: ['durationMinutes', 'status'],
+    requirement: "must be null unless status is 'completed'",
+    holds: (row) => row.durationMinutes === null || row.status === 'completed',
+  },
+];
+
+const schemas = tableSchemas(
+  sessions,
+  {
+    id: () => uuid('id'),
+    tutorId: () => uuid('tutorId'),
+    studentId: () => notBlankVarchar('studentId', 'sessions_student_id_not_blank'),
+    scheduledTime: () => timestamptz('scheduledTime'),
+    completedTime: () => timestamptz('completedTime'),
+    status: () => oneOf('status', sessionStatuses, 'sessions_status_valid'),
+    durationMinutes: () =>
+      int32('durationMinutes').refine(
+        ...check('durationMinutes', (n: number) => n > 0, 'must be greater than 0', 'sessions_duration_positive'),
+      ),
+    createdAt: () => timestamptz('createdAt'),
+    updatedAt: () => timestamptz('updatedAt'),
+  },
+  rules,
+);
+
+/**
+ * What `db.insert(sessions).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from the
+ * foreign key to `tutors`, which only the database can see. Its output is what PostgreSQL stores.
+ *
+ * @example
+ * const row = parseRow(sessionInsertSchema, {
+ *   tutorId, studentId: 'student-42', scheduledTime: new Date('2025-03-03T16:00:00Z'),
+ *   status: 'completed', completedTime: new Date('2025-03-03T17:00:00Z'), durationMinutes: 60,
+ * }, 'session');
+ * await db.insert(sessions).values(row);
+ */
+export const sessionInsertSchema = schemas.insert;
+
+/**
+ * A `sessions` row as read from the database.
+ *
+ * @example
+ * const session = sessionSelectSchema.parse(await db.query.sessions.findFirst());
+ */
+export const sessionSelectSchema = schemas.select;
+
+/**
+ * The columns of a `db.update(sessions).set(changes)`. A rule across columns is checked when the update sets all of
+ * them (status and completedTime together, for example); the database checks the rest against the stored row.
+ *
+ * @example
+ * const changes = parseRow(sessionUpdateSchema, { status: 'no_show', completedTime: null, durationMinutes: null });
+ * await db.update(sessions).set(changes).where(eq(sessions.id, id));
+ */
+export const sessionUpdateSchema = schemas.update;

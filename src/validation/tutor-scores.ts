@@ -1,0 +1,133 @@
+import type { TutorScore } from '../schema';
+import { type ScoreWindow, scoreWindows, tutorScores } from '../schema/tutor-scores';
+import { boolean, check, int32, numeric, roundedQuotient, scaledDecimal, timestamptz, unscale, uuid } from './column-types';
+import { type RowRule, tableSchemas } from './row-rules';
+
+type CountKey = `${'totalSessions' | 'tutorReschedules'}${ScoreWindow}d`;
+const total = (days: ScoreWindow) => `totalSessions${days}d` as const;
+const tutorReschedules = (days: ScoreWindow) => `tutorReschedules${days}d` as const;
+const rate = (days: ScoreWindow) => `rescheduleRate${days}d` as const;
+
+/** The generated rate in hundredths of a percent: `round(100.0 * reschedules / sessions, 2)`, null without sessions. */
+const scaledRate = (row: TutorScore, days: ScoreWindow): bigint | null =>
+  row[total(days)] > 0 ? roundedQuotient(10_000n * BigInt(row[tutorReschedules(days)]), BigInt(row[total(days)])) : null;
+
+/** `a <= b`, a rule of `tutor_scores_windows_nested`, reported on the wider window `b`. */
+const nested = (narrow: CountKey, wide: CountKey): RowRule<TutorScore> => ({
+  constraint: 'tutor_scores_windows_nested',
+  field: wide,
+  reads: [narrow, wide],
+  requirement: `must be at least ${narrow}`,
+  holds: (row) => row[narrow] <= row[wide],
+});
+
+const rules: RowRule<TutorScore>[] = [
+  ...scoreWindows.map(
+    (days): RowRule<TutorScore> => ({
+      constraint: `tutor_scores_${days}d_counts_valid`,
+      field: tutorReschedules(days),
+      reads: [tutorReschedules(days), total(days)],
+      requirement: `must not exceed ${total(days)}`,
+      holds: (row) => row[tutorReschedules(days)] <= row[total(days)],
+    }),
+  ),
+  nested('totalSessions7d', 'totalSessions30d'),
+  nested('totalSessions30d', 'totalSessions90d'),
+  nested('tutorReschedules7d', 'tutorReschedules30d'),
+  nested('tutorReschedules30d', 'tutorReschedules90d'),
+  ...scoreWindows.map(
+    (days): RowRule<TutorScore> => ({
+      constraint: 'generated column',
+      field: rate(days),
+      reads: [rate(days), tutorReschedules(days), total(days)],
+      requirement: `must equal 100 × ${tutorReschedules(days)} ÷ ${total(days)} rounded to 2 decimals, or null when ${total(days)} is 0`,
+      holds: (row) => {
+        const expected = scaledRate(row, days);
+        return expected === null ? row[rate(days)] === null : row[rate(days)] === unscale(expected, 2);
+      },
+      selectOnly: true,
+    }),
+  ),
+  {
+    constraint: 'generated column',
+    field: 'isHighRisk',
+    reads: ['isHighRisk', 'riskThreshold', ...scoreWindows.flatMap((days) => [total(days), tutorReschedules(days)])],
+    requirement: 'must be true exactly when a window with sessions has a rate above riskThreshold',
+    holds: (row) => {
+      const threshold = scaledDecimal(String(row.riskThreshold), 2) ?? 0n;
+      return row.isHighRisk === scoreWindows.some((days) => (scaledRate(row, days) ?? -1n) > threshold);
+    },
+    selectOnly: true,
+  },
+];
+
+const count = (days: ScoreWindow) => () => int32(total(days));
+const rescheduleCount = (days: ScoreWindow) => () =>
+  int32(tutorReschedules(days)).refine(
+    ...check(tutorReschedules(days), (n: number) => n >= 0, 'must be at least 0', `tutor_scores_${days}d_counts_valid`),
+  );
+const rateColumn = (days: ScoreWindow) => () => numeric(rate(days), 5, 2);
+
+const schemas = tableSchemas(
+  tutorScores,
+  {
+    id: () => uuid('id'),
+    tutorId: () => uuid('tutorId'),
+    rescheduleRate7d: rateColumn(7),
+    rescheduleRate30d: rateColumn(30),
+    rescheduleRate90d: rateColumn(90),
+    totalSessions7d: count(7),
+    totalSessions30d: count(30),
+    totalSessions90d: count(90),
+    tutorReschedules7d: rescheduleCount(7),
+    tutorReschedules30d: rescheduleCount(30),
+    tutorReschedules90d: rescheduleCount(90),
+    isHighRisk: () => boolean('isHighRisk'),
+    riskThreshold: () =>
+      numeric('riskThreshold', 5, 2).refine(
+        ...check(
+          'riskThreshold',
+          (n: number) => n >= 0 && n <= 100,
+          'must be between 0 and 100 once rounded to 2 decimals',
+          'tutor_scores_risk_threshold_in_range',
+        ),
+      ),
+    asOf: () => timestamptz('asOf'),
+    lastCalculatedAt: () => timestamptz('lastCalculatedAt'),
+    createdAt: () => timestamptz('createdAt'),
+    updatedAt: () => timestamptz('updatedAt'),
+  },
+  rules,
+);
+
+/**
+ * What `db.insert(tutorScores).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from
+ * the foreign key to `tutors` and the one-row-per-tutor rule, which only the database can see. Counts left out
+ * default to 0 and `riskThreshold` to 15, and the rules are checked with those defaults. The rates and
+ * `isHighRisk` are generated, so they are not part of an insert.
+ *
+ * @example
+ * const row = parseRow(tutorScoreInsertSchema, {
+ *   tutorId, totalSessions7d: 4, totalSessions30d: 20, totalSessions90d: 60,
+ *   tutorReschedules7d: 1, tutorReschedules30d: 3, tutorReschedules90d: 9,
+ * }, 'tutor score');
+ * await db.insert(tutorScores).values(row);
+ */
+export const tutorScoreInsertSchema = schemas.insert;
+
+/**
+ * A `tutor_scores` row as read from the database, the generated rates and `isHighRisk` included and checked against
+ * the counts and the threshold.
+ *
+ * @example
+ * const score = tutorScoreSelectSchema.parse(await db.query.tutorScores.findFirst());
+ */
+export const tutorScoreSelectSchema = schemas.select;
+
+/**
+ * The columns of a `db.update(tutorScores).set(changes)`.
+ *
+ * @example
+ * await db.update(tutorScores).set(parseRow(tutorScoreUpdateSchema, { riskThreshold: 20 })).where(eq(tutorScores.tutorId, id));
+ */
+export const tutorScoreUpdateSchema = schemas.update;
