@@ -2,4 +2,5 @@ export * from './schema';
 export { constraintDescriptions } from './schema/constraints';
 export * from './db';
 export * from './errors';
+export * from './scoring';
 export * from './validation';

@@ -1,0 +1,33 @@
+/** How a column's cells line up: text to the left, numbers to the right. */
+export type Alignment = 'left' | 'right';
+
+/**
+ * Lays out rows as a plain-text table: a header line, a rule of dashes under each header, then one line per row,
+ * columns padded to their widest cell and separated by two spaces, with no trailing spaces. Cells are printed as
+ * given; `align` (default: every column left) pads numbers to the right so that their digits line up.
+ *
+ * @example
+ * renderTable(['tutor', 'rate'], [['Ada', '50.00%'], ['Grace', '7.50%']], { align: ['left', 'right'] });
+ * // tutor    rate
+ * // -----  ------
+ * // Ada    50.00%
+ * // Grace   7.50%
+ */
+export function renderTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  options: { align?: readonly Alignment[] } = {},
+): string {
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    widths
+      .map((width, column) => {
+        const cell = cells[column] ?? '';
+        return options.align?.[column] === 'right' ? cell.padStart(width) : cell.padEnd(width);
+      })
+      .join('  ')
+      .trimEnd();
+  return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].map((l) => `${l}\n`).join('');
+}

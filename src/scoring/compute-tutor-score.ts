@@ -1,0 +1,89 @@
+import { sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import { type Database, queryRows } from '../db/client';
+import { NotFoundError } from '../errors';
+import { DEFAULT_RISK_THRESHOLD, type TutorScore, tutorScores } from '../schema';
+import { resolveAsOf } from './as-of';
+import { assertRiskThreshold, isHighRisk, type RescheduleRates, rescheduleRate, type WindowCounts } from './rates';
+import { countExpressions, scoredTutorsFrom, t } from './score-query';
+
+/**
+ * A tutor's score as {@link computeTutorScore} computes it: the columns of a `tutor_scores` row that depend on the
+ * data, with the same names and types, so a stored row can be compared with it key by key.
+ */
+export type ComputedTutorScore = Pick<TutorScore, 'tutorId' | 'isHighRisk' | 'riskThreshold' | 'asOf'> &
+  RescheduleRates &
+  WindowCounts;
+
+/** Options of {@link computeTutorScore} and {@link refreshTutorScores}. */
+export interface ScoreOptions {
+  /** The end of the three windows (included). Default: now, read from the clock once per call. */
+  asOf?: Date;
+  /** The percentage a rate must exceed to flag the tutor: 0 to 100, at most 2 decimals. Default 15. */
+  threshold?: number;
+}
+
+const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Whether `id` is a UUID in PostgreSQL's canonical text form (what the `uuid` columns hold). */
+export const isUuid = (id: unknown): id is string => typeof id === 'string' && uuidPattern.test(id);
+
+/**
+ * Computes one tutor's reschedule rates, counts and risk flag, in one query, without writing anything: what
+ * {@link refreshTutorScores} would store for this tutor with the same `asOf` and `threshold`.
+ *
+ * Window N holds the tutor's sessions with `scheduled_time` in `(asOf − N days, asOf]`, whatever their status; its
+ * rate is 100 × tutor-initiated reschedules (cancellations included) ÷ sessions, rounded to 2 decimals, or `null`
+ * without sessions. The tutor is high risk when any rate is strictly above `threshold`.
+ *
+ * @throws {NotFoundError} no tutor has this id (a string that is not a UUID included).
+ * @throws {RangeError} `threshold` is outside 0–100 or has more than 2 decimals; `asOf` is an invalid date.
+ * @example
+ * const score = await computeTutorScore(db, tutorId, { asOf: new Date('2026-01-15T12:00:00Z') });
+ * // { tutorId, rescheduleRate7d: 50, rescheduleRate30d: 25, rescheduleRate90d: 33.33,
+ * //   totalSessions7d: 2, ..., tutorReschedules90d: 2, isHighRisk: true, riskThreshold: 15, asOf }
+ *
+ * // SQL shape (one round trip):
+ * // select count(s.id) filter (where s.scheduled_time > $asOf - 7 days), ..., count(r.id)
+ * // from tutors t
+ * // left join sessions s on s.tutor_id = t.id and s.scheduled_time > $asOf - 90 days and s.scheduled_time <= $asOf
+ * // left join reschedules r on r.session_id = s.id and r.initiator = 'tutor'
+ * // where t.id = $tutorId group by t.id
+ */
+export async function computeTutorScore(
+  db: Database,
+  tutorId: string,
+  options: ScoreOptions = {},
+): Promise<ComputedTutorScore> {
+  const threshold = assertRiskThreshold('computeTutorScore', options.threshold ?? DEFAULT_RISK_THRESHOLD);
+  const asOf = resolveAsOf('computeTutorScore', options.asOf);
+  if (!isUuid(tutorId)) throw new NotFoundError('tutor', String(tutorId));
+  const counts = countExpressions(asOf);
+  const [row] = await queryRows<Record<string, number>>(
+    db,
+    sql`select ${sql.join(
+      counts.map(([column, expression]) => sql`${expression} as ${sql.identifier(column.name)}`),
+      sql`, `,
+    )}
+    from ${scoredTutorsFrom(asOf)}
+    where ${t.id} = ${tutorId}
+    group by ${t.id}`,
+  );
+  if (!row) throw new NotFoundError('tutor', tutorId);
+  const count = (column: PgColumn) => Number(row[column.name]);
+  const score = {
+    tutorId,
+    totalSessions7d: count(tutorScores.totalSessions7d),
+    totalSessions30d: count(tutorScores.totalSessions30d),
+    totalSessions90d: count(tutorScores.totalSessions90d),
+    tutorReschedules7d: count(tutorScores.tutorReschedules7d),
+    tutorReschedules30d: count(tutorScores.tutorReschedules30d),
+    tutorReschedules90d: count(tutorScores.tutorReschedules90d),
+  };
+  const rates = {
+    rescheduleRate7d: rescheduleRate(score.tutorReschedules7d, score.totalSessions7d),
+    rescheduleRate30d: rescheduleRate(score.tutorReschedules30d, score.totalSessions30d),
+    rescheduleRate90d: rescheduleRate(score.tutorReschedules90d, score.totalSessions90d),
+  };
+  return { ...score, ...rates, isHighRisk: isHighRisk(rates, threshold), riskThreshold: threshold, asOf };
+}

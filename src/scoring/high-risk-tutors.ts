@@ -1,0 +1,95 @@
+import { asc, count, eq, getTableColumns, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { type TutorScore, tutors, tutorScores } from '../schema';
+import type { RescheduleRates, WindowCounts } from './rates';
+
+/** One flagged tutor of {@link listHighRiskTutors}: who they are, and their stored score. */
+export type HighRiskTutor = Pick<TutorScore, 'tutorId' | 'riskThreshold' | 'asOf' | 'lastCalculatedAt'> &
+  RescheduleRates &
+  WindowCounts & {
+    name: string;
+    email: string | null;
+    isActive: boolean;
+  };
+
+/** Options of {@link listHighRiskTutors}. */
+export interface ListHighRiskTutorsOptions {
+  /** Page size. Default 20. */
+  limit?: number;
+  /** Rows to skip. Default 0. */
+  offset?: number;
+}
+
+/** A page of {@link listHighRiskTutors}. */
+export interface HighRiskTutorPage {
+  tutors: HighRiskTutor[];
+  /** How many tutors are flagged in all, across pages. */
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+function wholeNumber(name: string, value: number, min: number): number {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new RangeError(`listHighRiskTutors: ${name} must be a whole number of at least ${min} (got ${value})`);
+  }
+  return value;
+}
+
+/**
+ * The flagged tutors with their stored scores, worst first, a page at a time: the dashboard's first question.
+ *
+ * Worst first means the highest of the three rates, then the highest 90-day rate, then tutor id, so pages never
+ * overlap or skip a row while the scores stand still. Reads `tutor_scores` as the last refresh left it: refresh first
+ * for current numbers. `total` counts every flagged tutor.
+ *
+ * @throws {RangeError} `limit` or `offset` is not a whole number (limit ≥ 0, offset ≥ 0).
+ * @example
+ * const { tutors, total } = await listHighRiskTutors(db, { limit: 10 });
+ * // tutors[0]: { tutorId, name: 'Ada Byron', email, isActive, rescheduleRate7d: 50, ..., riskThreshold: 15, asOf, lastCalculatedAt }
+ * const page2 = await listHighRiskTutors(db, { limit: 10, offset: 10 });
+ *
+ * // SQL shape (uses tutor_scores_is_high_risk_idx):
+ * // select t.id, t.name, t.email, t.is_active, ts.reschedule_rate_7d, ..., count(*) over () as total
+ * // from tutor_scores ts join tutors t on t.id = ts.tutor_id
+ * // where ts.is_high_risk = true
+ * // order by greatest(ts.reschedule_rate_7d, ts.reschedule_rate_30d, ts.reschedule_rate_90d) desc,
+ * //          ts.reschedule_rate_90d desc nulls last, ts.tutor_id
+ * // limit $limit offset $offset
+ */
+export async function listHighRiskTutors(
+  db: Database,
+  options: ListHighRiskTutorsOptions = {},
+): Promise<HighRiskTutorPage> {
+  const limit = wholeNumber('limit', options.limit ?? 20, 0);
+  const offset = wholeNumber('offset', options.offset ?? 0, 0);
+  const { id: _id, isHighRisk: _flag, createdAt: _created, updatedAt: _updated, ...scoreColumns } =
+    getTableColumns(tutorScores);
+  const flagged = eq(tutorScores.isHighRisk, true);
+  const rows = await db
+    .select({
+      ...scoreColumns,
+      name: tutors.name,
+      email: tutors.email,
+      isActive: tutors.isActive,
+      // Counted before limit/offset apply: the page and its total come from the same snapshot.
+      total: sql<number>`(count(*) over ())::int`.mapWith(Number),
+    })
+    .from(tutorScores)
+    .innerJoin(tutors, eq(tutors.id, tutorScores.tutorId))
+    .where(flagged)
+    .orderBy(
+      sql`greatest(${tutorScores.rescheduleRate7d}, ${tutorScores.rescheduleRate30d}, ${tutorScores.rescheduleRate90d}) desc`,
+      sql`${tutorScores.rescheduleRate90d} desc nulls last`,
+      asc(tutorScores.tutorId),
+    )
+    .limit(limit)
+    .offset(offset);
+  let total = rows[0]?.total;
+  if (total === undefined) {
+    // An empty page (past the end, or limit 0) carries no total: count on its own.
+    const [row] = await db.select({ n: count() }).from(tutorScores).where(flagged);
+    total = row?.n ?? 0;
+  }
+  return { tutors: rows.map(({ total: _total, ...tutor }) => tutor), total, limit, offset };
+}

@@ -1,0 +1,111 @@
+import { DEFAULT_RISK_THRESHOLD, type TutorScore } from '../schema';
+
+/**
+ * The three rates of a score, named as in `tutor_scores`, so a score row (or a {@link computeTutorScore} result)
+ * can be passed as it is.
+ */
+export type RescheduleRates = Pick<TutorScore, 'rescheduleRate7d' | 'rescheduleRate30d' | 'rescheduleRate90d'>;
+
+/** The six counts of a score, named as in `tutor_scores`: sessions and tutor-initiated reschedules per window. */
+export type WindowCounts = Pick<
+  TutorScore,
+  | 'totalSessions7d'
+  | 'totalSessions30d'
+  | 'totalSessions90d'
+  | 'tutorReschedules7d'
+  | 'tutorReschedules30d'
+  | 'tutorReschedules90d'
+>;
+
+const describe = (value: unknown) => (typeof value === 'string' ? `'${value}'` : String(value));
+
+function wholeCount(fn: string, name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`${fn}: ${name} must be a whole number (got ${describe(value)})`);
+  }
+  if (value < 0) throw new RangeError(`${fn}: ${name} must not be negative (got ${value})`);
+  return value;
+}
+
+/**
+ * The percentage of sessions a tutor rescheduled, rounded to 2 decimals, or `null` when there are no sessions.
+ *
+ * Rounds half away from zero on the exact quotient, as PostgreSQL's `round(100.0 * r / s, 2)` does (the expression
+ * behind the generated `reschedule_rate_*` columns), so the two always agree: the arithmetic is on integers, never
+ * on binary fractions.
+ *
+ * @throws {TypeError} an argument is not a whole number.
+ * @throws {RangeError} an argument is negative, or `tutorReschedules > totalSessions`.
+ * @example
+ * rescheduleRate(1, 3);  // 33.33
+ * rescheduleRate(1, 8);  // 12.5  (PostgreSQL: 12.50)
+ * rescheduleRate(0, 0);  // null  (no sessions: no rate, not 0)
+ */
+export function rescheduleRate(tutorReschedules: number, totalSessions: number): number | null {
+  const r = wholeCount('rescheduleRate', 'tutorReschedules', tutorReschedules);
+  const s = wholeCount('rescheduleRate', 'totalSessions', totalSessions);
+  if (r > s) {
+    throw new RangeError(`rescheduleRate: tutorReschedules must not exceed totalSessions (got ${r} > ${s})`);
+  }
+  if (s === 0) return null;
+  // round(10000 r / s) half up, in hundredths: floor((20000 r + s) / 2s). Exact in doubles while 20001 s is safe.
+  if (20_001 * s <= Number.MAX_SAFE_INTEGER) return Math.floor((20_000 * r + s) / (2 * s)) / 100;
+  const hundredths = (20_000n * BigInt(r) + BigInt(s)) / (2n * BigInt(s));
+  return Number(hundredths) / 100;
+}
+
+/**
+ * Why `threshold` is not a valid risk threshold, or `undefined` when it is: a number from 0 to 100 with at most 2
+ * decimals, what `tutor_scores.risk_threshold numeric(5,2)` stores without rounding it (a threshold of 15.555 would
+ * be stored as 15.56, and the stored flag would disagree with the one computed in JavaScript).
+ *
+ * @example
+ * riskThresholdProblem(15);     // undefined
+ * riskThresholdProblem(15.555); // 'must be from 0 to 100 with at most 2 decimals (got 15.555)'
+ * riskThresholdProblem('15');   // "must be a number (got '15')"
+ */
+export function riskThresholdProblem(threshold: unknown): string | undefined {
+  if (typeof threshold !== 'number' || !Number.isFinite(threshold)) return `must be a number (got ${describe(threshold)})`;
+  if (threshold < 0 || threshold > 100 || Math.round(threshold * 100) / 100 !== threshold) {
+    return `must be from 0 to 100 with at most 2 decimals (got ${threshold})`;
+  }
+  return undefined;
+}
+
+/** Returns `threshold` if it is a valid risk threshold, else throws a RangeError (TypeError if not a number) naming it. */
+export function assertRiskThreshold(fn: string, threshold: unknown): number {
+  const problem = riskThresholdProblem(threshold);
+  if (problem === undefined) return threshold as number;
+  const Err = typeof threshold === 'number' && Number.isFinite(threshold) ? RangeError : TypeError;
+  throw new Err(`${fn}: threshold ${problem}`);
+}
+
+/**
+ * Whether a tutor is high risk: any non-null rate strictly greater than `threshold` (DESIGN.md "Decisions"). A rate
+ * equal to the threshold does not flag; `null` rates (windows without sessions) never flag. This is the rule of the
+ * generated `tutor_scores.is_high_risk` column.
+ *
+ * @param rates the rates, keyed as the columns of `tutor_scores`: a score row or a {@link computeTutorScore} result.
+ * @param threshold a percentage from 0 to 100 with at most 2 decimals; default {@link DEFAULT_RISK_THRESHOLD} (15).
+ * @throws {RangeError} the threshold is out of range; {@link TypeError} a rate or the threshold is not a number.
+ * @example
+ * isHighRisk({ rescheduleRate7d: null, rescheduleRate30d: 15, rescheduleRate90d: 12.5 });     // false (15 is not > 15)
+ * isHighRisk({ rescheduleRate7d: 50, rescheduleRate30d: 15, rescheduleRate90d: 12.5 });       // true
+ * isHighRisk({ rescheduleRate7d: 50, rescheduleRate30d: null, rescheduleRate90d: null }, 60); // false
+ */
+export function isHighRisk(rates: RescheduleRates, threshold: number = DEFAULT_RISK_THRESHOLD): boolean {
+  assertRiskThreshold('isHighRisk', threshold);
+  if (rates === null || typeof rates !== 'object') {
+    throw new TypeError(`isHighRisk: rates must be an object with rescheduleRate7d, rescheduleRate30d, rescheduleRate90d`);
+  }
+  let flagged = false;
+  for (const key of ['rescheduleRate7d', 'rescheduleRate30d', 'rescheduleRate90d'] as const) {
+    const rate: unknown = rates[key];
+    if (rate === null) continue;
+    if (typeof rate !== 'number' || !Number.isFinite(rate)) {
+      throw new TypeError(`isHighRisk: rates.${key} must be a number or null (got ${describe(rate)})`);
+    }
+    if (rate > threshold) flagged = true;
+  }
+  return flagged;
+}

@@ -1,0 +1,181 @@
+import { is, type SQL, sql } from 'drizzle-orm';
+import { PgTransaction } from 'drizzle-orm/pg-core';
+import { type Database, queryRows } from '../db/client';
+import { translateDatabaseError } from '../errors';
+import { DEFAULT_RISK_THRESHOLD, tutorScores } from '../schema';
+import { resolveAsOf } from './as-of';
+import { isUuid, type ScoreOptions } from './compute-tutor-score';
+import { assertRiskThreshold } from './rates';
+import { countExpressions, instant, scoredTutorsFrom, t } from './score-query';
+import { staleTutorIdsQuery } from './stale-tutors';
+
+/** Which tutors a refresh covers. With neither option: every tutor. With both: the stale ones among `tutorIds`. */
+export interface RefreshScope {
+  /** Only these tutors (ids that match no tutor are ignored). Sent as one `uuid[]` parameter, however many. */
+  tutorIds?: readonly string[];
+  /** Only tutors whose score is missing or older than their newest session or reschedule change. */
+  staleOnly?: boolean;
+}
+
+/** Options of {@link refreshTutorScores}. */
+export interface RefreshTutorScoresOptions extends ScoreOptions, RefreshScope {
+  /**
+   * How many times to run the statement again when PostgreSQL aborts it with a deadlock (40P01) or a serialization
+   * failure (40001). Default 3. Never retried inside a transaction you opened: the error is yours to handle there.
+   */
+  maxRetries?: number;
+}
+
+/** What {@link refreshTutorScores} did. */
+export interface RefreshTutorScoresResult {
+  /** Tutors whose `tutor_scores` row was inserted or updated. */
+  scored: number;
+  /** How many of those are now high risk. */
+  flagged: number;
+  /** The end of the windows used, stored as `as_of`. */
+  asOf: Date;
+  /** The threshold used, stored as `risk_threshold`. */
+  threshold: number;
+}
+
+/** Options of {@link refreshStatement}: those of a refresh, with `asOf` required (the statement reads no clock). */
+export interface RefreshStatementOptions extends RefreshScope {
+  asOf: Date;
+  threshold?: number;
+}
+
+const DEFAULT_MAX_RETRIES = 3;
+const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
+
+function checkScope(fn: string, scope: RefreshScope): void {
+  if (scope.tutorIds !== undefined) {
+    if (!Array.isArray(scope.tutorIds)) throw new TypeError(`${fn}: tutorIds must be an array of tutor ids`);
+    const bad = scope.tutorIds.find((id) => !isUuid(id));
+    if (bad !== undefined) throw new TypeError(`${fn}: tutorIds must hold UUIDs only (got ${JSON.stringify(bad)})`);
+  }
+}
+
+/**
+ * The refresh as one SQL statement, without running it: for `EXPLAIN`, or to run inside your own statement batch.
+ * {@link refreshTutorScores} runs exactly this (see its SQL shape); it returns one row `{ scored, flagged }`. It reads
+ * no clock: `asOf` is required.
+ *
+ * @throws {RangeError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date.
+ * @throws {TypeError} `tutorIds` holds something that is not a UUID.
+ * @example
+ * const statement = refreshStatement({ asOf: new Date('2026-01-15T12:00:00Z') });
+ * await db.execute(sql`explain (analyze, buffers) ${statement}`);
+ */
+export function refreshStatement(options: RefreshStatementOptions): SQL {
+  const threshold = assertRiskThreshold('refreshStatement', options.threshold ?? DEFAULT_RISK_THRESHOLD);
+  if (options.asOf === undefined) throw new TypeError('refreshStatement: asOf is required');
+  const asOf = resolveAsOf('refreshStatement', options.asOf);
+  checkScope('refreshStatement', options);
+  const counts = countExpressions(asOf);
+  const written = [
+    ...counts.map(([column]) => column),
+    tutorScores.riskThreshold,
+    tutorScores.asOf,
+    tutorScores.lastCalculatedAt,
+  ];
+  const name = (column: { name: string }) => sql.identifier(column.name);
+  const filters: SQL[] = [];
+  if (options.tutorIds !== undefined) filters.push(sql`${t.id} = any(${sql.param(options.tutorIds)}::uuid[])`);
+  if (options.staleOnly) filters.push(sql`${t.id} in (${staleTutorIdsQuery()})`);
+  // `order by t.id`: every concurrent refresh inserts and locks score rows in the same order, so two of them wait
+  // for each other instead of deadlocking. `last_calculated_at` is the database's transaction time: staleness
+  // compares it with `created_at`/`updated_at`, which the same clock wrote.
+  return sql`with upserted as (
+  insert into ${tutorScores} (${name(tutorScores.tutorId)}, ${sql.join(written.map(name), sql`, `)})
+  select ${t.id}, ${sql.join(
+    counts.map(([, expression]) => expression),
+    sql`, `,
+  )}, ${threshold.toFixed(2)}::numeric, ${instant(asOf)}, now()
+  from ${scoredTutorsFrom(asOf)}
+  ${filters.length > 0 ? sql`where ${sql.join(filters, sql` and `)}` : sql``}
+  group by ${t.id}
+  order by ${t.id}
+  on conflict (${name(tutorScores.tutorId)}) do update set ${sql.join(
+    written.map((column) => sql`${name(column)} = excluded.${name(column)}`),
+    sql`, `,
+  )}
+  returning ${tutorScores.isHighRisk}
+)
+select count(*)::int as scored, (count(*) filter (where ${sql.identifier(tutorScores.isHighRisk.name)}))::int as flagged
+from upserted`;
+}
+
+function sqlState(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Recomputes and upserts the `tutor_scores` row of every tutor (or of `tutorIds`, or of the stale ones) in one
+ * set-based SQL statement, and says how many were scored and flagged.
+ *
+ * Only the six counts, `risk_threshold`, `as_of` and `last_calculated_at` are written; PostgreSQL generates the rates
+ * and `is_high_risk` from them. Every tutor in scope gets a row, active or not: without sessions its counts are 0,
+ * its rates null, and it is not flagged. Windows are those of {@link computeTutorScore}.
+ *
+ * Concurrency: any number of workers may run it at once. `on conflict (tutor_id) do update` turns a race on a new
+ * tutor into an update, and rows are written in tutor id order so that concurrent refreshes wait for each other
+ * rather than deadlock. Should PostgreSQL still abort the statement with a deadlock (40P01) or a serialization failure
+ * (40001, under REPEATABLE READ or SERIALIZABLE), it is run again, up to `maxRetries` times, after a short pause;
+ * the statement is atomic, so a retry starts from a clean slate. Inside a transaction it is never retried.
+ *
+ * @throws {RangeError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date.
+ * @throws {TypeError} `tutorIds` holds something that is not a UUID.
+ * @example
+ * const { scored, flagged } = await refreshTutorScores(db);                      // everyone, as of now
+ * await refreshTutorScores(db, { asOf: new Date('2026-01-15T12:00:00Z'), threshold: 20 });
+ * await refreshTutorScores(db, { tutorIds: [tutorId] });                         // one tutor
+ * await refreshTutorScores(db, { staleOnly: true });                             // those with new data
+ *
+ * // SQL shape (one statement, one round trip):
+ * // with upserted as (
+ * //   insert into tutor_scores (tutor_id, total_sessions_7d, tutor_reschedules_7d, ..., risk_threshold, as_of, last_calculated_at)
+ * //   select t.id, count(s.id) filter (where s.scheduled_time > $asOf - 7 days), ..., $threshold, $asOf, now()
+ * //   from tutors t
+ * //   left join sessions s on s.tutor_id = t.id and s.scheduled_time > $asOf - 90 days and s.scheduled_time <= $asOf
+ * //   left join reschedules r on r.session_id = s.id and r.initiator = 'tutor'
+ * //   [where t.id = any($tutorIds::uuid[])] [and t.id in (<stale tutors>)]
+ * //   group by t.id order by t.id
+ * //   on conflict (tutor_id) do update set total_sessions_7d = excluded.total_sessions_7d, ...
+ * //   returning is_high_risk)
+ * // select count(*) as scored, count(*) filter (where is_high_risk) as flagged from upserted
+ */
+export async function refreshTutorScores(
+  db: Database,
+  options: RefreshTutorScoresOptions = {},
+): Promise<RefreshTutorScoresResult> {
+  const threshold = assertRiskThreshold('refreshTutorScores', options.threshold ?? DEFAULT_RISK_THRESHOLD);
+  const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
+  if (!Number.isInteger(maxRetries) || maxRetries < 0) {
+    throw new RangeError(`refreshTutorScores: maxRetries must be a whole number of at least 0 (got ${maxRetries})`);
+  }
+  const asOf = resolveAsOf('refreshTutorScores', options.asOf);
+  checkScope('refreshTutorScores', options);
+  const statement = refreshStatement({ ...options, asOf, threshold });
+  const retryable = !is(db, PgTransaction);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const [row] = await queryRows<{ scored: number; flagged: number }>(db, statement);
+      return { scored: Number(row?.scored ?? 0), flagged: Number(row?.flagged ?? 0), asOf, threshold };
+    } catch (error) {
+      const state = sqlState(error);
+      if (!retryable || attempt >= maxRetries || state === undefined || !RETRYABLE_SQLSTATES.has(state)) {
+        throw translateDatabaseError(error);
+      }
+      // A short, growing, jittered pause, so the transaction that won is done before this one tries again.
+      await sleep(10 * 2 ** attempt * (1 + Math.random()));
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { alias, type PgColumn } from 'drizzle-orm/pg-core';
+import { reschedules, type ScoreWindow, scoreWindows, sessions, tutors, tutorScores } from '../schema';
+
+/*
+ * The SQL that computeTutorScore and refreshTutorScores share, so that the two can never count differently.
+ *
+ * A window of N days ending at asOf holds the sessions with scheduled_time in (asOf - N days, asOf]. The start is
+ * computed here as an exact instant (asOf - N × 86,400,000 ms) and sent as a parameter: `asOf - interval 'N days'`
+ * would step over calendar days in the session's TimeZone, so across a DST change the window would be an hour
+ * longer or shorter depending on the server's setting.
+ */
+
+const DAY_MS = 86_400_000;
+const largestWindow = Math.max(...scoreWindows) as ScoreWindow;
+
+/** The aliases the scoring queries use: `t` tutors, `s` sessions (in the largest window), `r` tutor reschedules. */
+export const t = alias(tutors, 't');
+export const s = alias(sessions, 's');
+export const r = alias(reschedules, 'r');
+
+/** An instant as a `timestamptz` parameter, sent as ISO 8601 UTC text so that no driver or TimeZone reinterprets it. */
+export const instant = (date: Date): SQL => sql`${date.toISOString()}::timestamptz`;
+
+/** The first instant after the start of each window: a session counts in window N when `scheduled_time > start`. */
+export function windowStarts(asOf: Date): Record<ScoreWindow, Date> {
+  return Object.fromEntries(scoreWindows.map((days) => [days, new Date(asOf.getTime() - days * DAY_MS)])) as Record<
+    ScoreWindow,
+    Date
+  >;
+}
+
+/** The count columns of `tutor_scores`, window by window. */
+export const countColumns: Record<ScoreWindow, { sessions: PgColumn; reschedules: PgColumn }> = {
+  7: { sessions: tutorScores.totalSessions7d, reschedules: tutorScores.tutorReschedules7d },
+  30: { sessions: tutorScores.totalSessions30d, reschedules: tutorScores.tutorReschedules30d },
+  90: { sessions: tutorScores.totalSessions90d, reschedules: tutorScores.tutorReschedules90d },
+};
+
+/**
+ * The six counts as `[column, expression]` pairs, in the order of `countColumns`: every session of the window
+ * whatever its status, and the tutor-initiated reschedules of those sessions (a cancellation, `new_time` null,
+ * included). One pass: each aggregate filters the joined rows of the largest window.
+ */
+export function countExpressions(asOf: Date): [PgColumn, SQL][] {
+  const starts = windowStarts(asOf);
+  return scoreWindows.flatMap((days) => {
+    // The join already keeps the largest window only: its counts need no filter.
+    const count = (column: PgColumn) =>
+      days === largestWindow
+        ? sql`count(${column})::int`
+        : sql`(count(${column}) filter (where ${s.scheduledTime} > ${instant(starts[days])}))::int`;
+    return [
+      [countColumns[days].sessions, count(s.id)],
+      [countColumns[days].reschedules, count(r.id)],
+    ] as [PgColumn, SQL][];
+  });
+}
+
+/**
+ * `tutors t`, each with its sessions of the largest window ending at `asOf` and their tutor-initiated reschedules.
+ * Sessions after `asOf` never join. A tutor without sessions still gives one row (of nulls), so it is scored.
+ */
+export function scoredTutorsFrom(asOf: Date): SQL {
+  const start = windowStarts(asOf)[largestWindow];
+  return sql`${tutors} ${t}
+    left join ${sessions} ${s} on ${s.tutorId} = ${t.id} and ${s.scheduledTime} > ${instant(start)} and ${s.scheduledTime} <= ${instant(asOf)}
+    left join ${reschedules} ${r} on ${r.sessionId} = ${s.id} and ${r.initiator} = 'tutor'`;
+}
+
