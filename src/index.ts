@@ -4,3 +4,4 @@ export * from './db';
 export * from './errors';
 export * from './scoring';
 export * from './validation';
+export * from './generator';
