@@ -4,4 +4,5 @@ export * from './db';
 export * from './errors';
 export * from './scoring';
 export * from './validation';
+export * from './models';
 export * from './generator';

@@ -60,10 +60,11 @@ import { describeEachBackend, openTestDatabase } from './support/databases';
  * well-formed UTF-16: a lone surrogate is the one thing Zod refuses on purpose although the database would take it
  * (as U+FFFD), and a unit test covers it instead.
  *
- * TQS_AGREEMENT_RUNS sets the rows per table and backend, TQS_AGREEMENT_SEED the fast-check seed.
+ * TQS_AGREEMENT_RUNS sets the rows per table and backend (default 400, or 2,000 with TQS_RELIABILITY=1 as in CI),
+ * TQS_AGREEMENT_SEED the fast-check seed.
  */
 
-const RUNS = Number(process.env.TQS_AGREEMENT_RUNS ?? 400);
+const RUNS = Number(process.env.TQS_AGREEMENT_RUNS ?? (process.env.TQS_RELIABILITY ? 2_000 : 400));
 const SEED = Number(process.env.TQS_AGREEMENT_SEED ?? 20_250_301);
 
 const PARENT_TUTOR_ID = '5d1f8a3c-2b7e-4c19-9a60-3e8f1b2c4d5e';

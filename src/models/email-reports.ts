@@ -1,0 +1,89 @@
+import { eq, type SQL, sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { NotFoundError, translateDatabaseError } from '../errors';
+import type { EmailReport } from '../schema';
+import { emailReports } from '../schema/email-reports';
+
+/**
+ * Options of {@link markSent} and {@link markFailed}.
+ *
+ * @example
+ * await markSent(db, reportId, { sentAt: new Date('2025-01-06T16:05:00Z') });
+ */
+export interface MarkEmailReportOptions {
+  /** When the attempt happened. Default: the database's `now()` (the start of the current transaction). */
+  sentAt?: Date;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+async function updateReport(
+  db: Database,
+  reportId: string,
+  values: { status: 'sent' | 'failed'; errorMessage: string | null },
+  options: MarkEmailReportOptions,
+): Promise<EmailReport> {
+  // A string that is no UUID names no report; asking the database would only fail with a type error.
+  if (!UUID.test(reportId)) throw new NotFoundError('email report', reportId);
+  const sentAt: Date | SQL = options.sentAt ?? sql`now()`;
+  let rows: EmailReport[];
+  try {
+    rows = await db
+      .update(emailReports)
+      .set({ ...values, sentAt })
+      .where(eq(emailReports.id, reportId))
+      .returning();
+  } catch (error) {
+    throw translateDatabaseError(error);
+  }
+  const [row] = rows;
+  if (!row) throw new NotFoundError('email report', reportId);
+  return row;
+}
+
+/**
+ * Records that an email report was sent: sets `status` to `'sent'`, clears `error_message` and stamps `sent_at`.
+ * Returns the updated row.
+ *
+ * SQL: `update email_reports set status = 'sent', error_message = null, sent_at = $2 (or now())
+ * where id = $1 returning *`
+ *
+ * @throws {NotFoundError} no email report has that id.
+ * @throws {ConstraintViolationError} the database refused the update.
+ * @example
+ * const report = await markSent(db, reportId);
+ * report.status; // 'sent'
+ * await markSent(db, reportId, { sentAt: new Date('2025-01-06T16:05:00Z') });
+ */
+export async function markSent(
+  db: Database,
+  reportId: string,
+  options: MarkEmailReportOptions = {},
+): Promise<EmailReport> {
+  return updateReport(db, reportId, { status: 'sent', errorMessage: null }, options);
+}
+
+/**
+ * Records that sending an email report failed: sets `status` to `'failed'`, stores `errorMessage` in
+ * `error_message` and stamps `sent_at` with the time of the attempt. Returns the updated row. The audit log keeps
+ * one row per attempt: to retry, insert a new report rather than marking this one sent.
+ *
+ * SQL: `update email_reports set status = 'failed', error_message = $2, sent_at = $3 (or now())
+ * where id = $1 returning *`
+ *
+ * @throws {NotFoundError} no email report has that id.
+ * @throws {ConstraintViolationError} the database refused the update (e.g. `email_reports_error_message_when_failed`
+ * for a null message).
+ * @example
+ * const report = await markFailed(db, reportId, 'SMTP 550: mailbox unavailable');
+ * report.status;       // 'failed'
+ * report.errorMessage; // 'SMTP 550: mailbox unavailable'
+ */
+export async function markFailed(
+  db: Database,
+  reportId: string,
+  errorMessage: string,
+  options: MarkEmailReportOptions = {},
+): Promise<EmailReport> {
+  return updateReport(db, reportId, { status: 'failed', errorMessage }, options);
+}

@@ -1,0 +1,3 @@
+export { markFailed, type MarkEmailReportOptions, markSent } from './email-reports';
+export { calculateHoursBefore, isLastMinute, LAST_MINUTE_HOURS, type RescheduleTimesLike } from './reschedules';
+export { getDuration, isCompleted, isRescheduled, type SessionDurationLike, type SessionStatusLike } from './sessions';

@@ -1,0 +1,874 @@
+import { eq, getTableColumns, sql } from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ConstraintViolationError,
+  constraintDescriptions,
+  type Database,
+  emailReports,
+  type NewEmailReport,
+  type NewReschedule,
+  type NewSession,
+  type NewTutor,
+  type NewTutorScore,
+  queryRows,
+  reschedules,
+  sessions,
+  type TqsDatabase,
+  translateDatabaseError,
+  tutorScores,
+  tutors,
+} from '../src';
+import { namedConstraints } from './support/catalog';
+import { describeEachBackend, openTestDatabase } from './support/databases';
+
+/*
+ * Every named constraint, broken on its own: each case makes one write that breaks exactly that constraint (and no
+ * other), and its valid neighbour, the same write with the one value fixed. Both run in a transaction that is rolled
+ * back, so the cases share one database and one fixture and never see each other's rows.
+ */
+
+const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
+const at = (iso: string) => new Date(iso);
+const HOUR = 3_600_000;
+
+/** The rows every case may lean on, inserted once per database. */
+const fixture = {
+  tutorWithSessions: uuid(1), // has sessions and a score
+  tutorAlone: uuid(2), // no sessions, no score
+  completedSession: uuid(11), // has an email report
+  rescheduledSession: uuid(12), // has a reschedule
+  noShowSession: uuid(13), // has neither
+  reschedule: uuid(21),
+  score: uuid(31),
+  report: uuid(41),
+  times: {
+    completed: at('2025-01-06T15:00:00Z'),
+    rescheduled: at('2025-01-07T15:00:00Z'),
+    noShow: at('2025-01-08T15:00:00Z'),
+  },
+};
+
+async function insertFixture(db: Database): Promise<void> {
+  const f = fixture;
+  await db.insert(tutors).values([
+    { id: f.tutorWithSessions, name: 'Ann Tutor', email: 'ann@example.com' },
+    { id: f.tutorAlone, name: 'Ben Tutor', email: 'ben@example.com' },
+  ]);
+  await db.insert(sessions).values([
+    {
+      id: f.completedSession,
+      tutorId: f.tutorWithSessions,
+      studentId: 'student-1',
+      scheduledTime: f.times.completed,
+      completedTime: new Date(f.times.completed.getTime() + HOUR),
+      status: 'completed',
+      durationMinutes: 60,
+    },
+    {
+      id: f.rescheduledSession,
+      tutorId: f.tutorWithSessions,
+      studentId: 'student-2',
+      scheduledTime: f.times.rescheduled,
+      status: 'rescheduled',
+    },
+    {
+      id: f.noShowSession,
+      tutorId: f.tutorWithSessions,
+      studentId: 'student-3',
+      scheduledTime: f.times.noShow,
+      status: 'no_show',
+    },
+  ]);
+  await db.insert(reschedules).values({
+    id: f.reschedule,
+    sessionId: f.rescheduledSession,
+    initiator: 'tutor',
+    originalTime: f.times.rescheduled,
+    cancelledAt: at('2025-01-06T10:00:00Z'),
+  });
+  await db.insert(tutorScores).values({ id: f.score, tutorId: f.tutorWithSessions });
+  await db.insert(emailReports).values({
+    id: f.report,
+    sessionId: f.completedSession,
+    recipientEmail: 'ops@example.com',
+    sentAt: at('2025-01-06T17:00:00Z'),
+    status: 'sent',
+  });
+}
+
+// Valid rows to insert next to the fixture; each case breaks one value of one of them.
+const newTutor: NewTutor = { id: uuid(100), name: 'Nia Tutor', email: 'nia@example.com' };
+const noShowRow: NewSession = {
+  id: uuid(101),
+  tutorId: fixture.tutorWithSessions,
+  studentId: 'student-9',
+  scheduledTime: at('2025-02-03T15:00:00Z'),
+  status: 'no_show',
+};
+const completedRow: NewSession = {
+  ...noShowRow,
+  status: 'completed',
+  completedTime: at('2025-02-03T16:00:00Z'),
+  durationMinutes: 60,
+};
+const rescheduleRow: NewReschedule = {
+  id: uuid(102),
+  sessionId: fixture.noShowSession,
+  initiator: 'student',
+  originalTime: fixture.times.noShow,
+  newTime: new Date(fixture.times.noShow.getTime() + 24 * HOUR),
+  reasonCode: 'personal',
+  cancelledAt: at('2025-01-07T09:00:00Z'),
+};
+const scoreRow: NewTutorScore = { id: uuid(103), tutorId: fixture.tutorAlone };
+const scoreWithCounts = (
+  totals: [number, number, number],
+  counts: [number, number, number],
+): NewTutorScore => ({
+  ...scoreRow,
+  totalSessions7d: totals[0],
+  totalSessions30d: totals[1],
+  totalSessions90d: totals[2],
+  tutorReschedules7d: counts[0],
+  tutorReschedules30d: counts[1],
+  tutorReschedules90d: counts[2],
+});
+const reportRow: NewEmailReport = {
+  id: uuid(104),
+  sessionId: fixture.completedSession,
+  recipientEmail: 'tutor-ops@example.com',
+  sentAt: at('2025-01-06T18:00:00Z'),
+  status: 'sent',
+};
+
+interface ConstraintCase {
+  constraint: string;
+  /** What the broken write does. */
+  broken: string;
+  /** The write: `broken` true breaks the constraint, false is its valid neighbour. */
+  write: (tx: Database, broken: boolean) => Promise<unknown>;
+}
+
+/** An insert of `row` with `broken` merged in, next to the same row with `fixed` merged in (default: `row` itself). */
+function insert<T extends Record<string, unknown>>(
+  table: PgTable,
+  row: T,
+  broken: Partial<T>,
+  fixed: Partial<T> = {},
+): ConstraintCase['write'] {
+  return (tx, isBroken) => tx.insert(table).values({ ...row, ...(isBroken ? broken : fixed) } as never);
+}
+
+const cases: ConstraintCase[] = [
+  // tutors
+  {
+    constraint: 'tutors_pkey',
+    broken: 'an id already taken',
+    write: insert(tutors, newTutor, { id: fixture.tutorWithSessions }),
+  },
+  {
+    constraint: 'tutors_email_unique',
+    broken: 'an email already taken',
+    write: insert(tutors, newTutor, { email: 'ann@example.com' }),
+  },
+  { constraint: 'tutors_name_not_blank', broken: 'an empty name', write: insert(tutors, newTutor, { name: '' }) },
+  {
+    constraint: 'tutors_name_not_blank',
+    broken: 'a name of whitespace',
+    write: insert(tutors, newTutor, { name: ' \t\r\n' }),
+  },
+  ...['nia.example.com', 'nia@ex@ample.com', 'nia @example.com', '@example.com', 'nia@'].map((email) => ({
+    constraint: 'tutors_email_format',
+    broken: `email ${JSON.stringify(email)}`,
+    write: insert(tutors, newTutor, { email }),
+  })),
+
+  // sessions
+  {
+    constraint: 'sessions_pkey',
+    broken: 'an id already taken',
+    write: insert(sessions, noShowRow, { id: fixture.noShowSession }),
+  },
+  {
+    constraint: 'sessions_tutor_id_fk',
+    broken: 'an unknown tutor',
+    write: insert(sessions, noShowRow, { tutorId: uuid(999) }),
+  },
+  {
+    constraint: 'sessions_tutor_id_fk',
+    broken: 'deleting a tutor that has sessions (restrict)',
+    write: (tx, broken) =>
+      tx.delete(tutors).where(eq(tutors.id, broken ? fixture.tutorWithSessions : fixture.tutorAlone)),
+  },
+  {
+    // (id, scheduled_time) is unique because id is; the pkey fires first, so it is dropped (in the rolled-back
+    // transaction) to show that the constraint the reschedules FK references holds on its own.
+    constraint: 'sessions_id_scheduled_time_unique',
+    broken: 'a second (id, scheduled_time) pair, with sessions_pkey dropped',
+    write: async (tx, broken) => {
+      await tx.execute(sql`alter table sessions drop constraint sessions_pkey cascade`);
+      await tx.insert(sessions).values({
+        ...noShowRow,
+        id: fixture.noShowSession,
+        scheduledTime: broken ? fixture.times.noShow : noShowRow.scheduledTime,
+      });
+    },
+  },
+  {
+    constraint: 'sessions_status_valid',
+    broken: "status 'cancelled'",
+    write: insert(sessions, noShowRow, { status: 'cancelled' as never }),
+  },
+  {
+    constraint: 'sessions_status_valid',
+    broken: "status 'No_Show'",
+    write: insert(sessions, noShowRow, { status: 'No_Show' as never }),
+  },
+  {
+    constraint: 'sessions_student_id_not_blank',
+    broken: 'an empty student_id',
+    write: insert(sessions, noShowRow, { studentId: '' }),
+  },
+  {
+    constraint: 'sessions_student_id_not_blank',
+    broken: 'a student_id of whitespace',
+    write: insert(sessions, noShowRow, { studentId: '  \t' }),
+  },
+  {
+    constraint: 'sessions_completed_time_matches_status',
+    broken: 'a completed session without completed_time',
+    write: insert(sessions, completedRow, { completedTime: null }),
+  },
+  {
+    constraint: 'sessions_completed_time_matches_status',
+    broken: 'a no-show with a completed_time',
+    write: insert(sessions, noShowRow, { completedTime: at('2025-02-03T16:00:00Z') }),
+  },
+  {
+    constraint: 'sessions_completed_time_matches_status',
+    broken: 'a rescheduled session with a completed_time',
+    write: insert(sessions, { ...noShowRow, status: 'rescheduled' }, { completedTime: at('2025-02-03T16:00:00Z') }),
+  },
+  {
+    constraint: 'sessions_completed_after_scheduled',
+    broken: 'completed a minute before scheduled',
+    write: insert(
+      sessions,
+      completedRow,
+      { completedTime: at('2025-02-03T14:59:00Z') },
+      { completedTime: at('2025-02-03T15:00:00Z') },
+    ),
+  },
+  {
+    constraint: 'sessions_duration_positive',
+    broken: 'duration 0',
+    write: insert(sessions, completedRow, { durationMinutes: 0 }, { durationMinutes: 1 }),
+  },
+  {
+    constraint: 'sessions_duration_positive',
+    broken: 'duration -30',
+    write: insert(sessions, completedRow, { durationMinutes: -30 }),
+  },
+  {
+    constraint: 'sessions_duration_only_when_completed',
+    broken: 'a no-show with a duration',
+    write: insert(sessions, noShowRow, { durationMinutes: 30 }),
+  },
+  {
+    constraint: 'sessions_duration_only_when_completed',
+    broken: 'a rescheduled session with a duration',
+    write: insert(sessions, { ...noShowRow, status: 'rescheduled' }, { durationMinutes: 30 }),
+  },
+
+  // reschedules
+  {
+    constraint: 'reschedules_pkey',
+    broken: 'an id already taken',
+    write: insert(reschedules, rescheduleRow, { id: fixture.reschedule }),
+  },
+  {
+    constraint: 'reschedules_session_id_unique',
+    broken: 'a second reschedule of one session',
+    write: insert(reschedules, rescheduleRow, {
+      sessionId: fixture.rescheduledSession,
+      originalTime: fixture.times.rescheduled,
+      newTime: null,
+    }),
+  },
+  {
+    constraint: 'reschedules_session_fk',
+    broken: "original_time a minute off its session's scheduled_time",
+    write: insert(reschedules, rescheduleRow, { originalTime: new Date(fixture.times.noShow.getTime() + 60_000) }),
+  },
+  {
+    constraint: 'reschedules_session_fk',
+    broken: 'an unknown session',
+    write: insert(reschedules, rescheduleRow, { sessionId: uuid(999) }),
+  },
+  {
+    constraint: 'reschedules_session_fk',
+    broken: 'moving a session that has a reschedule',
+    write: (tx, broken) =>
+      tx
+        .update(sessions)
+        .set({ scheduledTime: at('2025-03-01T15:00:00Z') })
+        .where(eq(sessions.id, broken ? fixture.rescheduledSession : fixture.noShowSession)),
+  },
+  {
+    constraint: 'reschedules_initiator_valid',
+    broken: "initiator 'admin'",
+    write: insert(reschedules, rescheduleRow, { initiator: 'admin' as never }),
+  },
+  {
+    constraint: 'reschedules_initiator_valid',
+    broken: "initiator 'Tutor'",
+    write: insert(reschedules, rescheduleRow, { initiator: 'Tutor' as never }),
+  },
+  {
+    constraint: 'reschedules_new_time_after_original',
+    broken: 'new_time equal to original_time',
+    write: insert(
+      reschedules,
+      rescheduleRow,
+      { newTime: fixture.times.noShow },
+      { newTime: new Date(fixture.times.noShow.getTime() + 1) },
+    ),
+  },
+  {
+    constraint: 'reschedules_new_time_after_original',
+    broken: 'new_time before original_time',
+    write: insert(reschedules, rescheduleRow, { newTime: at('2025-01-08T14:00:00Z') }, { newTime: null }),
+  },
+  ...['Personal', '1st_time', 'family emergency', 'family-emergency', ''].map((reasonCode) => ({
+    constraint: 'reschedules_reason_code_format',
+    broken: `reason_code ${JSON.stringify(reasonCode)}`,
+    write: insert(reschedules, rescheduleRow, { reasonCode }, { reasonCode: 'family_emergency2' }),
+  })),
+
+  // tutor_scores
+  {
+    constraint: 'tutor_scores_pkey',
+    broken: 'an id already taken',
+    write: insert(tutorScores, scoreRow, { id: fixture.score }),
+  },
+  {
+    constraint: 'tutor_scores_tutor_id_unique',
+    broken: 'a second score for a tutor',
+    write: insert(tutorScores, scoreRow, { tutorId: fixture.tutorWithSessions }),
+  },
+  {
+    constraint: 'tutor_scores_tutor_id_fk',
+    broken: 'an unknown tutor',
+    write: insert(tutorScores, scoreRow, { tutorId: uuid(999) }),
+  },
+  {
+    constraint: 'tutor_scores_risk_threshold_in_range',
+    broken: 'threshold -0.01',
+    write: insert(tutorScores, scoreRow, { riskThreshold: -0.01 }, { riskThreshold: 0 }),
+  },
+  {
+    constraint: 'tutor_scores_risk_threshold_in_range',
+    broken: 'threshold 100.01',
+    write: insert(tutorScores, scoreRow, { riskThreshold: 100.01 }, { riskThreshold: 100 }),
+  },
+  {
+    constraint: 'tutor_scores_7d_counts_valid',
+    broken: 'more 7d reschedules than 7d sessions',
+    write: insert(tutorScores, scoreWithCounts([1, 5, 10], [1, 2, 2]), { tutorReschedules7d: 2 }),
+  },
+  {
+    constraint: 'tutor_scores_7d_counts_valid',
+    broken: 'negative 7d reschedules',
+    write: insert(tutorScores, scoreWithCounts([0, 0, 0], [0, 0, 0]), { tutorReschedules7d: -1 }),
+  },
+  {
+    constraint: 'tutor_scores_30d_counts_valid',
+    broken: 'more 30d reschedules than 30d sessions',
+    write: insert(tutorScores, scoreWithCounts([0, 1, 10], [0, 1, 2]), { tutorReschedules30d: 2 }),
+  },
+  {
+    constraint: 'tutor_scores_90d_counts_valid',
+    broken: 'more 90d reschedules than 90d sessions',
+    write: insert(tutorScores, scoreWithCounts([0, 0, 1], [0, 0, 1]), { tutorReschedules90d: 2 }),
+  },
+  {
+    constraint: 'tutor_scores_windows_nested',
+    broken: 'fewer 30d sessions than 7d sessions',
+    write: insert(tutorScores, scoreWithCounts([5, 5, 10], [0, 0, 0]), { totalSessions30d: 3 }),
+  },
+  {
+    constraint: 'tutor_scores_windows_nested',
+    broken: 'fewer 30d reschedules than 7d reschedules',
+    write: insert(tutorScores, scoreWithCounts([10, 10, 10], [1, 1, 1]), { tutorReschedules30d: 0 }),
+  },
+
+  // email_reports
+  {
+    constraint: 'email_reports_pkey',
+    broken: 'an id already taken',
+    write: insert(emailReports, reportRow, { id: fixture.report }),
+  },
+  {
+    constraint: 'email_reports_session_id_fk',
+    broken: 'an unknown session',
+    write: insert(emailReports, reportRow, { sessionId: uuid(999) }),
+  },
+  {
+    constraint: 'email_reports_session_id_fk',
+    broken: 'deleting a session that has email reports (restrict)',
+    write: (tx, broken) =>
+      tx.delete(sessions).where(eq(sessions.id, broken ? fixture.completedSession : fixture.noShowSession)),
+  },
+  {
+    constraint: 'email_reports_status_valid',
+    broken: "status 'bounced'",
+    write: insert(emailReports, reportRow, { status: 'bounced' as never }),
+  },
+  {
+    constraint: 'email_reports_status_valid',
+    broken: "status 'SENT'",
+    write: insert(emailReports, reportRow, { status: 'SENT' as never }),
+  },
+  ...['ops.example.com', 'ops@ex@ample.com', 'ops\t@example.com', '@example.com', 'ops@'].map((recipientEmail) => ({
+    constraint: 'email_reports_recipient_email_format',
+    broken: `recipient ${JSON.stringify(recipientEmail)}`,
+    write: insert(emailReports, reportRow, { recipientEmail }),
+  })),
+  {
+    constraint: 'email_reports_error_message_when_failed',
+    broken: 'a failed report without error_message',
+    write: insert(emailReports, reportRow, { status: 'failed' }, { status: 'failed', errorMessage: 'SMTP 550' }),
+  },
+  {
+    constraint: 'email_reports_error_message_when_failed',
+    broken: 'a sent report with an error_message',
+    write: insert(emailReports, reportRow, { errorMessage: 'SMTP 550' }),
+  },
+  {
+    constraint: 'email_reports_error_message_when_failed',
+    broken: 'a pending report with an error_message',
+    write: insert(emailReports, { ...reportRow, status: 'pending' }, { errorMessage: 'SMTP 550' }),
+  },
+];
+
+/** NOT NULL columns of each table (TypeScript keys), generated ones left out: a value cannot be given for those. */
+const notNullColumns: { table: PgTable; name: string; row: Record<string, unknown>; columns: string[] }[] = [
+  { table: tutors, name: 'tutors', row: newTutor, columns: ['id', 'name', 'createdAt', 'updatedAt', 'isActive'] },
+  {
+    table: sessions,
+    name: 'sessions',
+    row: noShowRow,
+    columns: ['id', 'tutorId', 'studentId', 'scheduledTime', 'status', 'createdAt', 'updatedAt'],
+  },
+  {
+    table: reschedules,
+    name: 'reschedules',
+    row: rescheduleRow,
+    columns: ['id', 'sessionId', 'initiator', 'originalTime', 'cancelledAt', 'createdAt'],
+  },
+  {
+    table: tutorScores,
+    name: 'tutor_scores',
+    row: scoreRow,
+    columns: [
+      'id',
+      'tutorId',
+      'totalSessions7d',
+      'totalSessions30d',
+      'totalSessions90d',
+      'tutorReschedules7d',
+      'tutorReschedules30d',
+      'tutorReschedules90d',
+      'riskThreshold',
+      'asOf',
+      'lastCalculatedAt',
+      'createdAt',
+      'updatedAt',
+    ],
+  },
+  {
+    table: emailReports,
+    name: 'email_reports',
+    row: reportRow,
+    columns: ['id', 'sessionId', 'recipientEmail', 'sentAt', 'status', 'createdAt'],
+  },
+];
+
+const ROLLBACK = Symbol('rollback');
+
+/** Runs `work` in a transaction that is always rolled back; returns what it returned. */
+async function rolledBack<T>(db: Database, work: (tx: Database) => Promise<T>): Promise<T> {
+  let result: T | undefined;
+  await db
+    .transaction(async (tx) => {
+      result = await work(tx);
+      throw ROLLBACK;
+    })
+    .catch((error: unknown) => {
+      if (error !== ROLLBACK) throw error;
+    });
+  return result as T;
+}
+
+/** The error `write` fails with, or undefined when it succeeds; either way nothing stays in the database. */
+const errorOf = (db: Database, write: (tx: Database) => Promise<unknown>) =>
+  rolledBack(db, (tx) => write(tx).then(
+    () => undefined,
+    (error: unknown) => error,
+  ));
+
+function expectViolation(error: unknown, constraint: string): ConstraintViolationError {
+  expect(error, `expected ${constraint} to refuse the write`).toBeDefined();
+  const translated = translateDatabaseError(error);
+  expect(translated).toBeInstanceOf(ConstraintViolationError);
+  const violation = translated as ConstraintViolationError;
+  expect(violation.code).toBe('CONSTRAINT_VIOLATION');
+  expect(violation.constraint).toBe(constraint);
+  expect(violation.message).toContain(constraint);
+  return violation;
+}
+
+/** The SQLSTATE of a database error, wrapped by Drizzle or not. */
+function sqlStateOf(error: unknown): string | undefined {
+  for (let e = error; e && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+describe('constraint cases', () => {
+  it('cover every constraint of constraintDescriptions', () => {
+    const covered = new Set(cases.map((c) => c.constraint));
+    expect(Object.keys(constraintDescriptions).filter((name) => !covered.has(name))).toEqual([]);
+    expect([...covered].filter((name) => !(name in constraintDescriptions))).toEqual([]);
+  });
+});
+
+describeEachBackend('constraints', (backend) => {
+  let db: TqsDatabase;
+
+  beforeAll(async () => {
+    db = await openTestDatabase(backend);
+    await insertFixture(db);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+
+  it('every constraint in the catalog has a description, and every description a constraint', async () => {
+    const inCatalog = await namedConstraints(db);
+    expect(inCatalog).toEqual(Object.keys(constraintDescriptions).sort());
+  });
+
+  describe('each named constraint refuses its violation and accepts its valid neighbour', () => {
+    it.each(cases.map((c) => [c.constraint, c.broken, c] as const))('%s: %s', async (_name, _broken, c) => {
+      expectViolation(await errorOf(db, (tx) => c.write(tx, true)), c.constraint);
+      expect(await errorOf(db, (tx) => c.write(tx, false))).toBeUndefined();
+    });
+  });
+
+  describe('NOT NULL', () => {
+    it('the NOT NULL columns are exactly those listed here', async () => {
+      const rows = await queryRows<{ table: string; column: string }>(
+        db,
+        sql`select c.relname as "table", a.attname as "column"
+            from pg_attribute a join pg_class c on c.oid = a.attrelid join pg_namespace n on n.oid = c.relnamespace
+            where n.nspname = 'public' and a.attnum > 0 and not a.attisdropped and a.attnotnull and a.attgenerated = ''
+              and c.relname in ('tutors', 'sessions', 'reschedules', 'tutor_scores', 'email_reports')`,
+      );
+      const listed = notNullColumns.flatMap(({ table, name, columns }) =>
+        columns.map((key) => `${name}.${getTableColumns(table)[key]!.name}`),
+      );
+      expect(rows.map((r) => `${r.table}.${r.column}`).sort()).toEqual(listed.sort());
+    });
+
+    const nullCases = notNullColumns.flatMap(({ table, name, row, columns }) =>
+      columns.map((key) => ({ table, row, key, label: `${name}.${getTableColumns(table)[key]!.name}` })),
+    );
+    it.each(nullCases.map((c) => [c.label, c] as const))('%s refuses null', async (_label, c) => {
+      const error = await errorOf(db, (tx) => tx.insert(c.table).values({ ...c.row, [c.key]: null } as never));
+      expect(error).toBeDefined();
+      const translated = translateDatabaseError(error) as ConstraintViolationError;
+      expect(translated).toBeInstanceOf(ConstraintViolationError);
+      expect(translated.sqlState).toBe('23502');
+      expect(translated.column).toBe(getTableColumns(c.table)[c.key]!.name);
+      expect(await errorOf(db, (tx) => tx.insert(c.table).values(c.row as never))).toBeUndefined();
+    });
+
+    it('the nullable columns take null', async () => {
+      const error = await errorOf(db, async (tx) => {
+        await tx.insert(tutors).values({ ...newTutor, email: null });
+        await tx.insert(sessions).values({ ...noShowRow, completedTime: null, durationMinutes: null });
+        await tx.insert(reschedules).values({ ...rescheduleRow, newTime: null, reason: null, reasonCode: null });
+        await tx.insert(emailReports).values({ ...reportRow, errorMessage: null });
+      });
+      expect(error).toBeUndefined();
+    });
+  });
+
+  describe('defaults', () => {
+    it('tutors: a new tutor is active, with an id and both timestamps set to the transaction time', async () => {
+      const [row, now] = await rolledBack(db, async (tx) => {
+        const [inserted] = await tx.insert(tutors).values({ name: 'Dee Fault' }).returning();
+        const [clock] = await queryRows<{ now: string | Date }>(tx, sql`select now() as now`);
+        return [inserted!, new Date(clock!.now)] as const;
+      });
+      expect(row.isActive).toBe(true);
+      expect(row.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(row.email).toBeNull();
+      expect(row.createdAt.getTime()).toBe(now.getTime());
+      expect(row.updatedAt.getTime()).toBe(now.getTime());
+    });
+
+    it('tutor_scores: threshold 15, every count 0, no rates, not high risk', async () => {
+      const row = await rolledBack(db, async (tx) => (await tx.insert(tutorScores).values(scoreRow).returning())[0]!);
+      expect(row).toMatchObject({
+        riskThreshold: 15,
+        totalSessions7d: 0,
+        totalSessions30d: 0,
+        totalSessions90d: 0,
+        tutorReschedules7d: 0,
+        tutorReschedules30d: 0,
+        tutorReschedules90d: 0,
+        rescheduleRate7d: null,
+        rescheduleRate30d: null,
+        rescheduleRate90d: null,
+        isHighRisk: false,
+      });
+      expect(row.asOf).toBeInstanceOf(Date);
+      expect(row.lastCalculatedAt).toBeInstanceOf(Date);
+    });
+  });
+
+  describe('generated reschedules.hours_before_session', () => {
+    it('is original_time − cancelled_at in hours, rounded to 2 decimals, and follows updates', async () => {
+      const values = await rolledBack(db, async (tx) => {
+        const [inserted] = await tx
+          .insert(reschedules)
+          .values({ ...rescheduleRow, cancelledAt: new Date(fixture.times.noShow.getTime() - 29.5 * HOUR) })
+          .returning();
+        const [updated] = await tx
+          .update(reschedules)
+          .set({ cancelledAt: new Date(fixture.times.noShow.getTime() + 20 * 60_000) }) // 20 min after the start
+          .where(eq(reschedules.id, rescheduleRow.id!))
+          .returning();
+        const [thirds] = await tx
+          .update(reschedules)
+          .set({ cancelledAt: new Date(fixture.times.noShow.getTime() - HOUR / 3) })
+          .where(eq(reschedules.id, rescheduleRow.id!))
+          .returning();
+        return [inserted!.hoursBeforeSession, updated!.hoursBeforeSession, thirds!.hoursBeforeSession];
+      });
+      expect(values).toEqual([29.5, -0.33, 0.33]);
+    });
+
+    it('refuses an explicit value on insert', async () => {
+      const error = await errorOf(db, (tx) =>
+        tx.execute(
+          sql`insert into reschedules (session_id, initiator, original_time, cancelled_at, hours_before_session)
+              values (${fixture.noShowSession}, 'tutor', ${fixture.times.noShow.toISOString()},
+                      ${'2025-01-07T15:00:00Z'}, 24)`,
+        ),
+      );
+      expect(sqlStateOf(error)).toBe('428C9');
+    });
+
+    it('refuses an explicit value on update', async () => {
+      const error = await errorOf(db, (tx) =>
+        tx.execute(sql`update reschedules set hours_before_session = 1 where id = ${fixture.reschedule}`),
+      );
+      expect(sqlStateOf(error)).toBe('428C9');
+      const [row] = await db.select().from(reschedules).where(eq(reschedules.id, fixture.reschedule));
+      expect(row!.hoursBeforeSession).toBe(29); // 2025-01-06T10:00 → 2025-01-07T15:00
+    });
+  });
+
+  describe('generated tutor_scores rates and is_high_risk', () => {
+    // The counts go in the 90-day window (the shorter ones hold no session, so their rates are null).
+    const rateCases: {
+      reschedules: number;
+      sessions: number;
+      threshold: number;
+      rate: number | null;
+      highRisk: boolean;
+    }[] = [
+      { reschedules: 0, sessions: 0, threshold: 15, rate: null, highRisk: false },
+      { reschedules: 0, sessions: 5, threshold: 15, rate: 0, highRisk: false },
+      { reschedules: 1, sessions: 8, threshold: 15, rate: 12.5, highRisk: false },
+      { reschedules: 1, sessions: 7, threshold: 15, rate: 14.29, highRisk: false },
+      { reschedules: 3, sessions: 20, threshold: 15, rate: 15, highRisk: false }, // exactly at the threshold
+      { reschedules: 1, sessions: 6, threshold: 15, rate: 16.67, highRisk: true },
+      { reschedules: 1, sessions: 6, threshold: 16.67, rate: 16.67, highRisk: false }, // the rounded rate decides
+      { reschedules: 1, sessions: 6, threshold: 16.66, rate: 16.67, highRisk: true },
+      { reschedules: 1, sessions: 3, threshold: 15, rate: 33.33, highRisk: true },
+      { reschedules: 2, sessions: 3, threshold: 15, rate: 66.67, highRisk: true },
+      { reschedules: 1, sessions: 800, threshold: 0, rate: 0.13, highRisk: true }, // 0.125 rounds half up
+      { reschedules: 1, sessions: 200, threshold: 0.5, rate: 0.5, highRisk: false },
+      { reschedules: 5, sessions: 5, threshold: 100, rate: 100, highRisk: false },
+      { reschedules: 5, sessions: 5, threshold: 99.99, rate: 100, highRisk: true },
+    ];
+    it.each(rateCases)(
+      '$reschedules of $sessions at threshold $threshold: rate $rate, high risk $highRisk',
+      async ({ reschedules: r, sessions: s, threshold, rate, highRisk }) => {
+        const row = await rolledBack(db, async (tx) =>
+          (
+            await tx
+              .insert(tutorScores)
+              .values({ ...scoreWithCounts([0, 0, s], [0, 0, r]), riskThreshold: threshold })
+              .returning()
+          )[0]!,
+        );
+        expect([row.rescheduleRate7d, row.rescheduleRate30d, row.rescheduleRate90d]).toEqual([null, null, rate]);
+        expect(row.isHighRisk).toBe(highRisk);
+      },
+    );
+
+    it('any window above the threshold flags the tutor', async () => {
+      const rows = await rolledBack(db, async (tx) => {
+        const inserted = [];
+        for (const [totals, counts] of [
+          [[4, 100, 100], [1, 1, 1]], // 7d: 25 %
+          [[0, 10, 100], [0, 2, 2]], // 30d: 20 %
+          [[0, 0, 10], [0, 0, 2]], // 90d: 20 %
+          [[4, 40, 100], [0, 6, 15]], // 0 %, 15 %, 15 %
+        ] as [[number, number, number], [number, number, number]][]) {
+          const [row] = await tx.insert(tutorScores).values(scoreWithCounts(totals, counts)).returning();
+          inserted.push(row!.isHighRisk);
+          await tx.delete(tutorScores).where(eq(tutorScores.id, row!.id));
+        }
+        return inserted;
+      });
+      expect(rows).toEqual([true, true, true, false]);
+    });
+
+    it('follows updates of the counts and the threshold', async () => {
+      const flags = await rolledBack(db, async (tx) => {
+        await tx.insert(tutorScores).values(scoreWithCounts([0, 0, 10], [0, 0, 1]));
+        const seen: [number | null, boolean][] = [];
+        const read = async () => {
+          const [row] = await tx.select().from(tutorScores).where(eq(tutorScores.id, scoreRow.id!));
+          seen.push([row!.rescheduleRate90d, row!.isHighRisk]);
+        };
+        await read();
+        await tx.update(tutorScores).set({ tutorReschedules90d: 2 }).where(eq(tutorScores.id, scoreRow.id!));
+        await read();
+        await tx.update(tutorScores).set({ riskThreshold: 25 }).where(eq(tutorScores.id, scoreRow.id!));
+        await read();
+        return seen;
+      });
+      expect(flags).toEqual([
+        [10, false],
+        [20, true],
+        [20, false],
+      ]);
+    });
+
+    it('refuses an explicit rate or flag', async () => {
+      for (const column of ['reschedule_rate_7d', 'is_high_risk']) {
+        const updateError = await errorOf(db, (tx) =>
+          tx.execute(sql`update tutor_scores set ${sql.identifier(column)} = null where id = ${fixture.score}`),
+        );
+        expect(sqlStateOf(updateError), column).toBe('428C9');
+        const insertError = await errorOf(db, (tx) =>
+          tx.execute(
+            sql`insert into tutor_scores (tutor_id, ${sql.identifier(column)}) values (${fixture.tutorAlone}, null)`,
+          ),
+        );
+        expect(sqlStateOf(insertError), column).toBe('428C9');
+      }
+    });
+  });
+
+  describe('the tqs_touch_updated_at trigger', () => {
+    const old = at('2020-01-01T00:00:00Z');
+    const chosen = at('2021-06-01T12:00:00Z');
+    const touchCases = [
+      {
+        table: 'tutors',
+        insert: (tx: Database) => tx.insert(tutors).values({ ...newTutor, updatedAt: old }),
+        update: (tx: Database, set: { updatedAt?: Date }) =>
+          tx.update(tutors).set({ name: 'Renamed', ...set }).where(eq(tutors.id, newTutor.id!)).returning(),
+      },
+      {
+        table: 'sessions',
+        insert: (tx: Database) => tx.insert(sessions).values({ ...noShowRow, updatedAt: old }),
+        update: (tx: Database, set: { updatedAt?: Date }) =>
+          tx
+            .update(sessions)
+            .set({ studentId: 'student-10', ...set })
+            .where(eq(sessions.id, noShowRow.id!))
+            .returning(),
+      },
+      {
+        table: 'tutor_scores',
+        insert: (tx: Database) => tx.insert(tutorScores).values({ ...scoreRow, updatedAt: old }),
+        update: (tx: Database, set: { updatedAt?: Date }) =>
+          tx.update(tutorScores).set({ riskThreshold: 20, ...set }).where(eq(tutorScores.id, scoreRow.id!)).returning(),
+      },
+    ];
+
+    it.each(touchCases)('$table: an update moves updated_at to the transaction time', async (c) => {
+      const [updatedAt, now] = await rolledBack(db, async (tx) => {
+        await c.insert(tx);
+        const [row] = await c.update(tx, {});
+        const [clock] = await queryRows<{ now: string | Date }>(tx, sql`select now() as now`);
+        return [row!.updatedAt, new Date(clock!.now)] as const;
+      });
+      expect(updatedAt.getTime()).toBe(now.getTime());
+      expect(updatedAt.getTime()).not.toBe(old.getTime());
+    });
+
+    it.each(touchCases)('$table: an update that sets updated_at keeps that value', async (c) => {
+      const updatedAt = await rolledBack(db, async (tx) => {
+        await c.insert(tx);
+        const [row] = await c.update(tx, { updatedAt: chosen });
+        return row!.updatedAt;
+      });
+      expect(updatedAt.getTime()).toBe(chosen.getTime());
+    });
+  });
+
+  describe('foreign keys on delete', () => {
+    it('deleting a tutor with sessions is refused (restrict)', async () => {
+      const error = await errorOf(db, (tx) => tx.delete(tutors).where(eq(tutors.id, fixture.tutorWithSessions)));
+      expectViolation(error, 'sessions_tutor_id_fk');
+    });
+
+    it("deleting a tutor deletes its tutor_scores row (cascade)", async () => {
+      const left = await rolledBack(db, async (tx) => {
+        await tx.insert(tutorScores).values(scoreRow); // the score of the tutor that has no sessions
+        const before = await tx.select().from(tutorScores).where(eq(tutorScores.tutorId, fixture.tutorAlone));
+        await tx.delete(tutors).where(eq(tutors.id, fixture.tutorAlone));
+        const after = await tx.select().from(tutorScores).where(eq(tutorScores.tutorId, fixture.tutorAlone));
+        return [before.length, after.length];
+      });
+      expect(left).toEqual([1, 0]);
+    });
+
+    it('deleting a session with email reports is refused (restrict)', async () => {
+      const error = await errorOf(db, (tx) => tx.delete(sessions).where(eq(sessions.id, fixture.completedSession)));
+      expectViolation(error, 'email_reports_session_id_fk');
+    });
+
+    it('deleting a session deletes its reschedule (cascade)', async () => {
+      const left = await rolledBack(db, async (tx) => {
+        const before = await tx.select().from(reschedules).where(eq(reschedules.sessionId, fixture.rescheduledSession));
+        await tx.delete(sessions).where(eq(sessions.id, fixture.rescheduledSession));
+        const after = await tx.select().from(reschedules).where(eq(reschedules.sessionId, fixture.rescheduledSession));
+        return [before.length, after.length];
+      });
+      expect(left).toEqual([1, 0]);
+    });
+  });
+
+  it('every case left the fixture as it was', async () => {
+    const counts = await queryRows<{ n: number }>(
+      db,
+      sql`select ((select count(*) from tutors) + (select count(*) from sessions) + (select count(*) from reschedules)
+               + (select count(*) from tutor_scores) + (select count(*) from email_reports))::int as n`,
+    );
+    expect(counts[0]!.n).toBe(2 + 3 + 1 + 1 + 1);
+  });
+});

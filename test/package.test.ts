@@ -1,0 +1,272 @@
+import { execFile } from 'node:child_process';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMigrations } from '../src';
+
+/*
+ * The package as a consumer gets it: built, packed with `npm pack`, unpacked into a consumer project's node_modules.
+ * The consumer's other dependencies are symlinks to this repository's node_modules, so nothing is downloaded.
+ */
+
+const exec = promisify(execFile);
+const repoRoot = fileURLToPath(new URL('..', import.meta.url));
+const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+const attw = join(repoRoot, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
+const tags = readMigrations().map((m) => m.tag);
+const BUILD_TIMEOUT = 600_000;
+
+let work: string;
+let tarball: string;
+let packedFiles: string[];
+let consumer: string;
+let installed: string;
+
+async function run(command: string, args: string[], cwd: string, timeout = 120_000) {
+  return exec(command, args, { cwd, timeout, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1' } });
+}
+
+/** The output of a failed child process, for a readable assertion message. */
+function describeFailure(error: unknown): string {
+  const e = error as { message?: string; stdout?: string; stderr?: string };
+  return [e.message, e.stdout, e.stderr].filter(Boolean).join('\n');
+}
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'tqs-package-'));
+  await run('npm', ['run', 'build'], repoRoot, BUILD_TIMEOUT);
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], repoRoot);
+  const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
+  tarball = join(work, packed!.filename);
+  packedFiles = packed!.files.map((f) => f.path);
+
+  consumer = join(work, 'consumer');
+  const modules = join(consumer, 'node_modules');
+  mkdirSync(join(modules, '@tqs'), { recursive: true });
+  await run('tar', ['-xzf', tarball, '-C', work], work);
+  installed = join(modules, '@tqs', 'data');
+  renameSync(join(work, 'package'), installed);
+  for (const entry of readdirSync(join(repoRoot, 'node_modules'))) {
+    if (entry.startsWith('.') || entry === '@tqs') continue;
+    symlinkSync(join(repoRoot, 'node_modules', entry), join(modules, entry));
+  }
+  // What `npm install` does with the package's `bin`.
+  const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8')) as { bin: Record<string, string> };
+  mkdirSync(join(modules, '.bin'));
+  for (const [name, target] of Object.entries(manifest.bin)) {
+    if (!existsSync(join(installed, target))) continue;
+    chmodSync(join(installed, target), 0o755);
+    symlinkSync(join('..', '@tqs', 'data', target), join(modules, '.bin', name));
+  }
+  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+}, BUILD_TIMEOUT + 120_000);
+
+afterAll(() => {
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+describe('the packed tarball', () => {
+  it('holds dist/, drizzle/ with the down migrations and the journal, README.md and package.json', () => {
+    for (const file of [
+      'package.json',
+      'README.md',
+      'dist/index.js',
+      'dist/index.cjs',
+      'dist/index.d.ts',
+      'dist/index.d.cts',
+      'dist/testing.js',
+      'dist/testing.cjs',
+      'dist/cli.js',
+      'drizzle/meta/_journal.json',
+      ...tags.flatMap((tag) => [
+        `drizzle/${tag}.sql`,
+        `drizzle/${tag}.down.sql`,
+        `drizzle/meta/${tag.slice(0, 4)}_snapshot.json`,
+      ]),
+    ]) {
+      expect(packedFiles, file).toContain(file);
+    }
+  });
+
+  it('holds nothing else: no src/, test/, .tqs/ or configuration', () => {
+    const allowed = /^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist\/.+|drizzle\/.+)$/;
+    expect(packedFiles.filter((file) => !allowed.test(file))).toEqual([]);
+    expect(packedFiles.filter((file) => /^(src|test|\.tqs)\//.test(file))).toEqual([]);
+  });
+});
+
+describe('a consumer', () => {
+  const names = '{ createDatabase, migrate, tutors, defaultMigrationsFolder, isRescheduled }';
+  const imports = {
+    esm: `import ${names} from '@tqs/data'; import * as testing from '@tqs/data/testing';`,
+    cjs: `const ${names} = require('@tqs/data'); const testing = require('@tqs/data/testing');`,
+  };
+  const script = (kind: 'esm' | 'cjs') => `
+    ${imports[kind]}
+    async function main() {
+      const db = await createDatabase();
+      try {
+        const { applied } = await migrate(db);
+        const [tutor] = await db.insert(tutors).values({ name: 'Ann Tutor' }).returning();
+        console.log(JSON.stringify({
+          applied,
+          again: (await migrate(db)).applied,
+          backend: db.backend,
+          tutor: tutor.name,
+          migrations: defaultMigrationsFolder(),
+          entry: ${kind === 'esm' ? "import.meta.resolve('@tqs/data')" : "require.resolve('@tqs/data')"},
+          testing: typeof testing.createTestDatabase,
+          rescheduled: isRescheduled({ status: 'rescheduled' }),
+        }));
+      } finally {
+        await db.close();
+      }
+    }
+    ${kind === 'esm' ? 'await main();' : 'main().catch((e) => { console.error(e); process.exitCode = 1; });'}
+  `;
+
+  it.each([
+    ['esm', ['--input-type=module', '-e'], 'dist/index.js'],
+    ['cjs', ['--input-type=commonjs', '-e'], 'dist/index.cjs'],
+  ] as const)('imports it as %s, migrates an in-memory PGlite with the shipped drizzle/, and closes', async (
+    kind,
+    flags,
+    entry,
+  ) => {
+    const { stdout } = await run(process.execPath, [...flags, script(kind)], consumer).catch((error: unknown) => {
+      throw new Error(describeFailure(error));
+    });
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+    expect(result).toMatchObject({
+      applied: tags,
+      again: [],
+      backend: 'pglite',
+      tutor: 'Ann Tutor',
+      migrations: join(installed, 'drizzle'),
+      testing: 'function',
+      rescheduled: true,
+    });
+    const resolved = String(result.entry).replace(/^file:\/\//, '');
+    expect(resolved).toBe(join(installed, entry));
+  });
+
+  it('runs the bin: tqs-data --help', async () => {
+    const bin = join(consumer, 'node_modules', '.bin', 'tqs-data');
+    expect(existsSync(bin), 'dist/cli.js was not packed').toBe(true);
+    const { stdout } = await run(bin, ['--help'], consumer).catch((error: unknown) => {
+      throw new Error(describeFailure(error));
+    });
+    expect(stdout).toContain('tqs-data');
+    expect(stdout).toMatch(/\bmigrate\b/);
+    expect(stdout).toMatch(/\brollback\b/);
+  });
+
+  // A typed use of the API; the @ts-expect-error lines fail the check if the types resolve to `any`.
+  const consumerSource = `
+    import {
+      ConstraintViolationError,
+      createDatabase,
+      type Database,
+      isRescheduled,
+      markSent,
+      migrate,
+      type NewTutor,
+      type Tutor,
+      tutors,
+    } from '@tqs/data';
+    import { createTestDatabase } from '@tqs/data/testing';
+
+    export async function main(): Promise<string> {
+      const db = await createDatabase();
+      const asDatabase: Database = db;
+      const { applied } = await migrate(asDatabase);
+      const row: NewTutor = { name: 'Ann Tutor' };
+      const [tutor] = await db.insert(tutors).values(row).returning();
+      const typed: Tutor | undefined = tutor;
+      const flag: boolean = isRescheduled({ status: 'completed' });
+      // @ts-expect-error: not a session status
+      isRescheduled({ status: 'cancelled' });
+      // @ts-expect-error: a name is a string
+      const wrong: NewTutor = { name: 42 };
+      // @ts-expect-error: the database comes first
+      void markSent('00000000-0000-4000-8000-000000000001', db);
+      void createTestDatabase;
+      await db.close();
+      return [applied.join(','), typed?.name, flag, wrong, ConstraintViolationError.name].join(' ');
+    }
+  `;
+
+  it.each([
+    ['node16, "type": "module"', 'node16', 'module'],
+    ['node16, CommonJS', 'node16', 'commonjs'],
+    ['bundler', 'bundler', 'module'],
+  ] as const)('type-checks against the packed types under moduleResolution %s', async (_title, resolution, type) => {
+    const dir = join(consumer, `tsc-${resolution}-${type}`);
+    mkdirSync(dir, { recursive: true });
+    const manifest = { name: `consumer-${resolution}-${type}`, private: true, type };
+    writeFileSync(join(dir, 'package.json'), JSON.stringify(manifest));
+    writeFileSync(join(dir, 'main.ts'), consumerSource);
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          target: 'ES2022',
+          lib: ['ES2022'],
+          module: resolution === 'node16' ? 'node16' : 'esnext',
+          moduleResolution: resolution,
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+          verbatimModuleSyntax: resolution === 'bundler',
+        },
+        files: ['main.ts'],
+      }),
+    );
+    const result = await run(process.execPath, [tsc, '-p', join(dir, 'tsconfig.json'), '--traceResolution'], dir).catch(
+      (error: unknown) => {
+        throw new Error(describeFailure(error).slice(-4000));
+      },
+    );
+    // The types came from the unpacked tarball, through the condition the mode selects.
+    const declaration = type === 'commonjs' && resolution === 'node16' ? 'index.d.cts' : 'index.d.ts';
+    expect(result.stdout).toContain(
+      `Module name '@tqs/data' was successfully resolved to '${join(installed, 'dist', declaration)}'`,
+    );
+  });
+
+  it('passes attw (arethetypeswrong) with the node16 profile', async () => {
+    // attw exits non-zero when the profile finds a problem, and run() then throws with its report.
+    const { stdout } = await run(
+      process.execPath,
+      [attw, tarball, '--profile', 'node16', '--format', 'json', '--no-definitely-typed'],
+      work,
+    ).catch((error: unknown) => {
+      throw new Error(describeFailure(error).slice(0, 4000));
+    });
+    const report = JSON.parse(stdout) as {
+      problems: Record<string, { resolutionKind?: string; entrypoint?: string }[]>;
+      analysis: { entrypoints: Record<string, unknown> };
+    };
+    // The node16 profile leaves out node10 (`moduleResolution: node`), which has no subpath exports at all.
+    const problems = Object.values(report.problems)
+      .flat()
+      .filter((p) => p.resolutionKind !== 'node10');
+    expect(problems).toEqual([]);
+    expect(Object.keys(report.analysis.entrypoints)).toEqual(expect.arrayContaining(['.', './testing']));
+  });
+});
