@@ -50,9 +50,9 @@ CREATE TABLE "sessions" (
 CREATE TABLE "tutor_scores" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"tutor_id" uuid NOT NULL,
-	"reschedule_rate_7d" numeric(5, 2) GENERATED ALWAYS AS (case when "total_sessions_7d" > 0 then round(100.0 * "tutor_reschedules_7d" / "total_sessions_7d", 2) end) STORED,
-	"reschedule_rate_30d" numeric(5, 2) GENERATED ALWAYS AS (case when "total_sessions_30d" > 0 then round(100.0 * "tutor_reschedules_30d" / "total_sessions_30d", 2) end) STORED,
-	"reschedule_rate_90d" numeric(5, 2) GENERATED ALWAYS AS (case when "total_sessions_90d" > 0 then round(100.0 * "tutor_reschedules_90d" / "total_sessions_90d", 2) end) STORED,
+	"reschedule_rate_7d" numeric(5, 2) GENERATED ALWAYS AS (case when "total_sessions_7d" > 0 and "tutor_reschedules_7d" between 0 and "total_sessions_7d" then round(100.0 * "tutor_reschedules_7d" / "total_sessions_7d", 2) end) STORED,
+	"reschedule_rate_30d" numeric(5, 2) GENERATED ALWAYS AS (case when "total_sessions_30d" > 0 and "tutor_reschedules_30d" between 0 and "total_sessions_30d" then round(100.0 * "tutor_reschedules_30d" / "total_sessions_30d", 2) end) STORED,
+	"reschedule_rate_90d" numeric(5, 2) GENERATED ALWAYS AS (case when "total_sessions_90d" > 0 and "tutor_reschedules_90d" between 0 and "total_sessions_90d" then round(100.0 * "tutor_reschedules_90d" / "total_sessions_90d", 2) end) STORED,
 	"total_sessions_7d" integer DEFAULT 0 NOT NULL,
 	"total_sessions_30d" integer DEFAULT 0 NOT NULL,
 	"total_sessions_90d" integer DEFAULT 0 NOT NULL,

@@ -378,6 +378,12 @@ const cases: ConstraintCase[] = [
     write: insert(tutorScores, scoreWithCounts([1, 5, 10], [1, 2, 2]), { tutorReschedules7d: 2 }),
   },
   {
+    // Far more reschedules than sessions would overflow the generated numeric(5,2) rate if it were computed first.
+    constraint: 'tutor_scores_7d_counts_valid',
+    broken: '50 times more 7d reschedules than 7d sessions',
+    write: insert(tutorScores, scoreWithCounts([1, 50, 50], [1, 50, 50]), { tutorReschedules7d: 50 }),
+  },
+  {
     constraint: 'tutor_scores_7d_counts_valid',
     broken: 'negative 7d reschedules',
     write: insert(tutorScores, scoreWithCounts([0, 0, 0], [0, 0, 0]), { tutorReschedules7d: -1 }),

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import {
   chmodSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -8,6 +9,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -46,10 +48,37 @@ function describeFailure(error: unknown): string {
   return [e.message, e.stdout, e.stderr].filter(Boolean).join('\n');
 }
 
+/** The newest modification time of a file or of anything below a folder. */
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return Math.max(stat.mtimeMs, ...readdirSync(path).map((entry) => newestMtime(join(path, entry))));
+}
+
+const buildInputs = ['src', 'drizzle', 'package.json', 'tsup.config.ts', 'tsconfig.json', 'README.md', 'CHANGELOG.md'];
+
+/*
+ * The folder to pack. When the repository's dist/ is newer than everything it is built from (as in CI, which builds
+ * before testing), that is the repository itself. Otherwise the package is built in a copy under `work`: rebuilding
+ * the repository's own dist/ would pull it from under other test files that run the built CLI at the same time.
+ */
+async function builtPackageRoot(work: string): Promise<string> {
+  const built = join(repoRoot, 'dist', 'index.js');
+  if (existsSync(built) && statSync(built).mtimeMs > Math.max(...buildInputs.map((p) => newestMtime(join(repoRoot, p))))) {
+    return repoRoot;
+  }
+  const copy = join(work, 'build');
+  mkdirSync(copy);
+  for (const entry of buildInputs) cpSync(join(repoRoot, entry), join(copy, entry), { recursive: true });
+  symlinkSync(join(repoRoot, 'node_modules'), join(copy, 'node_modules'));
+  await run('npm', ['run', 'build'], copy, BUILD_TIMEOUT);
+  return copy;
+}
+
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'tqs-package-'));
-  await run('npm', ['run', 'build'], repoRoot, BUILD_TIMEOUT);
-  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], repoRoot);
+  const packRoot = await builtPackageRoot(work);
+  const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', work], packRoot);
   const [packed] = JSON.parse(stdout) as { filename: string; files: { path: string }[] }[];
   tarball = join(work, packed!.filename);
   packedFiles = packed!.files.map((f) => f.path);

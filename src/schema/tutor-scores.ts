@@ -16,8 +16,10 @@ export type ScoreWindow = (typeof scoreWindows)[number];
  * decimals, and null when the window holds no session (DESIGN.md "Decisions"). A generated column may not read
  * another, so the flag spells the three rates out again.
  */
+// The rate is only computed for counts its check constraint allows: otherwise a count far above the sessions would
+// overflow numeric(5,2) before the check runs, and the error would name no constraint.
 const rate = (days: ScoreWindow) =>
-  `case when "total_sessions_${days}d" > 0 then round(100.0 * "tutor_reschedules_${days}d" / "total_sessions_${days}d", 2) end`;
+  `case when "total_sessions_${days}d" > 0 and "tutor_reschedules_${days}d" between 0 and "total_sessions_${days}d" then round(100.0 * "tutor_reschedules_${days}d" / "total_sessions_${days}d", 2) end`;
 const exceeds = (days: ScoreWindow) =>
   `("total_sessions_${days}d" > 0 and round(100.0 * "tutor_reschedules_${days}d" / "total_sessions_${days}d", 2) > "risk_threshold")`;
 
