@@ -17,3 +17,4 @@ export type {
   TierRates,
   TutorGroundTruth,
 } from './types';
+export { clearDatabase, type ClearDatabaseOptions, type ClearDatabaseResult, insertDataset, type InsertDatasetOptions, type InsertDatasetResult, type InsertProgress, type InsertTable } from './insert-dataset';
