@@ -6,3 +6,4 @@ export * from './scoring';
 export * from './validation';
 export * from './models';
 export * from './generator';
+export * from './report';

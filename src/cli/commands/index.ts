@@ -1,7 +1,17 @@
 import type { Command } from '../command';
+import { generateCommand } from './generate';
 import { migrateCommand } from './migrate';
+import { reportCommand } from './report';
 import { rollbackCommand } from './rollback';
 import { scoreCommand } from './score';
+import { setupCommand } from './setup';
 
 /** Every subcommand of `tqs-data`, in the order `--help` lists them. */
-export const commands: Command[] = [migrateCommand, rollbackCommand, scoreCommand];
+export const commands: Command[] = [
+  setupCommand,
+  migrateCommand,
+  rollbackCommand,
+  generateCommand,
+  scoreCommand,
+  reportCommand,
+];

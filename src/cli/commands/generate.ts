@@ -1,0 +1,251 @@
+import { sql } from 'drizzle-orm';
+import { type Database, migrate, queryRows } from '../../db';
+import { DestructiveOperationRefusedError } from '../../errors';
+import {
+  type Dataset,
+  generateDataset,
+  type InsertDatasetResult,
+  insertDataset,
+  MAX_SEED,
+  type ResolvedGenerateOptions,
+  resolveGenerateOptions,
+} from '../../generator';
+import { qualityReportFromDatabase, reportTargets } from '../../report';
+import { type Command, type CommandIo, databaseOptions, dateOption, integerOption, type OptionSpec, type ParsedOptions, UsageError } from '../command';
+import { confirm } from '../confirm';
+import { loadProgress } from '../progress';
+import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
+import { integrityFailure, timeZoneOption, writeReport } from './report';
+
+const count = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * The options of `generate`, which `setup` takes too.
+ *
+ * @example
+ * const options = { 'seed-data': { type: 'boolean', description: 'seed it' }, ...generateOptions };
+ */
+export const generateOptions: Record<string, OptionSpec> = {
+  tutors: { type: 'string', value: 'N', description: 'number of tutors (default 100)' },
+  sessions: { type: 'string', value: 'N', description: 'number of sessions (default 3000)' },
+  days: { type: 'string', value: 'N', description: 'sessions lie in the N days before --now (default 90)' },
+  seed: { type: 'string', value: 'N', description: `seed of the generator, 0-${MAX_SEED} (default 42); ids derive from it` },
+  now: { type: 'string', value: 'ISO', description: 'reference time, ISO 8601 (default: the clock)' },
+  'time-zone': { type: 'string', value: 'ZONE', description: 'IANA time zone of weekdays and peak hours (default UTC)' },
+  'clear-existing': { type: 'boolean', description: 'delete every row of the five tables first (asks on a terminal)' },
+  yes: { type: 'boolean', description: 'with --clear-existing: do not ask, delete' },
+  json: { type: 'boolean', description: 'print the summary and the report as JSON' },
+};
+
+/** The generator's option names, mapped to the flags that set them, so that its errors name the flag. */
+const flagOf: Record<string, string> = {
+  tutors: '--tutors',
+  sessions: '--sessions',
+  days: '--days',
+  seed: '--seed',
+  now: '--now',
+  timeZone: '--time-zone',
+};
+
+/**
+ * Reads and checks the generation flags, before any database is opened: a bad value is a usage error naming its flag
+ * (the generator's own RangeError/TypeError, which names the option, is turned into one).
+ *
+ * @example
+ * parseGenerateFlags({ tutors: '20', sessions: '400' }).tutors; // 20
+ * parseGenerateFlags({ days: '20000' }); // throws UsageError('--days must be an integer from 1 to 10000 (got 20000)')
+ */
+export function parseGenerateFlags(options: ParsedOptions): ResolvedGenerateOptions {
+  const tutors = integerOption(options, 'tutors', undefined, { min: 0 });
+  const sessions = integerOption(options, 'sessions', undefined, { min: 0 });
+  const days = integerOption(options, 'days', undefined, { min: 1 });
+  const seed = integerOption(options, 'seed', undefined, { min: 0, max: MAX_SEED });
+  const timeZone = timeZoneOption(options);
+  const now = dateOption(options, 'now') ?? new Date();
+  try {
+    return resolveGenerateOptions(
+      {
+        ...(tutors !== undefined ? { tutors } : {}),
+        ...(sessions !== undefined ? { sessions } : {}),
+        ...(days !== undefined ? { days } : {}),
+        ...(seed !== undefined ? { seed } : {}),
+        ...(timeZone !== undefined ? { timeZone } : {}),
+      },
+      now,
+    );
+  } catch (error) {
+    const option = (error as { option?: unknown }).option;
+    if ((error instanceof RangeError || error instanceof TypeError) && typeof option === 'string') {
+      const flag = flagOf[option.split(/[.[]/)[0] ?? option] ?? option;
+      throw new UsageError(error.message.replace(/^generateDataset: option '[^']*'/, flag));
+    }
+    throw error;
+  }
+}
+
+/**
+ * Rows per table, from one statement: their sum, a sentence naming the non-empty tables, and the sessions.
+ *
+ * @example
+ * await countRows(db); // { total: 533, text: '533 rows (tutors 20, sessions 400, ...)', sessions: 400 }
+ */
+export async function countRows(db: Database): Promise<{ total: number; text: string; sessions: number }> {
+  const [row] = await queryRows<Record<string, number>>(
+    db,
+    sql`select (select count(*) from tutors)::int as tutors, (select count(*) from sessions)::int as sessions,
+      (select count(*) from reschedules)::int as reschedules, (select count(*) from email_reports)::int as email_reports,
+      (select count(*) from tutor_scores)::int as tutor_scores`,
+  );
+  const entries = Object.entries(row ?? {}).map(([table, n]) => [table, Number(n)] as const);
+  const total = entries.reduce((sum, [, n]) => sum + n, 0);
+  const text = `${count(total)} row${total === 1 ? '' : 's'} (${entries
+    .filter(([, n]) => n > 0)
+    .map(([table, n]) => `${table} ${count(n)}`)
+    .join(', ')})`;
+  return { total, text, sessions: entries.find(([table]) => table === 'sessions')?.[1] ?? 0 };
+}
+
+/**
+ * With `--clear-existing` on a database that holds rows: goes on with `--yes`, asks on a terminal, and refuses
+ * otherwise. Refusing throws, so nothing is changed.
+ */
+async function confirmClear(io: CommandIo, options: ParsedOptions, rows: string): Promise<void> {
+  if (options.yes === true) return;
+  if (io.stdin.isTTY !== true) {
+    throw new DestructiveOperationRefusedError(
+      `the database holds ${rows}; --clear-existing would delete them all, and there is no terminal to ask: ` +
+        'add --yes to confirm. Nothing was changed.',
+    );
+  }
+  if (!(await confirm(io, `The database holds ${rows}. Delete them all and load a new dataset?`))) {
+    throw new DestructiveOperationRefusedError('not confirmed: nothing was changed');
+  }
+}
+
+/**
+ * What {@link generateInto} did.
+ *
+ * @example
+ * const { dataset, load }: GenerateOutcome = await generateInto(db, io, options, resolved, rows);
+ */
+export interface GenerateOutcome {
+  dataset: Dataset;
+  load: InsertDatasetResult;
+  generateMs: number;
+}
+
+/**
+ * Generates a dataset with `resolved` and loads it into `db` (one transaction, scores refreshed), with progress on
+ * stderr. `rows` are the rows already there: with any, `--clear-existing` must be confirmed (see confirmClear); the
+ * caller has decided what to do without it.
+ *
+ * @example
+ * const outcome = await generateInto(db, io, { 'clear-existing': true, yes: true }, parseGenerateFlags({}), await countRows(db));
+ */
+export async function generateInto(
+  db: Database,
+  io: CommandIo,
+  options: ParsedOptions,
+  resolved: ResolvedGenerateOptions,
+  rows: { total: number; text: string },
+): Promise<GenerateOutcome> {
+  const clearExisting = options['clear-existing'] === true;
+  if (clearExisting && rows.total > 0) await confirmClear(io, options, rows.text);
+  const started = performance.now();
+  const dataset = generateDataset(resolved);
+  const generateMs = Math.round(performance.now() - started);
+  const load = await insertDataset(db, dataset, { clearExisting, onProgress: loadProgress(io) });
+  return { dataset, load, generateMs };
+}
+
+/**
+ * The summary lines of a generation, for people.
+ *
+ * @example
+ * io.stdout.write(summarize(target, outcome)); // generated 100 tutors, 3,000 sessions, ... loaded into ... in 827 ms
+ */
+export function summarize(target: Target, { dataset, load, generateMs }: GenerateOutcome): string {
+  const o = dataset.options;
+  return [
+    `generated ${count(load.rows.tutors)} tutors, ${count(load.rows.sessions)} sessions, ${count(load.rows.reschedules)} reschedules, ` +
+      `${count(load.rows.emailReports)} email reports in ${generateMs} ms`,
+    `  (seed ${o.seed}, ${o.days} days to ${o.now.toISOString()}, time zone ${o.timeZone})`,
+    `loaded into ${describeTarget(target)} in ${load.elapsedMs} ms; scored ${count(load.scored)} tutors, ` +
+      `${count(load.flagged)} flagged (as of ${o.now.toISOString()})`,
+    '',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The JSON form of a generation's summary.
+ *
+ * @example
+ * summaryJson(outcome); // { generated: { seed: 42, now, tutors: 100, ... }, load: { rows, scored, flagged, elapsedMs } }
+ */
+export function summaryJson({ dataset, load, generateMs }: GenerateOutcome) {
+  const { seed, now, tutors, sessions, days, timeZone } = dataset.options;
+  return { generated: { seed, now, tutors, sessions, days, timeZone, elapsedMs: generateMs }, load };
+}
+
+/**
+ * The report right after a generation: the intended tiers are known, the targets are those of its options.
+ *
+ * @example
+ * const report = await reportAfterGenerate(db, outcome.dataset);
+ */
+export function reportAfterGenerate(db: Database, dataset: Dataset) {
+  return qualityReportFromDatabase(db, {
+    groundTruth: dataset.groundTruth,
+    targets: reportTargets(dataset.options),
+    timeZone: dataset.options.timeZone,
+  });
+}
+
+/**
+ * `tqs-data generate` (spec §5.3).
+ *
+ * @example
+ * await runCli(['generate', '--tutors', '100', '--sessions', '3000', '--days', '90', '--clear-existing', '--yes'], io);
+ */
+export const generateCommand: Command = {
+  name: 'generate',
+  summary: 'Generate a synthetic dataset, load it in one transaction, score it, and print the quality report.',
+  details: [
+    'Migrates first if needed. On a database that already holds rows, generate refuses unless told what to do:',
+    '--clear-existing replaces them (asks on a terminal; --yes to skip the question, required without a terminal),',
+    '--append adds the new rows beside them (use another --seed: ids and emails derive from it, so the same seed',
+    'clashes with the rows it made before, and the load is then rolled back whole).',
+    'Progress goes to stderr; the summary and the report to stdout. Exit code 1 when an integrity check fails.',
+  ].join('\n'),
+  options: {
+    ...generateOptions,
+    append: { type: 'boolean', description: 'add to the rows already in the database' },
+    ...databaseOptions,
+  },
+  async run(options, io) {
+    const resolved = parseGenerateFlags(options);
+    if (options.append === true && options['clear-existing'] === true) {
+      throw new UsageError('give --append or --clear-existing, not both');
+    }
+    const target = resolveTarget(options, io.env);
+    return withTarget(target, async (db) => {
+      const { applied } = await migrate(db);
+      if (applied.length > 0) io.stderr.write(`applied migrations: ${applied.join(', ')}\n`);
+      const rows = await countRows(db);
+      if (rows.total > 0 && options['clear-existing'] !== true && options.append !== true) {
+        throw new Error(
+          `the database already holds ${rows.text}: pass --clear-existing to replace them, or --append to add ` +
+            'to them (with another --seed). Nothing was changed.',
+        );
+      }
+      const outcome = await generateInto(db, io, options, resolved, rows);
+      const report = await reportAfterGenerate(db, outcome.dataset);
+      if (options.json !== true) io.stdout.write(summarize(target, outcome));
+      writeReport(io, report, options.json === true, summaryJson(outcome));
+      const failure = integrityFailure(report);
+      if (failure) io.stderr.write(`tqs-data: ${failure}\n`);
+      return failure ? 1 : 0;
+    });
+  },
+};

@@ -1,0 +1,147 @@
+import postgres from 'postgres';
+import { migrate } from '../../db';
+import { ConnectionError, redactUrl } from '../../errors';
+import { type QualityReport, qualityReportFromDatabase } from '../../report';
+import { type Command, type CommandIo, databaseOptions, type ParsedOptions } from '../command';
+import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
+import {
+  countRows,
+  type GenerateOutcome,
+  generateInto,
+  generateOptions,
+  parseGenerateFlags,
+  reportAfterGenerate,
+  summarize,
+  summaryJson,
+} from './generate';
+import { integrityFailure, sqlStateOf, writeReport } from './report';
+
+/** PostgreSQL's SQLSTATE for "database does not exist". */
+const INVALID_CATALOG_NAME = '3D000';
+/** ... and for "database already exists" (another process created it first). */
+const DUPLICATE_DATABASE = '42P04';
+
+/**
+ * A double-quoted SQL identifier: any name, quotes included, becomes exactly that database name.
+ *
+ * @example
+ * quoteIdentifier('My "odd"-db'); // '"My ""odd""-db"'
+ */
+export const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+
+/**
+ * Creates the database of `url` on its server when it does not exist (spec §6.1 step 1): connects to the `postgres`
+ * maintenance database of the same server with the same credentials and runs `CREATE DATABASE` with the name quoted.
+ * Returns whether it created it.
+ *
+ * @example
+ * await ensurePostgresDatabase('postgres://app:secret@db:5432/tqs_dev'); // true the first time, then false
+ */
+export async function ensurePostgresDatabase(url: string): Promise<boolean> {
+  const probe = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await probe`select 1`;
+    return false;
+  } catch (error) {
+    if (sqlStateOf(error) !== INVALID_CATALOG_NAME) return false; // createDatabase reports it, with the URL redacted
+  } finally {
+    await probe.end({ timeout: 0 }).catch(() => {});
+  }
+  const parsed = new URL(url);
+  // The name exactly as postgres.js reads it from the URL (it does not percent-decode the path).
+  const name = parsed.pathname.replace(/^\//, '');
+  parsed.pathname = '/postgres';
+  const admin = postgres(parsed.toString(), { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await admin.unsafe(`create database ${quoteIdentifier(name)}`);
+    return true;
+  } catch (error) {
+    if (sqlStateOf(error) === DUPLICATE_DATABASE) return false;
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConnectionError(`cannot create the database of ${redactUrl(url)}: ${reason}`, { cause: error });
+  } finally {
+    await admin.end({ timeout: 0 }).catch(() => {});
+  }
+}
+
+interface SetupOutcome {
+  created: boolean;
+  applied: string[];
+  seeded: GenerateOutcome | undefined;
+  /** Why nothing was seeded although --seed-data was given. */
+  kept: string | undefined;
+  report: QualityReport;
+}
+
+async function setup(target: Target, options: ParsedOptions, io: CommandIo): Promise<SetupOutcome> {
+  // Checked even without --seed-data: a mistyped value is an error, not something silently ignored.
+  const checked = parseGenerateFlags(options);
+  const resolved = options['seed-data'] === true ? checked : undefined;
+  const created = target.kind === 'postgres' ? await ensurePostgresDatabase(target.url) : false;
+  return withTarget(target, async (db) => {
+    const { applied } = await migrate(db);
+    let seeded: GenerateOutcome | undefined;
+    let kept: string | undefined;
+    if (resolved) {
+      const rows = await countRows(db);
+      if (rows.total > 0 && options['clear-existing'] !== true) {
+        kept = `the database already holds ${rows.text}: kept them (--clear-existing replaces them)`;
+      } else {
+        seeded = await generateInto(db, io, options, resolved, rows);
+      }
+    }
+    const report = seeded ? await reportAfterGenerate(db, seeded.dataset) : await qualityReportFromDatabase(db);
+    return { created, applied, seeded, kept, report };
+  });
+}
+
+/**
+ * `tqs-data setup` (spec §6.1): create the database if missing, migrate, optionally seed, verify.
+ *
+ * @example
+ * await runCli(['setup', '--init', '--seed-data'], io); // the embedded .tqs/pglite
+ */
+export const setupCommand: Command = {
+  name: 'setup',
+  summary: 'Create the database if missing, migrate, optionally seed it (--seed-data), then verify and report.',
+  details: [
+    'On PostgreSQL, a missing database is created through the server\'s "postgres" database (same credentials).',
+    'With --seed-data, a dataset is generated and loaded (generate\'s options apply) unless the database already',
+    'holds rows: those are kept, unless --clear-existing. Verification: every integrity check of the quality report',
+    'must pass, else the exit code is 1. --init is accepted for the spec\'s setup_db.py --init: setup always migrates.',
+  ].join('\n'),
+  options: {
+    init: { type: 'boolean', description: 'create and migrate the database (always done; kept for the spec)' },
+    'seed-data': { type: 'boolean', description: 'generate and load a dataset into an empty database' },
+    ...generateOptions,
+    ...databaseOptions,
+  },
+  async run(options, io) {
+    const target = resolveTarget(options, io.env);
+    const where = describeTarget(target); // before setup: says '(new)' for a PGlite directory it creates
+    const outcome = await setup(target, options, io);
+    const failure = integrityFailure(outcome.report);
+    if (options.json === true) {
+      writeReport(io, outcome.report, true, {
+        database: { target: where, created: outcome.created, migrationsApplied: outcome.applied },
+        ...(outcome.seeded ? summaryJson(outcome.seeded) : {}),
+        ...(outcome.kept ? { kept: outcome.kept } : {}),
+        verified: failure === undefined,
+      });
+    } else {
+      const lines = [
+        `database: ${where}${outcome.created ? ' (created)' : ''}`,
+        `migrations: ${outcome.applied.length > 0 ? `applied ${outcome.applied.join(', ')}` : 'up to date'}`,
+        ...(outcome.kept ? [`seed data: ${outcome.kept}`] : []),
+      ];
+      io.stdout.write(`${lines.join('\n')}\n`);
+      if (outcome.seeded) io.stdout.write(summarize(target, outcome.seeded));
+      else io.stdout.write('\n');
+      writeReport(io, outcome.report, false);
+      io.stdout.write(`\nverification: ${failure ?? 'every integrity check passed'}\n`);
+    }
+    if (failure) io.stderr.write(`tqs-data: verification failed: ${failure}\n`);
+    return failure ? 1 : 0;
+  },
+};

@@ -1,0 +1,211 @@
+import type { Dataset, RateBand, RiskTier, TierRates } from '../generator/types';
+import { DEFAULT_RISK_THRESHOLD, scoreWindows } from '../schema';
+import { isHighRisk, rescheduleRate } from '../scoring/rates';
+import { buildReport } from './build-report';
+import { RATE_BAND_LABELS, rateBandIndex, type ReportFacts, type TruthCell } from './facts';
+import { localClock } from './local-time';
+import { reportTargets, withSpecTargets } from './targets';
+import type { QualityReport, ReportTargets } from './types';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
+
+/**
+ * Options of {@link qualityReport}.
+ *
+ * @example
+ * const options: QualityReportOptions = { asOf: new Date('2026-01-01T00:00:00Z'), threshold: 20 };
+ */
+export interface QualityReportOptions {
+  /** The end of the scoring windows. Default: the dataset's `now` (what `insertDataset` scores as of). */
+  asOf?: Date;
+  /** The risk threshold of the flags, in percent. Default 15. */
+  threshold?: number;
+  /** What to judge the data against. Default: `reportTargets(dataset.options)`. */
+  targets?: Partial<ReportTargets>;
+}
+
+/** The tier a 90-day rate falls in: at most the low band's top, at most the medium band's top, or above. */
+function measuredTier(rate: number | null, tierRates: TierRates): RiskTier | 'none' {
+  if (rate === null) return 'none';
+  return rate <= tierRates.low.max ? 'low' : rate <= tierRates.medium.max ? 'medium' : 'high';
+}
+
+/** Whether a rate lies in a band: `(min, max]`, or `[0, max]` when min is 0 (see `RateBand`). */
+const inBand = (rate: number | null, band: RateBand) =>
+  rate !== null && (band.min === 0 ? rate >= 0 : rate > band.min) && rate <= band.max;
+
+/** Every tutor's three rates and flag as of `asOf`, counted as `computeTutorScore` counts them. */
+function scoreTutors(dataset: Dataset, asOf: number, threshold: number) {
+  const tutorReschedule = new Set(dataset.reschedules.filter((r) => r.initiator === 'tutor').map((r) => r.sessionId));
+  const counts = new Map(dataset.tutors.map((t) => [t.id, scoreWindows.map(() => ({ sessions: 0, reschedules: 0 }))]));
+  for (const s of dataset.sessions) {
+    const windows = counts.get(s.tutorId);
+    const t = s.scheduledTime.getTime();
+    if (!windows || t > asOf) continue;
+    scoreWindows.forEach((days, i) => {
+      if (t <= asOf - days * DAY_MS) return;
+      windows[i]!.sessions++;
+      if (tutorReschedule.has(s.id)) windows[i]!.reschedules++;
+    });
+  }
+  return new Map(
+    [...counts].map(([tutorId, windows]) => {
+      const [r7, r30, r90] = windows.map((w) => rescheduleRate(w.reschedules, w.sessions)) as [
+        number | null,
+        number | null,
+        number | null,
+      ];
+      const rates = { rescheduleRate7d: r7, rescheduleRate30d: r30, rescheduleRate90d: r90 };
+      return [tutorId, { rate90d: r90, flagged: isHighRisk(rates, threshold) }];
+    }),
+  );
+}
+
+function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: ReportTargets): ReportFacts {
+  const { tutors, sessions, reschedules, emailReports, groundTruth } = dataset;
+  const timeZone = dataset.options.timeZone;
+  const tutorIds = new Set(tutors.map((t) => t.id));
+  const sessionById = new Map(sessions.map((s) => [s.id, s]));
+  const rescheduled = new Set(reschedules.map((r) => r.sessionId));
+
+  const byStatus = { completed: 0, rescheduled: 0, noShow: 0 };
+  const weekdays = new Array<number>(7).fill(0);
+  const hours = new Array<number>(24).fill(0);
+  const months = new Array<number>(12).fill(0);
+  const localDays = new Set<number>();
+  const clock = localClock(timeZone);
+  const durations = { measured: 0, withinRange: 0 };
+  let first: number | undefined;
+  let last: number | undefined;
+  const v = { noTutor: 0, completedMismatch: 0, completedEarly: 0, statusMismatch: 0 };
+  for (const s of sessions) {
+    if (s.status === 'completed') byStatus.completed++;
+    else if (s.status === 'rescheduled') byStatus.rescheduled++;
+    else if (s.status === 'no_show') byStatus.noShow++;
+    const t = s.scheduledTime.getTime();
+    first = first === undefined || t < first ? t : first;
+    last = last === undefined || t > last ? t : last;
+    const local = clock(t);
+    weekdays[local.weekday]!++;
+    hours[local.hour]!++;
+    months[local.month - 1]!++;
+    localDays.add(local.day);
+    if (s.durationMinutes !== null) {
+      durations.measured++;
+      if (s.durationMinutes >= targets.durations.min && s.durationMinutes <= targets.durations.max) durations.withinRange++;
+    }
+    if (!tutorIds.has(s.tutorId)) v.noTutor++;
+    if ((s.status === 'completed') !== (s.completedTime !== null)) v.completedMismatch++;
+    if (s.completedTime !== null && s.completedTime.getTime() < t) v.completedEarly++;
+    if ((s.status === 'rescheduled') !== rescheduled.has(s.id)) v.statusMismatch++;
+  }
+
+  const lastMinuteMs = targets.lastMinuteHours * HOUR_MS;
+  const r = { tutorInitiated: 0, studentInitiated: 0, lastMinute: 0, cancelled: 0 };
+  let noSession = 0;
+  let timeMismatch = 0;
+  for (const x of reschedules) {
+    if (x.initiator === 'tutor') r.tutorInitiated++;
+    else r.studentInitiated++;
+    if (x.originalTime.getTime() - x.cancelledAt.getTime() < lastMinuteMs) r.lastMinute++;
+    if (x.newTime === null) r.cancelled++;
+    const session = sessionById.get(x.sessionId);
+    if (!session) noSession++;
+    else if (session.scheduledTime.getTime() !== x.originalTime.getTime()) timeMismatch++;
+  }
+
+  const scores = scoreTutors(dataset, asOf.getTime(), threshold);
+  const bands = new Array<number>(RATE_BAND_LABELS.length).fill(0);
+  const measuredTiers = { low: 0, medium: 0, high: 0 };
+  let flagged = 0;
+  let veryHigh = 0;
+  for (const { rate90d, flagged: isFlagged } of scores.values()) {
+    bands[rateBandIndex(rate90d)]!++;
+    const tier = measuredTier(rate90d, targets.tierRates);
+    if (tier !== 'none') measuredTiers[tier]++;
+    if (inBand(rate90d, targets.veryHighRate)) veryHigh++;
+    if (isFlagged) flagged++;
+  }
+
+  const cells = new Map<string, TruthCell>();
+  for (const truth of groundTruth) {
+    const score = scores.get(truth.tutorId);
+    const cell: TruthCell = {
+      tier: truth.tier,
+      flagged: score ? score.flagged : null,
+      measured: score ? measuredTier(score.rate90d, targets.tierRates) : null,
+      tutors: 0,
+    };
+    const key = `${cell.tier}|${cell.flagged}|${cell.measured}`;
+    (cells.get(key) ?? cells.set(key, cell).get(key)!).tutors++;
+  }
+
+  return {
+    source: 'dataset',
+    timeZone,
+    counts: {
+      tutors: tutors.length,
+      activeTutors: tutors.filter((t) => t.isActive).length,
+      sessions: sessions.length,
+      reschedules: reschedules.length,
+      emailReports: emailReports.length,
+      tutorScores: null,
+    },
+    sessionsByStatus: byStatus,
+    reschedules: r,
+    durations,
+    firstScheduled: first === undefined ? null : new Date(first),
+    lastScheduled: last === undefined ? null : new Date(last),
+    daysWithSessions: localDays.size,
+    weekdays,
+    hours,
+    months,
+    violations: {
+      sessions_without_tutor: v.noTutor,
+      reschedules_without_session: noSession,
+      email_reports_without_session: emailReports.filter((e) => !sessionById.has(e.sessionId)).length,
+      tutor_scores_without_tutor: null,
+      reschedule_original_time_mismatch: timeMismatch,
+      completed_time_mismatch: v.completedMismatch,
+      completed_before_scheduled: v.completedEarly,
+      rescheduled_status_mismatch: v.statusMismatch,
+      tutors_without_score: null,
+      stored_scores_differ: null,
+    },
+    scores: {
+      source: 'computed',
+      asOf: new Date(asOf.getTime()),
+      mixedAsOf: false,
+      threshold,
+      bands,
+      scored: scores.size,
+      unscored: 0,
+      flagged,
+      measuredTiers,
+      veryHigh,
+    },
+    truth: groundTruth.length > 0 ? [...cells.values()] : null,
+  };
+}
+
+/**
+ * The quality report (spec §5.4) of a generated dataset, in memory: counts, date coverage, integrity checks, each
+ * spec target beside what was achieved, the reschedule-rate distribution, weekday and hour histograms (in the
+ * dataset's time zone), and how well the risk flags recover the intended tiers. Scores are computed as
+ * `refreshTutorScores` would store them as of the dataset's `now`, so this report agrees with
+ * {@link qualityReportFromDatabase} over the same rows once loaded with `insertDataset`. Checks of stored scores are
+ * `n/a`. One pass over each table: linear time.
+ *
+ * @example
+ * const dataset = generateDataset({ seed: 7, now: new Date('2026-01-15T12:00:00Z') });
+ * const report = qualityReport(dataset);
+ * report.integrity.passed;                // true
+ * report.groundTruth?.recall;             // 1
+ * console.log(renderQualityReport(report));
+ */
+export function qualityReport(dataset: Dataset, options: QualityReportOptions = {}): QualityReport {
+  const targets = withSpecTargets({ ...reportTargets(dataset.options), ...options.targets });
+  const asOf = options.asOf ?? dataset.options.now;
+  return buildReport(datasetFacts(dataset, asOf, options.threshold ?? DEFAULT_RISK_THRESHOLD, targets), targets);
+}

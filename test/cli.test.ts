@@ -1,0 +1,236 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import postgres from 'postgres';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../src/cli/run';
+import { postgresUrl } from './support/databases';
+
+const NOW = '2026-01-15T12:00:00.000Z';
+const SMALL = ['--tutors', '20', '--sessions', '400', '--now', NOW];
+const CLI = resolve(__dirname, '../dist/cli.js');
+
+const scratch = mkdtempSync(join(tmpdir(), 'tqs-cli-'));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function sink(): Writable & { text: string } {
+  const stream = new Writable({
+    write(chunk, _encoding, done) {
+      stream.text += String(chunk);
+      done();
+    },
+  }) as Writable & { text: string };
+  stream.text = '';
+  return stream;
+}
+
+/** Runs the CLI in-process with captured io; `input` is what the user types, `tty` whether stdin is a terminal. */
+async function run(argv: string[], { tty = false, input = '' }: { tty?: boolean; input?: string } = {}): Promise<Run> {
+  const stdout = sink();
+  const stderr = sink();
+  const stdin = Object.assign(Readable.from(input ? [input] : []), { isTTY: tty });
+  const code = await runCli(argv, { stdout, stderr, stdin, env: {} });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+/** What `report --json` says of the database: enough to tell whether anything changed. */
+async function snapshot(dataDir: string) {
+  const { code, stdout } = await run(['report', '--json', '--data-dir', dataDir]);
+  expect(code).toBe(0);
+  const report = JSON.parse(stdout);
+  return { counts: report.counts, coverage: report.coverage, rates: report.rescheduleRates };
+}
+
+describe('tqs-data end to end on an embedded data directory', () => {
+  const dir = join(scratch, 'flow');
+  const db = ['--data-dir', dir];
+  let before: Awaited<ReturnType<typeof snapshot>>;
+
+  it('generate: migrates, loads with progress lines on stderr, prints the summary and a passing report', async () => {
+    const { code, stdout, stderr } = await run(['generate', ...SMALL, '--seed', '3', ...db]);
+    expect(stderr).toContain('applied migrations: 0000_initial_schema');
+    expect(stderr).toMatch(/^tutors: 20 rows \(\d+ ms\)$/m);
+    expect(stderr).toMatch(/^sessions: 400 rows/m);
+    expect(stderr).toMatch(/^scored 20 tutors/m);
+    expect(stdout).toMatch(/^generated 20 tutors, 400 sessions, \d+ reschedules/m);
+    expect(stdout).toContain(`seed 3, 90 days to ${NOW}`);
+    expect(stdout).toMatch(/Integrity checks {2}PASS \(10 passed, 0 n\/a\)/);
+    expect(stdout).toMatch(/Ground truth: flags/);
+    expect(code).toBe(0);
+  });
+
+  it('report: the same database as JSON, every integrity check passing', async () => {
+    const { code, stdout, stderr } = await run(['report', '--json', ...db]);
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    const report = JSON.parse(stdout);
+    expect(report.counts).toMatchObject({ tutors: 20, sessions: 400, tutorScores: 20 });
+    expect(report.integrity.passed).toBe(true);
+    expect(report.rescheduleRates.asOf).toBe(NOW);
+    expect(report.groundTruth).toBeNull();
+    before = await snapshot(dir);
+  });
+
+  it('score, then report as of a past instant', async () => {
+    const score = await run(['score', '--as-of', NOW, ...db]);
+    expect(score.code).toBe(0);
+    expect(score.stdout).toMatch(/^scored 20 tutors/);
+    const past = await run(['report', '--as-of', '2025-12-01T00:00:00Z', '--time-zone', 'Europe/Paris', ...db]);
+    expect(past.code).toBe(0);
+    expect(past.stdout).toContain('scores computed as of 2025-12-01 00:00 UTC');
+    expect(past.stdout).toContain('Sessions by weekday (Europe/Paris)');
+  });
+
+  it('generate on a database with rows refuses without --clear-existing or --append; nothing changes', async () => {
+    const { code, stdout, stderr } = await run(['generate', ...SMALL, '--seed', '4', ...db]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/already holds \d+ rows \(tutors 20, sessions 400, .*--clear-existing.*--append/);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('--clear-existing without --yes and without a terminal refuses; nothing changes', async () => {
+    const { code, stdout, stderr } = await run(['generate', ...SMALL, '--seed', '4', '--clear-existing', ...db]);
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/DESTRUCTIVE_OPERATION_REFUSED: the database holds \d+ rows .*add --yes/);
+    expect(await snapshot(dir)).toEqual(before);
+  });
+
+  it('--clear-existing on a terminal asks: no keeps the rows, yes replaces them', async () => {
+    const no = await run(['generate', ...SMALL, '--seed', '4', '--clear-existing', ...db], { tty: true, input: 'n\n' });
+    expect(no.code).toBe(1);
+    expect(no.stderr).toMatch(/Delete them all and load a new dataset\? \[y\/N\] /);
+    expect(no.stderr).toMatch(/not confirmed: nothing was changed/);
+    expect(await snapshot(dir)).toEqual(before);
+
+    const yes = await run(['generate', ...SMALL, '--seed', '4', '--clear-existing', ...db], { tty: true, input: 'y\n' });
+    expect(yes.code).toBe(0);
+    const after = await snapshot(dir);
+    expect(after.counts).toMatchObject({ tutors: 20, sessions: 400 });
+    expect(after.coverage).not.toEqual(before.coverage); // another seed: other sessions
+  });
+
+  it('--append adds beside the rows (another seed), and the same seed again is refused whole by a constraint', async () => {
+    const added = await run(['generate', ...SMALL, '--seed', '5', '--append', '--json', ...db]);
+    expect(added.code).toBe(0);
+    expect(JSON.parse(added.stdout).report.counts).toMatchObject({ tutors: 40, sessions: 800, tutorScores: 40 });
+    const clash = await run(['generate', ...SMALL, '--seed', '5', '--append', ...db]);
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toMatch(/^tqs-data: CONSTRAINT_VIOLATION: .*tutors/m);
+    expect((await snapshot(dir)).counts).toMatchObject({ tutors: 40, sessions: 800 });
+  });
+
+  it('rollback refuses to drop rows (exit 1, the row count in the message), then --force drops them', async () => {
+    const kept = await snapshot(dir);
+    const refused = await run(['rollback', '--to', 'base', ...db]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/ROLLBACK_REFUSED: rollback would drop \d+ rows/);
+    expect(await snapshot(dir)).toEqual(kept);
+
+    const forced = await run(['rollback', '--to', 'base', '--force', ...db]);
+    expect(forced.code).toBe(0);
+    expect(forced.stdout).toMatch(/rolled back .*dropped rows/);
+    const gone = await run(['report', ...db]);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/^tqs-data: the database has no tables yet: run 'tqs-data setup'/);
+  });
+
+  it('setup --seed-data migrates, seeds and verifies; run again, it keeps the rows', async () => {
+    const first = await run(['setup', '--seed-data', ...SMALL, ...db]);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^migrations: applied 0000_initial_schema/m);
+    expect(first.stdout).toMatch(/^generated 20 tutors/m);
+    expect(first.stdout).toMatch(/verification: every integrity check passed/);
+    const again = await run(['setup', '--init', '--seed-data', ...db]);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/migrations: up to date/);
+    expect(again.stdout).toMatch(/seed data: the database already holds \d+ rows \(tutors 20, sessions 400.*kept them/);
+    expect(again.stdout).not.toMatch(/^generated/m);
+  });
+});
+
+describe('tqs-data bad input: one line on stderr, exit 2 for usage and 1 for runtime errors', () => {
+  const dir = join(scratch, 'untouched');
+  const cases: [string[], number, RegExp][] = [
+    [['generate', '--tutors=-5'], 2, /--tutors must be a whole number at least 0 \(got '-5'\)/],
+    [['generate', '--sessions', '-5'], 2, /--sessions/],
+    [['generate', '--days', '0'], 2, /--days must be a whole number at least 1 \(got '0'\)/],
+    [['generate', '--days', '20000'], 2, /--days must be an integer from 1 to 10000/],
+    [['generate', '--tutors', 'abc'], 2, /--tutors must be a whole number .*'abc'/],
+    [['generate', '--tutors', '0', '--sessions', '10'], 2, /--tutors must be at least 1 when sessions is above 0/],
+    [['generate', '--seed', '1.5'], 2, /--seed must be a whole number/],
+    [['generate', '--now', 'yesterday'], 2, /--now must be an ISO 8601 date/],
+    [['generate', '--time-zone', 'Mars/Olympus'], 2, /--time-zone must be an IANA time zone/],
+    [['generate', '--append', '--clear-existing'], 2, /--append or --clear-existing, not both/],
+    [['setup', '--tutors', 'many'], 2, /--tutors must be a whole number/],
+    [['report', '--as-of', 'soon'], 2, /--as-of must be an ISO 8601 date/],
+    [['generate', '--frobnicate'], 2, /unknown option '--frobnicate'/],
+    [['frobnicate'], 2, /unknown command 'frobnicate'/],
+    [['report', '--database-url', 'postgres://u:secretpw@127.0.0.1:1/x'], 1, /CONNECTION_FAILED: cannot connect to postgres:\/\/u:\*\*\*@127\.0\.0\.1:1\/x/],
+    [['generate', '--database-url', 'postgres://u:secretpw@127.0.0.1:1/x'], 1, /CONNECTION_FAILED/],
+  ];
+
+  it.each(cases)('%j', async (argv, exitCode, message) => {
+    const { code, stdout, stderr } = await run([...argv, '--data-dir', dir]);
+    expect(code).toBe(exitCode);
+    expect(stdout).toBe('');
+    expect(stderr.endsWith('\n')).toBe(true);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(/^tqs-data: /);
+    expect(stderr).toMatch(message);
+    expect(stderr).not.toMatch(/secretpw|\n\s+at /);
+    expect(existsSync(dir)).toBe(false); // nothing was created
+  });
+});
+
+describe.skipIf(!postgresUrl)('tqs-data setup on a PostgreSQL server', () => {
+  it('creates a missing database whose name needs quoting, then migrates, seeds and verifies', async () => {
+    // Capitals and a dash: unquoted, CREATE DATABASE would fail or fold the name to lower case.
+    const name = `TqsCli-${process.pid}`;
+    const url = new URL(postgresUrl!);
+    url.pathname = `/${name}`;
+    const admin = postgres(postgresUrl!, { max: 1, onnotice: () => {} });
+    try {
+      const { code, stdout, stderr } = await run(['setup', '--seed-data', ...SMALL, '--database-url', url.toString()]);
+      expect(stderr).not.toMatch(/tqs-data:/);
+      expect(stderr).toMatch(/^scored 20 tutors/m);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^database: PostgreSQL .* \(created\)$/m);
+      expect(stdout).toMatch(/verification: every integrity check passed/);
+      const again = await run(['setup', '--database-url', url.toString()]);
+      expect(again.code).toBe(0);
+      expect(again.stdout).not.toMatch(/\(created\)/);
+    } finally {
+      await admin.unsafe(`drop database if exists "${name.replace(/"/g, '""')}" with (force)`);
+      await admin.end();
+    }
+  });
+});
+
+describe.skipIf(!existsSync(CLI))('the built bin, dist/cli.js', () => {
+  it('runs setup --seed-data --json in a process of its own', async () => {
+    const dir = join(scratch, 'spawned');
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [CLI, 'setup', '--seed-data', '--tutors', '10', '--sessions', '150', '--now', NOW, '--json', '--data-dir', dir],
+      { timeout: 120_000, env: { ...process.env, DATABASE_URL: '' } },
+    );
+    const out = JSON.parse(stdout);
+    expect(out.verified).toBe(true);
+    expect(out.database.migrationsApplied).toContain('0000_initial_schema');
+    expect(out.report.counts).toMatchObject({ tutors: 10, sessions: 150 });
+  });
+});
