@@ -1,0 +1,113 @@
+/**
+ * Validating API input with the Zod schemas before it reaches the database, and turning the database's own refusals
+ * into errors an API can answer with.
+ *
+ *   npx tsx examples/validate-api-input.ts
+ */
+import {
+  ConstraintViolationError,
+  createDatabase,
+  migrate,
+  parseRow,
+  reschedules,
+  rescheduleInsertSchema,
+  sessionInsertSchema,
+  sessions,
+  translateDatabaseError,
+  tutorInsertSchema,
+  tutors,
+  tutorUpdateSchema,
+  ValidationError,
+} from '@tqs/data';
+import { eq } from 'drizzle-orm';
+
+/** What an API handler would answer: 201 with the row, or 400/409 with the field or constraint at fault. */
+function respond(status: number, body: unknown): void {
+  console.log(status, JSON.stringify(body));
+}
+
+/** The error-to-response mapping an API would share between its routes. */
+function errorResponse(error: unknown): void {
+  const translated = translateDatabaseError(error); // a raw driver/Drizzle error becomes a ConstraintViolationError
+  if (translated instanceof ValidationError) {
+    respond(400, { code: translated.code, issues: translated.issues });
+  } else if (translated instanceof ConstraintViolationError) {
+    respond(409, { code: translated.code, constraint: translated.constraint, message: translated.message });
+  } else {
+    throw translated;
+  }
+}
+
+/**
+ * A request body as the API receives it. JSON has no dates, and the schemas take `Date`s (the type of the
+ * timestamptz columns), so ISO 8601 strings are revived as `Date`s; a string left as it is fails with "must be a Date".
+ */
+const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
+function readBody(text: string): unknown {
+  return JSON.parse(text, (_key, value: unknown) =>
+    typeof value === 'string' && isoDateTime.test(value) ? new Date(value) : value,
+  );
+}
+
+await using db = await createDatabase();
+await migrate(db);
+
+// POST /tutors: parse the JSON body with the insert schema. parseRow returns the typed row or throws a
+// ValidationError whose issues name each field and the rule (and constraint) it breaks.
+const tutor = parseRow(tutorInsertSchema, { name: 'Ada Lovelace', email: 'ada@example.org' }, 'tutor');
+const [created] = await db.insert(tutors).values(tutor).returning();
+if (!created) throw new Error('insert returned no row');
+respond(201, { id: created.id, name: created.name });
+
+// A body the schema rejects: every broken rule is reported, not only the first, each with its field and constraint.
+try {
+  const body = readBody(`{
+    "tutorId": "${created.id}",
+    "studentId": "   ",
+    "scheduledTime": "2026-01-10T15:00:00Z",
+    "status": "completed",
+    "durationMinutes": -30
+  }`); // blank student, negative duration, and 'completed' without a completedTime
+  parseRow(sessionInsertSchema, body, 'session');
+} catch (error) {
+  errorResponse(error);
+}
+
+// PATCH /tutors/:id: the update schema makes every column optional but still checks the ones present.
+try {
+  const patch = parseRow(tutorUpdateSchema, readBody('{ "email": "not an email" }'), 'tutor');
+  await db.update(tutors).set(patch).where(eq(tutors.id, created.id));
+} catch (error) {
+  errorResponse(error);
+}
+
+// What Zod cannot see from one row, the database still enforces: here the reschedule's original_time does not match
+// its session's scheduled_time (reschedules_session_fk). The row is valid on its own, so parseRow accepts it.
+const [session] = await db
+  .insert(sessions)
+  .values(
+    parseRow(
+      sessionInsertSchema,
+      { tutorId: created.id, studentId: 'student-1', scheduledTime: new Date('2026-01-10T15:00:00Z'), status: 'rescheduled' },
+      'session',
+    ),
+  )
+  .returning();
+if (!session) throw new Error('insert returned no row');
+const reschedule = parseRow(
+  rescheduleInsertSchema,
+  {
+    sessionId: session.id,
+    initiator: 'tutor',
+    originalTime: new Date('2026-01-10T16:00:00Z'), // an hour off
+    newTime: new Date('2026-01-12T16:00:00Z'),
+    cancelledAt: new Date('2026-01-09T20:00:00Z'),
+    reasonCode: 'scheduling_conflict',
+  },
+  'reschedule',
+);
+try {
+  await db.insert(reschedules).values(reschedule);
+} catch (error) {
+  errorResponse(error);
+}

@@ -1,0 +1,7 @@
+export {
+  clearTestDatabaseCache,
+  createTestDatabase,
+  type CreateTestDatabaseOptions,
+  TEST_NOW,
+  type TestDatabase,
+} from './test-database';

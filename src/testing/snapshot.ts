@@ -1,0 +1,211 @@
+import { PGlite } from '@electric-sql/pglite';
+import { EmscriptenBuiltinFilesystem } from '@electric-sql/pglite/basefs';
+import { drizzle } from 'drizzle-orm/pglite';
+import { migrate, type TqsDatabase } from '../db';
+import { type Dataset, insertDataset } from '../generator';
+import { schema } from '../schema';
+
+/**
+ * A PGlite data directory, as `dumpDataDir('none')` wrote it (a plain tar), parsed once so that every database
+ * started from it only copies files into memory. `files` is undefined when the tar holds something this parser does
+ * not know; such a snapshot is loaded through PGlite's own `loadDataDir` instead.
+ */
+export interface SnapshotImage {
+  tar: Uint8Array;
+  dirs: { path: string; mode: number }[] | undefined;
+  files: { path: string; data: Uint8Array }[] | undefined;
+}
+
+/*
+ * Settings written into the snapshot's postgresql.auto.conf, so every database started from it gets them:
+ * - shared_buffers: PGlite's default of 128 MB does not fit in the 128 MB of memory a PGlite starts with; growing the
+ *   WebAssembly memory and setting up the pool made a start ~200 ms slower (median 524 ms against 328 ms with 16 MB;
+ *   8, 16 and 32 MB measured alike). The files live in memory either way: a smaller pool only means pages are copied
+ *   from them more often, which the tests' queries did not show.
+ * - min_wal_size: with the 1 MB WAL segments of `initdb --wal-segsize=1` (instead of one 16 MB segment), keeps the
+ *   WAL in the snapshot at a few MB: 32 MB for a 3,000-session dataset instead of 42 MB.
+ */
+const SNAPSHOT_SETTINGS = { shared_buffers: '16MB', min_wal_size: '2MB' } as const;
+
+/** Part of every snapshot key: bump it when how snapshots are built changes, so stale files on disk are not used. */
+export const SNAPSHOT_FORMAT = 2;
+
+const decoder = new TextDecoder();
+
+function tarString(bytes: Uint8Array, offset: number, length: number): string {
+  let end = offset;
+  while (end < offset + length && bytes[end] !== 0) end++;
+  return decoder.decode(bytes.subarray(offset, end));
+}
+
+/**
+ * Parses a tar of a data directory (ustar, as PGlite writes it). Returns the entries as views of `tar`, without
+ * copying; undefined when the tar has an entry type other than a file or a folder, or is cut short.
+ */
+function parseTar(tar: Uint8Array): Pick<SnapshotImage, 'dirs' | 'files'> {
+  const dirs: { path: string; mode: number }[] = [];
+  const files: { path: string; data: Uint8Array }[] = [];
+  const unknown = { dirs: undefined, files: undefined };
+  let offset = 0;
+  for (;;) {
+    if (offset + 512 > tar.length) return unknown;
+    if (tar[offset] === 0) break; // the end-of-archive blocks
+    const name = tarString(tar, offset, 100);
+    const prefix = tarString(tar, offset + 345, 155);
+    const mode = Number.parseInt(tarString(tar, offset + 100, 8).trim() || '0', 8);
+    const size = Number.parseInt(tarString(tar, offset + 124, 12).trim() || '0', 8);
+    const type = tar[offset + 156];
+    const path = (prefix ? `${prefix}/${name}` : name).replace(/^\/+|\/+$/g, '');
+    offset += 512;
+    if (!Number.isFinite(size) || offset + size > tar.length || path.includes('..')) return unknown;
+    if (type === 0x35 /* '5' */) {
+      if (path) dirs.push({ path, mode: mode & 0o7777 });
+    } else if (type === 0x30 /* '0' */ || type === 0) {
+      files.push({ path, data: tar.subarray(offset, offset + size) });
+    } else {
+      return unknown;
+    }
+    offset += Math.ceil(size / 512) * 512;
+  }
+  const names = new Set(files.map((f) => f.path));
+  if (!names.has('PG_VERSION') || !names.has('global/pg_control')) return unknown;
+  return { dirs, files };
+}
+
+/** Checks that `bytes` are a PGlite data directory and parses them. Throws when not (e.g. a truncated file). */
+export function snapshotImage(bytes: Uint8Array): SnapshotImage {
+  // A plain Uint8Array view, never a Buffer: MEMFS copies a file's first write with `data.slice()`, which copies a
+  // Uint8Array but *shares* a Buffer's memory, and the databases would then write into the snapshot itself.
+  const tar = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const parsed = parseTar(tar);
+  if (!parsed.files && !decoder.decode(tar.subarray(0, 512 * 64)).includes('PG_VERSION')) {
+    throw new Error('not a PGlite data directory snapshot');
+  }
+  return { tar, ...parsed };
+}
+
+interface EmscriptenFs {
+  mkdirTree(path: string, mode?: number): void;
+  mkdir(path: string, mode?: number): void;
+  writeFile(path: string, data: Uint8Array): void;
+  quit(): void;
+}
+
+/**
+ * PGlite's in-memory file system, filled from a parsed snapshot before PostgreSQL starts. PGlite's own `loadDataDir`
+ * reads the Blob through a stream, parses the tar and looks up every parent folder of every file on every start;
+ * writing the files of a snapshot parsed once saved ~130 ms of a ~400 ms start (medians 227 against 359 ms, and 277
+ * against 439 ms, in two runs). Each file is copied into MEMFS, so one database's writes never reach the snapshot.
+ */
+class SnapshotFilesystem extends EmscriptenBuiltinFilesystem {
+  readonly #image: SnapshotImage;
+
+  constructor(image: SnapshotImage) {
+    super();
+    this.#image = image;
+  }
+
+  #module(): { FS: EmscriptenFs; ENV?: Record<string, string> } {
+    return (this.pg as unknown as { Module: { FS: EmscriptenFs; ENV?: Record<string, string> } }).Module;
+  }
+
+  override async initialSyncFs(): Promise<void> {
+    const { FS, ENV } = this.#module();
+    const root = ENV?.PGDATA ?? '/pglite/data';
+    FS.mkdirTree(root, 0o700);
+    for (const dir of this.#image.dirs ?? []) FS.mkdir(`${root}/${dir.path}`, dir.mode || 0o700);
+    for (const file of this.#image.files ?? []) FS.writeFile(`${root}/${file.path}`, file.data);
+  }
+
+  override async closeFs(): Promise<void> {
+    this.#module().FS.quit();
+  }
+}
+
+/*
+ * Set when starting from a parsed snapshot failed once (a PGlite whose internals changed): from then on this process
+ * loads snapshots through PGlite's documented `loadDataDir`, slower but always right.
+ */
+let fastPathFailed = false;
+
+/** A Blob whose `arrayBuffer()` hands out the snapshot's bytes without reading them through a stream again. */
+class SnapshotBlob extends Blob {
+  readonly #bytes: Uint8Array;
+
+  constructor(bytes: Uint8Array) {
+    super([bytes], { type: 'application/x-tar' });
+    this.#bytes = bytes;
+  }
+
+  override arrayBuffer(): Promise<ArrayBuffer> {
+    // A copy: PGlite may keep or reuse the buffer it is given.
+    return Promise.resolve(this.#bytes.slice().buffer as ArrayBuffer);
+  }
+}
+
+/** Starts a PGlite from a snapshot. */
+export async function openSnapshot(image: SnapshotImage): Promise<PGlite> {
+  if (image.files && !fastPathFailed) {
+    try {
+      return await PGlite.create({ fs: new SnapshotFilesystem(image) });
+    } catch {
+      fastPathFailed = true;
+    }
+  }
+  return PGlite.create({ loadDataDir: new SnapshotBlob(image.tar) });
+}
+
+/** A {@link TqsDatabase} over a PGlite this module started: closing the database closes the PGlite. */
+export function wrapPglite(pglite: PGlite): TqsDatabase {
+  const db = drizzle({ client: pglite, schema });
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= pglite.close());
+  return Object.assign(db, { backend: 'pglite' as const, close, [Symbol.asyncDispose]: close }) as unknown as TqsDatabase;
+}
+
+/** A checkpoint, so that a database started from the dump has no WAL to replay, then the data directory as a tar. */
+async function dump(pglite: PGlite): Promise<Uint8Array> {
+  await pglite.exec('checkpoint');
+  const blob = await pglite.dumpDataDir('none');
+  return new Uint8Array(await blob.arrayBuffer());
+}
+
+/**
+ * The snapshot every other one starts from: a new cluster, made by initdb with small WAL segments, with the
+ * {@link SNAPSHOT_SETTINGS}. initdb is most of a first build; this snapshot depends on nothing but PGlite, so a
+ * changed migration or another dataset never runs it again.
+ */
+export async function buildClusterSnapshot(): Promise<Uint8Array> {
+  const pglite = await PGlite.create({ initDbStartParams: ['--wal-segsize=1'] });
+  try {
+    for (const [name, value] of Object.entries(SNAPSHOT_SETTINGS)) {
+      // One statement per call: ALTER SYSTEM refuses to run in the implicit transaction of a multi-statement query.
+      await pglite.exec(`alter system set ${name} = '${value}'`);
+    }
+    return await dump(pglite);
+  } finally {
+    await pglite.close();
+  }
+}
+
+/** The cluster snapshot with the migrations of `migrationsFolder` (default: the package's) applied. */
+export async function buildMigratedSnapshot(cluster: SnapshotImage, migrationsFolder: string | undefined): Promise<Uint8Array> {
+  const pglite = await openSnapshot(cluster);
+  try {
+    await migrate(wrapPglite(pglite), migrationsFolder === undefined ? {} : { migrationsFolder });
+    return await dump(pglite);
+  } finally {
+    await pglite.close();
+  }
+}
+
+/** A migrated snapshot with `dataset` inserted (scores refreshed, as `insertDataset` does by default). */
+export async function buildDatasetSnapshot(migrated: SnapshotImage, dataset: Dataset): Promise<Uint8Array> {
+  const pglite = await openSnapshot(migrated);
+  try {
+    await insertDataset(wrapPglite(pglite), dataset);
+    return await dump(pglite);
+  } finally {
+    await pglite.close();
+  }
+}
