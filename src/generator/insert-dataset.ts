@@ -5,7 +5,7 @@ import { sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
-import type { Sql, TransactionSql } from 'postgres';
+import type { Sql } from 'postgres';
 import { type Database, queryRows, rawClient } from '../db/client';
 import {
   ConnectionError,
@@ -215,10 +215,16 @@ type Report = (progress: InsertProgress) => Promise<void>;
 type Refresh = (txDb: Database) => Promise<{ scored: number; flagged: number }>;
 
 /*
- * PostgreSQL: `copy ... from stdin` on the connection that `sql.begin` reserved, fed by a Readable that encodes one
- * chunk of rows at a time; `pipeline` honours the socket's backpressure and, should either side fail, destroys the
- * other (postgres.js then sends CopyFail, so the server aborts the COPY). The refresh runs through a Drizzle instance
- * over the same transaction handle, so it is the same database transaction as the load.
+ * PostgreSQL: `copy ... from stdin` on one reserved connection, inside a transaction this function opens and closes
+ * itself, fed by a Readable that encodes one chunk of rows at a time; `pipeline` honours the socket's backpressure
+ * and, should either side fail, destroys the other (postgres.js then sends CopyFail, so the server aborts the COPY).
+ * The refresh runs through a Drizzle instance over the same reserved connection, so it is the same transaction.
+ *
+ * Not `sql.begin`: when the connection drops inside it, postgres.js 3.4 still sends ROLLBACK down the dead connection,
+ * which throws an uncaught TypeError from a timer and leaves the ROLLBACK's bytes queued in front of the reconnect's
+ * startup message, so that pool slot hangs every later query. Here nothing more is sent on a connection that was
+ * lost (the server has rolled the transaction back already), and it is not released into the pool either:
+ * postgres.js has already marked it closed and reconnects it when it is next needed.
  */
 async function loadPostgres(
   pool: Sql,
@@ -228,26 +234,35 @@ async function loadPostgres(
   report: Report,
   refresh: Refresh,
 ): Promise<{ scored: number; flagged: number }> {
-  return pool.begin(async (tx: TransactionSql) => {
-    if (options.clearExisting) await tx.unsafe(TRUNCATE_ALL);
+  const connection = await pool.reserve();
+  let reusable = true;
+  try {
+    await connection.unsafe('begin');
+    if (options.clearExisting) await connection.unsafe(TRUNCATE_ALL);
     for (const plan of plans) {
       const total = plan.rows.length;
       await report({ table: plan.table, phase: 'start', rowsDone: 0, rowsTotal: total });
       if (total > 0) {
         state.table = plan.table;
         state.offset = 0;
-        await copyFromStdin(tx, `copy ${plan.target} from stdin`, Readable.from(copyChunks(plan, report)));
+        await copyFromStdin(connection, `copy ${plan.target} from stdin`, Readable.from(copyChunks(plan, report)));
       }
       await report({ table: plan.table, phase: 'done', rowsDone: total, rowsTotal: total });
     }
-    // A transaction handle lacks the pool's `options`, which Drizzle reads (to install its parsers) and postgres.js
-    // shares between the two anyway; lent to it, Drizzle runs every query of the refresh on this transaction.
-    const client = Object.assign(tx, { options: pool.options }) as unknown as Sql;
-    const txDb = drizzlePostgres({ client, schema }) as unknown as Database;
-    const scores = await refresh(txDb);
+    // A reserved handle lacks the pool's `options`, which Drizzle reads (to install its parsers) and postgres.js
+    // shares between the two anyway; lent to it, Drizzle runs every query of the refresh on this connection.
+    const client = Object.assign(connection, { options: pool.options }) as unknown as Sql;
+    const scores = await refresh(drizzlePostgres({ client, schema }) as unknown as Database);
     state.committing = true;
+    await connection.unsafe('commit');
     return scores;
-  }) as Promise<{ scored: number; flagged: number }>;
+  } catch (error) {
+    if (connectionLost(error)) reusable = false;
+    else await connection.unsafe('rollback').catch(() => {});
+    throw error;
+  } finally {
+    if (reusable) connection.release();
+  }
 }
 
 /**
@@ -257,11 +272,11 @@ async function loadPostgres(
  * postgres.js 3.4 loses an error the server reports after the last chunk (constraint checks that run at the end of the
  * statement, such as foreign keys, or a row in the last packet): it hands the error to the query promise, which has
  * already resolved with the stream, and never calls the stream's final callback, so a plain `pipeline` would wait
- * forever inside `sql.begin` (porsager/postgres#1173). Wrapping the query's `reject` catches that error; a rejection
- * from either side settles the load, and `sql.begin` then rolls back.
+ * forever, with the transaction left open (porsager/postgres#1173). Wrapping the query's `reject` catches that error;
+ * a rejection from either side settles the load, which then rolls back.
  */
-async function copyFromStdin(tx: TransactionSql, statement: string, source: Readable): Promise<void> {
-  const query = tx.unsafe(statement);
+async function copyFromStdin(connection: Sql, statement: string, source: Readable): Promise<void> {
+  const query = connection.unsafe(statement);
   let fail: (error: unknown) => void = () => {};
   const failed = new Promise<never>((_, reject) => {
     fail = reject;
