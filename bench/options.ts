@@ -1,0 +1,146 @@
+/** The command line of `npm run bench`. */
+
+export type ScaleName = 'small' | 'medium' | 'large';
+export type BenchBackend = 'pglite' | 'postgres';
+
+export interface Scale {
+  name: ScaleName;
+  tutors: number;
+  sessions: number;
+}
+
+export const scales: Record<ScaleName, Scale> = {
+  small: { name: 'small', tutors: 100, sessions: 3_000 },
+  medium: { name: 'medium', tutors: 2_000, sessions: 100_000 },
+  large: { name: 'large', tutors: 10_000, sessions: 1_000_000 },
+};
+
+/** Runs per measurement and scale. Large measurements take tens of seconds each: fewer of them. */
+export interface Runs {
+  generate: number;
+  /** Runs of the bare COPY floor and of insertDataset without the refresh (the ratio against COPY). */
+  load: number;
+  /** Runs of insertDataset as called by default, with the score refresh. */
+  loadFull: number;
+  drizzleSeed: number;
+  score: number;
+  perTutorLoop: number;
+  fixture: number;
+  fixtureScratch: number;
+}
+
+export interface BenchOptions {
+  scales: ScaleName[];
+  backends: BenchBackend[];
+  postgresUrl: string | undefined;
+  runs: (scale: ScaleName) => Runs;
+  quick: boolean;
+  compare: string | undefined;
+  /** Tutors timed one by one at the large scale; the per-tutor loop is extrapolated from them. */
+  loopSample: number;
+}
+
+const defaultRuns: Record<ScaleName, Runs> = {
+  small: { generate: 7, load: 5, loadFull: 5, drizzleSeed: 3, score: 9, perTutorLoop: 3, fixture: 10, fixtureScratch: 5 },
+  medium: { generate: 3, load: 3, loadFull: 3, drizzleSeed: 1, score: 5, perTutorLoop: 1, fixture: 10, fixtureScratch: 5 },
+  // A large load takes ~45 s and drizzle-seed ~200 s on 2 cores: the default run stays well under 15 minutes.
+  large: { generate: 2, load: 2, loadFull: 1, drizzleSeed: 1, score: 3, perTutorLoop: 1, fixture: 10, fixtureScratch: 5 },
+};
+
+const quickRuns: Runs = {
+  generate: 2,
+  load: 2,
+  loadFull: 1,
+  drizzleSeed: 1,
+  score: 3,
+  perTutorLoop: 1,
+  fixture: 5,
+  fixtureScratch: 3,
+};
+
+export const usage = `usage: npm run bench -- [options]
+
+  --scales small,medium,large   scales to run (default: all; large runs on PostgreSQL only)
+  --backends pglite,postgres    backends (default: pglite, plus postgres when TQS_BENCH_DATABASE_URL is set)
+  --runs N                      runs per measurement (default: 2-10 depending on measurement and scale)
+  --quick                       small scale only (unless --scales), 1-5 runs per measurement
+  --compare FILE                print the change of every figure against an earlier bench/results/*.json
+  --help                        this text
+
+PostgreSQL: TQS_BENCH_DATABASE_URL=postgres://user@host:5432/db. Every measurement runs in a scratch database
+created next to that one and dropped afterwards.`;
+
+export class UsageError extends Error {}
+
+function list<T extends string>(flag: string, value: string | undefined, allowed: readonly T[]): T[] {
+  if (!value) throw new UsageError(`${flag} needs a value (${allowed.join(',')})`);
+  const items = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const item of items) {
+    if (!allowed.includes(item as T)) throw new UsageError(`${flag}: unknown value '${item}' (${allowed.join(',')})`);
+  }
+  return [...new Set(items)] as T[];
+}
+
+/** Parses the arguments after `npm run bench --`; throws UsageError on anything it does not know. */
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptions & { help: boolean } {
+  let scaleList: ScaleName[] | undefined;
+  let backendList: BenchBackend[] | undefined;
+  let runs: number | undefined;
+  let quick = false;
+  let compare: string | undefined;
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case '--scales':
+        scaleList = list('--scales', value(), ['small', 'medium', 'large'] as const);
+        break;
+      case '--backends':
+        backendList = list('--backends', value(), ['pglite', 'postgres'] as const);
+        break;
+      case '--runs': {
+        const raw = value();
+        const n = Number(raw);
+        if (!Number.isInteger(n) || n < 1) throw new UsageError(`--runs must be a whole number of at least 1 (got ${raw})`);
+        runs = n;
+        break;
+      }
+      case '--quick':
+        quick = true;
+        break;
+      case '--compare':
+        compare = value();
+        if (!compare) throw new UsageError('--compare needs a results file');
+        break;
+      case '--help':
+      case '-h':
+        help = true;
+        break;
+      default:
+        throw new UsageError(`unknown argument '${arg}'`);
+    }
+  }
+  const postgresUrl = env.TQS_BENCH_DATABASE_URL || undefined;
+  const backends = backendList ?? (postgresUrl ? ['pglite', 'postgres'] : ['pglite']);
+  if (backends.includes('postgres') && !postgresUrl) {
+    throw new UsageError('--backends postgres needs TQS_BENCH_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)');
+  }
+  const order: ScaleName[] = ['small', 'medium', 'large'];
+  const chosen = scaleList ?? (quick ? ['small'] : order);
+  return {
+    scales: order.filter((s) => chosen.includes(s)),
+    backends: (['pglite', 'postgres'] as const).filter((b) => backends.includes(b)),
+    postgresUrl,
+    runs: (scale) => {
+      const base = quick ? quickRuns : defaultRuns[scale];
+      if (runs === undefined) return base;
+      return Object.fromEntries(Object.keys(base).map((k) => [k, runs])) as unknown as Runs;
+    },
+    quick,
+    compare,
+    loopSample: 1_000,
+    help,
+  };
+}

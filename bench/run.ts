@@ -1,0 +1,150 @@
+/**
+ * `npm run bench`: the package's speed at three scales, each figure a median printed beside a floor measured in the
+ * same run (the machine may be busy with other work, so only ratios carry over between runs).
+ *
+ *   npm run bench                                   # PGlite small + medium
+ *   TQS_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench   # + PostgreSQL, all three scales
+ *   npm run bench -- --quick                        # small scale, fewer runs
+ *   npm run bench -- --scales medium --backends postgres --runs 3 --compare bench/results/<earlier>.json
+ *
+ * Progress goes to stderr; the final table to stdout; the results to bench/results/<ISO timestamp>.json (and .md).
+ */
+import { redactUrl } from '../src';
+import type { Figure } from './figure';
+import { timeRatioFigure } from './figure';
+import { fixtureFigure } from './fixture-figure';
+import { generateFigure } from './generate-figure';
+import { loadFigures } from './load-figures';
+import { describeMachine, machineInfo } from './machine';
+import { formatMs, median, progress } from './measure';
+import { type BenchOptions, parseOptions, scales, usage, UsageError } from './options';
+import { formatComparison, formatTable, writeResults } from './report';
+import { scoreFigures } from './score-figures';
+import { dropAllScratch } from './scratch';
+
+const PGLITE_LARGE =
+  'PGlite: large scale (1,000,000 sessions) skipped. PGlite slows sharply past ~100k rows: a million sessions ' +
+  'takes minutes to load and GBs of memory in its WebAssembly heap. The large scale runs on PostgreSQL ' +
+  '(set TQS_BENCH_DATABASE_URL).';
+
+function commandLine(argv: string[], options: BenchOptions): string {
+  const env = options.postgresUrl ? `TQS_BENCH_DATABASE_URL=${redactUrl(options.postgresUrl)} ` : '';
+  return `${env}npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`;
+}
+
+async function bench(argv: string[], options: BenchOptions): Promise<void> {
+  const startedAt = new Date().toISOString();
+  const machine = await machineInfo(options.postgresUrl);
+  const notes: string[] = [];
+  const figures: Figure[] = [];
+  const command = commandLine(argv, options);
+  process.stderr.write(`${command}\n${describeMachine(machine).join('\n')}\n`);
+  process.stderr.write(`scales: ${options.scales.join(', ')}; backends: ${options.backends.join(', ')}\n`);
+  if (options.backends.includes('pglite') && options.scales.includes('large')) {
+    notes.push(PGLITE_LARGE);
+    process.stderr.write(`${PGLITE_LARGE}\n`);
+  }
+  if (!options.postgresUrl) {
+    const note = 'PostgreSQL: not measured (set TQS_BENCH_DATABASE_URL to include it).';
+    notes.push(note);
+    process.stderr.write(`${note}\n`);
+  }
+
+  const refreshByScale = new Map<string, number[]>();
+  const started = performance.now();
+  for (const scaleName of options.scales) {
+    const scale = scales[scaleName];
+    const runs = options.runs(scaleName);
+    const backends = options.backends.filter((b) => !(b === 'pglite' && scaleName === 'large'));
+    if (backends.length === 0) continue;
+    progress(`scale ${scaleName}: ${scale.tutors.toLocaleString('en-US')} tutors, ${scale.sessions.toLocaleString('en-US')} sessions`);
+    const generated = await generateFigure(scale, runs.generate);
+    figures.push(generated.figure);
+    for (const backend of backends) {
+      const load = await loadFigures(
+        backend,
+        scale,
+        generated.dataset,
+        runs,
+        options.postgresUrl,
+        generated.figure.median,
+      );
+      figures.push(...load.figures);
+      try {
+        const score = await scoreFigures(backend, scale, load.loaded, generated.dataset, runs, options.loopSample);
+        figures.push(...score.figures);
+        refreshByScale.set(`${backend}:${scaleName}`, score.refreshSamples);
+      } finally {
+        await load.loaded.close();
+      }
+    }
+    if (scaleName === 'small' && options.backends.includes('pglite')) figures.push(await fixtureFigure(runs));
+    progress(`scale ${scaleName} done (${formatMs(performance.now() - started)} so far)`);
+  }
+
+  for (const backend of options.backends) {
+    const medium = refreshByScale.get(`${backend}:medium`);
+    const large = refreshByScale.get(`${backend}:large`);
+    if (!medium || !large) continue;
+    figures.push(
+      timeRatioFigure({
+        figure: 'score: refresh growth, 1M vs 100k sessions',
+        backend,
+        scale: 'large/medium',
+        samples: large,
+        floorSamples: medium,
+        direction: 'median/floor',
+        ratioMeaning: 'refresh time at 1,000,000 sessions / at 100,000 (10x the sessions, 5x the tutors)',
+        max: 12,
+        notes: [`medians: ${formatMs(median(large))} at large, ${formatMs(median(medium))} at medium`],
+      }),
+    );
+  }
+
+  const table = formatTable(figures);
+  process.stdout.write(`\n${table}\n\n`);
+  for (const note of notes) process.stdout.write(`note: ${note}\n`);
+  const file = writeResults({ startedAt, finishedAt: new Date().toISOString(), command, machine, notes, figures });
+  process.stdout.write(`results written to ${file} (and the table as Markdown beside it)\n`);
+  process.stdout.write(`total time: ${formatMs(performance.now() - started)}\n`);
+  if (options.compare) process.stdout.write(`\n${formatComparison(options.compare, figures)}\n`);
+}
+
+async function main(): Promise<number> {
+  const argv = process.argv.slice(2);
+  let options: ReturnType<typeof parseOptions>;
+  try {
+    options = parseOptions(argv, process.env);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`bench: ${error.message}\n\n${usage}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options.help) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
+  }
+  const interrupted = () => {
+    process.stderr.write('\nbench: interrupted, dropping scratch databases\n');
+    void dropAllScratch().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  try {
+    await bench(argv, options);
+    return 0;
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`bench: ${options.postgresUrl ? message.split(options.postgresUrl).join(redactUrl(options.postgresUrl)) : message}\n`);
+    if (error instanceof Error && error.stack && process.env.TQS_BENCH_DEBUG) process.stderr.write(`${error.stack}\n`);
+    return 1;
+  } finally {
+    process.off('SIGINT', interrupted);
+    await dropAllScratch();
+  }
+}
+
+main().then((code) => {
+  process.exitCode = code;
+});

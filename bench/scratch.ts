@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import postgres from 'postgres';
+import { type Backend, createDatabase, migrate, rawClient, type TqsDatabase } from '../src';
+
+/*
+ * Every measurement gets freshly migrated tables of its own: a new in-memory PGlite, or on PostgreSQL a scratch
+ * database created next to the one TQS_BENCH_DATABASE_URL names and dropped when the measurement is done. Nothing
+ * is ever written to the database the URL names itself.
+ */
+
+/** A migrated database that exists for one measurement; `close()` drops it (PostgreSQL) or frees it (PGlite). */
+export interface ScratchDatabase {
+  db: TqsDatabase;
+  backend: Backend;
+  close(): Promise<void>;
+}
+
+const live = new Set<string>();
+/** A freshly migrated, empty PGlite data directory: loading it is the same database as migrating, only faster. */
+let migratedPglite: Promise<Blob> | undefined;
+let adminUrl: string | undefined;
+let counter = 0;
+
+function withDatabase(url: string, database: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${database}`;
+  return parsed.toString();
+}
+
+async function admin<T>(url: string, fn: (client: postgres.Sql) => Promise<T>): Promise<T> {
+  const client = postgres(url, { max: 1, onnotice: () => {} });
+  try {
+    return await fn(client);
+  } finally {
+    await client.end({ timeout: 5 });
+  }
+}
+
+/** Opens a freshly migrated scratch database on `backend` (`url` required for PostgreSQL). */
+export async function openScratch(backend: Backend, url?: string): Promise<ScratchDatabase> {
+  if (backend === 'pglite') {
+    migratedPglite ??= (async () => {
+      const template = await createDatabase();
+      try {
+        await migrate(template);
+        const client = rawClient(template);
+        if (client.backend !== 'pglite') throw new Error('unreachable');
+        return await client.pglite.dumpDataDir('none');
+      } finally {
+        await template.close();
+      }
+    })();
+    const db = await createDatabase({ loadDataDir: await migratedPglite });
+    return { db, backend, close: () => db.close() };
+  }
+  if (!url) throw new Error('openScratch: PostgreSQL needs TQS_BENCH_DATABASE_URL');
+  adminUrl = url;
+  const name = `tqs_bench_${process.pid}_${++counter}_${randomBytes(3).toString('hex')}`;
+  await admin(url, (client) => client.unsafe(`create database "${name}"`));
+  live.add(name);
+  let db: TqsDatabase;
+  try {
+    db = await createDatabase({ url: withDatabase(url, name) });
+    await migrate(db);
+  } catch (error) {
+    await dropScratch(url, name);
+    throw error;
+  }
+  return {
+    db,
+    backend,
+    close: async () => {
+      await db.close();
+      await dropScratch(url, name);
+    },
+  };
+}
+
+async function dropScratch(url: string, name: string): Promise<void> {
+  await admin(url, (client) => client.unsafe(`drop database if exists "${name}" with (force)`));
+  live.delete(name);
+}
+
+/** Drops every scratch database still open (after an error or Ctrl-C). */
+export async function dropAllScratch(): Promise<void> {
+  if (!adminUrl) return;
+  for (const name of [...live]) await dropScratch(adminUrl, name).catch(() => {});
+}
+
+/**
+ * On PostgreSQL: `CHECKPOINT` before a timed load, so that a checkpoint the previous load's WAL triggered does not
+ * land in the middle of this one (untimed; the bench's role needs the pg_checkpoint privilege or superuser, and does
+ * without it otherwise).
+ */
+export async function settle(scratch: ScratchDatabase): Promise<void> {
+  if (scratch.backend !== 'postgres') return;
+  try {
+    await scratch.db.execute(sql`checkpoint`);
+  } catch {
+    // No privilege: the load just runs without the checkpoint before it.
+  }
+}
+
+/** The server's version string (`PostgreSQL 15.20 ...`). */
+export async function serverVersion(url: string): Promise<string> {
+  return admin(url, async (client) => {
+    const [row] = await client<{ version: string }[]>`select version() as version`;
+    return row?.version ?? 'unknown';
+  });
+}
