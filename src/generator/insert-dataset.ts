@@ -43,7 +43,8 @@ export interface InsertDatasetOptions {
   clearExisting?: boolean;
   /**
    * Called per table and per chunk of rows, never per row; it may return a promise, which is awaited. Throwing (or
-   * rejecting) aborts the load and rolls everything back.
+   * rejecting) aborts the load and rolls everything back. Should the load fail while a call is still running (the
+   * connection dropped under it), `insertDataset` rejects only once that call has settled.
    */
   onProgress?: (progress: InsertProgress) => void | Promise<void>;
   /**
@@ -118,6 +119,8 @@ interface LoadState {
   offset: number;
   /** Every statement has run; the transaction is committing. */
   committing: boolean;
+  /** The latest `onProgress` call, which a failed load waits for before it rejects. */
+  progress: Promise<void> | undefined;
 }
 
 /**
@@ -167,9 +170,12 @@ export async function insertDataset(
   const started = performance.now();
   const plans = planLoad(dataset);
   const client = rawClient(db);
-  const state: LoadState = { table: undefined, offset: 0, committing: false };
+  const state: LoadState = { table: undefined, offset: 0, committing: false, progress: undefined };
+  const { onProgress } = options;
   const report = async (progress: InsertProgress) => {
-    if (options.onProgress) await options.onProgress(progress);
+    if (!onProgress) return;
+    state.progress = (async () => onProgress(progress))();
+    await state.progress;
   };
   const refreshScores = options.refreshScores !== false;
   const asOf = (dataset.options as { now?: unknown } | undefined)?.now;
@@ -197,6 +203,9 @@ export async function insertDataset(
         ? await loadPostgres(client.sql, plans, options, state, report, refresh)
         : await loadPglite(client.pglite, plans, options, state, report, refresh);
   } catch (error) {
+    // A load can fail while a callback is still running (the connection dropped under it): settle after it, so that
+    // nothing the caller started is still running when the load has failed.
+    await state.progress?.catch(() => {});
     throw loadError(error, state);
   }
   return {
