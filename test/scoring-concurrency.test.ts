@@ -48,6 +48,8 @@ describe.skipIf(!postgresUrl)('refreshTutorScores under concurrency [postgres]',
   let db: TqsDatabase;
   /** One connection each, like separate worker processes. */
   let workers: TqsDatabase[] = [];
+  /** A ninth connection, which inserts sessions while the eight workers refresh. */
+  let writer: TqsDatabase;
 
   beforeAll(async () => {
     db = await openTestDatabase({ name: 'postgres', url: postgresUrl as string });
@@ -55,9 +57,11 @@ describe.skipIf(!postgresUrl)('refreshTutorScores under concurrency [postgres]',
     const url = new URL(postgresUrl as string);
     url.pathname = `/${row!.name}`;
     workers = await Promise.all(Array.from({ length: WORKERS }, () => createDatabase({ url: url.toString(), max: 1 })));
+    writer = await createDatabase({ url: url.toString(), max: 1 });
   });
   afterAll(async () => {
     await Promise.all(workers.map((worker) => worker.close()));
+    await writer?.close();
     await db?.close();
   });
   beforeEach(async () => {
@@ -110,26 +114,50 @@ describe.skipIf(!postgresUrl)('refreshTutorScores under concurrency [postgres]',
     expect(concurrent.some((row) => !row.isHighRisk)).toBe(true);
   });
 
-  it('refreshes while another connection inserts sessions: no error, and a final refresh matches computeTutorScore', async () => {
-    const [writer, ...refreshers] = workers;
+  it('8 connections refreshing while a 9th inserts sessions: no error, no retry, no duplicate row, final scores equal a fresh recomputation', async () => {
+    const ids = (await db.select({ id: tutors.id }).from(tutors)).map((row) => row.id);
+    const scopes: RefreshTutorScoresOptions[] = [
+      {},
+      { staleOnly: true },
+      { tutorIds: ids },
+      { tutorIds: [...ids].reverse() },
+      { tutorIds: ids.filter((_, k) => k % 2 === 0) },
+      { staleOnly: true },
+      { tutorIds: ids.filter((_, k) => k % 3 === 0).reverse() },
+      {},
+    ];
+    // The writer keeps inserting, a batch of 50 sessions every ~10 ms, until every worker has finished 3 refreshes
+    // while the writes went on (and at least 40 batches), so every worker's refreshes overlap the inserts, however
+    // fast either side runs.
     let writing = true;
+    let batches = 0;
+    const overlapped = Array<number>(WORKERS).fill(0);
     const write = (async () => {
       try {
-        for (let batch = 1; batch <= 40; batch++) await addSessions(writer!, 50, batch);
+        while (batches < 40 || Math.min(...overlapped) < 3) {
+          if (batches >= 1_000) throw new Error(`the refreshers did not keep up: ${overlapped.join(', ')}`);
+          batches += 1;
+          await addSessions(writer, 50, batches);
+          await new Promise((resolve) => setTimeout(resolve, 10)); // a steady trickle, not a flood
+        }
       } finally {
         writing = false;
       }
     })();
-    let refreshes = 0;
-    const refresh = refreshers.map(async (worker, i) => {
-      do {
-        await refreshTutorScores(worker, { asOf: AS_OF, ...(i % 2 === 1 ? { staleOnly: true } : {}) });
-        refreshes += 1;
-      } while (writing);
+    const refresh = workers.map(async (worker, i) => {
+      while (writing) {
+        // maxRetries 0: a deadlock or serialization failure would be an error here, not a silent retry.
+        await refreshTutorScores(worker, { asOf: AS_OF, maxRetries: 0, ...scopes[i] });
+        if (writing) overlapped[i] = (overlapped[i] ?? 0) + 1;
+      }
     });
     await Promise.all([write, ...refresh]);
-    expect(refreshes).toBeGreaterThanOrEqual(refreshers.length);
-    expect(await db.$count(tutorScores)).toBe(TUTORS);
+    expect(Math.min(...overlapped)).toBeGreaterThanOrEqual(3);
+    const [counts] = await queryRows<{ rows: number; tutors: number }>(
+      db,
+      sql`select count(*)::int as rows, count(distinct tutor_id)::int as tutors from tutor_scores`,
+    );
+    expect(counts).toEqual({ rows: TUTORS, tutors: TUTORS });
 
     expect(await refreshTutorScores(db, { asOf: AS_OF })).toMatchObject({ scored: TUTORS });
     const stored = await scoreTable(db);
@@ -139,6 +167,6 @@ describe.skipIf(!postgresUrl)('refreshTutorScores under concurrency [postgres]',
       expect(row).toEqual(computed);
     }
     const [sessionCount] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from sessions`);
-    expect(sessionCount!.n).toBe(4_000 + 40 * 50);
+    expect(sessionCount!.n).toBe(4_000 + batches * 50);
   });
 });
