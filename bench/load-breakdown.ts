@@ -8,6 +8,7 @@
  *
  *   TQS_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/load-breakdown.ts --scale large
  *   npx tsx bench/load-breakdown.ts --scale medium --backend pglite
+ *   ... --runs 3 --only 1,4     (median of 3; only the first and fourth variants)
  */
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -51,9 +52,18 @@ const noPk = [
   ...checks.map((c) => `alter table sessions drop constraint ${c}`),
 ];
 
-const variants: Variant[] = [
+const onlyArg = process.argv.indexOf('--only');
+const only = onlyArg >= 0 ? new Set((process.argv[onlyArg + 1] ?? '').split(',').map(Number)) : undefined;
+
+const allVariants: Variant[] = [
   { name: 'as migrated: pk, unique, 3 indexes, FK, 6 CHECKs', before: [], after: [] },
   { name: 'without the foreign key to tutors', before: [noFk], after: [] },
+  {
+    name: 'without unique (id, scheduled_time) only (the target of reschedules_session_fk)',
+    before: [noSecondary[noSecondary.length - 1] as string],
+    after: [],
+  },
+  { name: 'without the 3 secondary indexes only', before: secondaryIndexes.map((i) => `drop index ${i}`), after: [] },
   { name: 'without FK, unique (id, scheduled_time), 3 secondary indexes', before: [noFk, ...noSecondary], after: [] },
   { name: 'bare heap: no FK, no index, no pk, no CHECK', before: [noFk, ...noSecondary, ...noPk], after: [] },
   {
@@ -68,6 +78,7 @@ const variants: Variant[] = [
     ],
   },
 ];
+const variants = only ? allVariants.filter((_, i) => only.has(i + 1)) : allVariants;
 
 async function walBytes(db: TqsDatabase): Promise<bigint | undefined> {
   if (rawClient(db).backend !== 'postgres') return undefined;

@@ -38,13 +38,15 @@ export interface BenchOptions {
   compare: string | undefined;
   /** Tutors timed one by one at the large scale; the per-tutor loop is extrapolated from them. */
   loopSample: number;
+  /** Run drizzle-seed at the large scale too (about 3 minutes on 2 cores, so not by default). */
+  drizzleSeedLarge: boolean;
 }
 
 const defaultRuns: Record<ScaleName, Runs> = {
-  small: { generate: 7, load: 5, loadFull: 5, drizzleSeed: 3, score: 9, perTutorLoop: 3, fixture: 10, fixtureScratch: 5 },
+  small: { generate: 7, load: 9, loadFull: 5, drizzleSeed: 3, score: 9, perTutorLoop: 3, fixture: 10, fixtureScratch: 5 },
   medium: { generate: 3, load: 3, loadFull: 3, drizzleSeed: 1, score: 5, perTutorLoop: 1, fixture: 10, fixtureScratch: 5 },
   // A large load takes ~45 s and drizzle-seed ~200 s on 2 cores: the default run stays well under 15 minutes.
-  large: { generate: 2, load: 2, loadFull: 1, drizzleSeed: 1, score: 3, perTutorLoop: 1, fixture: 10, fixtureScratch: 5 },
+  large: { generate: 2, load: 2, loadFull: 3, drizzleSeed: 1, score: 3, perTutorLoop: 1, fixture: 10, fixtureScratch: 5 },
 };
 
 const quickRuns: Runs = {
@@ -64,6 +66,7 @@ export const usage = `usage: npm run bench -- [options]
   --backends pglite,postgres    backends (default: pglite, plus postgres when TQS_BENCH_DATABASE_URL is set)
   --runs N                      runs per measurement (default: 2-10 depending on measurement and scale)
   --quick                       small scale only (unless --scales), 1-5 runs per measurement
+  --drizzle-seed-large          also time drizzle-seed at the large scale (about 3 more minutes on 2 cores)
   --compare FILE                print the change of every figure against an earlier bench/results/*.json
   --help                        this text
 
@@ -88,6 +91,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   let runs: number | undefined;
   let quick = false;
   let compare: string | undefined;
+  let drizzleSeedLarge = false;
   let help = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
@@ -109,6 +113,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       }
       case '--quick':
         quick = true;
+        break;
+      case '--drizzle-seed-large':
+        drizzleSeedLarge = true;
         break;
       case '--compare':
         compare = value();
@@ -141,6 +148,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     quick,
     compare,
     loopSample: 1_000,
+    drizzleSeedLarge,
     help,
   };
 }
