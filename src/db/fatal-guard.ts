@@ -3,7 +3,7 @@ import postgres from 'postgres';
 
 /*
  * postgres.js 3.4 mishandles a FATAL error the server sends while a query is running (pg_terminate_backend, an
- * administrator shutdown, idle_session_timeout): it keeps the error as "the running query's error" until the next
+ * administrator shutdown, a failover): it keeps the error as "the running query's error" until the next
  * ReadyForQuery, which a dying backend never sends, and rejects the query with a bare CONNECTION_CLOSED instead. The
  * kept error outlives the socket, so when the pool reconnects that connection, the first query on the new backend is
  * rejected with the old backend's 57P01 (porsager/postgres#1223, and the PRs #1209 and #1215 that are still open).
@@ -12,9 +12,10 @@ import postgres from 'postgres';
  * ReadyForQuery), it holds back each ErrorResponse until it has read the whole message; a FATAL or PANIC one is not
  * passed on as data but raised as the socket's `error` when the socket closes, built as postgres.js builds a
  * PostgresError. postgres.js then rejects the running query, any queries pipelined behind it, and a COPY stream with
- * the server's own error, and keeps nothing for the next backend. Every other message goes through unchanged (an ERROR is
- * released as soon as it is complete). Errors during the startup handshake (a wrong password, an unknown database)
- * are left to postgres.js, which already handles them, as are TLS connections, whose bytes are not readable here.
+ * the server's own error, and keeps nothing for the next backend. Every other message goes through unchanged (an
+ * ERROR is released as soon as it is complete). Errors during the startup handshake (a wrong password, an unknown
+ * database) are left to postgres.js, which already handles them, as are TLS connections, whose bytes are not
+ * readable here.
  */
 
 /** PostgreSQL's ErrorResponse fields, named as postgres.js names them on a PostgresError. */
