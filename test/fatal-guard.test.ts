@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, rawClient, type TqsDatabase } from '../src';
-import { FatalErrorFilter, parseErrorResponse } from '../src/db/fatal-guard';
+import { FatalErrorFilter, parseErrorResponse } from '../src/db/postgres-js/fatal-guard';
 import { postgresUrl } from './support/databases';
 
 /** One backend message: type byte, int32 length (itself included), body. */

@@ -18,15 +18,10 @@ import {
   tutors,
   tutorScores,
 } from '../src';
-import {
-  clearDatabase,
-  type Dataset,
-  generateDataset,
-  type InsertProgress,
-  insertDataset,
-  resolveGenerateOptions,
-} from '../src/generator';
-import { copyColumns, encodeCopyRows } from '../src/generator/copy';
+import { type Dataset, resolveGenerateOptions } from '../src/domain';
+import { generateDataset } from '../src/generator';
+import { clearDatabase, type InsertProgress, insertDataset } from '../src/load';
+import { copyColumns, encodeCopyRows } from '../src/load/copy-format';
 import { describeEachBackend, openTestDatabase } from './support/databases';
 
 const NOW = new Date('2026-01-15T12:00:00.000Z');

@@ -260,7 +260,7 @@ describe('snapshot cache', () => {
     const before = migratedFiles();
     vi.resetModules();
     vi.doMock('../src/package-info', async (original) => ({
-      ...(await original<typeof import('../src/package-info')>()),
+      ...(await original<typeof import('../src/util/package-info')>()),
       packageVersion: () => '99.0.0',
     }));
     try {

@@ -142,3 +142,21 @@ export function dateOption(options: ParsedOptions, name: string): Date | undefin
   }
   return value;
 }
+
+/**
+ * `--time-zone`: an IANA name the runtime knows, else a usage error.
+ *
+ * @example
+ * timeZoneOption({ 'time-zone': 'Europe/Paris' }); // 'Europe/Paris'
+ * timeZoneOption({ 'time-zone': 'Mars/Olympus' }); // throws UsageError
+ */
+export function timeZoneOption(options: ParsedOptions): string | undefined {
+  const raw = options['time-zone'];
+  if (raw === undefined) return undefined;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: String(raw) });
+    return String(raw);
+  } catch {
+    throw new UsageError(`--time-zone must be an IANA time zone name such as Europe/Paris (got '${String(raw)}')`);
+  }
+}

@@ -1,4 +1,4 @@
-import type { InsertProgress } from '../generator';
+import type { InsertProgress } from '../load';
 import type { CommandIo } from './command';
 
 const BAR_WIDTH = 30;

@@ -1,5 +1,5 @@
 import { TqsError } from '../errors';
-import { packageVersion } from '../package-info';
+import { packageVersion } from '../util/package-info';
 import { type CommandIo, commandHelp, parseCommandArgs, UsageError } from './command';
 import { commands } from './commands';
 

@@ -1,5 +1,4 @@
 import { mkdirSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -7,7 +6,7 @@ import postgres from 'postgres';
 import { ConnectionError, redactUrl } from '../errors';
 import { schema } from '../schema';
 import type { Backend, Database } from './client';
-import { guardFatalErrors } from './fatal-guard';
+import { noDelaySocket } from './postgres-js/socket';
 
 /** Where the database lives. With no option at all: a fresh in-memory PGlite. */
 export interface CreateDatabaseOptions {
@@ -32,26 +31,6 @@ export type TqsDatabase = Database & {
   /** The same as `close()`, for `await using db = await createDatabase()`. */
   [Symbol.asyncDispose](): Promise<void>;
 };
-
-/*
- * postgres.js connects its own sockets with Nagle's algorithm on, and every COPY then waits ~40 ms for a delayed ACK.
- * Handing it sockets that are already connected with TCP_NODELAY set removes that wait (COPY loads 3x faster on small
- * batches). Only single-host TCP and Unix-socket targets get the custom socket; anything else keeps the default.
- * Without TLS, the socket also gets the guard of `fatal-guard.ts`, so that a backend terminated in the middle of a
- * query fails that query with the server's error and not the next query of the pool.
- */
-function noDelaySocket(options: { host?: string[]; port?: number[]; path?: string; ssl?: unknown }): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const socket = options.path ? connect(options.path) : connect(options.port?.[0] ?? 5432, options.host?.[0] ?? 'localhost');
-    if (!options.ssl) guardFatalErrors(socket);
-    socket.setNoDelay(true);
-    socket.once('error', reject);
-    socket.once('connect', () => {
-      socket.off('error', reject);
-      resolve(socket);
-    });
-  });
-}
 
 function withClose<T extends object>(db: T, backend: Backend, close: () => Promise<void>): T & {
   backend: Backend;

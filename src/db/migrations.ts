@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
-import { packageRoot } from '../package-info';
+import { packageRoot } from '../util/package-info';
 import type { Database } from './client';
 import { queryRows } from './client';
 

@@ -1,7 +1,7 @@
 import type { EmailReport } from '../schema';
-import { MINUTE } from './calendar';
+import { MINUTE } from '../domain/time';
 import type { Prng } from './prng';
-import type { ResolvedGenerateOptions } from './types';
+import type { ResolvedGenerateOptions } from '../domain/dataset';
 
 const SECOND = 1000;
 

@@ -1,9 +1,9 @@
 import { buildCalendar } from './calendar';
-import { resolveGenerateOptions } from './options';
+import { resolveGenerateOptions } from '../domain/generate-options';
 import { Prng } from './prng';
 import { createSessionContext, generateTutorSessions } from './sessions';
 import { allocateSessions, planTutors } from './tutors';
-import type { Dataset, GenerateOptions, ResolvedGenerateOptions } from './types';
+import type { Dataset, GenerateOptions, ResolvedGenerateOptions } from '../domain/dataset';
 
 /**
  * Generates a realistic synthetic dataset (spec §5.2) in memory: tutors, sessions, reschedules and email reports,

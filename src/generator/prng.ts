@@ -2,13 +2,6 @@
 const HEX_CODES: readonly number[] = Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
 const DASH = 45;
 
-/**
- * The largest seed: seeds are unsigned 32-bit integers.
- *
- * @example
- * generateDataset({ seed: MAX_SEED, now });
- */
-export const MAX_SEED = 0xffff_ffff;
 
 /**
  * A small, fast, seedable pseudo-random generator: sfc32 (Chris Doty-Humphrey's Small Fast Counting generator, 128

@@ -1,6 +1,6 @@
-import { DAY, MINUTE } from './calendar';
+import { DAY, MINUTE } from '../domain/time';
 import type { Prng, WeightedIndex } from './prng';
-import type { DatasetReschedule, ResolvedGenerateOptions } from './types';
+import type { DatasetReschedule, ResolvedGenerateOptions } from '../domain/dataset';
 
 /**
  * When a reschedule was asked for, `start − lead`: with probability `lastMinuteShare` a lead under

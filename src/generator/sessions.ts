@@ -1,10 +1,11 @@
 import type { EmailReport, Session } from '../schema';
-import { type Calendar, DAY, drawStart, HOUR, MINUTE } from './calendar';
+import { DAY, HOUR, MINUTE } from '../domain/time';
+import { type Calendar, drawStart } from './calendar';
 import { pushEmailReports } from './email-reports';
 import { type Prng, WeightedIndex } from './prng';
 import { buildReschedule, drawCancelledAt } from './reschedules';
 import type { TutorPlan } from './tutors';
-import type { DatasetReschedule, ResolvedGenerateOptions } from './types';
+import type { DatasetReschedule, ResolvedGenerateOptions } from '../domain/dataset';
 
 /** Sessions start on quarter hours; a tutor's sessions are kept from overlapping by marking the quarters they use. */
 const SLOT = 15 * MINUTE;

@@ -1,9 +1,10 @@
 import { base, en, Faker } from '@faker-js/faker';
 import type { Tutor } from '../schema';
-import { type Calendar, DAY, dayIndexOf, daysWeight } from './calendar';
-import { rescheduleCount } from './risk-tiers';
+import { DAY } from '../domain/time';
+import { type Calendar, dayIndexOf, daysWeight } from './calendar';
+import { rescheduleCount } from '../domain/risk-tiers';
 import { type Prng, WeightedIndex } from './prng';
-import type { RateBand, ResolvedGenerateOptions, RiskTier, TutorGroundTruth } from './types';
+import type { RateBand, ResolvedGenerateOptions, RiskTier, TutorGroundTruth } from '../domain/dataset';
 
 /** A tutor's first session is at least this long after the account was created (onboarding). */
 export const ONBOARDING = 2 * DAY;

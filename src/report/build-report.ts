@@ -1,5 +1,5 @@
-import { riskTiers } from '../generator/risk-tiers';
-import type { RiskTier } from '../generator/types';
+import { riskTiers } from '../domain/risk-tiers';
+import type { RiskTier } from '../domain/dataset';
 import { RATE_BAND_LABELS, type ReportFacts } from './facts';
 import { daysInRange, localClock } from './local-time';
 import type {

@@ -1,4 +1,4 @@
-import type { RiskTier } from '../generator/types';
+import type { RiskTier } from '../domain/dataset';
 import type { IntegrityCheckId, QualityReport, RateDistribution } from './types';
 
 /**

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client';
-import type { RiskTier, TutorGroundTruth } from '../generator/types';
+import type { RiskTier, TutorGroundTruth } from '../domain/dataset';
 import { DEFAULT_RISK_THRESHOLD, scoreWindows } from '../schema';
 import { resolveAsOf } from '../scoring/as-of';
 import { isUuid } from '../scoring/compute-tutor-score';

@@ -1,4 +1,4 @@
-import type { Dataset, RateBand, RiskTier, TierRates } from '../generator/types';
+import type { Dataset, RateBand, RiskTier, TierRates } from '../domain/dataset';
 import { DEFAULT_RISK_THRESHOLD, scoreWindows } from '../schema';
 import { isHighRisk, rescheduleRate } from '../scoring/rates';
 import { buildReport } from './build-report';

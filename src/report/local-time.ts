@@ -1,4 +1,4 @@
-import { DAY, HOUR, zoneOffset } from '../generator/calendar';
+import { DAY, HOUR, zoneOffset } from '../domain/time';
 
 /**
  * Where an instant falls on the local calendar of a time zone.

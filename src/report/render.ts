@@ -1,5 +1,5 @@
-import { renderTable } from '../cli/format';
-import { riskTiers } from '../generator/risk-tiers';
+import { renderTable } from '../util/format';
+import { riskTiers } from '../domain/risk-tiers';
 import type { HistogramBin, QualityReport } from './types';
 
 /**

@@ -1,5 +1,5 @@
-import { defaultGenerateOptions } from '../generator/options';
-import type { GenerateOptions, ResolvedGenerateOptions } from '../generator/types';
+import { defaultGenerateOptions } from '../domain/generate-options';
+import type { GenerateOptions, ResolvedGenerateOptions } from '../domain/dataset';
 import type { ReportTargets } from './types';
 
 const d = defaultGenerateOptions;

@@ -1,4 +1,4 @@
-import type { HourRange, RateBand, RiskTier, TierMix, TierRates } from '../generator/types';
+import type { HourRange, RateBand, RiskTier, TierMix, TierRates } from '../domain/dataset';
 
 /**
  * The result of one integrity check: `n/a` when the source cannot say (a dataset has no stored scores).

@@ -2,7 +2,8 @@ import { PGlite } from '@electric-sql/pglite';
 import { EmscriptenBuiltinFilesystem } from '@electric-sql/pglite/basefs';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate, type TqsDatabase } from '../db';
-import { type Dataset, insertDataset } from '../generator';
+import type { Dataset } from '../domain';
+import { insertDataset } from '../load';
 import { schema } from '../schema';
 
 /**

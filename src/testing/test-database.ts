@@ -3,8 +3,9 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { readMigrations, type TqsDatabase } from '../db';
-import { type Dataset, generateDataset, type GenerateOptions, resolveGenerateOptions } from '../generator';
-import { packageVersion } from '../package-info';
+import { type Dataset, type GenerateOptions, resolveGenerateOptions } from '../domain';
+import { generateDataset } from '../generator';
+import { packageVersion } from '../util/package-info';
 import {
   buildClusterSnapshot,
   buildDatasetSnapshot,

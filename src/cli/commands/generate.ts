@@ -1,21 +1,25 @@
 import { sql } from 'drizzle-orm';
 import { type Database, migrate, queryRows } from '../../db';
 import { DestructiveOperationRefusedError } from '../../errors';
-import {
-  type Dataset,
-  generateDataset,
-  type InsertDatasetResult,
-  insertDataset,
-  MAX_SEED,
-  type ResolvedGenerateOptions,
-  resolveGenerateOptions,
-} from '../../generator';
+import { type Dataset, MAX_SEED, type ResolvedGenerateOptions, resolveGenerateOptions } from '../../domain';
+import { generateDataset } from '../../generator';
+import { type InsertDatasetResult, insertDataset } from '../../load';
 import { qualityReportFromDatabase, reportTargets } from '../../report';
-import { type Command, type CommandIo, databaseOptions, dateOption, integerOption, type OptionSpec, type ParsedOptions, UsageError } from '../command';
+import {
+  type Command,
+  type CommandIo,
+  databaseOptions,
+  dateOption,
+  integerOption,
+  type OptionSpec,
+  type ParsedOptions,
+  timeZoneOption,
+  UsageError,
+} from '../command';
 import { confirm } from '../confirm';
 import { loadProgress } from '../progress';
 import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
-import { integrityFailure, timeZoneOption, writeReport } from './report';
+import { integrityFailure, writeReport } from '../output';
 
 const count = (n: number) => n.toLocaleString('en-US');
 

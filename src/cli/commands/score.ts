@@ -1,7 +1,7 @@
 import { DEFAULT_RISK_THRESHOLD } from '../../schema';
 import { type HighRiskTutor, listHighRiskTutors, refreshTutorScores, riskThresholdProblem } from '../../scoring';
 import { type Command, databaseOptions, dateOption, integerOption, numberOption, UsageError } from '../command';
-import { renderTable } from '../format';
+import { renderTable } from '../../util/format';
 import { resolveTarget, withTarget } from '../target';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -14,7 +14,7 @@ import {
   summarize,
   summaryJson,
 } from './generate';
-import { integrityFailure, sqlStateOf, writeReport } from './report';
+import { integrityFailure, sqlStateOf, writeReport } from '../output';
 
 /** PostgreSQL's SQLSTATE for "database does not exist". */
 const INVALID_CATALOG_NAME = '3D000';

@@ -1,4 +1,3 @@
-import { MAX_SEED } from './prng';
 import type {
   DayRange,
   GenerateOptions,
@@ -7,7 +6,15 @@ import type {
   RescheduleReason,
   ResolvedGenerateOptions,
   SessionDuration,
-} from './types';
+} from './dataset';
+
+/**
+ * The largest seed: seeds are unsigned 32-bit integers.
+ *
+ * @example
+ * generateDataset({ seed: MAX_SEED, now });
+ */
+export const MAX_SEED = 0xffff_ffff;
 
 /**
  * The default of every option of `generateDataset` but `now` (which defaults to the clock at the call): the spec's

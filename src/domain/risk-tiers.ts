@@ -1,4 +1,4 @@
-import type { RateBand, RiskTier, TierRates } from './types';
+import type { RateBand, RiskTier, TierRates } from './dataset';
 
 /**
  * The risk tiers, from the lowest rates to the highest.

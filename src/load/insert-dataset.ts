@@ -15,8 +15,8 @@ import {
 } from '../errors';
 import { emailReports, reschedules, schema, sessions, tutors } from '../schema';
 import { refreshTutorScores } from '../scoring';
-import { type CopyColumn, copyColumns, copyTarget, encodeCopyRows } from './copy';
-import type { Dataset } from './types';
+import { type CopyColumn, copyColumns, copyTarget, encodeCopyRows } from './copy-format';
+import type { Dataset } from '../domain/dataset';
 
 /** A table {@link insertDataset} reports progress on: the four it loads, in load order, then `tutor_scores`. */
 export type InsertTable = 'tutors' | 'sessions' | 'reschedules' | 'email_reports' | 'tutor_scores';

@@ -1,0 +1,17 @@
+export type {
+  Dataset,
+  DatasetReschedule,
+  DayRange,
+  GenerateOptions,
+  HourRange,
+  RateBand,
+  RescheduleReason,
+  ResolvedGenerateOptions,
+  RiskTier,
+  SessionDuration,
+  TierMix,
+  TierRates,
+  TutorGroundTruth,
+} from './dataset';
+export { defaultGenerateOptions, MAX_SEED, resolveGenerateOptions } from './generate-options';
+export { riskTiers, tierForRate } from './risk-tiers';
