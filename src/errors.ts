@@ -1,3 +1,4 @@
+import { errorChain, isSqlState } from './util/error-chain';
 import { constraintDescriptions } from './schema/constraints';
 
 /** The stable codes every error of this package carries in `code`. */
@@ -140,12 +141,7 @@ const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** The PostgreSQL error behind an error thrown by drizzle, postgres.js or PGlite, if there is one. */
 function findPgError(error: unknown): PgErrorFields | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth++) {
-    const fields = current as PgErrorFields & { cause?: unknown };
-    if (typeof fields.code === 'string' && /^[0-9A-Z]{5}$/.test(fields.code)) return fields;
-    current = fields.cause;
-  }
+  for (const link of errorChain(error)) if (isSqlState((link as PgErrorFields).code)) return link as PgErrorFields;
   return undefined;
 }
 

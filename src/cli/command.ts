@@ -1,3 +1,4 @@
+import { isTimeZone } from '../domain/time';
 import { parseArgs } from 'node:util';
 
 /** One option of a command, as `util.parseArgs` takes it, with the text `--help` prints. */
@@ -153,10 +154,6 @@ export function dateOption(options: ParsedOptions, name: string): Date | undefin
 export function timeZoneOption(options: ParsedOptions): string | undefined {
   const raw = options['time-zone'];
   if (raw === undefined) return undefined;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: String(raw) });
-    return String(raw);
-  } catch {
-    throw new UsageError(`--time-zone must be an IANA time zone name such as Europe/Paris (got '${String(raw)}')`);
-  }
+  if (isTimeZone(raw)) return raw;
+  throw new UsageError(`--time-zone must be an IANA time zone name such as Europe/Paris (got '${String(raw)}')`);
 }

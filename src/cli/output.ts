@@ -29,14 +29,3 @@ export function integrityFailure(report: QualityReport): string | undefined {
   if (failed.length === 0) return undefined;
   return `integrity checks failed: ${failed.map((c) => `${c.description} (${c.violations})`).join('; ')}`;
 }
-
-/**
- * The SQLSTATE of a database error, looked up through its causes (Drizzle wraps the driver's error).
- *
- * @example
- * sqlStateOf(new Error('query failed', { cause: { code: '42P01' } })); // '42P01'
- */
-export const sqlStateOf = (error: unknown): unknown =>
-  error !== null && typeof error === 'object'
-    ? ((error as { code?: unknown }).code ?? sqlStateOf((error as { cause?: unknown }).cause))
-    : undefined;

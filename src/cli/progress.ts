@@ -1,10 +1,10 @@
+import { formatCount } from '../util/format';
 import type { InsertProgress } from '../load';
 import type { CommandIo } from './command';
 
 const BAR_WIDTH = 30;
 const LABEL_WIDTH = 'email_reports'.length;
 
-const count = (n: number) => n.toLocaleString('en-US');
 
 /**
  * An `onProgress` callback for `insertDataset` that reports on `io.stderr`: on a terminal, one bar per table redrawn
@@ -25,14 +25,14 @@ export function loadProgress(io: Pick<CommandIo, 'stderr'>): (progress: InsertPr
     const scoring = table === 'tutor_scores';
     if (!tty) {
       if (phase === 'done') {
-        io.stderr.write(scoring ? `scored ${count(rowsDone)} tutors (${ms} ms)\n` : `${table}: ${count(rowsTotal)} rows (${ms} ms)\n`);
+        io.stderr.write(scoring ? `scored ${formatCount(rowsDone)} tutors (${ms} ms)\n` : `${table}: ${formatCount(rowsTotal)} rows (${ms} ms)\n`);
       }
       return;
     }
     const share = rowsTotal > 0 ? rowsDone / rowsTotal : phase === 'done' ? 1 : 0;
     const filled = Math.round(share * BAR_WIDTH);
     const bar = `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}]`;
-    const figures = `${count(rowsDone).padStart(count(rowsTotal).length)}/${count(rowsTotal)}${scoring ? ' tutors' : ''}`;
+    const figures = `${formatCount(rowsDone).padStart(formatCount(rowsTotal).length)}/${formatCount(rowsTotal)}${scoring ? ' tutors' : ''}`;
     const tail = phase === 'done' ? `  ${ms} ms\n` : '';
     // \r and erase-line: the bar is redrawn in place until the table is done.
     io.stderr.write(`\r\x1b[2K${table.padEnd(LABEL_WIDTH)}  ${bar}  ${figures}${tail}`);

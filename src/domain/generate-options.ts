@@ -1,3 +1,5 @@
+import { isTimeZone } from './time';
+import { deepFreeze } from '../util/freeze';
 import type {
   DayRange,
   GenerateOptions,
@@ -71,13 +73,6 @@ export const defaultGenerateOptions: Readonly<Omit<ResolvedGenerateOptions, 'now
   emailPendingShare: 0.02,
 });
 
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 /** Every option's name: an unknown name is refused, so that a typo is not silently ignored. */
 const optionNames = new Set<string>(['now', ...Object.keys(defaultGenerateOptions)]);
@@ -236,13 +231,9 @@ function resolveNow(value: unknown): Date {
 
 function resolveTimeZone(value: unknown): string {
   if (typeof value !== 'string') throw typeError('timeZone', 'an IANA time zone name such as "Europe/Paris"', value);
-  try {
-    // Kept as given, not canonicalized: runtimes disagree on canonical names (Asia/Kathmandu or Asia/Katmandu).
-    new Intl.DateTimeFormat('en-US', { timeZone: value });
-    return value;
-  } catch {
-    throw rangeError('timeZone', 'an IANA time zone name such as "Europe/Paris"', value);
-  }
+  // Kept as given, not canonicalized: runtimes disagree on canonical names (Asia/Kathmandu or Asia/Katmandu).
+  if (isTimeZone(value)) return value;
+  throw rangeError('timeZone', 'an IANA time zone name such as "Europe/Paris"', value);
 }
 
 /**

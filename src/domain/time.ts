@@ -29,3 +29,20 @@ export function zoneOffset(timeZone: string): (instant: number) => number {
     return wall - (instant - (((instant % 1000) + 1000) % 1000));
   };
 }
+
+/**
+ * Whether the JavaScript runtime knows `timeZone` as an IANA time zone name.
+ *
+ * @example
+ * isTimeZone('Europe/Paris'); // true
+ * isTimeZone('Mars/Olympus'); // false
+ */
+export function isTimeZone(timeZone: unknown): timeZone is string {
+  if (typeof timeZone !== 'string') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,3 +1,5 @@
+import { countTableRows } from '../db/table-counts';
+import { findInChain } from '../util/error-chain';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
@@ -6,7 +8,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import type { Sql } from 'postgres';
-import { type Database, queryRows, rawClient } from '../db/client';
+import { type Database, rawClient } from '../db/client';
 import {
   ConnectionError,
   ConstraintViolationError,
@@ -388,25 +390,13 @@ const LOST_CONNECTION_CODES = new Set([
   'EPIPE',
 ]);
 
-function connectionLost(error: unknown): boolean {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && (LOST_CONNECTION_CODES.has(code) || /^(08...|57P0[1-3])$/.test(code))) return true;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return false;
-}
+const isLostConnectionCode = (code: unknown): code is string =>
+  typeof code === 'string' && (LOST_CONNECTION_CODES.has(code) || /^(08...|57P0[1-3])$/.test(code));
 
-function findWhere(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
-    const where = (current as { where?: unknown }).where;
-    if (typeof where === 'string') return where;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
+const connectionLost = (error: unknown): boolean => findInChain(error, 'code', isLostConnectionCode) !== undefined;
+
+const findWhere = (error: unknown): string | undefined =>
+  findInChain(error, 'where', (v): v is string => typeof v === 'string');
 
 /** Options of {@link clearDatabase}. */
 export interface ClearDatabaseOptions {
@@ -446,23 +436,8 @@ export async function clearDatabase(db: Database, options: ClearDatabaseOptions)
   return db.transaction(async (tx) => {
     // Locked first, so the counts are exactly the rows the truncate removes.
     await tx.execute(sql.raw(LOCK_ALL));
-    const [counts] = await queryRows<Record<keyof ClearDatabaseResult['rowsDeleted'], number>>(
-      tx,
-      sql`select (select count(*) from "tutors")::int as "tutors",
-                 (select count(*) from "sessions")::int as "sessions",
-                 (select count(*) from "reschedules")::int as "reschedules",
-                 (select count(*) from "tutor_scores")::int as "tutorScores",
-                 (select count(*) from "email_reports")::int as "emailReports"`,
-    );
+    const rowsDeleted = await countTableRows(tx);
     await tx.execute(sql.raw(TRUNCATE_ALL));
-    return {
-      rowsDeleted: {
-        tutors: Number(counts?.tutors ?? 0),
-        sessions: Number(counts?.sessions ?? 0),
-        reschedules: Number(counts?.reschedules ?? 0),
-        tutorScores: Number(counts?.tutorScores ?? 0),
-        emailReports: Number(counts?.emailReports ?? 0),
-      },
-    };
+    return { rowsDeleted };
   });
 }

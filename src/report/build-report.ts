@@ -1,3 +1,4 @@
+import { formatCount } from '../util/format';
 import { riskTiers } from '../domain/risk-tiers';
 import type { RiskTier } from '../domain/dataset';
 import { RATE_BAND_LABELS, type ReportFacts } from './facts';
@@ -38,7 +39,6 @@ const MIN_SEASON_DAYS = 14;
 const MONTH_NAMES = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'] as const;
 const monthNames = (months: number[]) => months.map((m) => MONTH_NAMES[m - 1] ?? String(m)).join(' ');
 const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
-const count = (n: number) => n.toLocaleString('en-US');
 const pct = (share: number, digits = 1) => `${(100 * share).toFixed(digits)}%`;
 const pp = (share: number) => `±${(100 * share).toFixed(1)} pp`;
 const mix = (shares: Record<RiskTier, number>) => riskTiers.map((tier) => Math.round(100 * shares[tier])).join('/');
@@ -63,7 +63,7 @@ function shareTarget(
   const tolerance = Math.max(minTolerance, spread);
   return {
     ...base,
-    achieved: `${pct(value)} (${count(part)}/${count(total)})`,
+    achieved: `${pct(value)} (${formatCount(part)}/${formatCount(total)})`,
     value,
     tolerance: pp(tolerance),
     status: Math.abs(value - expected) <= tolerance + 1e-12 ? 'pass' : 'fail',
@@ -132,14 +132,14 @@ function evaluateTargets(f: ReportFacts, t: ReportTargets, coverage: { weekdays:
   results.push(
     sizeTarget(
       { id: 'tutors', spec: '§5.2.1', description: 'tutors', target: `${t.tutors.min}-${t.tutors.max}` },
-      count(counts.tutors),
+      formatCount(counts.tutors),
       counts.tutors,
       counts.tutors >= t.tutors.min && counts.tutors <= t.tutors.max,
       t,
     ),
     sizeTarget(
-      { id: 'sessions', spec: '§5.2.2', description: 'sessions', target: `${count(t.sessions.min)}+ in ${t.sessions.days} days` },
-      `${count(counts.sessions)}`,
+      { id: 'sessions', spec: '§5.2.2', description: 'sessions', target: `${formatCount(t.sessions.min)}+ in ${t.sessions.days} days` },
+      `${formatCount(counts.sessions)}`,
       counts.sessions,
       counts.sessions >= t.sessions.min,
       t,
@@ -193,7 +193,7 @@ function evaluateTargets(f: ReportFacts, t: ReportTargets, coverage: { weekdays:
           spec: '§5.2.4',
           description: `tutors at ${veryHighBand}`,
           target: 'some',
-          achieved: count(f.scores.veryHigh),
+          achieved: formatCount(f.scores.veryHigh),
           value: f.scores.veryHigh,
           tolerance: '-',
           status: 'n/a',
@@ -201,7 +201,7 @@ function evaluateTargets(f: ReportFacts, t: ReportTargets, coverage: { weekdays:
         }
       : sizeTarget(
           { id: 'very_high_rates', spec: '§5.2.4', description: `tutors at ${veryHighBand}`, target: 'some (>= 1)' },
-          count(f.scores.veryHigh),
+          formatCount(f.scores.veryHigh),
           f.scores.veryHigh,
           f.scores.veryHigh >= 1,
           { ...t, sizesInformative: false },
@@ -320,8 +320,8 @@ function evaluateTargets(f: ReportFacts, t: ReportTargets, coverage: { weekdays:
       measured === 0
         ? 'no durations'
         : withinRange === measured
-          ? `all ${count(measured)} within`
-          : `${count(measured - withinRange)} of ${count(measured)} outside`,
+          ? `all ${formatCount(measured)} within`
+          : `${formatCount(measured - withinRange)} of ${formatCount(measured)} outside`,
     value: measured === 0 ? null : withinRange / measured,
     tolerance: 'all',
     status: measured === 0 ? 'n/a' : withinRange === measured ? 'pass' : 'fail',

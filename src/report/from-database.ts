@@ -1,3 +1,4 @@
+import { isTimeZone } from '../domain/time';
 import { type SQL, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client';
 import type { RiskTier, TutorGroundTruth } from '../domain/dataset';
@@ -5,7 +6,7 @@ import { DEFAULT_RISK_THRESHOLD, scoreWindows } from '../schema';
 import { resolveAsOf } from '../scoring/as-of';
 import { isUuid } from '../scoring/compute-tutor-score';
 import { assertRiskThreshold } from '../scoring/rates';
-import { countExpressions, instant, scoredTutorsFrom, t } from '../scoring/score-query';
+import { countExpressions, scoredTutor, scoredTutorsFrom, timestamptz } from '../scoring/score-query';
 import { buildReport } from './build-report';
 import { RATE_BAND_BOUNDS, type ReportFacts, type TruthCell } from './facts';
 import { withSpecTargets } from './targets';
@@ -52,10 +53,10 @@ function scoresQuery(asOf: Date | undefined, threshold: number): SQL {
       from tutor_scores ts join tutors tt on tt.id = ts.tutor_id`;
   }
   const counts = countExpressions(asOf);
-  const inner = sql`select ${t.id} as tutor_id, ${sql.join(
+  const inner = sql`select ${scoredTutor.id} as tutor_id, ${sql.join(
     counts.map(([c, expression]) => sql`${expression} as ${sql.identifier(c.name)}`),
     sql`, `,
-  )} from ${scoredTutorsFrom(asOf)} group by ${t.id}`;
+  )} from ${scoredTutorsFrom(asOf)} group by ${scoredTutor.id}`;
   const rates = scoreWindows.map((days) =>
     rate(sql.raw(`c."total_sessions_${days}d"`), sql.raw(`c."tutor_reschedules_${days}d"`)),
   );
@@ -64,7 +65,7 @@ function scoresQuery(asOf: Date | undefined, threshold: number): SQL {
         rates.map((r) => sql`${r} > ${threshold}::numeric`),
         sql` or `,
       )}, false) as flagged,
-      ${instant(asOf)} as as_of, ${threshold}::numeric as risk_threshold
+      ${timestamptz(asOf)} as as_of, ${threshold}::numeric as risk_threshold
     from (${inner}) c`;
 }
 
@@ -277,13 +278,8 @@ async function databaseFacts(
 }
 
 function checkTimeZone(timeZone: unknown): string {
-  try {
-    if (typeof timeZone !== 'string') throw new TypeError();
-    new Intl.DateTimeFormat('en-US', { timeZone });
-    return timeZone;
-  } catch {
-    throw new RangeError(`qualityReportFromDatabase: timeZone must be an IANA time zone name such as "Europe/Paris" (got ${JSON.stringify(timeZone)})`);
-  }
+  if (isTimeZone(timeZone)) return timeZone;
+  throw new RangeError(`qualityReportFromDatabase: timeZone must be an IANA time zone name such as "Europe/Paris" (got ${JSON.stringify(timeZone)})`);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { formatCount } from '../util/format';
 import { renderTable } from '../util/format';
 import { riskTiers } from '../domain/risk-tiers';
 import type { HistogramBin, QualityReport } from './types';
@@ -18,7 +19,6 @@ export interface RenderQualityReportOptions {
 const ansi = { green: '32', red: '31', yellow: '33', dim: '2', bold: '1', cyan: '36' } as const;
 type Paint = (text: string, style: keyof typeof ansi) => string;
 
-const count = (n: number) => n.toLocaleString('en-US');
 const pct = (share: number | null, digits = 1) => (share === null ? '-' : `${(100 * share).toFixed(digits)}%`);
 const when = (date: Date | null) => (date === null ? '-' : `${date.toISOString().slice(0, 16).replace('T', ' ')} UTC`);
 const mark = (status: string) => (status === 'n/a' ? 'n/a' : status.toUpperCase());
@@ -58,7 +58,7 @@ function hbar(value: number, max: number, width: number): string {
 /** Rows of `label  count  [extra]  bar`, the bars scaled so the longest fills what `width` leaves. */
 function barChart(bins: { label: string; count: number; extra?: string }[], width: number, paint: Paint): string {
   const labelWidth = Math.max(...bins.map((b) => b.label.length));
-  const countWidth = Math.max(...bins.map((b) => count(b.count).length));
+  const countWidth = Math.max(...bins.map((b) => formatCount(b.count).length));
   const extraWidth = Math.max(0, ...bins.map((b) => b.extra?.length ?? 0));
   const barWidth = Math.max(10, width - 2 - labelWidth - countWidth - (extraWidth ? extraWidth + 2 : 0) - 4);
   const max = Math.max(...bins.map((b) => b.count));
@@ -66,7 +66,7 @@ function barChart(bins: { label: string; count: number; extra?: string }[], widt
     .map((b) => {
       const extra = extraWidth ? `  ${(b.extra ?? '').padStart(extraWidth)}` : '';
       const bar = hbar(b.count, max, barWidth);
-      return `${b.label.padEnd(labelWidth)}  ${count(b.count).padStart(countWidth)}${extra}  ${bar ? paint(bar, 'cyan') : ''}`.trimEnd();
+      return `${b.label.padEnd(labelWidth)}  ${formatCount(b.count).padStart(countWidth)}${extra}  ${bar ? paint(bar, 'cyan') : ''}`.trimEnd();
     })
     .join('\n');
 }
@@ -93,7 +93,7 @@ function hourChart(bins: HistogramBin[], width: number, paint: Paint): string {
   });
   rows.push(labels.join('').trimEnd());
   const peak = bins.reduce((best, b) => (b.count > best.count ? b : best), bins[0] ?? { label: '-', count: 0 });
-  rows.unshift(`tallest: ${count(max)} sessions at ${peak.label}:00`);
+  rows.unshift(`tallest: ${formatCount(max)} sessions at ${peak.label}:00`);
   return rows.join('\n');
 }
 
@@ -126,19 +126,19 @@ export function renderQualityReport(report: QualityReport, options: RenderQualit
 
   const { counts, sessionsByStatus: st, reschedules: rs } = r;
   const countRows: string[][] = [
-    ['tutors', count(counts.tutors), `${count(counts.activeTutors)} active`],
+    ['tutors', formatCount(counts.tutors), `${formatCount(counts.activeTutors)} active`],
     [
       'sessions',
-      count(counts.sessions),
-      `${count(st.completed)} completed, ${count(st.rescheduled)} rescheduled, ${count(st.noShow)} no-show`,
+      formatCount(counts.sessions),
+      `${formatCount(st.completed)} completed, ${formatCount(st.rescheduled)} rescheduled, ${formatCount(st.noShow)} no-show`,
     ],
     [
       'reschedules',
-      count(counts.reschedules),
-      `${count(rs.tutorInitiated)} by tutors, ${count(rs.studentInitiated)} by students; ${count(rs.lastMinute)} last-minute, ${count(rs.cancelled)} cancelled`,
+      formatCount(counts.reschedules),
+      `${formatCount(rs.tutorInitiated)} by tutors, ${formatCount(rs.studentInitiated)} by students; ${formatCount(rs.lastMinute)} last-minute, ${formatCount(rs.cancelled)} cancelled`,
     ],
-    ['email_reports', count(counts.emailReports), ''],
-    ...(counts.tutorScores === null ? [] : [['tutor_scores', count(counts.tutorScores), '']]),
+    ['email_reports', formatCount(counts.emailReports), ''],
+    ...(counts.tutorScores === null ? [] : [['tutor_scores', formatCount(counts.tutorScores), '']]),
   ];
   out.push(section('Counts', renderTable(['table', 'rows', 'details'], countRows, { align: ['left', 'right', 'left'] }), paint));
 
@@ -149,7 +149,7 @@ export function renderQualityReport(report: QualityReport, options: RenderQualit
       [
         `first session  ${when(c.firstScheduled)}`,
         `last session   ${when(c.lastScheduled)}`,
-        `days covered   ${count(c.days)} local days (${count(c.daysWithSessions)} with sessions)`,
+        `days covered   ${formatCount(c.days)} local days (${formatCount(c.daysWithSessions)} with sessions)`,
       ].join('\n'),
       paint,
     ),
@@ -160,7 +160,7 @@ export function renderQualityReport(report: QualityReport, options: RenderQualit
   const failed = checks.filter((x) => x.status === 'fail').length;
   const integrityTable = renderTable(
     ['check', 'violations', 'result'],
-    checks.map((x) => [x.description, x.violations === null ? '-' : count(x.violations), mark(x.status)]),
+    checks.map((x) => [x.description, x.violations === null ? '-' : formatCount(x.violations), mark(x.status)]),
     { align: ['left', 'right', 'left'] },
   );
   out.push(
@@ -220,7 +220,7 @@ export function renderQualityReport(report: QualityReport, options: RenderQualit
   out.push(
     section(
       'High risk',
-      `${count(flagged)} of ${count(scored)} scored tutors flagged (a rate above ${threshold === null ? '-' : `${threshold}%`})`,
+      `${formatCount(flagged)} of ${formatCount(scored)} scored tutors flagged (a rate above ${threshold === null ? '-' : `${threshold}%`})`,
       paint,
     ),
   );
@@ -241,14 +241,14 @@ export function renderQualityReport(report: QualityReport, options: RenderQualit
         const a = g.byTier[tier];
         return [
           tier,
-          count(a.tutors),
-          count(a.flagged),
-          count(a.notFlagged),
-          count(a.unscored),
-          count(a.measured.low),
-          count(a.measured.medium),
-          count(a.measured.high),
-          count(a.measured.none),
+          formatCount(a.tutors),
+          formatCount(a.flagged),
+          formatCount(a.notFlagged),
+          formatCount(a.unscored),
+          formatCount(a.measured.low),
+          formatCount(a.measured.medium),
+          formatCount(a.measured.high),
+          formatCount(a.measured.none),
         ];
       }),
       { align: ['left', 'right', 'right', 'right', 'right', 'right', 'right', 'right', 'right'] },

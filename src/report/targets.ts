@@ -1,11 +1,10 @@
+import { deepFreeze } from '../util/freeze';
 import { defaultGenerateOptions } from '../domain/generate-options';
 import type { GenerateOptions, ResolvedGenerateOptions } from '../domain/dataset';
 import type { ReportTargets } from './types';
 
 const d = defaultGenerateOptions;
 
-const deepFreeze = <T>(value: T): T =>
-  value && typeof value === 'object' ? (Object.values(value).forEach(deepFreeze), Object.freeze(value)) : value;
 
 const durationRange = (durations: readonly { minutes: number; weight: number }[]) => {
   const minutes = durations.filter((x) => x.weight > 0).map((x) => x.minutes);

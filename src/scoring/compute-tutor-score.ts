@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors';
 import { DEFAULT_RISK_THRESHOLD, type TutorScore, tutorScores } from '../schema';
 import { resolveAsOf } from './as-of';
 import { assertRiskThreshold, isHighRisk, type RescheduleRates, rescheduleRate, type WindowCounts } from './rates';
-import { countExpressions, scoredTutorsFrom, t } from './score-query';
+import { countExpressions, scoredTutor, scoredTutorsFrom } from './score-query';
 
 /**
  * A tutor's score as {@link computeTutorScore} computes it: the columns of a `tutor_scores` row that depend on the
@@ -66,8 +66,8 @@ export async function computeTutorScore(
       sql`, `,
     )}
     from ${scoredTutorsFrom(asOf)}
-    where ${t.id} = ${tutorId}
-    group by ${t.id}`,
+    where ${scoredTutor.id} = ${tutorId}
+    group by ${scoredTutor.id}`,
   );
   if (!row) throw new NotFoundError('tutor', tutorId);
   const count = (column: PgColumn) => Number(row[column.name]);

@@ -1,3 +1,4 @@
+import { sqlStateOf } from '../util/error-chain';
 import { is, type SQL, sql } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { type Database, queryRows } from '../db/client';
@@ -6,7 +7,7 @@ import { DEFAULT_RISK_THRESHOLD, tutorScores } from '../schema';
 import { resolveAsOf } from './as-of';
 import { isUuid, type ScoreOptions } from './compute-tutor-score';
 import { assertRiskThreshold } from './rates';
-import { countExpressions, instant, scoredTutorsFrom, t } from './score-query';
+import { countExpressions, scoredTutor, scoredTutorsFrom, timestamptz } from './score-query';
 import { staleTutorIdsQuery } from './stale-tutors';
 
 /** Which tutors a refresh covers. With neither option: every tutor. With both: the stale ones among `tutorIds`. */
@@ -80,21 +81,21 @@ export function refreshStatement(options: RefreshStatementOptions): SQL {
   ];
   const name = (column: { name: string }) => sql.identifier(column.name);
   const filters: SQL[] = [];
-  if (options.tutorIds !== undefined) filters.push(sql`${t.id} = any(${sql.param(options.tutorIds)}::uuid[])`);
-  if (options.staleOnly) filters.push(sql`${t.id} in (${staleTutorIdsQuery()})`);
+  if (options.tutorIds !== undefined) filters.push(sql`${scoredTutor.id} = any(${sql.param(options.tutorIds)}::uuid[])`);
+  if (options.staleOnly) filters.push(sql`${scoredTutor.id} in (${staleTutorIdsQuery()})`);
   // `order by t.id`: every concurrent refresh inserts and locks score rows in the same order, so two of them wait
   // for each other instead of deadlocking. `last_calculated_at` is the database's transaction time: staleness
   // compares it with `created_at`/`updated_at`, which the same clock wrote.
   return sql`with upserted as (
   insert into ${tutorScores} (${name(tutorScores.tutorId)}, ${sql.join(written.map(name), sql`, `)})
-  select ${t.id}, ${sql.join(
+  select ${scoredTutor.id}, ${sql.join(
     counts.map(([, expression]) => expression),
     sql`, `,
-  )}, ${threshold.toFixed(2)}::numeric, ${instant(asOf)}, now()
+  )}, ${threshold.toFixed(2)}::numeric, ${timestamptz(asOf)}, now()
   from ${scoredTutorsFrom(asOf)}
   ${filters.length > 0 ? sql`where ${sql.join(filters, sql` and `)}` : sql``}
-  group by ${t.id}
-  order by ${t.id}
+  group by ${scoredTutor.id}
+  order by ${scoredTutor.id}
   on conflict (${name(tutorScores.tutorId)}) do update set ${sql.join(
     written.map((column) => sql`${name(column)} = excluded.${name(column)}`),
     sql`, `,
@@ -105,15 +106,6 @@ select count(*)::int as scored, (count(*) filter (where ${sql.identifier(tutorSc
 from upserted`;
 }
 
-function sqlState(error: unknown): string | undefined {
-  let current: unknown = error;
-  for (let depth = 0; depth < 5 && current !== null && typeof current === 'object'; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -170,7 +162,7 @@ export async function refreshTutorScores(
       const [row] = await queryRows<{ scored: number; flagged: number }>(db, statement);
       return { scored: Number(row?.scored ?? 0), flagged: Number(row?.flagged ?? 0), asOf, threshold };
     } catch (error) {
-      const state = sqlState(error);
+      const state = sqlStateOf(error);
       if (!retryable || attempt >= maxRetries || state === undefined || !RETRYABLE_SQLSTATES.has(state)) {
         throw translateDatabaseError(error);
       }

@@ -14,13 +14,16 @@ import { reschedules, type ScoreWindow, scoreWindows, sessions, tutors, tutorSco
 const DAY_MS = 86_400_000;
 const largestWindow = Math.max(...scoreWindows) as ScoreWindow;
 
-/** The aliases the scoring queries use: `t` tutors, `s` sessions (in the largest window), `r` tutor reschedules. */
-export const t = alias(tutors, 't');
-export const s = alias(sessions, 's');
-export const r = alias(reschedules, 'r');
+/**
+ * The table aliases of the scoring queries, as their SQL reads: `tutors t`, `sessions s` (a tutor's sessions in the
+ * largest window) and `reschedules r` (the tutor-initiated reschedules of those sessions).
+ */
+export const scoredTutor = alias(tutors, 't');
+export const windowSession = alias(sessions, 's');
+export const tutorReschedule = alias(reschedules, 'r');
 
 /** An instant as a `timestamptz` parameter, sent as ISO 8601 UTC text so that no driver or TimeZone reinterprets it. */
-export const instant = (date: Date): SQL => sql`${date.toISOString()}::timestamptz`;
+export const timestamptz = (date: Date): SQL => sql`${date.toISOString()}::timestamptz`;
 
 /** The first instant after the start of each window: a session counts in window N when `scheduled_time > start`. */
 export function windowStarts(asOf: Date): Record<ScoreWindow, Date> {
@@ -49,10 +52,10 @@ export function countExpressions(asOf: Date): [PgColumn, SQL][] {
     const count = (column: PgColumn) =>
       days === largestWindow
         ? sql`count(${column})::int`
-        : sql`(count(${column}) filter (where ${s.scheduledTime} > ${instant(starts[days])}))::int`;
+        : sql`(count(${column}) filter (where ${windowSession.scheduledTime} > ${timestamptz(starts[days])}))::int`;
     return [
-      [countColumns[days].sessions, count(s.id)],
-      [countColumns[days].reschedules, count(r.id)],
+      [countColumns[days].sessions, count(windowSession.id)],
+      [countColumns[days].reschedules, count(tutorReschedule.id)],
     ] as [PgColumn, SQL][];
   });
 }
@@ -63,8 +66,8 @@ export function countExpressions(asOf: Date): [PgColumn, SQL][] {
  */
 export function scoredTutorsFrom(asOf: Date): SQL {
   const start = windowStarts(asOf)[largestWindow];
-  return sql`${tutors} ${t}
-    left join ${sessions} ${s} on ${s.tutorId} = ${t.id} and ${s.scheduledTime} > ${instant(start)} and ${s.scheduledTime} <= ${instant(asOf)}
-    left join ${reschedules} ${r} on ${r.sessionId} = ${s.id} and ${r.initiator} = 'tutor'`;
+  return sql`${tutors} ${scoredTutor}
+    left join ${sessions} ${windowSession} on ${windowSession.tutorId} = ${scoredTutor.id} and ${windowSession.scheduledTime} > ${timestamptz(start)} and ${windowSession.scheduledTime} <= ${timestamptz(asOf)}
+    left join ${reschedules} ${tutorReschedule} on ${tutorReschedule.sessionId} = ${windowSession.id} and ${tutorReschedule.initiator} = 'tutor'`;
 }
 

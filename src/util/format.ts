@@ -1,3 +1,11 @@
+/**
+ * A count with thousands separators, the same on every machine (`en-US`).
+ *
+ * @example
+ * formatCount(1234567); // '1,234,567'
+ */
+export const formatCount = (n: number): string => n.toLocaleString('en-US');
+
 /** How a column's cells line up: text to the left, numbers to the right. */
 export type Alignment = 'left' | 'right';
 

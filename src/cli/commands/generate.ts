@@ -1,5 +1,5 @@
-import { sql } from 'drizzle-orm';
-import { type Database, migrate, queryRows } from '../../db';
+import { formatCount } from '../../util/format';
+import { countTableRows, type Database, migrate, type TableCounts } from '../../db';
 import { DestructiveOperationRefusedError } from '../../errors';
 import { type Dataset, MAX_SEED, type ResolvedGenerateOptions, resolveGenerateOptions } from '../../domain';
 import { generateDataset } from '../../generator';
@@ -21,7 +21,6 @@ import { loadProgress } from '../progress';
 import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
 import { integrityFailure, writeReport } from '../output';
 
-const count = (n: number) => n.toLocaleString('en-US');
 
 /**
  * The options of `generate`, which `setup` takes too.
@@ -87,6 +86,15 @@ export function parseGenerateFlags(options: ParsedOptions): ResolvedGenerateOpti
   }
 }
 
+/** Each table's SQL name, in the order the CLI prints them. */
+const tableNames: Record<keyof TableCounts, string> = {
+  tutors: 'tutors',
+  sessions: 'sessions',
+  reschedules: 'reschedules',
+  emailReports: 'email_reports',
+  tutorScores: 'tutor_scores',
+};
+
 /**
  * Rows per table, from one statement: their sum, a sentence naming the non-empty tables, and the sessions.
  *
@@ -94,17 +102,12 @@ export function parseGenerateFlags(options: ParsedOptions): ResolvedGenerateOpti
  * await countRows(db); // { total: 533, text: '533 rows (tutors 20, sessions 400, ...)', sessions: 400 }
  */
 export async function countRows(db: Database): Promise<{ total: number; text: string; sessions: number }> {
-  const [row] = await queryRows<Record<string, number>>(
-    db,
-    sql`select (select count(*) from tutors)::int as tutors, (select count(*) from sessions)::int as sessions,
-      (select count(*) from reschedules)::int as reschedules, (select count(*) from email_reports)::int as email_reports,
-      (select count(*) from tutor_scores)::int as tutor_scores`,
-  );
-  const entries = Object.entries(row ?? {}).map(([table, n]) => [table, Number(n)] as const);
+  const counts = await countTableRows(db);
+  const entries = Object.entries(tableNames).map(([key, table]) => [table, counts[key as keyof TableCounts]] as const);
   const total = entries.reduce((sum, [, n]) => sum + n, 0);
-  const text = `${count(total)} row${total === 1 ? '' : 's'} (${entries
+  const text = `${formatCount(total)} row${total === 1 ? '' : 's'} (${entries
     .filter(([, n]) => n > 0)
-    .map(([table, n]) => `${table} ${count(n)}`)
+    .map(([table, n]) => `${table} ${formatCount(n)}`)
     .join(', ')})`;
   return { total, text, sessions: entries.find(([table]) => table === 'sessions')?.[1] ?? 0 };
 }
@@ -171,11 +174,11 @@ export async function generateInto(
 export function summarize(target: Target, { dataset, load, generateMs }: GenerateOutcome): string {
   const o = dataset.options;
   return [
-    `generated ${count(load.rows.tutors)} tutors, ${count(load.rows.sessions)} sessions, ${count(load.rows.reschedules)} reschedules, ` +
-      `${count(load.rows.emailReports)} email reports in ${generateMs} ms`,
+    `generated ${formatCount(load.rows.tutors)} tutors, ${formatCount(load.rows.sessions)} sessions, ${formatCount(load.rows.reschedules)} reschedules, ` +
+      `${formatCount(load.rows.emailReports)} email reports in ${generateMs} ms`,
     `  (seed ${o.seed}, ${o.days} days to ${o.now.toISOString()}, time zone ${o.timeZone})`,
-    `loaded into ${describeTarget(target)} in ${load.elapsedMs} ms; scored ${count(load.scored)} tutors, ` +
-      `${count(load.flagged)} flagged (as of ${o.now.toISOString()})`,
+    `loaded into ${describeTarget(target)} in ${load.elapsedMs} ms; scored ${formatCount(load.scored)} tutors, ` +
+      `${formatCount(load.flagged)} flagged (as of ${o.now.toISOString()})`,
     '',
     '',
   ].join('\n');

@@ -1,6 +1,7 @@
 import { qualityReportFromDatabase } from '../../report';
 import { type Command, databaseOptions, dateOption, timeZoneOption } from '../command';
-import { integrityFailure, sqlStateOf, writeReport } from '../output';
+import { sqlStateOf } from '../../util/error-chain';
+import { integrityFailure, writeReport } from '../output';
 import { resolveTarget, withTarget } from '../target';
 
 /** PostgreSQL's SQLSTATE for "relation does not exist". */

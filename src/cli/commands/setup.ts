@@ -14,7 +14,8 @@ import {
   summarize,
   summaryJson,
 } from './generate';
-import { integrityFailure, sqlStateOf, writeReport } from '../output';
+import { sqlStateOf } from '../../util/error-chain';
+import { integrityFailure, writeReport } from '../output';
 
 /** PostgreSQL's SQLSTATE for "database does not exist". */
 const INVALID_CATALOG_NAME = '3D000';

@@ -1,0 +1,41 @@
+/** How deep {@link errorChain} follows `cause`: drizzle wraps the driver's error, which may wrap a socket's. */
+const MAX_DEPTH = 5;
+
+/**
+ * An error and the errors behind it, outermost first, following `cause` (at most five deep, objects only).
+ *
+ * @example
+ * for (const link of errorChain(error)) if ((link as { code?: unknown }).code === '57P01') return true;
+ */
+export function* errorChain(error: unknown): Generator<object> {
+  let current: unknown = error;
+  for (let depth = 0; depth < MAX_DEPTH && current !== null && typeof current === 'object'; depth++) {
+    yield current;
+    current = (current as { cause?: unknown }).cause;
+  }
+}
+
+/**
+ * The first value of `field` along the error's `cause` chain that passes `accept`, or undefined.
+ *
+ * @example
+ * findInChain(error, 'where', (v): v is string => typeof v === 'string'); // 'COPY sessions, line 3, column ...'
+ */
+export function findInChain<T>(error: unknown, field: string, accept: (value: unknown) => value is T): T | undefined {
+  for (const link of errorChain(error)) {
+    const value = (link as Record<string, unknown>)[field];
+    if (accept(value)) return value;
+  }
+  return undefined;
+}
+
+/** Whether a value is a SQLSTATE: five digits or capital letters. */
+export const isSqlState = (value: unknown): value is string => typeof value === 'string' && /^[0-9A-Z]{5}$/.test(value);
+
+/**
+ * The SQLSTATE of a database error, looked up through its causes (drizzle wraps the driver's error).
+ *
+ * @example
+ * sqlStateOf(new Error('Failed query', { cause: { code: '42P01' } })); // '42P01'
+ */
+export const sqlStateOf = (error: unknown): string | undefined => findInChain(error, 'code', isSqlState);

@@ -1,0 +1,4 @@
+export { errorChain, findInChain, isSqlState, sqlStateOf } from './error-chain';
+export { type Alignment, formatCount, renderTable } from './format';
+export { deepFreeze } from './freeze';
+export { packageRoot, packageVersion } from './package-info';
