@@ -506,12 +506,12 @@ const allowedSqlRaw: AllowedCall[] = [
     buildsFrom: 'i, the index in the constant band list: a column alias (band0..band4)',
   },
   {
-    file: 'src/generator/insert-dataset.ts',
+    file: 'src/load/insert-dataset.ts',
     call: 'LOCK_ALL',
     buildsFrom: 'a module constant: lock table of the five table names',
   },
   {
-    file: 'src/generator/insert-dataset.ts',
+    file: 'src/load/insert-dataset.ts',
     call: 'TRUNCATE_ALL',
     buildsFrom: 'a module constant: truncate of the five table names',
   },
@@ -530,33 +530,33 @@ const allowedSqlRaw: AllowedCall[] = [
 
 const allowedDriverRaw: AllowedCall[] = [
   {
-    file: 'src/generator/insert-dataset.ts',
+    file: 'src/load/insert-dataset.ts',
     call: 'TRUNCATE_ALL',
     buildsFrom: 'a module constant (postgres.js unsafe), as in clearDatabase',
   },
   {
-    file: 'src/generator/insert-dataset.ts',
+    file: 'src/load/insert-dataset.ts',
     call: "'begin'",
     buildsFrom: 'a string literal: the load opens its transaction on a reserved postgres.js connection',
   },
   {
-    file: 'src/generator/insert-dataset.ts',
+    file: 'src/load/insert-dataset.ts',
     call: "'commit'",
     buildsFrom: 'a string literal: the load commits its transaction on the reserved connection',
   },
   {
-    file: 'src/generator/insert-dataset.ts',
+    file: 'src/load/insert-dataset.ts',
     call: "'rollback'",
     buildsFrom: 'a string literal: the load rolls back its transaction on the reserved connection',
   },
   {
-    file: 'src/generator/insert-dataset.ts',
+    file: 'src/load/insert-dataset.ts',
     call: 'statement',
     buildsFrom:
       '`copy ${plan.target} from stdin`: target is copyTarget(table name literal, column names from the Drizzle schema, quoted); the row values go as COPY data, escaped by copy.ts',
   },
   {
-    file: 'src/generator/insert-dataset.ts',
+    file: 'src/load/insert-dataset.ts',
     call: "`copy ${plan.target} from '/dev/blob'`, [], { blob }",
     buildsFrom: 'the same target as the postgres.js COPY; the rows go in the blob, as COPY data',
   },
