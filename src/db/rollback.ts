@@ -57,6 +57,8 @@ async function rowsAtRisk(tx: Database, statements: string[]): Promise<{ table: 
       const [, schemaName, tableName, columnName] = column as unknown as [string, string | undefined, string, string];
       const ident = sql`${schemaName ? sql`${sql.identifier(unquote(schemaName))}.` : sql``}${sql.identifier(unquote(tableName))}`;
       if (!(await relationExists(tx, schemaName, tableName))) continue;
+      // A generated column is derived from the row's other columns: dropping it loses nothing.
+      if (await isGenerated(tx, schemaName, tableName, columnName)) continue;
       count = sql`select count(${sql.identifier(unquote(columnName))})::int as n from ${ident}`;
       label = `${unquote(tableName)}.${unquote(columnName)}`;
     }
@@ -65,6 +67,15 @@ async function rowsAtRisk(tx: Database, statements: string[]): Promise<{ table: 
     if (row && row.n > 0) found.push({ table: label, rows: row.n });
   }
   return found;
+}
+
+async function isGenerated(tx: Database, schemaName: string | undefined, tableName: string, columnName: string): Promise<boolean> {
+  const name = `${schemaName ? `"${schemaName}".` : ''}"${tableName}"`;
+  const [row] = await queryRows<{ generated: boolean }>(
+    tx,
+    sql`select attgenerated <> '' as generated from pg_attribute where attrelid = to_regclass(${name}) and attname = ${unquote(columnName)}`,
+  );
+  return row?.generated === true;
 }
 
 async function relationExists(tx: Database, schemaName: string | undefined, tableName: string): Promise<boolean> {

@@ -20,6 +20,9 @@ export interface TutorGroundTruth {
 /** A reschedule row as generated: every column but the generated `hours_before_session`. */
 export type DatasetReschedule = Omit<Reschedule, 'hoursBeforeSession'>;
 
+/** An email report row as generated: never claimed by a worker, so without `claimed_until`. */
+export type DatasetEmailReport = Omit<EmailReport, 'claimedUntil'>;
+
 /**
  * A generated dataset: complete rows for every table (ids and timestamps included, nothing left to database
  * defaults), in an order that respects foreign keys, plus the ground truth. Plain data: JSON-serializable apart from
@@ -36,7 +39,7 @@ export interface Dataset {
   tutors: Tutor[];
   sessions: Session[];
   reschedules: DatasetReschedule[];
-  emailReports: EmailReport[];
+  emailReports: DatasetEmailReport[];
   groundTruth: TutorGroundTruth[];
 }
 

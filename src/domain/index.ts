@@ -1,5 +1,6 @@
 export type {
   Dataset,
+  DatasetEmailReport,
   DatasetReschedule,
   DayRange,
   GenerateOptions,
@@ -14,4 +15,4 @@ export type {
   TutorGroundTruth,
 } from './dataset';
 export { defaultGenerateOptions, MAX_SEED, resolveGenerateOptions } from './generate-options';
-export { riskTiers, tierForRate } from './risk-tiers';
+export { riskCategoryBounds, riskCategoryOf, riskTiers, tierForRate } from './risk-tiers';

@@ -6,7 +6,29 @@ import type { RateBand, RiskTier, TierRates } from './dataset';
  * @example
  * for (const tier of riskTiers) console.log(tier, defaultGenerateOptions.tierRates[tier]);
  */
-export const riskTiers: readonly RiskTier[] = ['low', 'medium', 'high'];
+export const riskTiers = ['low', 'medium', 'high'] as const satisfies readonly RiskTier[];
+
+/**
+ * The highest rate, in percent, of each risk category a score is put in (spec §5.2.5): low up to 10 %, medium up
+ * to 20 %, high above. `tutor_scores.risk_category` is derived from the highest of a score's rates with these bounds.
+ *
+ * @example
+ * riskCategoryBounds.low; // 10
+ */
+export const riskCategoryBounds = { low: 10, medium: 20 } as const;
+
+/**
+ * The risk category of a score whose highest rate is `rate` (null when no window holds a session).
+ *
+ * @example
+ * riskCategoryOf(10);    // 'low'
+ * riskCategoryOf(10.01); // 'medium'
+ * riskCategoryOf(null);  // null
+ */
+export function riskCategoryOf(rate: number | null): RiskTier | null {
+  if (rate === null) return null;
+  return rate <= riskCategoryBounds.low ? 'low' : rate <= riskCategoryBounds.medium ? 'medium' : 'high';
+}
 
 /**
  * The number of tutor-initiated reschedules among `sessions` sessions for a target rate: the nearest whole number,

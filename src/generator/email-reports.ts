@@ -1,3 +1,4 @@
+import type { DatasetEmailReport } from '../domain/dataset';
 import type { EmailReport } from '../schema';
 import { MINUTE } from '../domain/time';
 import type { Prng } from './prng';
@@ -21,7 +22,7 @@ function report(
   status: EmailReport['status'],
   createdAt: number,
   sentAt: number,
-): EmailReport {
+): DatasetEmailReport {
   return {
     id: prng.uuid(),
     sessionId,
@@ -41,7 +42,7 @@ function report(
 export function pushEmailReports(
   o: ResolvedGenerateOptions,
   prng: Prng,
-  out: EmailReport[],
+  out: DatasetEmailReport[],
   sessionId: string,
   recipientEmail: string,
   cancelledAt: number,

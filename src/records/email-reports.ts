@@ -1,4 +1,4 @@
-import { eq, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { NotFoundError, translateDatabaseError } from '../errors';
 import type { EmailReport } from '../schema';
@@ -30,7 +30,7 @@ async function updateReport(
   try {
     rows = await db
       .update(emailReports)
-      .set({ ...values, sentAt })
+      .set({ ...values, sentAt, claimedUntil: null })
       .where(eq(emailReports.id, reportId))
       .returning();
   } catch (error) {
@@ -86,4 +86,71 @@ export async function markFailed(
   options: MarkEmailReportOptions = {},
 ): Promise<EmailReport> {
   return updateReport(db, reportId, { status: 'failed', errorMessage }, options);
+}
+
+/** Options of {@link claimPendingEmailReports}. */
+export interface ClaimEmailReportsOptions {
+  /** How many reports to take at most. Default 10. */
+  limit?: number;
+  /**
+   * How long the claim holds, in milliseconds: a report neither marked sent nor failed by then (its worker died) is
+   * pending again and another worker may take it. Default 5 minutes.
+   */
+  leaseMs?: number;
+}
+
+/**
+ * Takes up to `limit` pending email reports for one worker, oldest first: each is claimed until `now() + leaseMs`,
+ * so no other worker takes it meanwhile. Close each with {@link markSent} or {@link markFailed}, which clear the
+ * claim; a claim left open (the worker died) lapses after the lease and the report is taken again. Workers running at
+ * once never wait for each other and never take the same report (`for update skip locked`).
+ *
+ * ```sql
+ * update email_reports set claimed_until = now() + $leaseMs * interval '1 millisecond'
+ * where id in (select id from email_reports
+ *              where status = 'pending' and (claimed_until is null or claimed_until <= now())
+ *              order by created_at, id limit $limit for update skip locked)
+ * returning *
+ * ```
+ *
+ * @example
+ * for (const report of await claimPendingEmailReports(db, { limit: 20, leaseMs: 60_000 })) {
+ *   try {
+ *     await mailer.send(report.recipientEmail, ...);
+ *     await markSent(db, report.id);
+ *   } catch (error) {
+ *     await markFailed(db, report.id, String(error));
+ *   }
+ * }
+ */
+export async function claimPendingEmailReports(db: Database, options: ClaimEmailReportsOptions = {}): Promise<EmailReport[]> {
+  const limit = options.limit ?? 10;
+  const leaseMs = options.leaseMs ?? 5 * 60_000;
+  if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
+    throw new RangeError(`claimPendingEmailReports: limit must be a whole number from 1 to 10000 (got ${String(limit)})`);
+  }
+  if (!Number.isSafeInteger(leaseMs) || leaseMs < 1 || leaseMs > 7 * 86_400_000) {
+    throw new RangeError(`claimPendingEmailReports: leaseMs must be a whole number of milliseconds from 1 to 604800000 (got ${String(leaseMs)})`);
+  }
+  const claimable = db
+    .select({ id: emailReports.id })
+    .from(emailReports)
+    .where(
+      and(
+        eq(emailReports.status, 'pending'),
+        or(isNull(emailReports.claimedUntil), lte(emailReports.claimedUntil, sql`now()`)),
+      ),
+    )
+    .orderBy(emailReports.createdAt, emailReports.id)
+    .limit(limit)
+    .for('update', { skipLocked: true });
+  try {
+    return await db
+      .update(emailReports)
+      .set({ claimedUntil: sql`now() + ${leaseMs}::float8 * interval '1 millisecond'` })
+      .where(inArray(emailReports.id, claimable))
+      .returning();
+  } catch (error) {
+    throw translateDatabaseError(error);
+  }
 }

@@ -4,7 +4,8 @@
  */
 export const constraintDescriptions: Readonly<Record<string, string>> = {
   tutors_pkey: 'tutors.id must be unique',
-  tutors_email_unique: 'tutors.email must be unique',
+  tutors_email_unique: 'tutors.email must be unique regardless of case (an index on lower(email))',
+  tutors_timestamps_in_range: 'tutors timestamps must be within the years 1 to 9999 (UTC)',
   tutors_name_not_blank: 'tutors.name must contain a character other than space, tab, CR or LF',
   tutors_email_format: 'tutors.email must be one "@" between a non-empty local part and domain, with no whitespace',
   sessions_pkey: 'sessions.id must be unique',
@@ -17,6 +18,7 @@ export const constraintDescriptions: Readonly<Record<string, string>> = {
   sessions_completed_after_scheduled: 'sessions.completed_time must not be before scheduled_time',
   sessions_duration_positive: 'sessions.duration_minutes must be greater than 0',
   sessions_duration_only_when_completed: "sessions.duration_minutes must be null unless status is 'completed'",
+  sessions_timestamps_in_range: 'sessions timestamps must be within the years 1 to 9999 (UTC)',
   reschedules_pkey: 'reschedules.id must be unique',
   reschedules_session_id_unique: 'a session has at most one reschedule (reschedules.session_id must be unique)',
   reschedules_session_fk:
@@ -24,6 +26,7 @@ export const constraintDescriptions: Readonly<Record<string, string>> = {
   reschedules_initiator_valid: "reschedules.initiator must be 'tutor' or 'student'",
   reschedules_new_time_after_original: 'reschedules.new_time must be after original_time (or null for a cancellation)',
   reschedules_reason_code_format: 'reschedules.reason_code must be lowercase snake_case (^[a-z][a-z0-9_]*$)',
+  reschedules_timestamps_in_range: 'reschedules timestamps must be within the years 1 to 9999 (UTC)',
   tutor_scores_pkey: 'tutor_scores.id must be unique',
   tutor_scores_tutor_id_unique: 'a tutor has one score row (tutor_scores.tutor_id must be unique)',
   tutor_scores_tutor_id_fk: 'tutor_scores.tutor_id must reference an existing tutor',
@@ -31,6 +34,7 @@ export const constraintDescriptions: Readonly<Record<string, string>> = {
   tutor_scores_7d_counts_valid: 'tutor_scores.tutor_reschedules_7d must be between 0 and total_sessions_7d',
   tutor_scores_30d_counts_valid: 'tutor_scores.tutor_reschedules_30d must be between 0 and total_sessions_30d',
   tutor_scores_90d_counts_valid: 'tutor_scores.tutor_reschedules_90d must be between 0 and total_sessions_90d',
+  tutor_scores_timestamps_in_range: 'tutor_scores timestamps must be within the years 1 to 9999 (UTC)',
   tutor_scores_windows_nested:
     'tutor_scores counts must not shrink as the window grows (7d <= 30d <= 90d, for sessions and for reschedules)',
   email_reports_pkey: 'email_reports.id must be unique',
@@ -41,4 +45,6 @@ export const constraintDescriptions: Readonly<Record<string, string>> = {
     'email_reports.recipient_email must be one "@" between a non-empty local part and domain, with no whitespace',
   email_reports_error_message_when_failed:
     "email_reports.error_message must be set when status is 'failed', and null otherwise",
+  email_reports_claim_only_when_pending: "email_reports.claimed_until must be null unless status is 'pending'",
+  email_reports_timestamps_in_range: 'email_reports timestamps must be within the years 1 to 9999 (UTC)',
 };

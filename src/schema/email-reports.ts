@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, foreignKey, index, pgTable, text, uuid, varchar } from 'drizzle-orm/pg-core';
-import { createdAtColumn, idColumn, timestamptz } from './columns';
+import { createdAtColumn, idColumn, timestampsInRange, timestamptz } from './columns';
 import { sessions } from './sessions';
 
 /** The values `email_reports.status` may take. */
@@ -21,6 +21,8 @@ export const emailReports = pgTable(
     sentAt: timestamptz('sent_at').notNull(),
     status: varchar('status', { length: 50, enum: emailReportStatuses }).notNull(),
     errorMessage: text('error_message'),
+    /** Set while a worker holds a pending report (claimPendingEmailReports); past it, the claim has lapsed. */
+    claimedUntil: timestamptz('claimed_until'),
     createdAt: createdAtColumn(),
   },
   (t) => [
@@ -33,5 +35,8 @@ export const emailReports = pgTable(
     check('email_reports_status_valid', sql`${t.status} in ('sent', 'failed', 'pending')`),
     check('email_reports_recipient_email_format', sql`${t.recipientEmail} ~ '^[^@ \\t\\r\\n]+@[^@ \\t\\r\\n]+$'`),
     check('email_reports_error_message_when_failed', sql`(${t.status} = 'failed') = (${t.errorMessage} is not null)`),
+    check('email_reports_claim_only_when_pending', sql`${t.claimedUntil} is null or ${t.status} = 'pending'`),
+    index('email_reports_pending_idx').on(t.createdAt).where(sql`${t.status} = 'pending'`),
+    timestampsInRange('email_reports_timestamps_in_range', t.sentAt, t.createdAt, t.claimedUntil),
   ],
 );

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, foreignKey, index, numeric, pgTable, text, unique, uuid, varchar } from 'drizzle-orm/pg-core';
-import { createdAtColumn, idColumn, timestamptz } from './columns';
+import { createdAtColumn, idColumn, timestampsInRange, timestamptz } from './columns';
 import { sessions } from './sessions';
 
 /** Who asked for a reschedule. */
@@ -44,5 +44,6 @@ export const reschedules = pgTable(
     check('reschedules_initiator_valid', sql`${t.initiator} in ('tutor', 'student')`),
     check('reschedules_new_time_after_original', sql`${t.newTime} > ${t.originalTime}`),
     check('reschedules_reason_code_format', sql`${t.reasonCode} ~ '^[a-z][a-z0-9_]*$'`),
+    timestampsInRange('reschedules_timestamps_in_range', t.originalTime, t.newTime, t.cancelledAt, t.createdAt),
   ],
 );

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { check, foreignKey, index, integer, pgTable, unique, uuid, varchar } from 'drizzle-orm/pg-core';
-import { createdAtColumn, idColumn, timestamptz, updatedAtColumn } from './columns';
+import { createdAtColumn, idColumn, timestampsInRange, timestamptz, updatedAtColumn } from './columns';
 import { tutors } from './tutors';
 
 /** The values `sessions.status` may take. */
@@ -40,5 +40,6 @@ export const sessions = pgTable(
     check('sessions_completed_after_scheduled', sql`${t.completedTime} >= ${t.scheduledTime}`),
     check('sessions_duration_positive', sql`${t.durationMinutes} > 0`),
     check('sessions_duration_only_when_completed', sql`${t.durationMinutes} is null or ${t.status} = 'completed'`),
+    timestampsInRange('sessions_timestamps_in_range', t.scheduledTime, t.completedTime, t.createdAt, t.updatedAt),
   ],
 );

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, foreignKey, index, integer, numeric, pgTable, unique, uuid } from 'drizzle-orm/pg-core';
-import { createdAtColumn, idColumn, timestamptz, updatedAtColumn } from './columns';
+import { boolean, check, foreignKey, index, integer, numeric, pgTable, unique, uuid, varchar } from 'drizzle-orm/pg-core';
+import { riskCategoryBounds } from '../domain/risk-tiers';
+import { createdAtColumn, idColumn, timestampsInRange, timestamptz, updatedAtColumn } from './columns';
 import { tutors } from './tutors';
 
 /** The threshold, in percent, above which a reschedule rate flags a tutor (spec §5.2.4). */
@@ -20,14 +21,17 @@ export type ScoreWindow = (typeof scoreWindows)[number];
 // overflow numeric(5,2) before the check runs, and the error would name no constraint.
 const rate = (days: ScoreWindow) =>
   `case when "total_sessions_${days}d" > 0 and "tutor_reschedules_${days}d" between 0 and "total_sessions_${days}d" then round(100.0 * "tutor_reschedules_${days}d" / "total_sessions_${days}d", 2) end`;
+const highestRate = `greatest(${scoreWindows.map(rate).join(', ')})`;
+const category = `case when ${highestRate} <= ${riskCategoryBounds.low} then 'low' when ${highestRate} <= ${riskCategoryBounds.medium} then 'medium' when ${highestRate} > ${riskCategoryBounds.medium} then 'high' end`;
 const exceeds = (days: ScoreWindow) =>
   `("total_sessions_${days}d" > 0 and round(100.0 * "tutor_reschedules_${days}d" / "total_sessions_${days}d", 2) > "risk_threshold")`;
 
 /**
  * The latest score of each tutor (spec §2.2.4): one row per tutor, written by `refreshTutorScores`.
  *
- * Only the counts, the threshold and the window end (`as_of`) are written; the three rates and `is_high_risk` are
- * generated from them by the database.
+ * Only the counts, the threshold and the window end (`as_of`) are written; the three rates, `is_high_risk` and
+ * `risk_category` (`low` / `medium` / `high` from the highest rate: up to 10 %, up to 20 %, above; null with no
+ * sessions) are generated from them by the database.
  */
 export const tutorScores = pgTable(
   'tutor_scores',
@@ -52,6 +56,9 @@ export const tutorScores = pgTable(
     isHighRisk: boolean('is_high_risk')
       .notNull()
       .generatedAlwaysAs(sql.raw(`${exceeds(7)} or ${exceeds(30)} or ${exceeds(90)}`)),
+    riskCategory: varchar('risk_category', { length: 10, enum: ['low', 'medium', 'high'] }).generatedAlwaysAs(
+      sql.raw(category),
+    ),
     riskThreshold: numeric('risk_threshold', { precision: 5, scale: 2, mode: 'number' })
       .notNull()
       .default(DEFAULT_RISK_THRESHOLD),
@@ -66,6 +73,7 @@ export const tutorScores = pgTable(
       'cascade',
     ),
     index('tutor_scores_is_high_risk_idx').on(t.isHighRisk),
+    index('tutor_scores_risk_category_idx').on(t.riskCategory),
     index('tutor_scores_last_calculated_at_idx').on(t.lastCalculatedAt),
     check('tutor_scores_risk_threshold_in_range', sql`${t.riskThreshold} >= 0 and ${t.riskThreshold} <= 100`),
     check(
@@ -84,5 +92,6 @@ export const tutorScores = pgTable(
       'tutor_scores_windows_nested',
       sql`${t.totalSessions7d} <= ${t.totalSessions30d} and ${t.totalSessions30d} <= ${t.totalSessions90d} and ${t.tutorReschedules7d} <= ${t.tutorReschedules30d} and ${t.tutorReschedules30d} <= ${t.tutorReschedules90d}`,
     ),
+    timestampsInRange('tutor_scores_timestamps_in_range', t.asOf, t.lastCalculatedAt, t.createdAt, t.updatedAt),
   ],
 );

@@ -2,6 +2,7 @@ import type { EmailReport } from '../schema';
 import { emailReports, emailReportStatuses } from '../schema/email-reports';
 import { emailVarchar, oneOf, text, timestamptz, uuid } from './column-types';
 import { type RowRule, tableSchemas } from './row-rules';
+import { wireSchemas } from './wire-schemas';
 
 const rules: RowRule<EmailReport>[] = [
   {
@@ -10,6 +11,13 @@ const rules: RowRule<EmailReport>[] = [
     reads: ['status', 'errorMessage'],
     requirement: "must be set exactly when status is 'failed'",
     holds: (row) => (row.status === 'failed') === (row.errorMessage !== null),
+  },
+  {
+    constraint: 'email_reports_claim_only_when_pending',
+    field: 'claimedUntil',
+    reads: ['status', 'claimedUntil'],
+    requirement: "must be null unless status is 'pending'",
+    holds: (row) => row.claimedUntil === null || row.status === 'pending',
   },
 ];
 
@@ -23,6 +31,7 @@ const schemas = tableSchemas(
     status: () => oneOf('status', emailReportStatuses, 'email_reports_status_valid'),
     errorMessage: () => text('errorMessage'),
     createdAt: () => timestamptz('createdAt'),
+    claimedUntil: () => timestamptz('claimedUntil'),
   },
   rules,
 );
@@ -54,3 +63,32 @@ export const emailReportSelectSchema = schemas.select;
  * await db.update(emailReports).set(parseRow(emailReportUpdateSchema, { status: 'sent', errorMessage: null })).where(eq(emailReports.id, id));
  */
 export const emailReportUpdateSchema = schemas.update;
+
+const wire = wireSchemas(schemas);
+
+/**
+ * A JSON request that creates a email report: the insert schema's rules, with timestamps as ISO 8601 text with an offset
+ * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert.
+ *
+ * @example
+ * const row = parseRow(emailReportCreateRequestSchema, await request.json(), 'email report');
+ * await db.insert(...).values(row);
+ */
+export const emailReportCreateRequestSchema = wire.createRequest;
+
+/**
+ * A JSON request that changes some columns of a email report (a partial update), with timestamps as ISO 8601 text.
+ *
+ * @example
+ * const changes = parseRow(emailReportUpdateRequestSchema, await request.json(), 'email report');
+ */
+export const emailReportUpdateRequestSchema = wire.updateRequest;
+
+/**
+ * A email report row as the API sends it: checked by the select schema, then made ready for JSON (timestamps as ISO 8601 text
+ * in UTC; ids in lower case, as the database writes them; numbers as numbers).
+ *
+ * @example
+ * response.json(emailReportResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
+ */
+export const emailReportResponseSchema = wire.response;

@@ -12,9 +12,45 @@
  * - Not checked, because one row cannot show them: foreign keys (including reschedules (session_id, original_time)
  *   → sessions (id, scheduled_time)) and unique constraints. The database reports those as ConstraintViolationError.
  */
-export { emailReportInsertSchema, emailReportSelectSchema, emailReportUpdateSchema } from './email-reports';
+export {
+  emailReportCreateRequestSchema,
+  emailReportInsertSchema,
+  emailReportResponseSchema,
+  emailReportSelectSchema,
+  emailReportUpdateRequestSchema,
+  emailReportUpdateSchema,
+} from './email-reports';
 export { parseRow } from './parse-row';
-export { rescheduleInsertSchema, rescheduleSelectSchema, rescheduleUpdateSchema } from './reschedules';
-export { sessionInsertSchema, sessionSelectSchema, sessionUpdateSchema } from './sessions';
-export { tutorScoreInsertSchema, tutorScoreSelectSchema, tutorScoreUpdateSchema } from './tutor-scores';
-export { tutorInsertSchema, tutorSelectSchema, tutorUpdateSchema } from './tutors';
+export { isoTimestamptz, type Jsonified, jsonifyRow, parseIsoInstant } from './wire';
+export {
+  rescheduleCreateRequestSchema,
+  rescheduleInsertSchema,
+  rescheduleResponseSchema,
+  rescheduleSelectSchema,
+  rescheduleUpdateRequestSchema,
+  rescheduleUpdateSchema,
+} from './reschedules';
+export {
+  sessionCreateRequestSchema,
+  sessionInsertSchema,
+  sessionResponseSchema,
+  sessionSelectSchema,
+  sessionUpdateRequestSchema,
+  sessionUpdateSchema,
+} from './sessions';
+export {
+  tutorScoreCreateRequestSchema,
+  tutorScoreInsertSchema,
+  tutorScoreResponseSchema,
+  tutorScoreSelectSchema,
+  tutorScoreUpdateRequestSchema,
+  tutorScoreUpdateSchema,
+} from './tutor-scores';
+export {
+  tutorCreateRequestSchema,
+  tutorInsertSchema,
+  tutorResponseSchema,
+  tutorSelectSchema,
+  tutorUpdateRequestSchema,
+  tutorUpdateSchema,
+} from './tutors';

@@ -2,6 +2,7 @@ import { rescheduleInitiators, reschedules } from '../schema/reschedules';
 import type { Reschedule } from '../schema';
 import { check, numeric, oneOf, roundedQuotient, text, timestamptz, unscale, uuid, varchar } from './column-types';
 import { type RowRule, tableSchemas } from './row-rules';
+import { wireSchemas } from './wire-schemas';
 
 /** `round(extract(epoch from (original_time - cancelled_at)) / 3600, 2)`, as the generated column computes it. */
 const hoursBefore = (originalTime: Date, cancelledAt: Date): number =>
@@ -80,3 +81,32 @@ export const rescheduleSelectSchema = schemas.select;
  * await db.update(reschedules).set(parseRow(rescheduleUpdateSchema, { reasonCode: 'traffic' })).where(eq(reschedules.id, id));
  */
 export const rescheduleUpdateSchema = schemas.update;
+
+const wire = wireSchemas(schemas);
+
+/**
+ * A JSON request that creates a reschedule: the insert schema's rules, with timestamps as ISO 8601 text with an offset
+ * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert.
+ *
+ * @example
+ * const row = parseRow(rescheduleCreateRequestSchema, await request.json(), 'reschedule');
+ * await db.insert(...).values(row);
+ */
+export const rescheduleCreateRequestSchema = wire.createRequest;
+
+/**
+ * A JSON request that changes some columns of a reschedule (a partial update), with timestamps as ISO 8601 text.
+ *
+ * @example
+ * const changes = parseRow(rescheduleUpdateRequestSchema, await request.json(), 'reschedule');
+ */
+export const rescheduleUpdateRequestSchema = wire.updateRequest;
+
+/**
+ * A reschedule row as the API sends it: checked by the select schema, then made ready for JSON (timestamps as ISO 8601 text
+ * in UTC; ids in lower case, as the database writes them; numbers as numbers).
+ *
+ * @example
+ * response.json(rescheduleResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
+ */
+export const rescheduleResponseSchema = wire.response;

@@ -122,6 +122,8 @@ export function tableSchemas<TTable extends Table, TColumns extends ColumnSchema
   insert: BuildSchema<'insert', TTable['_']['columns'], InsertRefinements<TTable, TColumns>, undefined>;
   select: BuildSchema<'select', TTable['_']['columns'], TColumns, undefined>;
   update: BuildSchema<'update', TTable['_']['columns'], TColumns, undefined>;
+  /** What the schemas were built from, for the JSON schemas built beside them (`wireSchemas`). */
+  parts: { table: TTable; columns: TColumns; rules: readonly RowRule<TTable['$inferSelect']>[] };
 } {
   // drizzle-zod's overloads check refinement keys against a concrete table type, which a generic function does not
   // have, so the calls are cast; the declared return types are drizzle-zod's own, and the tests compare them with the
@@ -132,5 +134,6 @@ export function tableSchemas<TTable extends Table, TColumns extends ColumnSchema
     insert: build(createInsertSchema, insertRefinements(table, columns), 'insert'),
     select: build(createSelectSchema, columns, 'select'),
     update: build(createUpdateSchema, columns, 'update'),
+    parts: { table, columns, rules },
   };
 }

@@ -2,6 +2,7 @@ import { sessions, sessionStatuses } from '../schema/sessions';
 import type { Session } from '../schema';
 import { check, int32, notBlankVarchar, oneOf, timestamptz, uuid } from './column-types';
 import { type RowRule, tableSchemas } from './row-rules';
+import { wireSchemas } from './wire-schemas';
 
 const rules: RowRule<Session>[] = [
   {
@@ -76,3 +77,32 @@ export const sessionSelectSchema = schemas.select;
  * await db.update(sessions).set(changes).where(eq(sessions.id, id));
  */
 export const sessionUpdateSchema = schemas.update;
+
+const wire = wireSchemas(schemas);
+
+/**
+ * A JSON request that creates a session: the insert schema's rules, with timestamps as ISO 8601 text with an offset
+ * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert.
+ *
+ * @example
+ * const row = parseRow(sessionCreateRequestSchema, await request.json(), 'session');
+ * await db.insert(...).values(row);
+ */
+export const sessionCreateRequestSchema = wire.createRequest;
+
+/**
+ * A JSON request that changes some columns of a session (a partial update), with timestamps as ISO 8601 text.
+ *
+ * @example
+ * const changes = parseRow(sessionUpdateRequestSchema, await request.json(), 'session');
+ */
+export const sessionUpdateRequestSchema = wire.updateRequest;
+
+/**
+ * A session row as the API sends it: checked by the select schema, then made ready for JSON (timestamps as ISO 8601 text
+ * in UTC; ids in lower case, as the database writes them; numbers as numbers).
+ *
+ * @example
+ * response.json(sessionResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
+ */
+export const sessionResponseSchema = wire.response;

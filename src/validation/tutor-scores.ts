@@ -1,7 +1,9 @@
 import type { TutorScore } from '../schema';
 import { type ScoreWindow, scoreWindows, tutorScores } from '../schema/tutor-scores';
-import { boolean, check, int32, numeric, roundedQuotient, scaledDecimal, timestamptz, unscale, uuid } from './column-types';
+import { riskCategoryOf, riskTiers } from '../domain/risk-tiers';
+import { boolean, check, int32, numeric, roundedQuotient, oneOf, scaledDecimal, timestamptz, unscale, uuid } from './column-types';
 import { type RowRule, tableSchemas } from './row-rules';
+import { wireSchemas } from './wire-schemas';
 
 type CountKey = `${'totalSessions' | 'tutorReschedules'}${ScoreWindow}d`;
 const total = (days: ScoreWindow) => `totalSessions${days}d` as const;
@@ -59,6 +61,18 @@ const rules: RowRule<TutorScore>[] = [
     },
     selectOnly: true,
   },
+  {
+    constraint: 'generated column',
+    field: 'riskCategory',
+    reads: ['riskCategory', ...scoreWindows.flatMap((days) => [total(days), tutorReschedules(days)])],
+    requirement: "must be 'low' (highest rate up to 10), 'medium' (up to 20) or 'high' (above), or null without sessions",
+    holds: (row) => {
+      const rates = scoreWindows.map((days) => scaledRate(row, days)).filter((r): r is bigint => r !== null);
+      const highest = rates.length === 0 ? null : Number(rates.reduce((a, b) => (a > b ? a : b))) / 100;
+      return row.riskCategory === riskCategoryOf(highest);
+    },
+    selectOnly: true,
+  },
 ];
 
 const count = (days: ScoreWindow) => () => int32(total(days));
@@ -83,6 +97,7 @@ const schemas = tableSchemas(
     tutorReschedules30d: rescheduleCount(30),
     tutorReschedules90d: rescheduleCount(90),
     isHighRisk: () => boolean('isHighRisk'),
+    riskCategory: () => oneOf('riskCategory', riskTiers, 'generated column'),
     riskThreshold: () =>
       numeric('riskThreshold', 5, 2).refine(
         ...check(
@@ -131,3 +146,32 @@ export const tutorScoreSelectSchema = schemas.select;
  * await db.update(tutorScores).set(parseRow(tutorScoreUpdateSchema, { riskThreshold: 20 })).where(eq(tutorScores.tutorId, id));
  */
 export const tutorScoreUpdateSchema = schemas.update;
+
+const wire = wireSchemas(schemas);
+
+/**
+ * A JSON request that creates a tutor score: the insert schema's rules, with timestamps as ISO 8601 text with an offset
+ * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert.
+ *
+ * @example
+ * const row = parseRow(tutorScoreCreateRequestSchema, await request.json(), 'tutor score');
+ * await db.insert(...).values(row);
+ */
+export const tutorScoreCreateRequestSchema = wire.createRequest;
+
+/**
+ * A JSON request that changes some columns of a tutor score (a partial update), with timestamps as ISO 8601 text.
+ *
+ * @example
+ * const changes = parseRow(tutorScoreUpdateRequestSchema, await request.json(), 'tutor score');
+ */
+export const tutorScoreUpdateRequestSchema = wire.updateRequest;
+
+/**
+ * A tutor score row as the API sends it: checked by the select schema, then made ready for JSON (timestamps as ISO 8601 text
+ * in UTC; ids in lower case, as the database writes them; numbers as numbers).
+ *
+ * @example
+ * response.json(tutorScoreResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
+ */
+export const tutorScoreResponseSchema = wire.response;

@@ -1,6 +1,7 @@
 import { tutors } from '../schema/tutors';
 import { boolean, emailVarchar, notBlankVarchar, timestamptz, uuid } from './column-types';
 import { tableSchemas } from './row-rules';
+import { wireSchemas } from './wire-schemas';
 
 const schemas = tableSchemas(
   tutors,
@@ -40,3 +41,32 @@ export const tutorSelectSchema = schemas.select;
  * await db.update(tutors).set(parseRow(tutorUpdateSchema, { isActive: false })).where(eq(tutors.id, id));
  */
 export const tutorUpdateSchema = schemas.update;
+
+const wire = wireSchemas(schemas);
+
+/**
+ * A JSON request that creates a tutor: the insert schema's rules, with timestamps as ISO 8601 text with an offset
+ * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert.
+ *
+ * @example
+ * const row = parseRow(tutorCreateRequestSchema, await request.json(), 'tutor');
+ * await db.insert(...).values(row);
+ */
+export const tutorCreateRequestSchema = wire.createRequest;
+
+/**
+ * A JSON request that changes some columns of a tutor (a partial update), with timestamps as ISO 8601 text.
+ *
+ * @example
+ * const changes = parseRow(tutorUpdateRequestSchema, await request.json(), 'tutor');
+ */
+export const tutorUpdateRequestSchema = wire.updateRequest;
+
+/**
+ * A tutor row as the API sends it: checked by the select schema, then made ready for JSON (timestamps as ISO 8601 text
+ * in UTC; ids in lower case, as the database writes them; numbers as numbers).
+ *
+ * @example
+ * response.json(tutorResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
+ */
+export const tutorResponseSchema = wire.response;
