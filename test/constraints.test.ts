@@ -172,6 +172,11 @@ const cases: ConstraintCase[] = [
     broken: 'an email already taken',
     write: insert(tutors, newTutor, { email: 'ann@example.com' }),
   },
+  {
+    constraint: 'tutors_email_unique',
+    broken: 'an email already taken, in other letter case',
+    write: insert(tutors, newTutor, { email: 'Ann@Example.COM' }, { email: 'Nia@Example.COM' }),
+  },
   { constraint: 'tutors_name_not_blank', broken: 'an empty name', write: insert(tutors, newTutor, { name: '' }) },
   {
     constraint: 'tutors_name_not_blank',
@@ -456,6 +461,29 @@ const cases: ConstraintCase[] = [
     broken: 'a pending report with an error_message',
     write: insert(emailReports, { ...reportRow, status: 'pending' }, { errorMessage: 'SMTP 550' }),
   },
+  {
+    constraint: 'email_reports_claim_only_when_pending',
+    broken: 'a sent report with a claim',
+    write: insert(emailReports, reportRow, { claimedUntil: at('2025-01-06T18:05:00Z') }, { status: 'pending', claimedUntil: at('2025-01-06T18:05:00Z') }),
+  },
+  // Timestamps in years 1–9999 (UTC). A Date outside them never reaches the database (the driver sends text PostgreSQL
+  // refuses to parse), but text can: '0001-01-01 00:00:00+01' is 1 BC, '9999-12-31 23:00:00-05' is year 10000.
+  ...(
+    [
+      ['tutors', 'created_at', sql`insert into tutors (id, name, created_at) values (${newTutor.id}, 'Nia', `],
+      ['sessions', 'scheduled_time', sql`insert into sessions (id, tutor_id, student_id, status, scheduled_time) values (${noShowRow.id}, ${fixture.tutorWithSessions}, 's', 'no_show', `],
+      ['reschedules', 'cancelled_at', sql`insert into reschedules (id, session_id, initiator, original_time, cancelled_at) values (${rescheduleRow.id}, ${fixture.noShowSession}, 'student', ${fixture.times.noShow.toISOString()}::timestamptz, `],
+      ['tutor_scores', 'as_of', sql`insert into tutor_scores (id, tutor_id, as_of) values (${scoreRow.id}, ${fixture.tutorAlone}, `],
+      ['email_reports', 'sent_at', sql`insert into email_reports (id, session_id, recipient_email, status, sent_at) values (${reportRow.id}, ${fixture.completedSession}, 'a@b', 'sent', `],
+    ] as const
+  ).flatMap(([table, column, head]) =>
+    (['0001-01-01 00:00:00+01', '9999-12-31 23:00:00-05'] as const).map((text) => ({
+      constraint: `${table}_timestamps_in_range`,
+      broken: `${column} ${text}`,
+      write: (tx: Database, broken: boolean) =>
+        tx.execute(sql`${head}${broken ? text : '2025-01-06 00:00:00+00'}::timestamptz)`),
+    })),
+  ),
 ];
 
 /** NOT NULL columns of each table (TypeScript keys), generated ones left out: a value cannot be given for those. */

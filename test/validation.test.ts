@@ -674,9 +674,15 @@ const violations: Record<string, Violation> = {
   email_reports_error_message_when_failed: {
     schema: emailReportInsertSchema, table: emailReports, parents: 'session', row: { ...validRows.emailReport, status: 'failed' }, field: 'errorMessage',
   },
+  email_reports_claim_only_when_pending: {
+    schema: emailReportInsertSchema, table: emailReports, parents: 'session', row: { ...validRows.emailReport, claimedUntil: at('2025-03-03T18:05:00Z') }, field: 'claimedUntil',
+  },
 };
 
-const checkConstraints = Object.keys(constraintDescriptions).filter((name) => !/_(pkey|unique|fk)$/.test(name));
+// `<table>_timestamps_in_range` is left out: a Date outside the years 1–9999 never reaches it (Drizzle sends text that
+// PostgreSQL refuses to parse first), and Zod names the column type for it (`timestamptz`). Text reaches it: see
+// test/wire.test.ts and test/constraints.test.ts.
+const checkConstraints = Object.keys(constraintDescriptions).filter((name) => !/_(pkey|unique|fk|timestamps_in_range)$/.test(name));
 
 describeEachBackend('Zod and PostgreSQL', (backend) => {
   let db: TqsDatabase;
@@ -824,13 +830,14 @@ describe('Zod schemas: messages name the field and the rule', () => {
 
   it('select schemas check the generated columns against the columns they derive from', () => {
     const score = {
-      id: PARENT_SESSION_ID, ...validRows.tutorScore, riskThreshold: 15, isHighRisk: true,
+      id: PARENT_SESSION_ID, ...validRows.tutorScore, riskThreshold: 15, isHighRisk: true, riskCategory: 'high',
       rescheduleRate7d: 50, rescheduleRate30d: 25, rescheduleRate90d: 25,
       asOf: BASE_DATE, lastCalculatedAt: BASE_DATE, createdAt: BASE_DATE, updatedAt: BASE_DATE,
     };
     expect(tutorScoreSelectSchema.safeParse(score).success).toBe(true);
     expect(issuesOf(tutorScoreSelectSchema, { ...score, isHighRisk: false }).map((i) => i.path)).toEqual(['isHighRisk']);
     expect(issuesOf(tutorScoreSelectSchema, { ...score, rescheduleRate90d: 25.01 }).map((i) => i.path)).toEqual(['rescheduleRate90d']);
+    expect(issuesOf(tutorScoreSelectSchema, { ...score, riskCategory: 'medium' }).map((i) => i.path)).toEqual(['riskCategory']);
     const reschedule = {
       id: PARENT_SESSION_ID, ...validRows.reschedule, reason: null, createdAt: BASE_DATE,
       hoursBeforeSession: 30, // 2025-02-28T09:00Z to 2025-03-01T15:00Z

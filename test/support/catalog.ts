@@ -106,7 +106,17 @@ export async function namedConstraints(db: Database): Promise<string[]> {
         join pg_namespace n on n.oid = c.relnamespace
         where n.nspname = 'public' and k.contype <> 'n'
           and c.relname in ('email_reports', 'reschedules', 'sessions', 'tutor_scores', 'tutors')
-        order by k.conname`,
+        union
+        -- A unique index on an expression (tutors_email_unique, on lower(email)) enforces a rule by its name too.
+        select i.relname as name
+        from pg_index x
+        join pg_class i on i.oid = x.indexrelid
+        join pg_class c on c.oid = x.indrelid
+        join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = 'public' and x.indisunique
+          and not exists (select 1 from pg_constraint k where k.conindid = x.indexrelid)
+          and c.relname in ('email_reports', 'reschedules', 'sessions', 'tutor_scores', 'tutors')
+        order by name`,
   );
   return rows.map((r) => r.name);
 }
