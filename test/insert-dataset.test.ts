@@ -146,6 +146,15 @@ async function counts(db: Database): Promise<Record<string, number>> {
   return row as Record<string, number>;
 }
 
+/** The counts of {@link counts} once `dataset` is loaded into an empty database and scored. */
+const countsOf = (dataset: Dataset): Record<string, number> => ({
+  tutors: dataset.tutors.length,
+  sessions: dataset.sessions.length,
+  reschedules: dataset.reschedules.length,
+  tutor_scores: dataset.tutors.length,
+  email_reports: dataset.emailReports.length,
+});
+
 class Boom extends Error {}
 
 describeEachBackend('insertDataset', (backend) => {
@@ -245,13 +254,7 @@ describeEachBackend('insertDataset', (backend) => {
 
     const replaced = await insertDataset(db, second, { clearExisting: true });
     expect(replaced.scored).toBe(second.tutors.length);
-    expect(await counts(db)).toEqual({
-      tutors: second.tutors.length,
-      sessions: second.sessions.length,
-      reschedules: second.reschedules.length,
-      tutor_scores: second.tutors.length,
-      email_reports: second.emailReports.length,
-    });
+    expect(await counts(db)).toEqual(countsOf(second));
     expect(await db.select().from(tutors).orderBy(asc(tutors.id))).toEqual(byId(second.tutors));
   });
 
@@ -364,17 +367,73 @@ describeEachBackend('insertDataset', (backend) => {
     expect((await counts(db)).sessions).toBe(dataset.sessions.length);
   });
 
+  it('loads inside a transaction the caller opened: kept by its commit, undone by its rollback', async () => {
+    const dataset = buildDataset({ tag: 1 });
+    const result = await db.transaction(async (tx) => {
+      const loaded = await insertDataset(tx, dataset, { clearExisting: true });
+      // The caller's transaction sees the rows before its commit.
+      expect((await counts(tx)).sessions).toBe(dataset.sessions.length);
+      return loaded;
+    });
+    expect(result.scored).toBe(dataset.tutors.length);
+    expect(await counts(db)).toEqual(countsOf(dataset));
+    expect(await db.select().from(tutors).orderBy(asc(tutors.id))).toEqual(byId(dataset.tutors));
+
+    const before = await fingerprint(db);
+    const second = buildDataset({ tag: 2, tutors: 5, sessions: 20 });
+    await expect(
+      db.transaction(async (tx) => {
+        await insertDataset(tx, second);
+        expect((await counts(tx)).tutors).toBe(dataset.tutors.length + second.tutors.length);
+        throw new Boom('the caller changes its mind');
+      }),
+    ).rejects.toBeInstanceOf(Boom);
+    expect(await fingerprint(db)).toEqual(before);
+
+    // clearDatabase in a caller's transaction: undone by its rollback, kept by its commit.
+    await expect(
+      db.transaction(async (tx) => {
+        await clearDatabase(tx, { confirm: true });
+        expect((await counts(tx)).tutors).toBe(0);
+        throw new Boom('not yet');
+      }),
+    ).rejects.toBeInstanceOf(Boom);
+    expect(await fingerprint(db)).toEqual(before);
+    const cleared = await db.transaction(async (tx) => clearDatabase(tx, { confirm: true }));
+    expect(cleared.rowsDeleted.tutors).toBe(dataset.tutors.length);
+    expect((await counts(db)).tutors).toBe(0);
+  });
+
+  it('a load that fails inside a caller\'s transaction leaves none of its rows, and the transaction goes on', async () => {
+    const kept = buildDataset({ tag: 3, tutors: 4, sessions: 10 });
+    const bad = buildDataset({ tag: 4, sessions: 3500 });
+    (bad.sessions[2500] as Dataset['sessions'][number]).tutorId = id(0xdead, 1, 1);
+    await db.transaction(async (tx) => {
+      await insertDataset(tx, kept);
+      const error = await insertDataset(tx, bad).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConstraintViolationError);
+      expect(error).toMatchObject({ constraint: 'sessions_tutor_id_fk', table: 'sessions' });
+      const thrown = await insertDataset(tx, buildDataset({ tag: 5, tutors: 6, sessions: 40 }), {
+        onProgress: (p) => {
+          if (p.table === 'tutor_scores' && p.phase === 'done') throw new Boom('after the scores');
+        },
+      }).catch((e: unknown) => e);
+      expect(thrown).toBeInstanceOf(Boom);
+      // The caller's transaction is still usable, with its own rows and none of the failed loads'.
+      expect(await counts(tx)).toMatchObject({ tutors: kept.tutors.length, sessions: kept.sessions.length });
+    });
+    expect(await counts(db)).toMatchObject({
+      tutors: kept.tutors.length,
+      sessions: kept.sessions.length,
+      tutor_scores: kept.tutors.length,
+    });
+  });
+
   it('loads a generated dataset of 20,000 sessions', async () => {
     const dataset = generateDataset({ seed: 11, now: NOW, tutors: 100, sessions: 20_000 });
     const result = await insertDataset(db, dataset, { clearExisting: true });
     expect(result.rows.sessions).toBe(20_000);
-    expect(await counts(db)).toEqual({
-      tutors: dataset.tutors.length,
-      sessions: dataset.sessions.length,
-      reschedules: dataset.reschedules.length,
-      tutor_scores: dataset.tutors.length,
-      email_reports: dataset.emailReports.length,
-    });
+    expect(await counts(db)).toEqual(countsOf(dataset));
     expect(result.scored).toBe(dataset.tutors.length);
     const [flagged] = await queryRows<{ n: number }>(
       db,

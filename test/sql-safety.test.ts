@@ -506,14 +506,14 @@ const allowedSqlRaw: AllowedCall[] = [
     buildsFrom: 'i, the index in the constant band list: a column alias (band0..band4)',
   },
   {
-    file: 'src/load/insert-dataset.ts',
+    file: 'src/load/clear-database.ts',
     call: 'LOCK_ALL',
     buildsFrom: 'a module constant: lock table of the five table names',
   },
   {
-    file: 'src/load/insert-dataset.ts',
+    file: 'src/load/clear-database.ts',
     call: 'TRUNCATE_ALL',
-    buildsFrom: 'a module constant: truncate of the five table names',
+    buildsFrom: 'a module constant: truncate of the five table names (clearDatabase, and insertDataset with clearExisting)',
   },
   {
     file: 'src/db/migrate.ts',
@@ -530,35 +530,30 @@ const allowedSqlRaw: AllowedCall[] = [
 
 const allowedDriverRaw: AllowedCall[] = [
   {
-    file: 'src/load/insert-dataset.ts',
-    call: 'TRUNCATE_ALL',
-    buildsFrom: 'a module constant (postgres.js unsafe), as in clearDatabase',
-  },
-  {
-    file: 'src/load/insert-dataset.ts',
+    file: 'src/db/postgres-js/reserved-transaction.ts',
     call: "'begin'",
-    buildsFrom: 'a string literal: the load opens its transaction on a reserved postgres.js connection',
+    buildsFrom: 'a string literal: a transaction of its own on a reserved postgres.js connection (the load)',
   },
   {
-    file: 'src/load/insert-dataset.ts',
+    file: 'src/db/postgres-js/reserved-transaction.ts',
     call: "'commit'",
-    buildsFrom: 'a string literal: the load commits its transaction on the reserved connection',
+    buildsFrom: 'a string literal: commits the transaction on the reserved connection',
   },
   {
-    file: 'src/load/insert-dataset.ts',
+    file: 'src/db/postgres-js/reserved-transaction.ts',
     call: "'rollback'",
-    buildsFrom: 'a string literal: the load rolls back its transaction on the reserved connection',
+    buildsFrom: 'a string literal: rolls back the transaction on the reserved connection',
   },
   {
-    file: 'src/load/insert-dataset.ts',
+    file: 'src/db/postgres-js/copy.ts',
     call: 'statement',
     buildsFrom:
-      '`copy ${plan.target} from stdin`: target is copyTarget(table name literal, column names from the Drizzle schema, quoted); the row values go as COPY data, escaped by copy.ts',
+      "its only caller, src/load/postgres-loader.ts, passes `copy ${target} from stdin`: target is copyTarget(table name literal, column names from the Drizzle schema, quoted); the row values go as COPY data, escaped by copy-format.ts",
   },
   {
-    file: 'src/load/insert-dataset.ts',
-    call: "`copy ${plan.target} from '/dev/blob'`, [], { blob }",
-    buildsFrom: 'the same target as the postgres.js COPY; the rows go in the blob, as COPY data',
+    file: 'src/load/pglite-loader.ts',
+    call: "`copy ${target} from '/dev/blob'`, [], { blob }",
+    buildsFrom: 'the same target as the postgres.js COPY (copyTarget of the load plan); the rows go in the blob, as COPY data',
   },
   {
     file: 'src/cli/commands/setup.ts',
