@@ -55,7 +55,12 @@ export function planLoad(dataset: Dataset): TablePlan[] {
   });
 }
 
-/** The dataset's key for a loaded table (`email_reports` → `emailReports`), or the name itself for any other. */
+/**
+ * The dataset's key for a loaded table, or the name itself for any other.
+ *
+ * @example
+ * datasetKey('email_reports'); // 'emailReports'
+ */
 export const datasetKey = (table: InsertTable): string => loadOrder.find((l) => l.table === table)?.key ?? table;
 
 /**

@@ -173,7 +173,12 @@ const groundTruth: SectionRenderer = ({ groundTruth: g }, { paint, width }) => {
   );
 };
 
-/** The sections of the text report, in order. */
+/**
+ * The sections of the text report, in order.
+ *
+ * @example
+ * reportSections.map((render) => render(report, { width: 80, paint: (text) => text })).join('\n');
+ */
 export const reportSections: readonly SectionRenderer[] = [
   header,
   counts,

@@ -11,9 +11,12 @@ import type { ReportTargets, TargetResult } from './types';
 /** What names a target in the report, and an optional note. */
 export type TargetBase = Pick<TargetResult, 'id' | 'spec' | 'description' | 'target'> & { note?: string };
 
+/** The sum of `values`. @example sum([1, 2, 3]); // 6 */
 export const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);
+/** A share as a percentage. @example pct(0.255); // '25.5%' */
 export const pct = (share: number, digits = 1) => `${(100 * share).toFixed(digits)}%`;
 const pp = (share: number) => `±${(100 * share).toFixed(1)} pp`;
+/** A tier mix as whole percentages. @example mix({ low: 0.6, medium: 0.25, high: 0.15 }); // '60/25/15' */
 export const mix = (shares: Record<RiskTier, number>) =>
   riskTiers.map((tier) => Math.round(100 * shares[tier])).join('/');
 
