@@ -112,6 +112,13 @@ export class MigrationError extends TqsError {
  * The database is behind the package: some migrations are not applied. `pending` lists them, oldest first; the
  * message names them and the command that applies them. Thrown by `assertMigrated()` and by every CLI command that
  * needs the schema.
+ *
+ * @example
+ * try {
+ *   await assertMigrated(db);
+ * } catch (error) {
+ *   if (error instanceof MigrationsPendingError) console.error(`run migrate: ${error.pending.join(', ')}`);
+ * }
  */
 export class MigrationsPendingError extends TqsError {
   override name = 'MigrationsPendingError';

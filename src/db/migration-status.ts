@@ -2,12 +2,23 @@ import { MigrationsPendingError } from '../errors';
 import type { Database } from './client';
 import { journalExists, pendingMigrations, readJournal, readMigrations } from './migrations';
 
+/**
+ * Options of {@link migrationStatus} and {@link assertMigrated}.
+ *
+ * @example
+ * await migrationStatus(db, { migrationsFolder: './drizzle' });
+ */
 export interface MigrationStatusOptions {
   /** A drizzle-kit migrations folder. Default: the `drizzle/` shipped with this package. */
   migrationsFolder?: string;
 }
 
-/** Where a database stands against the migrations folder. */
+/**
+ * Where a database stands against the migrations folder.
+ *
+ * @example
+ * const { pending }: MigrationStatus = await migrationStatus(db);
+ */
 export interface MigrationStatus {
   /** Tags of the migrations the journal records as applied, oldest first. */
   applied: string[];
