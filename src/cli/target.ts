@@ -41,6 +41,9 @@ export async function withTarget<T>(target: Target, body: (db: TqsDatabase) => P
 /**
  * Whether the target's database is there to read: always for PostgreSQL (connecting says otherwise), and for PGlite
  * when its data directory exists. Commands that only read check this first, so that they never create a directory.
+ *
+ * @example
+ * if (!targetExists(target)) io.stdout.write('nothing there yet\n');
  */
 export function targetExists(target: Target): boolean {
   return target.kind === 'postgres' || existsSync(target.dataDir);
@@ -64,6 +67,8 @@ export function migrateCommandFor(target: Target): string {
  * migrations is refused before any query of `body` runs.
  *
  * @throws {MigrationsPendingError} listing the pending migrations and the command that applies them.
+ * @example
+ * const page = await withMigratedTarget(resolveTarget(options, io.env), (db) => listHighRiskTutors(db));
  */
 export async function withMigratedTarget<T>(target: Target, body: (db: TqsDatabase) => Promise<T>): Promise<T> {
   const fix = `run '${migrateCommandFor(target)}'`;
