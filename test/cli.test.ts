@@ -196,17 +196,18 @@ describe('tqs-data on a missing, unmigrated or partly migrated database: says wh
     expect(existsSync(dir)).toBe(false);
   });
 
-  it('an empty database (migrated, then rolled back to base): score and report name every migration', async () => {
+  it('an empty database: migrated, then rolled back to base', async () => {
     expect((await run(['migrate', ...db])).code).toBe(0);
     expect((await run(['rollback', '--to', 'base', ...db])).code).toBe(0);
-    for (const argv of [['score'], ['report']]) {
-      const { code, stdout, stderr } = await run([...argv, ...db]);
-      expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
-      expect(stderr).toBe(`tqs-data: MIGRATIONS_PENDING: the database is not migrated (pending: ${all}): ${migrateHint}\n`);
-    }
   });
 
-  it('partly migrated (rows kept, the newest migration rolled back): status, score and generate say so; nothing changes', async () => {
+  it.each([['score'], ['report']])('%j on that empty database names every migration', async (...argv) => {
+    const { code, stdout, stderr } = await run([...argv, ...db]);
+    expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+    expect(stderr).toBe(`tqs-data: MIGRATIONS_PENDING: the database is not migrated (pending: ${all}): ${migrateHint}\n`);
+  });
+
+  it('partly migrated (rows kept, the newest migration rolled back): status and score say what is pending', async () => {
     expect((await run(['generate', ...SMALL, ...db])).code).toBe(0);
     const up = await run(['status', '--json', ...db]);
     expect(up.code).toBe(0);
@@ -221,7 +222,9 @@ describe('tqs-data on a missing, unmigrated or partly migrated database: says wh
     expect(score.stderr).toBe(
       `tqs-data: MIGRATIONS_PENDING: the database is not fully migrated (pending: 0001_touch_updated_at): ${migrateHint}\n`,
     );
-    // A refused generate migrates nothing either: its "Nothing was changed" is true of the schema too.
+  });
+
+  it('partly migrated: a refused generate migrates nothing either ("Nothing was changed" holds for the schema)', async () => {
     for (const extra of [[], ['--clear-existing']]) {
       const refused = await run(['generate', ...SMALL, ...extra, ...db]);
       expect(refused.code).toBe(1);
@@ -230,7 +233,9 @@ describe('tqs-data on a missing, unmigrated or partly migrated database: says wh
       expect(refused.stderr).toMatch(/[Nn]othing was changed/);
     }
     expect((await run(['status', ...db])).code).toBe(1);
+  });
 
+  it('partly migrated, then migrate: status is up to date and score runs', async () => {
     const migrated = await run(['migrate', ...db]);
     expect(migrated.stdout).toMatch(/applied 0001_touch_updated_at\n$/);
     expect(await run(['status', ...db])).toMatchObject({ code: 0, stdout: expect.stringMatching(/pending: none\nup to date\n$/) });

@@ -44,7 +44,8 @@ export interface MigrationStatus {
  *
  * @example
  * const status = await migrationStatus(db);
- * // { applied: ['0000_initial_schema'], pending: ['0001_touch_updated_at'], current: '0000_initial_schema', unknown: [] }
+ * // { applied: ['0000_initial_schema'], pending: ['0001_touch_updated_at'],
+ * //   current: '0000_initial_schema', unknown: [] }
  */
 export async function migrationStatus(db: Database, options: MigrationStatusOptions = {}): Promise<MigrationStatus> {
   const migrations = readMigrations(options.migrationsFolder);

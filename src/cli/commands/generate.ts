@@ -119,7 +119,11 @@ export async function countRows(db: Database): Promise<{ total: number; text: st
  * @example
  * await confirmClear(io, options, await countRows(db)); // throws DestructiveOperationRefusedError when refused
  */
-export async function confirmClear(io: CommandIo, options: ParsedOptions, { total, text: rows }: { total: number; text: string }): Promise<void> {
+export async function confirmClear(
+  io: CommandIo,
+  options: ParsedOptions,
+  { total, text: rows }: { total: number; text: string },
+): Promise<void> {
   if (options['clear-existing'] !== true || total === 0 || options.yes === true) return;
   if (io.stdin.isTTY !== true) {
     throw new DestructiveOperationRefusedError(

@@ -28,7 +28,9 @@ export const statusCommand: Command = {
       ? await withTarget(target, (db) => migrationStatus(db))
       : { applied: [], pending: readMigrations().map((m) => m.tag), current: null, unknown: [] };
     const database =
-      target.kind === 'pglite' && !exists ? `embedded PGlite ${target.dataDir} (does not exist)` : describeTarget(target);
+      target.kind === 'pglite' && !exists
+        ? `embedded PGlite ${target.dataDir} (does not exist)`
+        : describeTarget(target);
     const upToDate = status.pending.length === 0;
     if (options.json === true) {
       io.stdout.write(`${JSON.stringify({ database, ...status, upToDate }, null, 2)}\n`);
@@ -38,7 +40,10 @@ export const statusCommand: Command = {
         `applied: ${list(status.applied)}`,
         `pending: ${list(status.pending)}`,
         ...(status.unknown.length > 0
-          ? [`unknown: ${status.unknown.length} applied migration(s) this version of @tqs/data does not ship (a newer one applied them)`]
+          ? [
+              `unknown: ${status.unknown.length} applied migration(s) this version of @tqs/data does not ship ` +
+                '(a newer version applied them)',
+            ]
           : []),
         upToDate ? 'up to date' : `run '${migrateCommandFor(target)}' to apply the pending migrations`,
       ];
