@@ -78,6 +78,22 @@ export async function readJournal(db: Database): Promise<JournalRow[]> {
   return rows.map((r) => ({ id: Number(r.id), hash: r.hash, created_at: Number(r.created_at) }));
 }
 
+/**
+ * The migrations `migrate()` would apply, oldest first. drizzle-kit's rule, which ours must match so that both agree:
+ * a migration is pending when it is newer than the newest one applied.
+ */
+export function pendingMigrations(migrations: MigrationFile[], journal: JournalRow[]): MigrationFile[] {
+  const newest = journal[0];
+  return newest ? migrations.filter((m) => m.when > newest.created_at) : migrations;
+}
+
+/** Whether drizzle-kit's journal table exists, without creating it (for read-only callers). */
+export async function journalExists(db: Database): Promise<boolean> {
+  const name = `"${MIGRATIONS_SCHEMA}"."${MIGRATIONS_TABLE}"`;
+  const [row] = await queryRows<{ oid: unknown }>(db, sql`select to_regclass(${name}) as oid`);
+  return row?.oid != null;
+}
+
 // Serializes migrate() and rollback() across connections on a server; an arbitrary constant of this package.
 const MIGRATION_LOCK = 7_316_420_551;
 
