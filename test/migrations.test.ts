@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
@@ -21,6 +20,7 @@ import {
 } from '../src';
 import { type CatalogSnapshot, catalogSnapshot, journal, ourTables } from './support/catalog';
 import { describeEachBackend, openEmptyDatabase, type TestBackend } from './support/databases';
+import { createScratchDatabase } from './support/scratch-database';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -69,30 +69,6 @@ function brokenMigrationsFolder(): string {
   return folder;
 }
 
-/** A PostgreSQL database of its own, for tests that need its URL (several connections, drizzle-kit). */
-async function scratchDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `tqs_migrations_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const dropper = postgres(baseUrl, { max: 1, onnotice: () => {} });
-      try {
-        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await dropper.end();
-      }
-    },
-  };
-}
-
 /** Runs `drizzle-kit migrate` from the repository, as `npx drizzle-kit migrate` would. */
 async function drizzleKitMigrate(options: { databaseUrl?: string; config?: string }): Promise<void> {
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -138,6 +114,14 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     await db?.close();
     if (brokenFolder) rmSync(brokenFolder, { recursive: true, force: true });
   });
+
+  /** After `drizzle-kit migrate`: the journal and catalog migrate() makes, and nothing left for migrate() to apply. */
+  async function expectMigratedByDrizzleKit(other: TqsDatabase): Promise<void> {
+    expect((await journal(other)).map((j) => j.hash)).toEqual(hashes);
+    expect(await catalogSnapshot(other)).toEqual(migrated);
+    expect(await migrate(other)).toEqual({ applied: [] });
+    expect(await journal(other)).toHaveLength(journalTags.length);
+  }
 
   it('migrate applies every migration once, and a second call applies nothing', async () => {
     expect(await migrate(db)).toEqual({ applied: tags });
@@ -269,7 +253,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
   if (backend.name === 'postgres') {
     it('concurrent migrate() calls on two connections both succeed and apply each migration once', async () => {
       for (let round = 0; round < 3; round++) {
-        const scratch = await scratchDatabase(backend.url as string);
+        const scratch = await createScratchDatabase(backend.url as string, 'tqs_migrations');
         const [a, b] = await Promise.all([createDatabase({ url: scratch.url }), createDatabase({ url: scratch.url })]);
         try {
           const results = await Promise.all([migrate(a), migrate(b)]);
@@ -285,15 +269,12 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     });
 
     it('drizzle-kit migrate, then migrate(): nothing left to apply, same catalog', async () => {
-      const scratch = await scratchDatabase(backend.url as string);
+      const scratch = await createScratchDatabase(backend.url as string, 'tqs_migrations');
       try {
         await drizzleKitMigrate({ databaseUrl: scratch.url });
         const other = await createDatabase({ url: scratch.url });
         try {
-          expect((await journal(other)).map((j) => j.hash)).toEqual(hashes);
-          expect(await catalogSnapshot(other)).toEqual(migrated);
-          expect(await migrate(other)).toEqual({ applied: [] });
-          expect(await journal(other)).toHaveLength(journalTags.length);
+          await expectMigratedByDrizzleKit(other);
         } finally {
           await other.close();
         }
@@ -303,7 +284,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     });
 
     it('migrate(), then drizzle-kit migrate: a no-op', async () => {
-      const scratch = await scratchDatabase(backend.url as string);
+      const scratch = await createScratchDatabase(backend.url as string, 'tqs_migrations');
       try {
         const other = await createDatabase({ url: scratch.url });
         try {
@@ -351,10 +332,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         await drizzleKitMigrate({ config: configFor(dataDir) });
         const other = await createDatabase({ dataDir });
         try {
-          expect((await journal(other)).map((j) => j.hash)).toEqual(hashes);
-          expect(await catalogSnapshot(other)).toEqual(migrated);
-          expect(await migrate(other)).toEqual({ applied: [] });
-          expect(await journal(other)).toHaveLength(journalTags.length);
+          await expectMigratedByDrizzleKit(other);
         } finally {
           await other.close();
         }
