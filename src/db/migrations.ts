@@ -41,9 +41,10 @@ const statementsOf = (pieces: readonly string[]) =>
  * migrations.map((m) => m.tag); // ['0000_initial_schema', '0001_touch_updated_at']
  */
 export function readMigrations(folder = defaultMigrationsFolder()): MigrationFile[] {
-  const migrations = readMigrationFiles({ migrationsFolder: folder });
-  // readMigrationFiles keeps the journal's order but not its tags, which name the files (down files included).
+  // readMigrationFiles keeps the journal's order but not its tags, which name the files (down files included). Read
+  // first, a missing journal fails naming its path, as before.
   const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+  const migrations = readMigrationFiles({ migrationsFolder: folder });
   return migrations.map((migration, index) => {
     const tag = (journal.entries[index] as { tag: string }).tag;
     const downPath = join(folder, `${tag}.down.sql`);
