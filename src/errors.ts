@@ -1,5 +1,5 @@
 import { errorChain, isSqlState } from './util/error-chain';
-import { constraintDescriptions } from './schema/constraints';
+import { constraintDescriptions } from './domain/constraints';
 
 /** The stable codes every error of this package carries in `code`. */
 export type TqsErrorCode =

@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run';
+import { TEST_NOW } from '../src/testing';
 import { postgresUrl } from './support/databases';
+import { dropDatabase } from './support/scratch-database';
 
-const NOW = '2026-01-15T12:00:00.000Z';
+const NOW = TEST_NOW.toISOString();
+
 const SMALL = ['--tutors', '20', '--sessions', '400', '--now', NOW];
 const CLI = resolve(__dirname, '../dist/cli.js');
 
@@ -360,7 +362,6 @@ describe.skipIf(!postgresUrl)('tqs-data setup on a PostgreSQL server', () => {
     const name = `TqsCli-${process.pid}`;
     const url = new URL(postgresUrl!);
     url.pathname = `/${name}`;
-    const admin = postgres(postgresUrl!, { max: 1, onnotice: () => {} });
     try {
       const { code, stdout, stderr } = await run(['setup', '--seed-data', ...SMALL, '--database-url', url.toString()]);
       expect(stderr).not.toMatch(/tqs-data:/);
@@ -372,8 +373,7 @@ describe.skipIf(!postgresUrl)('tqs-data setup on a PostgreSQL server', () => {
       expect(again.code).toBe(0);
       expect(again.stdout).not.toMatch(/\(created\)/);
     } finally {
-      await admin.unsafe(`drop database if exists "${name.replace(/"/g, '""')}" with (force)`);
-      await admin.end();
+      await dropDatabase(postgresUrl!, name);
     }
   });
 });

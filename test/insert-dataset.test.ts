@@ -18,13 +18,13 @@ import {
   tutors,
   tutorScores,
 } from '../src';
+import { TEST_NOW } from '../src/testing';
 import { type Dataset, resolveGenerateOptions } from '../src/domain';
 import { generateDataset } from '../src/generator';
 import { clearDatabase, type InsertProgress, insertDataset } from '../src/load';
 import { copyColumns, encodeCopyRows } from '../src/load/copy-format';
 import { describeEachBackend, openTestDatabase } from './support/databases';
 
-const NOW = new Date('2026-01-15T12:00:00.000Z');
 const HOUR = 3_600_000;
 
 /** Text that COPY's text format must escape or carry through untouched. */
@@ -56,8 +56,8 @@ function buildDataset({ tag = 1, tutors: tutorCount = 12, sessions: sessionCount
       id: id(tag, 1, i),
       name: i < trickyText.length ? `${special} ${i}` : `Tutor ${tag}-${i}`,
       email: i === 3 ? null : i === 4 ? `o'brien+"quoted"\\x.${tag}@exämple.org` : `tutor${i}.${tag}@example.org`,
-      createdAt: i === 5 ? new Date('1969-07-20T20:17:40.001Z') : new Date(NOW.getTime() - 200 * 24 * HOUR + i * 1001),
-      updatedAt: i === 6 ? new Date('2040-02-29T23:59:59.999Z') : new Date(NOW.getTime() - 100 * 24 * HOUR + i * 7),
+      createdAt: i === 5 ? new Date('1969-07-20T20:17:40.001Z') : new Date(TEST_NOW.getTime() - 200 * 24 * HOUR + i * 1001),
+      updatedAt: i === 6 ? new Date('2040-02-29T23:59:59.999Z') : new Date(TEST_NOW.getTime() - 100 * 24 * HOUR + i * 7),
       isActive: i % 5 !== 2,
     });
   }
@@ -65,7 +65,7 @@ function buildDataset({ tag = 1, tutors: tutorCount = 12, sessions: sessionCount
   const rescheduleRows: Dataset['reschedules'] = [];
   const reportRows: Dataset['emailReports'] = [];
   for (let i = 0; i < sessionCount; i++) {
-    const scheduledTime = new Date(NOW.getTime() - (i + 1) * 7 * HOUR - (i % 1000));
+    const scheduledTime = new Date(TEST_NOW.getTime() - (i + 1) * 7 * HOUR - (i % 1000));
     const kind = i % 10;
     const status = kind < 3 ? 'rescheduled' : kind === 3 ? 'no_show' : 'completed';
     const completed = status === 'completed';
@@ -110,7 +110,7 @@ function buildDataset({ tag = 1, tutors: tutorCount = 12, sessions: sessionCount
     }
   }
   return {
-    options: resolveGenerateOptions({ seed: tag, tutors: tutorCount, sessions: sessionCount }, NOW),
+    options: resolveGenerateOptions({ seed: tag, tutors: tutorCount, sessions: sessionCount }, TEST_NOW),
     tutors: tutorRows,
     sessions: sessionRows,
     reschedules: rescheduleRows,
@@ -202,10 +202,10 @@ describeEachBackend('insertDataset', (backend) => {
     expect(result.scored).toBe(dataset.tutors.length);
     const scores = await db.select().from(tutorScores);
     expect(scores).toHaveLength(dataset.tutors.length);
-    expect(scores.every((s) => s.asOf.getTime() === NOW.getTime())).toBe(true);
+    expect(scores.every((s) => s.asOf.getTime() === TEST_NOW.getTime())).toBe(true);
     expect(scores.filter((s) => s.isHighRisk)).toHaveLength(result.flagged);
     const total90 = scores.reduce((sum, s) => sum + s.totalSessions90d, 0);
-    const inWindow = dataset.sessions.filter((s) => s.scheduledTime.getTime() > NOW.getTime() - 90 * 24 * HOUR);
+    const inWindow = dataset.sessions.filter((s) => s.scheduledTime.getTime() > TEST_NOW.getTime() - 90 * 24 * HOUR);
     expect(total90).toBe(inWindow.length);
 
     await clearDatabase(db, { confirm: true });
@@ -430,7 +430,7 @@ describeEachBackend('insertDataset', (backend) => {
   });
 
   it('loads a generated dataset of 20,000 sessions', async () => {
-    const dataset = generateDataset({ seed: 11, now: NOW, tutors: 100, sessions: 20_000 });
+    const dataset = generateDataset({ seed: 11, now: TEST_NOW, tutors: 100, sessions: 20_000 });
     const result = await insertDataset(db, dataset, { clearExisting: true });
     expect(result.rows.sessions).toBe(20_000);
     expect(await counts(db)).toEqual(countsOf(dataset));

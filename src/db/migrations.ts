@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { packageRoot } from '../util/package-info';
 import type { Database } from './client';
 import { queryRows } from './client';
@@ -27,26 +27,33 @@ export function defaultMigrationsFolder(): string {
   return join(packageRoot(), 'drizzle');
 }
 
-const splitStatements = (text: string) =>
-  text
-    .split('--> statement-breakpoint')
-    .map((s) => s.trim())
-    .filter((s) => s.replace(/^--.*$/gm, '').trim() !== '');
+/** The statements of a migration file cut at drizzle-kit's breakpoints, without blank or comment-only pieces. */
+const statementsOf = (pieces: readonly string[]) =>
+  pieces.map((s) => s.trim()).filter((s) => s.replace(/^--.*$/gm, '').trim() !== '');
 
-/** Reads the migrations of a drizzle-kit folder the way drizzle-kit does, with their down files. */
+/**
+ * Reads the migrations of a drizzle-kit folder with drizzle's own reader (`readMigrationFiles`: the same statements,
+ * hashes and timestamps that `drizzle-kit migrate` applies and records), and beside each its hand-written down file
+ * `<tag>.down.sql`, which drizzle-kit does not know.
+ *
+ * @example
+ * const migrations = readMigrations();
+ * migrations.map((m) => m.tag); // ['0000_initial_schema', '0001_touch_updated_at']
+ */
 export function readMigrations(folder = defaultMigrationsFolder()): MigrationFile[] {
-  const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as {
-    entries: { tag: string; when: number }[];
-  };
-  return journal.entries.map(({ tag, when }) => {
-    const upText = readFileSync(join(folder, `${tag}.sql`), 'utf8');
+  // readMigrationFiles keeps the journal's order but not its tags, which name the files (down files included). Read
+  // first, a missing journal fails naming its path, as before.
+  const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+  const migrations = readMigrationFiles({ migrationsFolder: folder });
+  return migrations.map((migration, index) => {
+    const tag = (journal.entries[index] as { tag: string }).tag;
     const downPath = join(folder, `${tag}.down.sql`);
     return {
       tag,
-      when,
-      hash: createHash('sha256').update(upText).digest('hex'),
-      up: splitStatements(upText),
-      down: existsSync(downPath) ? splitStatements(readFileSync(downPath, 'utf8')) : undefined,
+      when: migration.folderMillis,
+      hash: migration.hash,
+      up: statementsOf(migration.sql),
+      down: existsSync(downPath) ? statementsOf(readFileSync(downPath, 'utf8').split('--> statement-breakpoint')) : undefined,
     };
   });
 }

@@ -15,3 +15,4 @@ export type {
 } from './dataset';
 export { defaultGenerateOptions, MAX_SEED, resolveGenerateOptions } from './generate-options';
 export { riskTiers, tierForRate } from './risk-tiers';
+export { constraintDescriptions } from './constraints';
