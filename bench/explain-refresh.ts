@@ -10,10 +10,10 @@
  * once more with sequential scans disabled, to compare with the index-driven plan, and drops the scratch database
  * whatever happens. EXPLAIN ANALYZE runs the statement: it does write the scores, in the scratch database only.
  */
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import { createDatabase, migrate, queryRows, redactUrl, refreshStatement, type TqsDatabase } from '../src';
+import { createScratchDatabase } from '../test/support/scratch-database';
+import { runScript } from './script';
 
 const AS_OF = new Date('2026-01-15T12:00:00.000Z');
 const TUTORS = 2_000;
@@ -61,13 +61,12 @@ async function main(): Promise<number> {
     process.stderr.write('explain-refresh: set TQS_BENCH_DATABASE_URL or DATABASE_URL to a PostgreSQL server\n');
     return 2;
   }
-  const name = `tqs_bench_${process.pid}_${randomBytes(3).toString('hex')}`;
-  const admin = postgres(url, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
-  const scratch = new URL(url);
-  scratch.pathname = `/${name}`;
+  const scratch = await createScratchDatabase(url, 'tqs_bench');
   // One connection, so setseed() and the planner settings below apply to every statement.
-  const db = await createDatabase({ url: scratch.toString(), max: 1 });
+  const db = await createDatabase({ url: scratch.url, max: 1 }).catch(async (error: unknown) => {
+    await scratch.drop();
+    throw error;
+  });
   try {
     await migrate(db);
     const started = performance.now();
@@ -80,7 +79,7 @@ async function main(): Promise<number> {
                  (select version()) as version`,
     );
     process.stdout.write(
-      `scratch database ${redactUrl(scratch.toString())}: ${JSON.stringify(counts)}, filled in ${Math.round(performance.now() - started)} ms\n`,
+      `scratch database ${redactUrl(scratch.url)}: ${JSON.stringify(counts)}, filled in ${Math.round(performance.now() - started)} ms\n`,
     );
 
     await explain(db, 'full refresh, empty tutor_scores (inserts)', refreshStatement({ asOf: AS_OF }));
@@ -98,17 +97,8 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await db.close();
-    await admin.unsafe(`drop database if exists "${name}" with (force)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`explain-refresh: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+runScript('explain-refresh', main);

@@ -34,16 +34,34 @@ export interface Figure {
 /** A stable key of a figure across runs, for `--compare`. */
 export const figureKey = (f: Pick<Figure, 'figure' | 'backend' | 'scale'>) => `${f.figure}|${f.backend}|${f.scale}`;
 
-export interface ThroughputFigureInput {
+/** What every figure's input holds: where it was measured, and the samples of both sides. */
+export interface MeasuredInput {
   figure: string;
   backend: FigureBackend;
   scale: string;
   samples: number[];
   floorSamples: number[];
+  notes?: string[];
+}
+
+/** The fields of a figure that come straight from its input: the samples and their two medians. */
+function measured(input: MeasuredInput) {
+  return {
+    figure: input.figure,
+    backend: input.backend,
+    scale: input.scale,
+    median: median(input.samples),
+    floor: median(input.floorSamples),
+    samples: input.samples,
+    floorSamples: input.floorSamples,
+    notes: input.notes ?? [],
+  };
+}
+
+export interface ThroughputFigureInput extends MeasuredInput {
   rows: number;
   floorLabel: string;
   minShare?: number;
-  notes?: string[];
 }
 
 /**
@@ -51,16 +69,12 @@ export interface ThroughputFigureInput {
  * 1.00 means as fast as the floor).
  */
 export function throughputFigure(input: ThroughputFigureInput): Figure {
-  const m = median(input.samples);
-  const f = median(input.floorSamples);
+  const fields = measured(input);
+  const { median: m, floor: f } = fields;
   const ratio = f / m;
   const rate = (ms: number) => formatRate((input.rows * 1000) / ms);
   return {
-    figure: input.figure,
-    backend: input.backend,
-    scale: input.scale,
-    median: m,
-    floor: f,
+    ...fields,
     ratio,
     ratioMeaning: `floor time / median time: the share of ${input.floorLabel} throughput reached`,
     display: {
@@ -70,19 +84,11 @@ export function throughputFigure(input: ThroughputFigureInput): Figure {
     },
     target: input.minShare === undefined ? '-' : `>= ${input.minShare.toFixed(2)}`,
     met: input.minShare === undefined ? undefined : ratio >= input.minShare,
-    samples: input.samples,
-    floorSamples: input.floorSamples,
     rows: input.rows,
-    notes: input.notes ?? [],
   };
 }
 
-export interface TimeRatioFigureInput {
-  figure: string;
-  backend: FigureBackend;
-  scale: string;
-  samples: number[];
-  floorSamples: number[];
+export interface TimeRatioFigureInput extends MeasuredInput {
   /** `median/floor` (a cost multiple, lower is better) or `floor/median` (a speed-up, higher is better). */
   direction: 'median/floor' | 'floor/median';
   ratioMeaning: string;
@@ -93,13 +99,12 @@ export interface TimeRatioFigureInput {
   maxMedianMs?: number;
   targetText?: string;
   floorDisplay?: string;
-  notes?: string[];
 }
 
 /** A figure whose ratio compares two times. */
 export function timeRatioFigure(input: TimeRatioFigureInput): Figure {
-  const m = median(input.samples);
-  const f = median(input.floorSamples);
+  const fields = measured(input);
+  const { median: m, floor: f } = fields;
   const ratio = input.direction === 'median/floor' ? m / f : f / m;
   const parts: string[] = [];
   let met: boolean | undefined;
@@ -116,11 +121,7 @@ export function timeRatioFigure(input: TimeRatioFigureInput): Figure {
     met = (met ?? true) && m < input.maxMedianMs;
   }
   return {
-    figure: input.figure,
-    backend: input.backend,
-    scale: input.scale,
-    median: m,
-    floor: f,
+    ...fields,
     ratio,
     ratioMeaning: input.ratioMeaning,
     display: {
@@ -130,40 +131,16 @@ export function timeRatioFigure(input: TimeRatioFigureInput): Figure {
     },
     target: input.targetText ?? (parts.length > 0 ? parts.join(', ') : '-'),
     met,
-    samples: input.samples,
-    floorSamples: input.floorSamples,
-    notes: input.notes ?? [],
   };
 }
 
 /** An absolute time figure (the 1M-session load): the floor is shown for reference, the target is on the median. */
-export function absoluteFigure(input: {
-  figure: string;
-  backend: FigureBackend;
-  scale: string;
-  samples: number[];
-  floorSamples: number[];
-  rows: number;
-  maxMs?: number;
-  notes?: string[];
-}): Figure {
-  const m = median(input.samples);
-  const f = median(input.floorSamples);
-  const rate = (ms: number) => formatRate((input.rows * 1000) / ms);
+export function absoluteFigure(input: MeasuredInput & { rows: number; maxMs?: number }): Figure {
+  const figure = throughputFigure({ ...input, floorLabel: 'COPY' });
   return {
-    figure: input.figure,
-    backend: input.backend,
-    scale: input.scale,
-    median: m,
-    floor: f,
-    ratio: f / m,
-    ratioMeaning: 'floor time / median time: the share of COPY throughput reached, refresh included',
-    display: { median: `${formatMs(m)} (${rate(m)})`, floor: `${formatMs(f)} (${rate(f)})`, ratio: (f / m).toFixed(2) },
+    ...figure,
+    ratioMeaning: `${figure.ratioMeaning}, refresh included`,
     target: input.maxMs === undefined ? '-' : `< ${formatMs(input.maxMs)}`,
-    met: input.maxMs === undefined ? undefined : m < input.maxMs,
-    samples: input.samples,
-    floorSamples: input.floorSamples,
-    rows: input.rows,
-    notes: input.notes ?? [],
+    met: input.maxMs === undefined ? undefined : figure.median < input.maxMs,
   };
 }

@@ -17,8 +17,8 @@ import { generateDataset, queryRows, rawClient, type TqsDatabase } from '../src'
 import { copyLoad, type SerializedTable, serializeDataset } from './copy-floor';
 import { datasetOptions } from './generate-figure';
 import { formatMs, formatRate, median } from './measure';
-import { type BenchBackend, type ScaleName, scales } from './options';
 import { openScratch, type ScratchDatabase } from './scratch';
+import { breakdownOptions, runScript } from './script';
 
 interface Variant {
   name: string;
@@ -123,16 +123,7 @@ async function runVariant(scratch: ScratchDatabase, variant: Variant, table: Ser
 class Rollback extends Error {}
 
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  const arg = (flag: string) => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const scale = scales[(arg('--scale') ?? 'medium') as ScaleName];
-  const url = process.env.TQS_BENCH_DATABASE_URL || undefined;
-  const backend = (arg('--backend') ?? (url ? 'postgres' : 'pglite')) as BenchBackend;
-  const runs = Number(arg('--runs') ?? 2);
-  if (!scale) throw new Error('--scale small|medium|large');
+  const { scale, backend, url, runs } = breakdownOptions(process.argv.slice(2), 2);
 
   const dataset = generateDataset(datasetOptions(scale));
   const [tutorsText, sessionsText] = serializeDataset(dataset) as [SerializedTable, SerializedTable];
@@ -166,12 +157,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`load-breakdown: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+runScript('load-breakdown', main);

@@ -11,8 +11,8 @@ import { type SQL, sql } from 'drizzle-orm';
 import { generateDataset, insertDataset, queryRows, refreshStatement } from '../src';
 import { BENCH_NOW, datasetOptions } from './generate-figure';
 import { formatMs, median, timed } from './measure';
-import { type BenchBackend, type ScaleName, scales } from './options';
 import { openScratch } from './scratch';
+import { breakdownOptions, runScript } from './script';
 
 const DAY = 86_400_000;
 const at = (days: number) => new Date(BENCH_NOW.getTime() - days * DAY).toISOString();
@@ -81,16 +81,7 @@ const perTutorThenJoin = sql`select t.id,
   order by t.id`;
 
 async function main(): Promise<number> {
-  const args = process.argv.slice(2);
-  const arg = (flag: string) => {
-    const i = args.indexOf(flag);
-    return i >= 0 ? args[i + 1] : undefined;
-  };
-  const scale = scales[(arg('--scale') ?? 'medium') as ScaleName];
-  if (!scale) throw new Error('--scale small|medium|large');
-  const url = process.env.TQS_BENCH_DATABASE_URL || undefined;
-  const backend = (arg('--backend') ?? (url ? 'postgres' : 'pglite')) as BenchBackend;
-  const runs = Number(arg('--runs') ?? 5);
+  const { scale, backend, url, runs } = breakdownOptions(process.argv.slice(2), 5);
 
   const scratch = await openScratch(backend, url);
   try {
@@ -151,12 +142,4 @@ async function main(): Promise<number> {
   }
 }
 
-main().then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`score-breakdown: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
-  },
-);
+runScript('score-breakdown', main);

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import { type Backend, createDatabase, migrate, rawClient, type TqsDatabase } from '../src';
+import { createScratchDatabase, type ScratchServerDatabase, withAdminClient } from '../test/support/scratch-database';
 
 /*
  * Every measurement gets freshly migrated tables of its own: a new in-memory PGlite, or on PostgreSQL a scratch
@@ -16,26 +15,9 @@ export interface ScratchDatabase {
   close(): Promise<void>;
 }
 
-const live = new Set<string>();
+const live = new Set<ScratchServerDatabase>();
 /** A freshly migrated, empty PGlite data directory: loading it is the same database as migrating, only faster. */
 let migratedPglite: Promise<Blob> | undefined;
-let adminUrl: string | undefined;
-let counter = 0;
-
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
-async function admin<T>(url: string, fn: (client: postgres.Sql) => Promise<T>): Promise<T> {
-  const client = postgres(url, { max: 1, onnotice: () => {} });
-  try {
-    return await fn(client);
-  } finally {
-    await client.end({ timeout: 5 });
-  }
-}
 
 /** Opens a freshly migrated scratch database on `backend` (`url` required for PostgreSQL). */
 export async function openScratch(backend: Backend, url?: string): Promise<ScratchDatabase> {
@@ -55,16 +37,14 @@ export async function openScratch(backend: Backend, url?: string): Promise<Scrat
     return { db, backend, close: () => db.close() };
   }
   if (!url) throw new Error('openScratch: PostgreSQL needs TQS_BENCH_DATABASE_URL');
-  adminUrl = url;
-  const name = `tqs_bench_${process.pid}_${++counter}_${randomBytes(3).toString('hex')}`;
-  await admin(url, (client) => client.unsafe(`create database "${name}"`));
-  live.add(name);
+  const scratch = await createScratchDatabase(url, 'tqs_bench');
+  live.add(scratch);
   let db: TqsDatabase;
   try {
-    db = await createDatabase({ url: withDatabase(url, name) });
+    db = await createDatabase({ url: scratch.url });
     await migrate(db);
   } catch (error) {
-    await dropScratch(url, name);
+    await dropScratch(scratch);
     throw error;
   }
   return {
@@ -72,20 +52,19 @@ export async function openScratch(backend: Backend, url?: string): Promise<Scrat
     backend,
     close: async () => {
       await db.close();
-      await dropScratch(url, name);
+      await dropScratch(scratch);
     },
   };
 }
 
-async function dropScratch(url: string, name: string): Promise<void> {
-  await admin(url, (client) => client.unsafe(`drop database if exists "${name}" with (force)`));
-  live.delete(name);
+async function dropScratch(scratch: ScratchServerDatabase): Promise<void> {
+  await scratch.drop();
+  live.delete(scratch);
 }
 
 /** Drops every scratch database still open (after an error or Ctrl-C). */
 export async function dropAllScratch(): Promise<void> {
-  if (!adminUrl) return;
-  for (const name of [...live]) await dropScratch(adminUrl, name).catch(() => {});
+  for (const scratch of [...live]) await dropScratch(scratch).catch(() => {});
 }
 
 /**
@@ -104,7 +83,7 @@ export async function settle(scratch: ScratchDatabase): Promise<void> {
 
 /** The server's version string (`PostgreSQL 15.20 ...`). */
 export async function serverVersion(url: string): Promise<string> {
-  return admin(url, async (client) => {
+  return withAdminClient(url, async (client) => {
     const [row] = await client<{ version: string }[]>`select version() as version`;
     return row?.version ?? 'unknown';
   });

@@ -3,7 +3,7 @@
  *
  *   npx tsx examples/score-worker.ts --once                        # one full refresh, then exit
  *   npx tsx examples/score-worker.ts --ticks 4 --interval-ms 500   # four refreshes, half a second apart
- *   DATABASE_URL=postgres://... npx tsx examples/score-worker.ts   # a real (migrated) database, until Ctrl-C
+ *   DATABASE_URL=postgres://... npx tsx examples/score-worker.ts   # a real database, until Ctrl-C; refused unless migrated
  *
  * Most ticks refresh only the stale tutors (`staleOnly`: a session or reschedule changed since their last score);
  * every `--full-every` ticks (default 4) it refreshes every tutor, which also moves the 7/30/90-day windows on and
@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import {
+  assertMigrated,
   createDatabase,
   generateDataset,
   insertDataset,
@@ -42,6 +43,13 @@ if (demo) {
   // The sessions of the demo dataset end now, so that scores as of now (the default) see them.
   await migrate(db);
   await insertDataset(db, generateDataset({ tutors: 20, sessions: 600, seed: 3, now: new Date() }), { refreshScores: false });
+} else {
+  // A service checks the schema before it serves anything: a database behind this package stops it here, naming the
+  // pending migrations (MigrationsPendingError, code MIGRATIONS_PENDING). Closed first, or the pool keeps Node alive.
+  await assertMigrated(db).catch(async (error: unknown) => {
+    await db.close();
+    throw error;
+  });
 }
 
 let tick = 0;

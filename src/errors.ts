@@ -1,5 +1,5 @@
 import { errorChain, isSqlState } from './util/error-chain';
-import { constraintDescriptions } from './schema/constraints';
+import { constraintDescriptions } from './domain/constraints';
 
 /** The stable codes every error of this package carries in `code`. */
 export type TqsErrorCode =
@@ -8,6 +8,7 @@ export type TqsErrorCode =
   | 'NOT_FOUND'
   | 'ROLLBACK_REFUSED'
   | 'MIGRATION_FAILED'
+  | 'MIGRATIONS_PENDING'
   | 'CONNECTION_FAILED'
   | 'DESTRUCTIVE_OPERATION_REFUSED';
 
@@ -104,6 +105,31 @@ export class MigrationError extends TqsError {
   constructor(migration: string, message: string, options?: { cause?: unknown }) {
     super('MIGRATION_FAILED', `${migration}: ${message}`, options);
     this.migration = migration;
+  }
+}
+
+/**
+ * The database is behind the package: some migrations are not applied. `pending` lists them, oldest first; the
+ * message names them and the command that applies them. Thrown by `assertMigrated()` and by every CLI command that
+ * needs the schema.
+ *
+ * @example
+ * try {
+ *   await assertMigrated(db);
+ * } catch (error) {
+ *   if (error instanceof MigrationsPendingError) console.error(`run migrate: ${error.pending.join(', ')}`);
+ * }
+ */
+export class MigrationsPendingError extends TqsError {
+  override name = 'MigrationsPendingError';
+  readonly pending: string[];
+  readonly applied: string[];
+
+  constructor(pending: string[], applied: string[], fix = "call migrate(db) or run 'tqs-data migrate'") {
+    const state = applied.length === 0 ? 'not migrated' : 'not fully migrated';
+    super('MIGRATIONS_PENDING', `the database is ${state} (pending: ${pending.join(', ')}): ${fix}`);
+    this.pending = pending;
+    this.applied = applied;
   }
 }
 

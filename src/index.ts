@@ -1,5 +1,4 @@
 export * from './schema';
-export { constraintDescriptions } from './schema/constraints';
 export * from './db';
 export * from './errors';
 export * from './scoring';

@@ -5,12 +5,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run';
+import { TEST_NOW } from '../src/testing';
 import { postgresUrl } from './support/databases';
+import { dropDatabase } from './support/scratch-database';
 
-const NOW = '2026-01-15T12:00:00.000Z';
+const NOW = TEST_NOW.toISOString();
+
 const SMALL = ['--tutors', '20', '--sessions', '400', '--now', NOW];
 const CLI = resolve(__dirname, '../dist/cli.js');
 
@@ -146,7 +148,9 @@ describe('tqs-data end to end on an embedded data directory', () => {
     expect(forced.stdout).toMatch(/rolled back .*dropped rows/);
     const gone = await run(['report', ...db]);
     expect(gone.code).toBe(1);
-    expect(gone.stderr).toMatch(/^tqs-data: the database has no tables yet: run 'tqs-data setup'/);
+    expect(gone.stderr).toBe(
+      `tqs-data: MIGRATIONS_PENDING: the database is not migrated (pending: 0000_initial_schema, 0001_touch_updated_at): run 'tqs-data migrate --data-dir ${dir}'\n`,
+    );
   });
 
   it('setup --seed-data migrates, seeds and verifies; run again, it keeps the rows', async () => {
@@ -160,6 +164,90 @@ describe('tqs-data end to end on an embedded data directory', () => {
     expect(again.stdout).toMatch(/migrations: up to date/);
     expect(again.stdout).toMatch(/seed data: the database already holds \d+ rows \(tutors 20, sessions 400.*kept them/);
     expect(again.stdout).not.toMatch(/^generated/m);
+  });
+});
+
+describe('tqs-data on a missing, unmigrated or partly migrated database: says what is missing and how to fix it', () => {
+  const dir = join(scratch, 'behind');
+  const db = ['--data-dir', dir];
+  const migrateHint = `run 'tqs-data migrate --data-dir ${dir}'`;
+  const all = '0000_initial_schema, 0001_touch_updated_at';
+
+  it.each([['score'], ['report'], ['report', '--json'], ['score', '--stale-only']])(
+    '%j on a data directory that does not exist: exit 1, one line, and the directory is not created',
+    async (...argv) => {
+      const { code, stdout, stderr } = await run([...argv, ...db]);
+      expect(code).toBe(1);
+      expect(stdout).toBe('');
+      expect(stderr).toBe(
+        `tqs-data: MIGRATIONS_PENDING: the database is not migrated (pending: ${all}): there is no data directory ${dir} yet; ${migrateHint}\n`,
+      );
+      expect(existsSync(dir)).toBe(false);
+    },
+  );
+
+  it('status and rollback on a data directory that does not exist: all pending, exit 1; nothing created', async () => {
+    const status = await run(['status', ...db]);
+    expect(status).toEqual({
+      code: 1,
+      stdout: [`database: embedded PGlite ${dir} (does not exist)`, 'applied: none', `pending: ${all}`, `${migrateHint} to apply the pending migrations`, ''].join('\n'),
+      stderr: '',
+    });
+    const rolledBack = await run(['rollback', ...db]);
+    expect(rolledBack).toEqual({ code: 0, stdout: `embedded PGlite ${dir} does not exist: nothing to roll back\n`, stderr: '' });
+    expect(existsSync(dir)).toBe(false);
+  });
+
+  it('an empty database: migrated, then rolled back to base', async () => {
+    expect((await run(['migrate', ...db])).code).toBe(0);
+    expect((await run(['rollback', '--to', 'base', ...db])).code).toBe(0);
+  });
+
+  it.each([['score'], ['report']])('%j on that empty database names every migration', async (...argv) => {
+    const { code, stdout, stderr } = await run([...argv, ...db]);
+    expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+    expect(stderr).toBe(`tqs-data: MIGRATIONS_PENDING: the database is not migrated (pending: ${all}): ${migrateHint}\n`);
+  });
+
+  it('partly migrated (rows kept, the newest migration rolled back): status and score say what is pending', async () => {
+    expect((await run(['generate', ...SMALL, ...db])).code).toBe(0);
+    const up = await run(['status', '--json', ...db]);
+    expect(up.code).toBe(0);
+    expect(JSON.parse(up.stdout)).toMatchObject({ applied: all.split(', '), pending: [], current: '0001_touch_updated_at', upToDate: true });
+    expect((await run(['rollback', ...db])).stdout).toMatch(/rolled back 0001_touch_updated_at\n$/);
+
+    const behind = await run(['status', ...db]);
+    expect(behind.code).toBe(1);
+    expect(behind.stdout).toMatch(/^applied: 0000_initial_schema\npending: 0001_touch_updated_at\n/m);
+    const score = await run(['score', ...db]);
+    expect({ code: score.code, stdout: score.stdout }).toEqual({ code: 1, stdout: '' });
+    expect(score.stderr).toBe(
+      `tqs-data: MIGRATIONS_PENDING: the database is not fully migrated (pending: 0001_touch_updated_at): ${migrateHint}\n`,
+    );
+  });
+
+  it('partly migrated: a refused generate migrates nothing either ("Nothing was changed" holds for the schema)', async () => {
+    for (const extra of [[], ['--clear-existing']]) {
+      const refused = await run(['generate', ...SMALL, ...extra, ...db]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).not.toMatch(/applied migrations/);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toMatch(/[Nn]othing was changed/);
+    }
+    expect((await run(['status', ...db])).code).toBe(1);
+  });
+
+  it('partly migrated, then migrate: status is up to date and score runs', async () => {
+    const migrated = await run(['migrate', ...db]);
+    expect(migrated.stdout).toMatch(/applied 0001_touch_updated_at\n$/);
+    expect(await run(['status', ...db])).toMatchObject({ code: 0, stdout: expect.stringMatching(/pending: none\nup to date\n$/) });
+    expect((await run(['score', ...db])).code).toBe(0);
+  });
+
+  it("status --help says what its exit codes mean", async () => {
+    const { code, stdout } = await run(['status', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/Exit code 0 when every migration is applied, 1 when some are pending/);
   });
 });
 
@@ -274,7 +362,6 @@ describe.skipIf(!postgresUrl)('tqs-data setup on a PostgreSQL server', () => {
     const name = `TqsCli-${process.pid}`;
     const url = new URL(postgresUrl!);
     url.pathname = `/${name}`;
-    const admin = postgres(postgresUrl!, { max: 1, onnotice: () => {} });
     try {
       const { code, stdout, stderr } = await run(['setup', '--seed-data', ...SMALL, '--database-url', url.toString()]);
       expect(stderr).not.toMatch(/tqs-data:/);
@@ -286,8 +373,7 @@ describe.skipIf(!postgresUrl)('tqs-data setup on a PostgreSQL server', () => {
       expect(again.code).toBe(0);
       expect(again.stdout).not.toMatch(/\(created\)/);
     } finally {
-      await admin.unsafe(`drop database if exists "${name.replace(/"/g, '""')}" with (force)`);
-      await admin.end();
+      await dropDatabase(postgresUrl!, name);
     }
   });
 });

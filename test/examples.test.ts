@@ -118,6 +118,11 @@ describe('examples', () => {
   it.runIf(postgresUrl)('score-worker.ts: against PostgreSQL (DATABASE_URL)', async () => {
     const scratch = await scratchDatabase();
     try {
+      // Not migrated yet: the worker refuses to start, naming what is pending.
+      const refused = await runExample('score-worker.ts', ['--once'], { DATABASE_URL: scratch.url }).catch((e: Error) => e.message);
+      expect(refused).toMatch(
+        /MigrationsPendingError: the database is not migrated \(pending: 0000_initial_schema, 0001_touch_updated_at\)/,
+      );
       await migrate(scratch.db);
       await insertDataset(scratch.db, generateDataset({ tutors: 15, sessions: 300, seed: 2, now: new Date() }));
       const out = await runExample('score-worker.ts', ['--once'], { DATABASE_URL: scratch.url });

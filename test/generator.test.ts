@@ -15,8 +15,8 @@ import {
   tierForRate,
   tutorInsertSchema,
 } from '../src';
+import { TEST_NOW } from '../src/testing';
 
-const NOW = new Date('2026-01-15T12:00:00Z');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const SEEDS = [1, 2, 3, 4, 5];
@@ -118,7 +118,7 @@ const datasets = new Map<string, Dataset>();
 /** Generation is deterministic, so datasets are shared between tests. */
 function dataset(options: GenerateOptions = {}): Dataset {
   const key = canonicalJson(options);
-  if (!datasets.has(key)) datasets.set(key, generateDataset({ now: NOW, ...options }));
+  if (!datasets.has(key)) datasets.set(key, generateDataset({ now: TEST_NOW, ...options }));
   return datasets.get(key)!;
 }
 
@@ -160,7 +160,7 @@ describe('tierForRate', () => {
 });
 
 describe('generateDataset: determinism', () => {
-  const small = { tutors: 10, sessions: 200, seed: 1, now: NOW };
+  const small = { tutors: 10, sessions: 200, seed: 1, now: TEST_NOW };
 
   it('gives a deep-equal dataset for the same options, seed and now', () => {
     expect(generateDataset(small)).toEqual(generateDataset(small));
@@ -206,8 +206,8 @@ describe('generateDataset: determinism', () => {
 
   it('accepts now as an ISO string or epoch milliseconds', () => {
     const base = generateDataset(small);
-    expect(generateDataset({ ...small, now: NOW.toISOString() })).toEqual(base);
-    expect(generateDataset({ ...small, now: NOW.getTime() })).toEqual(base);
+    expect(generateDataset({ ...small, now: TEST_NOW.toISOString() })).toEqual(base);
+    expect(generateDataset({ ...small, now: TEST_NOW.getTime() })).toEqual(base);
   });
 });
 
@@ -406,12 +406,12 @@ describe('generateDataset: the spec\'s targets (§5.2), over several seeds', () 
       const first = new Map<string, number>();
       for (const s of d.sessions) first.set(s.tutorId, Math.min(first.get(s.tutorId) ?? Infinity, s.scheduledTime.getTime()));
       for (const t of d.tutors) {
-        const age = NOW.getTime() - t.createdAt.getTime();
+        const age = TEST_NOW.getTime() - t.createdAt.getTime();
         expect(age).toBeGreaterThanOrEqual(7 * DAY - 1000);
         expect(age).toBeLessThanOrEqual(182 * DAY + 1000);
         expect(t.createdAt.getTime()).toBeLessThan(first.get(t.id) ?? Infinity);
       }
-      const ages = d.tutors.map((t) => (NOW.getTime() - t.createdAt.getTime()) / DAY);
+      const ages = d.tutors.map((t) => (TEST_NOW.getTime() - t.createdAt.getTime()) / DAY);
       expect(Math.max(...ages) - Math.min(...ages)).toBeGreaterThan(120); // varied
     }
   });
@@ -499,7 +499,7 @@ describe('generateDataset: options', () => {
     expect(m.tutorInitiatedShare).toBe(1);
     expect(d.sessions.some((s) => s.status === 'no_show')).toBe(false);
     expect(m.rescheduledShare).toBeGreaterThan(0.2);
-    const empty = generateDataset({ now: NOW, tutors: 0, sessions: 0 });
+    const empty = generateDataset({ now: TEST_NOW, tutors: 0, sessions: 0 });
     expect(empty.tutors).toEqual([]);
     expect(empty.sessions).toEqual([]);
   });
@@ -511,7 +511,7 @@ describe('generateDataset: options', () => {
     expect(inPeak / d.sessions.length).toBeGreaterThan(0.85);
   });
 
-  const now = NOW;
+  const now = TEST_NOW;
   const invalid: [string, GenerateOptions, 'TypeError' | 'RangeError', string][] = [
     ['negative tutors', { tutors: -1 }, 'RangeError', "'tutors'"],
     ['fractional sessions', { sessions: 2.5 }, 'RangeError', "'sessions'"],
@@ -542,9 +542,9 @@ describe('generateDataset: options', () => {
   });
 
   it('resolves defaults without generating anything', () => {
-    const resolved = resolveGenerateOptions({}, NOW);
+    const resolved = resolveGenerateOptions({}, TEST_NOW);
     expect(resolved).toMatchObject({ seed: 42, tutors: 100, sessions: 3000, days: 90, timeZone: 'UTC' });
-    expect(resolved.now).toEqual(NOW);
+    expect(resolved.now).toEqual(TEST_NOW);
     expect(Object.isFrozen(defaultGenerateOptions.tierRates.low)).toBe(true);
   });
 });

@@ -18,13 +18,13 @@ import {
   tutors,
   tutorScores,
 } from '../src';
+import { TEST_NOW } from '../src/testing';
 import { type Dataset, resolveGenerateOptions } from '../src/domain';
 import { generateDataset } from '../src/generator';
 import { clearDatabase, type InsertProgress, insertDataset } from '../src/load';
 import { copyColumns, encodeCopyRows } from '../src/load/copy-format';
 import { describeEachBackend, openTestDatabase } from './support/databases';
 
-const NOW = new Date('2026-01-15T12:00:00.000Z');
 const HOUR = 3_600_000;
 
 /** Text that COPY's text format must escape or carry through untouched. */
@@ -56,8 +56,8 @@ function buildDataset({ tag = 1, tutors: tutorCount = 12, sessions: sessionCount
       id: id(tag, 1, i),
       name: i < trickyText.length ? `${special} ${i}` : `Tutor ${tag}-${i}`,
       email: i === 3 ? null : i === 4 ? `o'brien+"quoted"\\x.${tag}@exämple.org` : `tutor${i}.${tag}@example.org`,
-      createdAt: i === 5 ? new Date('1969-07-20T20:17:40.001Z') : new Date(NOW.getTime() - 200 * 24 * HOUR + i * 1001),
-      updatedAt: i === 6 ? new Date('2040-02-29T23:59:59.999Z') : new Date(NOW.getTime() - 100 * 24 * HOUR + i * 7),
+      createdAt: i === 5 ? new Date('1969-07-20T20:17:40.001Z') : new Date(TEST_NOW.getTime() - 200 * 24 * HOUR + i * 1001),
+      updatedAt: i === 6 ? new Date('2040-02-29T23:59:59.999Z') : new Date(TEST_NOW.getTime() - 100 * 24 * HOUR + i * 7),
       isActive: i % 5 !== 2,
     });
   }
@@ -65,7 +65,7 @@ function buildDataset({ tag = 1, tutors: tutorCount = 12, sessions: sessionCount
   const rescheduleRows: Dataset['reschedules'] = [];
   const reportRows: Dataset['emailReports'] = [];
   for (let i = 0; i < sessionCount; i++) {
-    const scheduledTime = new Date(NOW.getTime() - (i + 1) * 7 * HOUR - (i % 1000));
+    const scheduledTime = new Date(TEST_NOW.getTime() - (i + 1) * 7 * HOUR - (i % 1000));
     const kind = i % 10;
     const status = kind < 3 ? 'rescheduled' : kind === 3 ? 'no_show' : 'completed';
     const completed = status === 'completed';
@@ -110,7 +110,7 @@ function buildDataset({ tag = 1, tutors: tutorCount = 12, sessions: sessionCount
     }
   }
   return {
-    options: resolveGenerateOptions({ seed: tag, tutors: tutorCount, sessions: sessionCount }, NOW),
+    options: resolveGenerateOptions({ seed: tag, tutors: tutorCount, sessions: sessionCount }, TEST_NOW),
     tutors: tutorRows,
     sessions: sessionRows,
     reschedules: rescheduleRows,
@@ -145,6 +145,15 @@ async function counts(db: Database): Promise<Record<string, number>> {
   );
   return row as Record<string, number>;
 }
+
+/** The counts of {@link counts} once `dataset` is loaded into an empty database and scored. */
+const countsOf = (dataset: Dataset): Record<string, number> => ({
+  tutors: dataset.tutors.length,
+  sessions: dataset.sessions.length,
+  reschedules: dataset.reschedules.length,
+  tutor_scores: dataset.tutors.length,
+  email_reports: dataset.emailReports.length,
+});
 
 class Boom extends Error {}
 
@@ -193,10 +202,10 @@ describeEachBackend('insertDataset', (backend) => {
     expect(result.scored).toBe(dataset.tutors.length);
     const scores = await db.select().from(tutorScores);
     expect(scores).toHaveLength(dataset.tutors.length);
-    expect(scores.every((s) => s.asOf.getTime() === NOW.getTime())).toBe(true);
+    expect(scores.every((s) => s.asOf.getTime() === TEST_NOW.getTime())).toBe(true);
     expect(scores.filter((s) => s.isHighRisk)).toHaveLength(result.flagged);
     const total90 = scores.reduce((sum, s) => sum + s.totalSessions90d, 0);
-    const inWindow = dataset.sessions.filter((s) => s.scheduledTime.getTime() > NOW.getTime() - 90 * 24 * HOUR);
+    const inWindow = dataset.sessions.filter((s) => s.scheduledTime.getTime() > TEST_NOW.getTime() - 90 * 24 * HOUR);
     expect(total90).toBe(inWindow.length);
 
     await clearDatabase(db, { confirm: true });
@@ -245,13 +254,7 @@ describeEachBackend('insertDataset', (backend) => {
 
     const replaced = await insertDataset(db, second, { clearExisting: true });
     expect(replaced.scored).toBe(second.tutors.length);
-    expect(await counts(db)).toEqual({
-      tutors: second.tutors.length,
-      sessions: second.sessions.length,
-      reschedules: second.reschedules.length,
-      tutor_scores: second.tutors.length,
-      email_reports: second.emailReports.length,
-    });
+    expect(await counts(db)).toEqual(countsOf(second));
     expect(await db.select().from(tutors).orderBy(asc(tutors.id))).toEqual(byId(second.tutors));
   });
 
@@ -364,17 +367,73 @@ describeEachBackend('insertDataset', (backend) => {
     expect((await counts(db)).sessions).toBe(dataset.sessions.length);
   });
 
+  it('loads inside a transaction the caller opened: kept by its commit, undone by its rollback', async () => {
+    const dataset = buildDataset({ tag: 1 });
+    const result = await db.transaction(async (tx) => {
+      const loaded = await insertDataset(tx, dataset, { clearExisting: true });
+      // The caller's transaction sees the rows before its commit.
+      expect((await counts(tx)).sessions).toBe(dataset.sessions.length);
+      return loaded;
+    });
+    expect(result.scored).toBe(dataset.tutors.length);
+    expect(await counts(db)).toEqual(countsOf(dataset));
+    expect(await db.select().from(tutors).orderBy(asc(tutors.id))).toEqual(byId(dataset.tutors));
+
+    const before = await fingerprint(db);
+    const second = buildDataset({ tag: 2, tutors: 5, sessions: 20 });
+    await expect(
+      db.transaction(async (tx) => {
+        await insertDataset(tx, second);
+        expect((await counts(tx)).tutors).toBe(dataset.tutors.length + second.tutors.length);
+        throw new Boom('the caller changes its mind');
+      }),
+    ).rejects.toBeInstanceOf(Boom);
+    expect(await fingerprint(db)).toEqual(before);
+
+    // clearDatabase in a caller's transaction: undone by its rollback, kept by its commit.
+    await expect(
+      db.transaction(async (tx) => {
+        await clearDatabase(tx, { confirm: true });
+        expect((await counts(tx)).tutors).toBe(0);
+        throw new Boom('not yet');
+      }),
+    ).rejects.toBeInstanceOf(Boom);
+    expect(await fingerprint(db)).toEqual(before);
+    const cleared = await db.transaction(async (tx) => clearDatabase(tx, { confirm: true }));
+    expect(cleared.rowsDeleted.tutors).toBe(dataset.tutors.length);
+    expect((await counts(db)).tutors).toBe(0);
+  });
+
+  it('a load that fails inside a caller\'s transaction leaves none of its rows, and the transaction goes on', async () => {
+    const kept = buildDataset({ tag: 3, tutors: 4, sessions: 10 });
+    const bad = buildDataset({ tag: 4, sessions: 3500 });
+    (bad.sessions[2500] as Dataset['sessions'][number]).tutorId = id(0xdead, 1, 1);
+    await db.transaction(async (tx) => {
+      await insertDataset(tx, kept);
+      const error = await insertDataset(tx, bad).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConstraintViolationError);
+      expect(error).toMatchObject({ constraint: 'sessions_tutor_id_fk', table: 'sessions' });
+      const thrown = await insertDataset(tx, buildDataset({ tag: 5, tutors: 6, sessions: 40 }), {
+        onProgress: (p) => {
+          if (p.table === 'tutor_scores' && p.phase === 'done') throw new Boom('after the scores');
+        },
+      }).catch((e: unknown) => e);
+      expect(thrown).toBeInstanceOf(Boom);
+      // The caller's transaction is still usable, with its own rows and none of the failed loads'.
+      expect(await counts(tx)).toMatchObject({ tutors: kept.tutors.length, sessions: kept.sessions.length });
+    });
+    expect(await counts(db)).toMatchObject({
+      tutors: kept.tutors.length,
+      sessions: kept.sessions.length,
+      tutor_scores: kept.tutors.length,
+    });
+  });
+
   it('loads a generated dataset of 20,000 sessions', async () => {
-    const dataset = generateDataset({ seed: 11, now: NOW, tutors: 100, sessions: 20_000 });
+    const dataset = generateDataset({ seed: 11, now: TEST_NOW, tutors: 100, sessions: 20_000 });
     const result = await insertDataset(db, dataset, { clearExisting: true });
     expect(result.rows.sessions).toBe(20_000);
-    expect(await counts(db)).toEqual({
-      tutors: dataset.tutors.length,
-      sessions: dataset.sessions.length,
-      reschedules: dataset.reschedules.length,
-      tutor_scores: dataset.tutors.length,
-      email_reports: dataset.emailReports.length,
-    });
+    expect(await counts(db)).toEqual(countsOf(dataset));
     expect(result.scored).toBe(dataset.tutors.length);
     const [flagged] = await queryRows<{ n: number }>(
       db,

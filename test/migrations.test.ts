@@ -5,7 +5,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createDatabase,
@@ -21,6 +20,7 @@ import {
 } from '../src';
 import { type CatalogSnapshot, catalogSnapshot, journal, ourTables } from './support/catalog';
 import { describeEachBackend, openEmptyDatabase, type TestBackend } from './support/databases';
+import { createScratchDatabase } from './support/scratch-database';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -28,48 +28,45 @@ const drizzleKit = join(repoRoot, 'node_modules', 'drizzle-kit', 'bin.cjs');
 const tags = readMigrations().map((m) => m.tag);
 const hashes = readMigrations().map((m) => m.hash);
 
-/** A copy of drizzle/ with a third migration that creates a table, adds a column, and then fails. */
+interface JournalFile {
+  entries: { idx: number; when: number; tag: string }[];
+}
+
+/** drizzle-kit's journal of `folder`, read directly: the list of migrations every expectation derives from. */
+const journalFile = (folder = defaultMigrationsFolder()): JournalFile =>
+  JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as JournalFile;
+const journalTags = journalFile().entries.map((entry) => entry.tag);
+const newest = journalTags[journalTags.length - 1] as string;
+/** The tag of a migration added after the last one: `0002_broken` while the journal holds two. */
+const brokenTag = `${String(journalTags.length).padStart(4, '0')}_broken`;
+
+/** A copy of drizzle/ whose journal lists only its first `count` migrations. */
+function migrationsPrefixFolder(count: number): string {
+  const folder = mkdtempSync(join(tmpdir(), 'tqs-prefix-migrations-'));
+  cpSync(defaultMigrationsFolder(), folder, { recursive: true });
+  const meta = journalFile(folder);
+  meta.entries = meta.entries.slice(0, count);
+  writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify(meta, null, 2));
+  return folder;
+}
+
+/** A copy of drizzle/ with one more migration that creates a table, adds a column, and then fails. */
 function brokenMigrationsFolder(): string {
   const folder = mkdtempSync(join(tmpdir(), 'tqs-broken-migrations-'));
   cpSync(defaultMigrationsFolder(), folder, { recursive: true });
   writeFileSync(
-    join(folder, '0002_broken.sql'),
+    join(folder, `${brokenTag}.sql`),
     [
       'CREATE TABLE "half_applied" ("id" integer);',
       'ALTER TABLE "tutors" ADD COLUMN "nickname" text;',
       'SELECT * FROM "no_such_table";',
     ].join('\n--> statement-breakpoint\n'),
   );
-  const journalPath = join(folder, 'meta', '_journal.json');
-  const meta = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { when: number }[] };
+  const meta = journalFile(folder);
   const last = meta.entries[meta.entries.length - 1]!;
-  meta.entries.push({ ...last, idx: meta.entries.length, when: last.when + 1000, tag: '0002_broken' } as never);
-  writeFileSync(journalPath, JSON.stringify(meta, null, 2));
+  meta.entries.push({ ...last, idx: meta.entries.length, when: last.when + 1000, tag: brokenTag });
+  writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify(meta, null, 2));
   return folder;
-}
-
-/** A PostgreSQL database of its own, for tests that need its URL (several connections, drizzle-kit). */
-async function scratchDatabase(baseUrl: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `tqs_migrations_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = postgres(baseUrl, { max: 1, onnotice: () => {} });
-  try {
-    await admin.unsafe(`create database "${name}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(baseUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const dropper = postgres(baseUrl, { max: 1, onnotice: () => {} });
-      try {
-        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await dropper.end();
-      }
-    },
-  };
 }
 
 /** Runs `drizzle-kit migrate` from the repository, as `npx drizzle-kit migrate` would. */
@@ -96,20 +93,39 @@ const emptyCatalog: CatalogSnapshot = {
 describeEachBackend('migrations', (backend: TestBackend) => {
   let db: TqsDatabase;
   let migrated: CatalogSnapshot;
+  /** The catalog of a database migrated with every migration but the newest. */
+  let beforeNewest: CatalogSnapshot;
   let brokenFolder: string;
 
   beforeAll(async () => {
     db = await openEmptyDatabase(backend);
     brokenFolder = brokenMigrationsFolder();
+    const prefixFolder = migrationsPrefixFolder(journalTags.length - 1);
+    const prefix = await openEmptyDatabase(backend);
+    try {
+      await migrate(prefix, { migrationsFolder: prefixFolder });
+      beforeNewest = await catalogSnapshot(prefix);
+    } finally {
+      await prefix.close();
+      rmSync(prefixFolder, { recursive: true, force: true });
+    }
   });
   afterAll(async () => {
     await db?.close();
     if (brokenFolder) rmSync(brokenFolder, { recursive: true, force: true });
   });
 
+  /** After `drizzle-kit migrate`: the journal and catalog migrate() makes, and nothing left for migrate() to apply. */
+  async function expectMigratedByDrizzleKit(other: TqsDatabase): Promise<void> {
+    expect((await journal(other)).map((j) => j.hash)).toEqual(hashes);
+    expect(await catalogSnapshot(other)).toEqual(migrated);
+    expect(await migrate(other)).toEqual({ applied: [] });
+    expect(await journal(other)).toHaveLength(journalTags.length);
+  }
+
   it('migrate applies every migration once, and a second call applies nothing', async () => {
     expect(await migrate(db)).toEqual({ applied: tags });
-    expect(tags).toEqual(['0000_initial_schema', '0001_touch_updated_at']);
+    expect(tags).toEqual(journalTags);
     migrated = await catalogSnapshot(db);
     expect(migrated.relations.filter((r) => r.kind === 'r').map((r) => r.name)).toEqual([...ourTables]);
     expect(migrated.triggers.map((t) => t.name)).toEqual([
@@ -124,7 +140,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
 
     expect(await migrate(db)).toEqual({ applied: [] });
     expect(await catalogSnapshot(db)).toEqual(migrated);
-    expect(await journal(db)).toHaveLength(2);
+    expect(await journal(db)).toHaveLength(journalTags.length);
   });
 
   it('rollback to base leaves no table, function or trigger of ours, and an empty journal', async () => {
@@ -139,15 +155,14 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     expect((await journal(db)).map((j) => j.hash)).toEqual(hashes);
   });
 
-  it('rollback({ steps: 1 }) undoes only 0001, and migrate re-applies it', async () => {
-    expect(await rollback(db, { steps: 1 })).toEqual({ rolledBack: ['0001_touch_updated_at'], rowsDropped: [] });
+  it('rollback({ steps: 1 }) undoes only the newest migration, and migrate re-applies it', async () => {
+    expect(await rollback(db, { steps: 1 })).toEqual({ rolledBack: [newest], rowsDropped: [] });
     const between = await catalogSnapshot(db);
-    expect(between.triggers).toEqual([]);
-    expect(between.functions).toEqual([]);
-    expect(between).toEqual({ ...migrated, triggers: [], functions: [] });
-    expect((await journal(db)).map((j) => j.hash)).toEqual(hashes.slice(0, 1));
+    expect(between).not.toEqual(migrated);
+    expect(between).toEqual(beforeNewest);
+    expect((await journal(db)).map((j) => j.hash)).toEqual(hashes.slice(0, -1));
 
-    expect(await migrate(db)).toEqual({ applied: ['0001_touch_updated_at'] });
+    expect(await migrate(db)).toEqual({ applied: [newest] });
     expect(await catalogSnapshot(db)).toEqual(migrated);
   });
 
@@ -183,12 +198,15 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     expect(await db.$count(tutors)).toBe(1);
     expect(await db.$count(sessions)).toBe(2);
 
-    // Undoing 0001 alone drops no rows (only the trigger and its function), so it needs no force.
-    expect(await rollback(db)).toEqual({ rolledBack: ['0001_touch_updated_at'], rowsDropped: [] });
+    // The rows live in the first migration's tables: undoing every later one drops none, so it needs no force.
+    expect(await rollback(db, { steps: journalTags.length - 1 })).toEqual({
+      rolledBack: journalTags.slice(1).reverse(),
+      rowsDropped: [],
+    });
     expect(await db.$count(sessions)).toBe(2);
 
     expect(await rollback(db, { to: 'base', force: true })).toEqual({
-      rolledBack: ['0000_initial_schema'],
+      rolledBack: journalTags.slice(0, 1),
       rowsDropped: [
         { table: 'sessions', rows: 2 },
         { table: 'tutors', rows: 1 },
@@ -207,8 +225,8 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     );
     expect(error).toBeInstanceOf(MigrationError);
     expect((error as MigrationError).code).toBe('MIGRATION_FAILED');
-    expect((error as MigrationError).migration).toBe('0002_broken');
-    expect((error as MigrationError).message).toContain('0002_broken');
+    expect((error as MigrationError).migration).toBe(brokenTag);
+    expect((error as MigrationError).message).toContain(brokenTag);
     expect((error as MigrationError).message).toContain('no_such_table');
     expect(await catalogSnapshot(db)).toEqual(migrated); // no half_applied table, no tutors.nickname
     expect(await journal(db)).toEqual(journalBefore);
@@ -221,7 +239,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect((error as MigrationError).migration).toBe('0002_broken');
+      expect((error as MigrationError).migration).toBe(brokenTag);
       expect(await catalogSnapshot(fresh)).toEqual(emptyCatalog);
       expect(await journal(fresh)).toEqual([]);
       // The same folder without its broken migration applies cleanly afterwards.
@@ -235,7 +253,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
   if (backend.name === 'postgres') {
     it('concurrent migrate() calls on two connections both succeed and apply each migration once', async () => {
       for (let round = 0; round < 3; round++) {
-        const scratch = await scratchDatabase(backend.url as string);
+        const scratch = await createScratchDatabase(backend.url as string, 'tqs_migrations');
         const [a, b] = await Promise.all([createDatabase({ url: scratch.url }), createDatabase({ url: scratch.url })]);
         try {
           const results = await Promise.all([migrate(a), migrate(b)]);
@@ -251,15 +269,12 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     });
 
     it('drizzle-kit migrate, then migrate(): nothing left to apply, same catalog', async () => {
-      const scratch = await scratchDatabase(backend.url as string);
+      const scratch = await createScratchDatabase(backend.url as string, 'tqs_migrations');
       try {
         await drizzleKitMigrate({ databaseUrl: scratch.url });
         const other = await createDatabase({ url: scratch.url });
         try {
-          expect((await journal(other)).map((j) => j.hash)).toEqual(hashes);
-          expect(await catalogSnapshot(other)).toEqual(migrated);
-          expect(await migrate(other)).toEqual({ applied: [] });
-          expect(await journal(other)).toHaveLength(2);
+          await expectMigratedByDrizzleKit(other);
         } finally {
           await other.close();
         }
@@ -269,7 +284,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     });
 
     it('migrate(), then drizzle-kit migrate: a no-op', async () => {
-      const scratch = await scratchDatabase(backend.url as string);
+      const scratch = await createScratchDatabase(backend.url as string, 'tqs_migrations');
       try {
         const other = await createDatabase({ url: scratch.url });
         try {
@@ -317,10 +332,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         await drizzleKitMigrate({ config: configFor(dataDir) });
         const other = await createDatabase({ dataDir });
         try {
-          expect((await journal(other)).map((j) => j.hash)).toEqual(hashes);
-          expect(await catalogSnapshot(other)).toEqual(migrated);
-          expect(await migrate(other)).toEqual({ applied: [] });
-          expect(await journal(other)).toHaveLength(2);
+          await expectMigratedByDrizzleKit(other);
         } finally {
           await other.close();
         }

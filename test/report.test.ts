@@ -15,9 +15,9 @@ import {
   type TargetId,
   type TqsDatabase,
 } from '../src';
+import { TEST_NOW } from '../src/testing';
 import { describeEachBackend, openTestDatabase } from './support/databases';
 
-const NOW = new Date('2026-01-15T12:00:00.000Z');
 const DAY = 86_400_000;
 const SMALL = { tutors: 24, sessions: 480 } as const;
 
@@ -41,7 +41,7 @@ function comparable(report: QualityReport) {
 }
 
 describe('qualityReport over a generated dataset at the default options', () => {
-  const reports = [42, 7].map((seed) => qualityReport(generateDataset({ seed, now: NOW })));
+  const reports = [42, 7].map((seed) => qualityReport(generateDataset({ seed, now: TEST_NOW })));
 
   it('passes every integrity check that a dataset can make, the others n/a', () => {
     for (const report of reports) {
@@ -84,7 +84,7 @@ describe('qualityReport over a generated dataset at the default options', () => 
 
   it('judges the season over a range that covers both halves of the year', () => {
     const report = qualityReport(
-      generateDataset({ now: NOW, days: 365, sessions: 12_000, tutorCreatedDaysAgo: { min: 380, max: 500 }, activeShare: 1 }),
+      generateDataset({ now: TEST_NOW, days: 365, sessions: 12_000, tutorCreatedDaysAgo: { min: 380, max: 500 }, activeShare: 1 }),
     );
     expect(target(report, 'season').status).toBe('pass');
     expect(target(report, 'sessions').status).toBe('pass'); // 12,000 >= 3,000
@@ -97,8 +97,8 @@ describe('qualityReport over a generated dataset at the default options', () => 
     const { completed, rescheduled, noShow } = report.sessionsByStatus;
     expect(completed + rescheduled + noShow).toBe(3000);
     expect(report.reschedules.tutorInitiated + report.reschedules.studentInitiated).toBe(report.counts.reschedules);
-    expect(report.coverage.firstScheduled!.getTime()).toBeGreaterThan(NOW.getTime() - 90 * DAY);
-    expect(report.coverage.lastScheduled!.getTime()).toBeLessThanOrEqual(NOW.getTime());
+    expect(report.coverage.firstScheduled!.getTime()).toBeGreaterThan(TEST_NOW.getTime() - 90 * DAY);
+    expect(report.coverage.lastScheduled!.getTime()).toBeLessThanOrEqual(TEST_NOW.getTime());
     expect(report.coverage.days).toBeGreaterThanOrEqual(90);
     expect(report.weekdays.map((w) => w.label)).toEqual(['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun']);
     expect(report.weekdays.reduce((a, w) => a + w.count, 0)).toBe(3000);
@@ -106,7 +106,7 @@ describe('qualityReport over a generated dataset at the default options', () => 
     expect(report.hours.reduce((a, h) => a + h.count, 0)).toBe(3000);
     expect(report.rescheduleRates.bands.map((b) => b.label)).toEqual(['0–10%', '10–20%', '20–40%', '40–60%', '60%+', 'no sessions']);
     expect(report.rescheduleRates.bands.reduce((a, b) => a + b.count, 0)).toBe(100);
-    expect(report.rescheduleRates).toMatchObject({ source: 'computed', asOf: NOW, threshold: 15, scored: 100 });
+    expect(report.rescheduleRates).toMatchObject({ source: 'computed', asOf: TEST_NOW, threshold: 15, scored: 100 });
   });
 
   it('says how well the flags recover the intended tiers: every high tutor flagged, some medium ones too', () => {
@@ -125,7 +125,7 @@ describe('qualityReport over a generated dataset at the default options', () => 
   });
 
   it('makes size targets informative when the sizes were chosen, and judges against changed options', () => {
-    const dataset = generateDataset({ now: NOW, ...SMALL, lastMinuteShare: 0.2 });
+    const dataset = generateDataset({ now: TEST_NOW, ...SMALL, lastMinuteShare: 0.2 });
     const report = qualityReport(dataset);
     expect(target(report, 'tutors')).toMatchObject({ status: 'info', value: 24 });
     expect(target(report, 'sessions').status).toBe('info');
@@ -139,7 +139,7 @@ describe('qualityReport over a generated dataset at the default options', () => 
   });
 
   it('reports an empty dataset without failing an integrity check', () => {
-    const report = qualityReport(generateDataset({ now: NOW, tutors: 0, sessions: 0 }));
+    const report = qualityReport(generateDataset({ now: TEST_NOW, tutors: 0, sessions: 0 }));
     expect(report.integrity.passed).toBe(true);
     expect(report.coverage).toEqual({ firstScheduled: null, lastScheduled: null, days: 0, daysWithSessions: 0 });
     expect(report.groundTruth).toBeNull();
@@ -147,7 +147,7 @@ describe('qualityReport over a generated dataset at the default options', () => 
   });
 
   it('finds what a hand-broken dataset gets wrong', () => {
-    const dataset = generateDataset({ now: NOW, ...SMALL, seed: 3 });
+    const dataset = generateDataset({ now: TEST_NOW, ...SMALL, seed: 3 });
     const broken: Dataset = structuredClone(dataset);
     broken.sessions[0]!.tutorId = '00000000-0000-4000-8000-000000000000';
     const r = broken.reschedules[0]!;
@@ -163,7 +163,7 @@ describe('qualityReport over a generated dataset at the default options', () => 
 });
 
 describe('renderQualityReport', () => {
-  const report = qualityReport(generateDataset({ now: NOW }));
+  const report = qualityReport(generateDataset({ now: TEST_NOW }));
 
   it('renders sections, aligned tables, PASS/FAIL marks and block histograms within the width', () => {
     for (const width of [60, 80, 120]) {
@@ -184,13 +184,13 @@ describe('renderQualityReport', () => {
   it('has a JSON form with dates as ISO strings', () => {
     const json = JSON.parse(JSON.stringify(report));
     expect(json.coverage.firstScheduled).toBe(report.coverage.firstScheduled!.toISOString());
-    expect(json.rescheduleRates.asOf).toBe(NOW.toISOString());
+    expect(json.rescheduleRates.asOf).toBe(TEST_NOW.toISOString());
   });
 });
 
 describeEachBackend('qualityReportFromDatabase', (backend) => {
   let db: TqsDatabase;
-  const dataset = generateDataset({ now: NOW, ...SMALL, seed: 11, timeZone: 'America/New_York' });
+  const dataset = generateDataset({ now: TEST_NOW, ...SMALL, seed: 11, timeZone: 'America/New_York' });
 
   beforeAll(async () => {
     db = await openTestDatabase(backend);
@@ -214,19 +214,19 @@ describeEachBackend('qualityReportFromDatabase', (backend) => {
     expect(report.integrity.passed).toBe(true);
     for (const c of report.integrity.checks) expect(c.status, c.id).toBe('pass');
     expect(report.counts.tutorScores).toBe(SMALL.tutors);
-    expect(report.rescheduleRates).toMatchObject({ source: 'stored', asOf: NOW, mixedAsOf: false, threshold: 15, unscored: 0 });
+    expect(report.rescheduleRates).toMatchObject({ source: 'stored', asOf: TEST_NOW, mixedAsOf: false, threshold: 15, unscored: 0 });
     expect(comparable(report)).toEqual(comparable(qualityReport(dataset)));
   });
 
   it('agrees with it as of another instant too, computing the scores without writing them', async () => {
-    const asOf = new Date(NOW.getTime() - 20 * DAY);
+    const asOf = new Date(TEST_NOW.getTime() - 20 * DAY);
     const report = await fromDatabase({ asOf, threshold: 20 });
     expect(report.rescheduleRates).toMatchObject({ source: 'computed', asOf, threshold: 20 });
     expect(comparable(report)).toEqual(comparable(qualityReport(dataset, { asOf, threshold: 20 })));
     // Nothing written: every stored score is still as of the dataset's now.
     const [stored] = await queryRows<{ n: number }>(
       db,
-      sql`select count(*)::int as n from tutor_scores where as_of = ${NOW.toISOString()}::timestamptz`,
+      sql`select count(*)::int as n from tutor_scores where as_of = ${TEST_NOW.toISOString()}::timestamptz`,
     );
     expect(Number(stored!.n)).toBe(SMALL.tutors);
   });
@@ -252,7 +252,7 @@ describeEachBackend('qualityReportFromDatabase', (backend) => {
     expect(check(report, 'stored_scores_differ')).toMatchObject({ violations: 1, status: 'fail' });
     expect(report.integrity.passed).toBe(false);
     expect(renderQualityReport(report)).toMatch(/Integrity checks {2}FAIL/);
-    await refreshTutorScores(db, { asOf: NOW });
+    await refreshTutorScores(db, { asOf: TEST_NOW });
     expect(check(await fromDatabase(), 'stored_scores_differ')).toMatchObject({ violations: 0, status: 'pass' });
   });
 
@@ -261,6 +261,6 @@ describeEachBackend('qualityReportFromDatabase', (backend) => {
     const report = await fromDatabase();
     expect(check(report, 'tutors_without_score')).toMatchObject({ violations: 1, status: 'fail' });
     expect(report.rescheduleRates.unscored).toBe(1);
-    await refreshTutorScores(db, { asOf: NOW });
+    await refreshTutorScores(db, { asOf: TEST_NOW });
   });
 });

@@ -26,6 +26,7 @@ import {
   tutors,
   tutorScores,
 } from '../src';
+import { TEST_NOW } from '../src/testing';
 import { ourTables } from './support/catalog';
 import { describeEachBackend, openTestDatabase } from './support/databases';
 
@@ -37,7 +38,6 @@ import { describeEachBackend, openTestDatabase } from './support/databases';
  * last block reads src/ and checks every raw-SQL call site against a reviewed allowlist.
  */
 
-const NOW = new Date('2026-01-15T12:00:00.000Z');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
@@ -116,7 +116,7 @@ function payloadRows(tag: number): PayloadRows {
   const values = [...payloads, longText];
   values.forEach((payload, i) => {
     const short = i < payloads.length ? payload : "'); drop table tutors; --";
-    const scheduledTime = new Date(NOW.getTime() - DAY + i * 60_000);
+    const scheduledTime = new Date(TEST_NOW.getTime() - DAY + i * 60_000);
     rows.tutors.push({ id: uuid(tag, 1, i), name: short, email: emailFor(tag, i, short) });
     rows.sessions.push({
       id: uuid(tag, 2, i),
@@ -141,7 +141,7 @@ function payloadRows(tag: number): PayloadRows {
       id: uuid(tag, 4, i),
       sessionId: uuid(tag, 2, i),
       recipientEmail: emailFor(tag, i, short),
-      sentAt: NOW,
+      sentAt: TEST_NOW,
       status: 'failed',
       errorMessage: payload,
     });
@@ -152,9 +152,9 @@ function payloadRows(tag: number): PayloadRows {
 /** The same rows as a complete {@link Dataset}, for insertDataset (every column given, timestamps included). */
 function payloadDataset(tag: number): Dataset {
   const rows = payloadRows(tag);
-  const stamp = new Date(NOW.getTime() - 30 * DAY);
+  const stamp = new Date(TEST_NOW.getTime() - 30 * DAY);
   return {
-    options: resolveGenerateOptions({ tutors: rows.tutors.length, sessions: rows.sessions.length }, NOW),
+    options: resolveGenerateOptions({ tutors: rows.tutors.length, sessions: rows.sessions.length }, TEST_NOW),
     tutors: rows.tutors.map((t) => ({ ...t, createdAt: stamp, updatedAt: stamp, isActive: true })),
     sessions: rows.sessions.map((s) => ({
       ...s,
@@ -308,15 +308,15 @@ describeEachBackend('SQL safety', (backend) => {
     for (const [i, payload] of payloads.entries()) {
       const id = uuid(3, 2, i);
       await expectRefused(
-        db.insert(sessions).values({ id, tutorId, studentId: 's', scheduledTime: NOW, status: payload as never }),
+        db.insert(sessions).values({ id, tutorId, studentId: 's', scheduledTime: TEST_NOW, status: payload as never }),
       );
       await expectRefused(
         db.insert(reschedules).values({
           id: uuid(3, 3, i),
           sessionId: uuid(1, 2, i),
           initiator: payload as never,
-          originalTime: NOW,
-          cancelledAt: NOW,
+          originalTime: TEST_NOW,
+          cancelledAt: TEST_NOW,
         }),
       );
       await expectRefused(
@@ -324,7 +324,7 @@ describeEachBackend('SQL safety', (backend) => {
           id: uuid(3, 4, i),
           sessionId,
           recipientEmail: 'a@example.org',
-          sentAt: NOW,
+          sentAt: TEST_NOW,
           status: payload as never,
           errorMessage: 'x',
         }),
@@ -347,7 +347,7 @@ describeEachBackend('SQL safety', (backend) => {
   it('uuid columns refuse payloads with a clean error (invalid input, class 22)', async () => {
     for (const payload of payloads.slice(0, 12)) {
       await expectRefused(
-        db.insert(sessions).values({ tutorId: payload, studentId: 's', scheduledTime: NOW, status: 'no_show' }),
+        db.insert(sessions).values({ tutorId: payload, studentId: 's', scheduledTime: TEST_NOW, status: 'no_show' }),
         '22',
       );
       await expectRefused(db.select().from(tutors).where(eq(tutors.id, payload)), '22');
@@ -377,7 +377,7 @@ describeEachBackend('SQL safety', (backend) => {
   it('markFailed stores every error message verbatim; markSent/markFailed treat a payload id as unknown', async () => {
     const reportId = uuid(2, 4, 1);
     for (const payload of [...payloads, longText]) {
-      const returned: EmailReport = await markFailed(db, reportId, payload, { sentAt: NOW });
+      const returned: EmailReport = await markFailed(db, reportId, payload, { sentAt: TEST_NOW });
       expect(returned.errorMessage).toBe(payload);
       const [stored] = await db.select().from(emailReports).where(eq(emailReports.id, reportId));
       expect(stored?.errorMessage).toBe(payload);
@@ -392,10 +392,10 @@ describeEachBackend('SQL safety', (backend) => {
 
   it('computeTutorScore, refreshTutorScores and listHighRiskTutors keep payloads as data', async () => {
     for (const payload of payloads) {
-      await expect(computeTutorScore(db, payload, { asOf: NOW })).rejects.toBeInstanceOf(NotFoundError);
-      await expect(refreshTutorScores(db, { asOf: NOW, tutorIds: [payload] })).rejects.toBeInstanceOf(TypeError);
+      await expect(computeTutorScore(db, payload, { asOf: TEST_NOW })).rejects.toBeInstanceOf(NotFoundError);
+      await expect(refreshTutorScores(db, { asOf: TEST_NOW, tutorIds: [payload] })).rejects.toBeInstanceOf(TypeError);
       await expect(
-        refreshTutorScores(db, { asOf: NOW, tutorIds: [uuid(1, 1, 0), payload] }),
+        refreshTutorScores(db, { asOf: TEST_NOW, tutorIds: [uuid(1, 1, 0), payload] }),
       ).rejects.toBeInstanceOf(TypeError);
       await expect(listHighRiskTutors(db, { limit: payload as never })).rejects.toBeInstanceOf(RangeError);
       await expect(listHighRiskTutors(db, { offset: payload as never })).rejects.toBeInstanceOf(RangeError);
@@ -406,10 +406,10 @@ describeEachBackend('SQL safety', (backend) => {
     // The tutors with payload names, scored by id, come back from the listing exactly as stored.
     const rows = payloadRows(1);
     const ids = rows.tutors.map((t) => t.id);
-    const refreshed = await refreshTutorScores(db, { asOf: NOW, tutorIds: ids });
+    const refreshed = await refreshTutorScores(db, { asOf: TEST_NOW, tutorIds: ids });
     expect(refreshed.scored).toBe(ids.length);
     expect(refreshed.flagged).toBe(ids.length);
-    const score = await computeTutorScore(db, ids[0] as string, { asOf: NOW });
+    const score = await computeTutorScore(db, ids[0] as string, { asOf: TEST_NOW });
     expect(score.tutorReschedules7d).toBe(1);
     const { tutors: listed, total } = await listHighRiskTutors(db, { limit: 1_000 });
     expect(total).toBe(ids.length);
@@ -455,65 +455,65 @@ const allowedSqlRaw: AllowedCall[] = [
     buildsFrom: 'exceeds(days) with the literals 7, 30, 90: column-name literals of the generated is_high_risk',
   },
   {
-    file: 'src/report/from-database.ts',
+    file: 'src/report/database-queries.ts',
     call: "`interval '${days * 24} hours'`",
     buildsFrom:
       'hours(days), module-private; its only callers pass a value of the constant scoreWindows ([7, 30, 90]) or their maximum',
   },
   {
-    file: 'src/report/from-database.ts',
+    file: 'src/report/database-queries.ts',
     call: '`c."total_sessions_${days}d"`',
     buildsFrom: 'days from scoreWindows.map (the constant [7, 30, 90]): a column name of tutor_scores',
   },
   {
-    file: 'src/report/from-database.ts',
+    file: 'src/report/database-queries.ts',
     call: '`c."tutor_reschedules_${days}d"`',
     buildsFrom: 'days from scoreWindows.map: a column name of tutor_scores',
   },
   {
-    file: 'src/report/from-database.ts',
+    file: 'src/report/database-queries.ts',
     call: '`x."${name}_${days}d"`',
     buildsFrom:
       "stored(name): its only callers pass the literals 'total_sessions', 'tutor_reschedules', 'reschedule_rate'; days from scoreWindows",
   },
   {
-    file: 'src/report/from-database.ts',
+    file: 'src/report/database-queries.ts',
     call: '`x.s${days}`',
     count: 2,
     buildsFrom: 'days from scoreWindows: the alias of a computed column (s7, s30, s90)',
   },
   {
-    file: 'src/report/from-database.ts',
+    file: 'src/report/database-queries.ts',
     call: '`x.r${days}`',
     count: 2,
     buildsFrom: 'days from scoreWindows: the alias of a computed column (r7, r30, r90)',
   },
-  { file: 'src/report/from-database.ts', call: '`s${w.days}`', buildsFrom: 'w from windows, built from scoreWindows' },
-  { file: 'src/report/from-database.ts', call: '`r${w.days}`', buildsFrom: 'w from windows, built from scoreWindows' },
+  { file: 'src/report/database-queries.ts', call: '`s${w.days}`', buildsFrom: 'w from windows, built from scoreWindows' },
+  { file: 'src/report/database-queries.ts', call: '`r${w.days}`', buildsFrom: 'w from windows, built from scoreWindows' },
   {
-    file: 'src/report/from-database.ts',
+    file: 'src/report/database-queries.ts',
     call: 'String(lower)',
     buildsFrom: 'lower from the constant RATE_BAND_BOUNDS ([10, 20, 40, 60]): a numeric literal',
   },
   {
-    file: 'src/report/from-database.ts',
+    file: 'src/report/database-queries.ts',
     call: 'String(upper)',
     buildsFrom: 'upper from the constant RATE_BAND_BOUNDS: a numeric literal',
   },
   {
-    file: 'src/report/from-database.ts',
+    file: 'src/report/database-queries.ts',
     call: '`band${i}`',
     buildsFrom: 'i, the index in the constant band list: a column alias (band0..band4)',
   },
   {
-    file: 'src/load/insert-dataset.ts',
+    file: 'src/load/clear-database.ts',
     call: 'LOCK_ALL',
     buildsFrom: 'a module constant: lock table of the five table names',
   },
   {
-    file: 'src/load/insert-dataset.ts',
+    file: 'src/load/clear-database.ts',
     call: 'TRUNCATE_ALL',
-    buildsFrom: 'a module constant: truncate of the five table names',
+    buildsFrom: 'a module constant: truncate of the five table names (clearDatabase, and insertDataset with clearExisting)',
   },
   {
     file: 'src/db/migrate.ts',
@@ -530,35 +530,30 @@ const allowedSqlRaw: AllowedCall[] = [
 
 const allowedDriverRaw: AllowedCall[] = [
   {
-    file: 'src/load/insert-dataset.ts',
-    call: 'TRUNCATE_ALL',
-    buildsFrom: 'a module constant (postgres.js unsafe), as in clearDatabase',
-  },
-  {
-    file: 'src/load/insert-dataset.ts',
+    file: 'src/db/postgres-js/reserved-transaction.ts',
     call: "'begin'",
-    buildsFrom: 'a string literal: the load opens its transaction on a reserved postgres.js connection',
+    buildsFrom: 'a string literal: a transaction of its own on a reserved postgres.js connection (the load)',
   },
   {
-    file: 'src/load/insert-dataset.ts',
+    file: 'src/db/postgres-js/reserved-transaction.ts',
     call: "'commit'",
-    buildsFrom: 'a string literal: the load commits its transaction on the reserved connection',
+    buildsFrom: 'a string literal: commits the transaction on the reserved connection',
   },
   {
-    file: 'src/load/insert-dataset.ts',
+    file: 'src/db/postgres-js/reserved-transaction.ts',
     call: "'rollback'",
-    buildsFrom: 'a string literal: the load rolls back its transaction on the reserved connection',
+    buildsFrom: 'a string literal: rolls back the transaction on the reserved connection',
   },
   {
-    file: 'src/load/insert-dataset.ts',
+    file: 'src/db/postgres-js/copy.ts',
     call: 'statement',
     buildsFrom:
-      '`copy ${plan.target} from stdin`: target is copyTarget(table name literal, column names from the Drizzle schema, quoted); the row values go as COPY data, escaped by copy.ts',
+      "its only caller, src/load/postgres-loader.ts, passes `copy ${target} from stdin`: target is copyTarget(table name literal, column names from the Drizzle schema, quoted); the row values go as COPY data, escaped by copy-format.ts",
   },
   {
-    file: 'src/load/insert-dataset.ts',
-    call: "`copy ${plan.target} from '/dev/blob'`, [], { blob }",
-    buildsFrom: 'the same target as the postgres.js COPY; the rows go in the blob, as COPY data',
+    file: 'src/load/pglite-loader.ts',
+    call: "`copy ${target} from '/dev/blob'`, [], { blob }",
+    buildsFrom: 'the same target as the postgres.js COPY (copyTarget of the load plan); the rows go in the blob, as COPY data',
   },
   {
     file: 'src/cli/commands/setup.ts',

@@ -259,7 +259,7 @@ describe('snapshot cache', () => {
     const migratedFiles = () => readdirSync(cacheDir).filter((f) => f.endsWith('-migrated.tar'));
     const before = migratedFiles();
     vi.resetModules();
-    vi.doMock('../src/package-info', async (original) => ({
+    vi.doMock('../src/util/package-info', async (original) => ({
       ...(await original<typeof import('../src/util/package-info')>()),
       packageVersion: () => '99.0.0',
     }));
@@ -272,7 +272,7 @@ describe('snapshot cache', () => {
       expect(cache.snapshotCacheStats()).toEqual({ builds: 1, diskReads: 1 });
       expect(migratedFiles().filter((f) => !before.includes(f))).toHaveLength(1);
     } finally {
-      vi.doUnmock('../src/package-info');
+      vi.doUnmock('../src/util/package-info');
       vi.resetModules();
     }
   });

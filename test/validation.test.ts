@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { and, eq, getTableColumns, sql, TransactionRollbackError } from 'drizzle-orm';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
-import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
+import { numeric as numericColumn, type PgColumn, type PgTable, pgTable, uuid as uuidColumn, varchar as varcharColumn } from 'drizzle-orm/pg-core';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
@@ -47,7 +47,13 @@ import {
   tutorUpdateSchema,
   ValidationError,
 } from '../src';
-import { clipVarchar, fitsVarchar, scaledDecimal, UUID_INPUT } from '../src/validation/column-types';
+import { clipVarchar, fitsVarchar, numeric, scaledDecimal, UUID_INPUT, uuid, varchar } from '../src/validation/column-types';
+import { emailReportColumnSchemas } from '../src/validation/email-reports';
+import { rescheduleColumnSchemas } from '../src/validation/reschedules';
+import { tableSchemas } from '../src/validation/row-rules';
+import { sessionColumnSchemas } from '../src/validation/sessions';
+import { tutorScoreColumnSchemas } from '../src/validation/tutor-scores';
+import { tutorColumnSchemas } from '../src/validation/tutors';
 import { describeEachBackend, openTestDatabase } from './support/databases';
 
 /*
@@ -903,5 +909,47 @@ describe('Zod schemas: static types', () => {
     expectTypeOf<keyof z.output<typeof tutorScoreInsertSchema>>().not.toEqualTypeOf<keyof TutorScore>();
     expect(Object.keys(tutorScoreInsertSchema.shape)).not.toContain('isHighRisk');
     expect(Object.keys(rescheduleInsertSchema.shape)).not.toContain('hoursBeforeSession');
+  });
+});
+
+describe('Zod schemas: one per column, bounds read from the Drizzle columns', () => {
+  it('every column of every table has its own Zod schema', () => {
+    const pairs: [PgTable, object][] = [
+      [tutors, tutorColumnSchemas],
+      [sessions, sessionColumnSchemas],
+      [reschedules, rescheduleColumnSchemas],
+      [tutorScores, tutorScoreColumnSchemas],
+      [emailReports, emailReportColumnSchemas],
+    ];
+    for (const [table, columns] of pairs) {
+      expect(Object.keys(getTableColumns(table)).filter((key) => !Object.hasOwn(columns, key))).toEqual([]);
+      expect(Object.keys(columns).filter((key) => !Object.hasOwn(getTableColumns(table), key))).toEqual([]);
+    }
+  });
+
+  it('refuses a table with a column that has no Zod schema, naming it', () => {
+    const widened = pgTable('tutors_widened', { id: uuidColumn('id').primaryKey(), nickname: varcharColumn('nickname', { length: 40 }) });
+    expect(() => tableSchemas(widened, { id: uuid } as never, [])).toThrow(
+      'tutors_widened: no Zod schema for column nickname (add one to src/validation for each column)',
+    );
+    expect(() => tableSchemas(widened, { id: uuid, nickname: uuid, nick: uuid } as never, [])).toThrow(
+      'tutors_widened: Zod schema for nick, which is not a column of the table',
+    );
+  });
+
+  it('reads varchar lengths and numeric precision and scale from the column', () => {
+    const codes = pgTable('codes', {
+      code: varcharColumn('code', { length: 3 }),
+      ratio: numericColumn('ratio', { precision: 4, scale: 1, mode: 'number' }),
+    });
+    expect(varchar('code', codes.code).parse('abc  ')).toBe('abc');
+    expect(varchar('code', codes.code).safeParse('abcd').error?.issues[0]?.message).toBe(
+      'code: must be at most 3 characters (only spaces may follow, and are dropped) (varchar(3))',
+    );
+    expect(numeric('ratio', codes.ratio).parse(12.34)).toBe(12.3);
+    expect(numeric('ratio', codes.ratio).safeParse(999.95).error?.issues[0]?.message).toBe(
+      'ratio: must round (to 1 decimals) to less than 10^3 in absolute value (numeric(4,1))',
+    );
+    expect(() => varchar('ratio', codes.ratio as never)).toThrow('ratio: a varchar schema needs a varchar column, not PgNumericNumber');
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
-import { createDatabase, type TqsDatabase } from '../db';
-import { redactUrl } from '../errors';
+import { createDatabase, migrationStatus, readMigrations, type TqsDatabase } from '../db';
+import { MigrationsPendingError, redactUrl } from '../errors';
 import type { ParsedOptions } from './command';
 
 /** The embedded database the CLI uses when no PostgreSQL URL is given. */
@@ -36,4 +36,49 @@ export async function withTarget<T>(target: Target, body: (db: TqsDatabase) => P
   } finally {
     await db.close();
   }
+}
+
+/**
+ * Whether the target's database is there to read: always for PostgreSQL (connecting says otherwise), and for PGlite
+ * when its data directory exists. Commands that only read check this first, so that they never create a directory.
+ *
+ * @example
+ * if (!targetExists(target)) io.stdout.write('nothing there yet\n');
+ */
+export function targetExists(target: Target): boolean {
+  return target.kind === 'postgres' || existsSync(target.dataDir);
+}
+
+/**
+ * The command that migrates this target, for messages.
+ *
+ * @example
+ * migrateCommandFor({ kind: 'pglite', dataDir: 'x' }); // "tqs-data migrate --data-dir x"
+ */
+export function migrateCommandFor(target: Target): string {
+  return target.kind === 'pglite' && target.dataDir !== DEFAULT_DATA_DIR
+    ? `tqs-data migrate --data-dir ${target.dataDir}`
+    : 'tqs-data migrate';
+}
+
+/**
+ * Opens a target that must exist and be migrated, runs `body`, and closes it: the way into every command that reads
+ * or writes the schema without migrating it. A missing PGlite directory is not created, and a database with pending
+ * migrations is refused before any query of `body` runs.
+ *
+ * @throws {MigrationsPendingError} listing the pending migrations and the command that applies them.
+ * @example
+ * const page = await withMigratedTarget(resolveTarget(options, io.env), (db) => listHighRiskTutors(db));
+ */
+export async function withMigratedTarget<T>(target: Target, body: (db: TqsDatabase) => Promise<T>): Promise<T> {
+  const fix = `run '${migrateCommandFor(target)}'`;
+  if (target.kind === 'pglite' && !existsSync(target.dataDir)) {
+    const tags = readMigrations().map((m) => m.tag);
+    throw new MigrationsPendingError(tags, [], `there is no data directory ${target.dataDir} yet; ${fix}`);
+  }
+  return withTarget(target, async (db) => {
+    const { pending, applied } = await migrationStatus(db);
+    if (pending.length > 0) throw new MigrationsPendingError(pending, applied, fix);
+    return body(db);
+  });
 }

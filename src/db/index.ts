@@ -1,6 +1,12 @@
 export { type Backend, type Database, queryRows, rawClient, type RawClient } from './client';
 export { createDatabase, type CreateDatabaseOptions, type TqsDatabase } from './create-database';
 export { migrate, type MigrateOptions, type MigrateResult } from './migrate';
+export {
+  assertMigrated,
+  migrationStatus,
+  type MigrationStatus,
+  type MigrationStatusOptions,
+} from './migration-status';
 export { defaultMigrationsFolder, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations, type MigrationFile } from './migrations';
 export { countTableRows, type TableCounts } from './table-counts';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback';

@@ -6,6 +6,7 @@ import {
   lockMigrations,
   MIGRATIONS_SCHEMA,
   MIGRATIONS_TABLE,
+  pendingMigrations,
   readJournal,
   readMigrations,
 } from './migrations';
@@ -36,11 +37,8 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
     await lockMigrations(tx);
     // Only under the lock: concurrent `create ... if not exists` of the journal race on the catalog and one fails.
     await ensureJournal(tx);
-    const newest = (await readJournal(tx))[0];
     const applied: string[] = [];
-    for (const migration of migrations) {
-      // drizzle-kit's rule: a migration is pending when it is newer than the newest one applied.
-      if (newest && newest.created_at >= migration.when) continue;
+    for (const migration of pendingMigrations(migrations, await readJournal(tx))) {
       try {
         for (const statement of migration.up) await tx.execute(sql.raw(statement));
       } catch (error) {

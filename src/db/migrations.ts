@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { packageRoot } from '../util/package-info';
 import type { Database } from './client';
 import { queryRows } from './client';
@@ -27,26 +27,33 @@ export function defaultMigrationsFolder(): string {
   return join(packageRoot(), 'drizzle');
 }
 
-const splitStatements = (text: string) =>
-  text
-    .split('--> statement-breakpoint')
-    .map((s) => s.trim())
-    .filter((s) => s.replace(/^--.*$/gm, '').trim() !== '');
+/** The statements of a migration file cut at drizzle-kit's breakpoints, without blank or comment-only pieces. */
+const statementsOf = (pieces: readonly string[]) =>
+  pieces.map((s) => s.trim()).filter((s) => s.replace(/^--.*$/gm, '').trim() !== '');
 
-/** Reads the migrations of a drizzle-kit folder the way drizzle-kit does, with their down files. */
+/**
+ * Reads the migrations of a drizzle-kit folder with drizzle's own reader (`readMigrationFiles`: the same statements,
+ * hashes and timestamps that `drizzle-kit migrate` applies and records), and beside each its hand-written down file
+ * `<tag>.down.sql`, which drizzle-kit does not know.
+ *
+ * @example
+ * const migrations = readMigrations();
+ * migrations.map((m) => m.tag); // ['0000_initial_schema', '0001_touch_updated_at']
+ */
 export function readMigrations(folder = defaultMigrationsFolder()): MigrationFile[] {
-  const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as {
-    entries: { tag: string; when: number }[];
-  };
-  return journal.entries.map(({ tag, when }) => {
-    const upText = readFileSync(join(folder, `${tag}.sql`), 'utf8');
+  // readMigrationFiles keeps the journal's order but not its tags, which name the files (down files included). Read
+  // first, a missing journal fails naming its path, as before.
+  const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };
+  const migrations = readMigrationFiles({ migrationsFolder: folder });
+  return migrations.map((migration, index) => {
+    const tag = (journal.entries[index] as { tag: string }).tag;
     const downPath = join(folder, `${tag}.down.sql`);
     return {
       tag,
-      when,
-      hash: createHash('sha256').update(upText).digest('hex'),
-      up: splitStatements(upText),
-      down: existsSync(downPath) ? splitStatements(readFileSync(downPath, 'utf8')) : undefined,
+      when: migration.folderMillis,
+      hash: migration.hash,
+      up: statementsOf(migration.sql),
+      down: existsSync(downPath) ? statementsOf(readFileSync(downPath, 'utf8').split('--> statement-breakpoint')) : undefined,
     };
   });
 }
@@ -76,6 +83,22 @@ export async function readJournal(db: Database): Promise<JournalRow[]> {
         order by created_at desc, id desc`,
   );
   return rows.map((r) => ({ id: Number(r.id), hash: r.hash, created_at: Number(r.created_at) }));
+}
+
+/**
+ * The migrations `migrate()` would apply, oldest first. drizzle-kit's rule, which ours must match so that both agree:
+ * a migration is pending when it is newer than the newest one applied.
+ */
+export function pendingMigrations(migrations: MigrationFile[], journal: JournalRow[]): MigrationFile[] {
+  const newest = journal[0];
+  return newest ? migrations.filter((m) => m.when > newest.created_at) : migrations;
+}
+
+/** Whether drizzle-kit's journal table exists, without creating it (for read-only callers). */
+export async function journalExists(db: Database): Promise<boolean> {
+  const name = `"${MIGRATIONS_SCHEMA}"."${MIGRATIONS_TABLE}"`;
+  const [row] = await queryRows<{ oid: unknown }>(db, sql`select to_regclass(${name}) as oid`);
+  return row?.oid != null;
 }
 
 // Serializes migrate() and rollback() across connections on a server; an arbitrary constant of this package.

@@ -247,13 +247,72 @@ function resolveTimeZone(value: unknown): string {
  * resolved.tierMix; // { low: 0.6, medium: 0.25, high: 0.15 }
  */
 export function resolveGenerateOptions(options: GenerateOptions, now: Date | string | number): ResolvedGenerateOptions {
-  const given = record('options', options) as GenerateOptions & Record<string, unknown>;
+  const given = knownOptions(options);
+  const d = defaultGenerateOptions;
+  const pick = <K extends keyof typeof d>(key: K): unknown => (given[key] === undefined ? d[key] : given[key]);
+  // The parts are resolved in this order, so that of several bad options the same one is always reported.
+  const tiers = tierOptions(given);
+  const size = sizeOptions(pick('tutors'), pick('sessions'));
+  const hours = hourOptions(given, pick('peakShare'));
+  const shares = dependentShares(pick);
+  const durationList = durations(pick('durations'));
+  const lastMinuteHours = lastMinuteWindow(pick('lastMinuteHours'));
+  const days = integer('days', pick('days'), 1, 10_000);
+  // Tutors must be able to have sessions over the whole window: a longer window reaches further back.
+  const createdFallback = { ...d.tutorCreatedDaysAgo, max: Math.max(d.tutorCreatedDaysAgo.max, days + 30) };
+
+  return {
+    seed: integer('seed', pick('seed'), 0, MAX_SEED),
+    now: resolveNow(now),
+    tutors: size.tutors,
+    sessions: size.sessions,
+    days,
+    timeZone: resolveTimeZone(pick('timeZone')),
+    tierMix: tiers.tierMix,
+    tierRates: tiers.tierRates,
+    veryHighShare: share('veryHighShare', pick('veryHighShare')),
+    veryHighRate: rateBand('veryHighRate', given.veryHighRate, d.veryHighRate),
+    tutorInitiatedShare: shares.tutorInitiatedShare,
+    noShowShare: share('noShowShare', pick('noShowShare')),
+    lastMinuteShare: share('lastMinuteShare', pick('lastMinuteShare')),
+    lastMinuteHours,
+    cancelledShare: share('cancelledShare', pick('cancelledShare')),
+    rescheduleDelayDays: dayRange('rescheduleDelayDays', given.rescheduleDelayDays, d.rescheduleDelayDays, 1),
+    reasons: reasons(pick('reasons')),
+    favouriteReasonShare: share('favouriteReasonShare', pick('favouriteReasonShare')),
+    weekendWeight: nonNegative('weekendWeight', pick('weekendWeight')),
+    openHours: hours.openHours,
+    peakHours: hours.peakHours,
+    peakShare: hours.peakShare,
+    busyMonths: months(pick('busyMonths')),
+    busyMonthWeight: positive('busyMonthWeight', pick('busyMonthWeight')),
+    durations: durationList,
+    activeShare: share('activeShare', pick('activeShare')),
+    tutorEmailShare: share('tutorEmailShare', pick('tutorEmailShare')),
+    tutorCreatedDaysAgo: dayRange('tutorCreatedDaysAgo', given.tutorCreatedDaysAgo, createdFallback, 3),
+    tutorVolumeSpread: share('tutorVolumeSpread', pick('tutorVolumeSpread')),
+    sessionsPerStudent: atLeast('sessionsPerStudent', pick('sessionsPerStudent'), 1),
+    sharedStudentShare: share('sharedStudentShare', pick('sharedStudentShare')),
+    emailReportShare: share('emailReportShare', pick('emailReportShare')),
+    emailFailureShare: shares.emailFailureShare,
+    emailPendingShare: shares.emailPendingShare,
+  };
+}
+
+type GivenOptions = GenerateOptions & Record<string, unknown>;
+
+/** The options object, with every key a known option's name. */
+function knownOptions(options: GenerateOptions): GivenOptions {
+  const given = record('options', options) as GivenOptions;
   for (const key of Object.keys(given)) {
     if (!optionNames.has(key)) throw rangeError(key, `one of the known options (${[...optionNames].join(', ')})`, given[key]);
   }
-  const d = defaultGenerateOptions;
-  const pick = <K extends keyof typeof d>(key: K): unknown => (given[key] === undefined ? d[key] : given[key]);
+  return given;
+}
 
+/** The tier mix (shares adding up to 1) and each tier's rate band, merged over the defaults. */
+function tierOptions(given: GivenOptions): Pick<ResolvedGenerateOptions, 'tierMix' | 'tierRates'> {
+  const d = defaultGenerateOptions;
   const tierMixIn = merged('tierMix', given.tierMix, d.tierMix);
   const tierMix = {
     low: share('tierMix.low', tierMixIn.low),
@@ -269,22 +328,40 @@ export function resolveGenerateOptions(options: GenerateOptions, now: Date | str
     medium: rateBand('tierRates.medium', tierRatesIn.medium, d.tierRates.medium),
     high: rateBand('tierRates.high', tierRatesIn.high, d.tierRates.high),
   };
+  return { tierMix, tierRates };
+}
 
-  const tutors = integer('tutors', pick('tutors'), 0);
-  const sessions = integer('sessions', pick('sessions'), 0);
+/** The tutor and session counts: sessions need at least one tutor. */
+function sizeOptions(tutorsIn: unknown, sessionsIn: unknown): Pick<ResolvedGenerateOptions, 'tutors' | 'sessions'> {
+  const tutors = integer('tutors', tutorsIn, 0);
+  const sessions = integer('sessions', sessionsIn, 0);
   if (sessions > 0 && tutors === 0) throw rangeError('tutors', 'at least 1 when sessions is above 0', tutors);
+  return { tutors, sessions };
+}
 
+/** Opening and peak hours (the peak within them) and the peak's share (1 when the peak fills the day). */
+function hourOptions(
+  given: GivenOptions,
+  peakShareIn: unknown,
+): Pick<ResolvedGenerateOptions, 'openHours' | 'peakHours' | 'peakShare'> {
+  const d = defaultGenerateOptions;
   const openHours = hourRange('openHours', given.openHours, d.openHours);
   const peakHours = hourRange('peakHours', given.peakHours, d.peakHours);
   if (peakHours.start < openHours.start || peakHours.end > openHours.end) {
     throw rangeError('peakHours', `a range within openHours (${openHours.start}–${openHours.end})`, peakHours);
   }
-  const peakShare = share('peakShare', pick('peakShare'));
+  const peakShare = share('peakShare', peakShareIn);
   const offPeakHours = openHours.end - openHours.start - (peakHours.end - peakHours.start);
   if (offPeakHours === 0 && peakShare !== 1) {
     throw rangeError('peakShare', '1 when peakHours fill openHours', peakShare);
   }
+  return { openHours, peakHours, peakShare };
+}
 
+/** The shares bound by a rule beyond 0–1: tutor-initiated above 0, failed plus pending emails at most 1. */
+function dependentShares(
+  pick: (key: 'tutorInitiatedShare' | 'emailFailureShare' | 'emailPendingShare') => unknown,
+): Pick<ResolvedGenerateOptions, 'tutorInitiatedShare' | 'emailFailureShare' | 'emailPendingShare'> {
   const tutorInitiatedShare = share('tutorInitiatedShare', pick('tutorInitiatedShare'));
   if (tutorInitiatedShare === 0) {
     throw rangeError('tutorInitiatedShare', 'above 0 (the risk tiers are made of tutor-initiated reschedules)', 0);
@@ -294,48 +371,12 @@ export function resolveGenerateOptions(options: GenerateOptions, now: Date | str
   if (emailFailureShare + emailPendingShare > 1) {
     throw rangeError('emailPendingShare', 'at most 1 − emailFailureShare', emailPendingShare);
   }
-  const durationList = durations(pick('durations'));
-  const lastMinuteHours = positive('lastMinuteHours', pick('lastMinuteHours'));
+  return { tutorInitiatedShare, emailFailureShare, emailPendingShare };
+}
+
+/** How many hours before a session a reschedule counts as last-minute: above 0, at most a week. */
+function lastMinuteWindow(value: unknown): number {
+  const lastMinuteHours = positive('lastMinuteHours', value);
   if (lastMinuteHours > 24 * 7) throw rangeError('lastMinuteHours', 'at most 168 (a week)', lastMinuteHours);
-
-  const days = integer('days', pick('days'), 1, 10_000);
-  // Tutors must be able to have sessions over the whole window: a longer window reaches further back.
-  const createdFallback = { ...d.tutorCreatedDaysAgo, max: Math.max(d.tutorCreatedDaysAgo.max, days + 30) };
-
-  return {
-    seed: integer('seed', pick('seed'), 0, MAX_SEED),
-    now: resolveNow(now),
-    tutors,
-    sessions,
-    days,
-    timeZone: resolveTimeZone(pick('timeZone')),
-    tierMix,
-    tierRates,
-    veryHighShare: share('veryHighShare', pick('veryHighShare')),
-    veryHighRate: rateBand('veryHighRate', given.veryHighRate, d.veryHighRate),
-    tutorInitiatedShare,
-    noShowShare: share('noShowShare', pick('noShowShare')),
-    lastMinuteShare: share('lastMinuteShare', pick('lastMinuteShare')),
-    lastMinuteHours,
-    cancelledShare: share('cancelledShare', pick('cancelledShare')),
-    rescheduleDelayDays: dayRange('rescheduleDelayDays', given.rescheduleDelayDays, d.rescheduleDelayDays, 1),
-    reasons: reasons(pick('reasons')),
-    favouriteReasonShare: share('favouriteReasonShare', pick('favouriteReasonShare')),
-    weekendWeight: nonNegative('weekendWeight', pick('weekendWeight')),
-    openHours,
-    peakHours,
-    peakShare,
-    busyMonths: months(pick('busyMonths')),
-    busyMonthWeight: positive('busyMonthWeight', pick('busyMonthWeight')),
-    durations: durationList,
-    activeShare: share('activeShare', pick('activeShare')),
-    tutorEmailShare: share('tutorEmailShare', pick('tutorEmailShare')),
-    tutorCreatedDaysAgo: dayRange('tutorCreatedDaysAgo', given.tutorCreatedDaysAgo, createdFallback, 3),
-    tutorVolumeSpread: share('tutorVolumeSpread', pick('tutorVolumeSpread')),
-    sessionsPerStudent: atLeast('sessionsPerStudent', pick('sessionsPerStudent'), 1),
-    sharedStudentShare: share('sharedStudentShare', pick('sharedStudentShare')),
-    emailReportShare: share('emailReportShare', pick('emailReportShare')),
-    emailFailureShare,
-    emailPendingShare,
-  };
+  return lastMinuteHours;
 }

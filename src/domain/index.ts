@@ -1,6 +1,5 @@
 export type {
   Dataset,
-  DatasetEmailReport,
   DatasetReschedule,
   DayRange,
   GenerateOptions,
@@ -16,3 +15,4 @@ export type {
 } from './dataset';
 export { defaultGenerateOptions, MAX_SEED, resolveGenerateOptions } from './generate-options';
 export { riskCategoryBounds, riskCategoryOf, riskTiers, tierForRate } from './risk-tiers';
+export { constraintDescriptions } from './constraints';

@@ -1,7 +1,5 @@
+export { clearDatabase, type ClearDatabaseOptions, type ClearDatabaseResult } from './clear-database';
 export {
-  clearDatabase,
-  type ClearDatabaseOptions,
-  type ClearDatabaseResult,
   insertDataset,
   type InsertDatasetOptions,
   type InsertDatasetResult,

@@ -62,19 +62,30 @@ function scoreTutors(dataset: Dataset, asOf: number, threshold: number) {
   );
 }
 
-function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: ReportTargets): ReportFacts {
-  const { tutors, sessions, reschedules, emailReports, groundTruth } = dataset;
-  const timeZone = dataset.options.timeZone;
-  const tutorIds = new Set(tutors.map((t) => t.id));
-  const sessionById = new Map(sessions.map((s) => [s.id, s]));
-  const rescheduled = new Set(reschedules.map((r) => r.sessionId));
+type TutorScores = ReturnType<typeof scoreTutors>;
 
+/** The session facts of a dataset, and the integrity checks that read sessions. */
+type SessionPass = Pick<
+  ReportFacts,
+  'sessionsByStatus' | 'durations' | 'firstScheduled' | 'lastScheduled' | 'daysWithSessions' | 'weekdays' | 'hours' | 'months'
+> & {
+  violations: Pick<
+    ReportFacts['violations'],
+    'sessions_without_tutor' | 'completed_time_mismatch' | 'completed_before_scheduled' | 'rescheduled_status_mismatch'
+  >;
+};
+
+/** One pass over the sessions: statuses, covered range, local calendar, durations, and their integrity checks. */
+function sessionPass(dataset: Dataset, targets: ReportTargets): SessionPass {
+  const { tutors, sessions, reschedules } = dataset;
+  const tutorIds = new Set(tutors.map((t) => t.id));
+  const rescheduled = new Set(reschedules.map((r) => r.sessionId));
   const byStatus = { completed: 0, rescheduled: 0, noShow: 0 };
   const weekdays = new Array<number>(7).fill(0);
   const hours = new Array<number>(24).fill(0);
   const months = new Array<number>(12).fill(0);
   const localDays = new Set<number>();
-  const clock = localClock(timeZone);
+  const clock = localClock(dataset.options.timeZone);
   const durations = { measured: 0, withinRange: 0 };
   let first: number | undefined;
   let last: number | undefined;
@@ -100,12 +111,38 @@ function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: 
     if (s.completedTime !== null && s.completedTime.getTime() < t) v.completedEarly++;
     if ((s.status === 'rescheduled') !== rescheduled.has(s.id)) v.statusMismatch++;
   }
+  return {
+    sessionsByStatus: byStatus,
+    durations,
+    firstScheduled: first === undefined ? null : new Date(first),
+    lastScheduled: last === undefined ? null : new Date(last),
+    daysWithSessions: localDays.size,
+    weekdays,
+    hours,
+    months,
+    violations: {
+      sessions_without_tutor: v.noTutor,
+      completed_time_mismatch: v.completedMismatch,
+      completed_before_scheduled: v.completedEarly,
+      rescheduled_status_mismatch: v.statusMismatch,
+    },
+  };
+}
 
+/** One pass over the reschedules: initiators, last-minute and cancelled ones, and their integrity checks. */
+function reschedulePass(
+  dataset: Dataset,
+  targets: ReportTargets,
+): {
+  reschedules: ReportFacts['reschedules'];
+  violations: Pick<ReportFacts['violations'], 'reschedules_without_session' | 'reschedule_original_time_mismatch'>;
+} {
+  const sessionById = new Map(dataset.sessions.map((s) => [s.id, s]));
   const lastMinuteMs = targets.lastMinuteHours * HOUR_MS;
   const r = { tutorInitiated: 0, studentInitiated: 0, lastMinute: 0, cancelled: 0 };
   let noSession = 0;
   let timeMismatch = 0;
-  for (const x of reschedules) {
+  for (const x of dataset.reschedules) {
     if (x.initiator === 'tutor') r.tutorInitiated++;
     else r.studentInitiated++;
     if (x.originalTime.getTime() - x.cancelledAt.getTime() < lastMinuteMs) r.lastMinute++;
@@ -114,8 +151,17 @@ function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: 
     if (!session) noSession++;
     else if (session.scheduledTime.getTime() !== x.originalTime.getTime()) timeMismatch++;
   }
+  return {
+    reschedules: r,
+    violations: { reschedules_without_session: noSession, reschedule_original_time_mismatch: timeMismatch },
+  };
+}
 
-  const scores = scoreTutors(dataset, asOf.getTime(), threshold);
+/** The distribution of the computed scores: rate bands, measured tiers, the very-high band and the flags. */
+function scoreDistribution(
+  scores: TutorScores,
+  targets: ReportTargets,
+): Pick<ReportFacts['scores'], 'bands' | 'measuredTiers' | 'veryHigh' | 'flagged'> {
   const bands = new Array<number>(RATE_BAND_LABELS.length).fill(0);
   const measuredTiers = { low: 0, medium: 0, high: 0 };
   let flagged = 0;
@@ -127,9 +173,14 @@ function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: 
     if (inBand(rate90d, targets.veryHighRate)) veryHigh++;
     if (isFlagged) flagged++;
   }
+  return { bands, measuredTiers, veryHigh, flagged };
+}
 
+/** Tutors per (intended tier, flagged, measured tier); null without a ground truth. */
+function truthCells(dataset: Dataset, scores: TutorScores, targets: ReportTargets): TruthCell[] | null {
+  if (dataset.groundTruth.length === 0) return null;
   const cells = new Map<string, TruthCell>();
-  for (const truth of groundTruth) {
+  for (const truth of dataset.groundTruth) {
     const score = scores.get(truth.tutorId);
     const cell: TruthCell = {
       tier: truth.tier,
@@ -140,10 +191,20 @@ function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: 
     const key = `${cell.tier}|${cell.flagged}|${cell.measured}`;
     (cells.get(key) ?? cells.set(key, cell).get(key)!).tutors++;
   }
+  return [...cells.values()];
+}
 
+/** The facts of a dataset, from one pass over each table and the scores computed as of `asOf`. */
+function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: ReportTargets): ReportFacts {
+  const { tutors, sessions, reschedules, emailReports } = dataset;
+  const { violations: sessionViolations, ...sessionFacts } = sessionPass(dataset, targets);
+  const rescheduleFacts = reschedulePass(dataset, targets);
+  const sessionIds = new Set(sessions.map((s) => s.id));
+  const scores = scoreTutors(dataset, asOf.getTime(), threshold);
+  const { bands, measuredTiers, veryHigh, flagged } = scoreDistribution(scores, targets);
   return {
     source: 'dataset',
-    timeZone,
+    timeZone: dataset.options.timeZone,
     counts: {
       tutors: tutors.length,
       activeTutors: tutors.filter((t) => t.isActive).length,
@@ -152,24 +213,17 @@ function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: 
       emailReports: emailReports.length,
       tutorScores: null,
     },
-    sessionsByStatus: byStatus,
-    reschedules: r,
-    durations,
-    firstScheduled: first === undefined ? null : new Date(first),
-    lastScheduled: last === undefined ? null : new Date(last),
-    daysWithSessions: localDays.size,
-    weekdays,
-    hours,
-    months,
+    ...sessionFacts,
+    reschedules: rescheduleFacts.reschedules,
     violations: {
-      sessions_without_tutor: v.noTutor,
-      reschedules_without_session: noSession,
-      email_reports_without_session: emailReports.filter((e) => !sessionById.has(e.sessionId)).length,
+      sessions_without_tutor: sessionViolations.sessions_without_tutor,
+      reschedules_without_session: rescheduleFacts.violations.reschedules_without_session,
+      email_reports_without_session: emailReports.filter((e) => !sessionIds.has(e.sessionId)).length,
       tutor_scores_without_tutor: null,
-      reschedule_original_time_mismatch: timeMismatch,
-      completed_time_mismatch: v.completedMismatch,
-      completed_before_scheduled: v.completedEarly,
-      rescheduled_status_mismatch: v.statusMismatch,
+      reschedule_original_time_mismatch: rescheduleFacts.violations.reschedule_original_time_mismatch,
+      completed_time_mismatch: sessionViolations.completed_time_mismatch,
+      completed_before_scheduled: sessionViolations.completed_before_scheduled,
+      rescheduled_status_mismatch: sessionViolations.rescheduled_status_mismatch,
       tutors_without_score: null,
       stored_scores_differ: null,
     },
@@ -185,7 +239,7 @@ function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: 
       measuredTiers,
       veryHigh,
     },
-    truth: groundTruth.length > 0 ? [...cells.values()] : null,
+    truth: truthCells(dataset, scores, targets),
   };
 }
 

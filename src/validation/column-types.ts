@@ -1,3 +1,5 @@
+import { type Column, type DrizzleEntityClass, is } from 'drizzle-orm';
+import { PgNumericNumber, PgVarchar } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 
 /*
@@ -75,17 +77,33 @@ export function clipVarchar(value: string, length: number): string {
   return chars.length > length && fitsVarchar(value, length) ? chars.slice(0, length).join('') : value;
 }
 
+/** A Drizzle `varchar` column of a table, e.g. `tutors.name`: {@link varchar} reads its declared length. */
+export type VarcharColumn = Column & { readonly columnType: 'PgVarchar' };
+
+/** A Drizzle `numeric` column in `mode: 'number'`, e.g. `tutorScores.riskThreshold`: {@link numeric} reads its precision and scale. */
+export type NumericColumn = Column & { readonly columnType: 'PgNumericNumber' };
+
+/** The table column `column` as its Drizzle class, or an error naming `field` when it is another kind of column. */
+function columnOf<T extends DrizzleEntityClass<Column>>(field: string, column: Column, kind: T, sqlType: string): InstanceType<T> {
+  if (is(column, kind)) return column;
+  throw new Error(`${field}: a ${sqlType} schema needs a ${sqlType} column, not ${column.columnType}`);
+}
+
 /**
- * A `varchar(length)` value: {@link text}, at most `length` characters (code points). Like PostgreSQL, it accepts a
- * longer value whose extra characters are all spaces, and outputs it clipped, as PostgreSQL stores it; the row's
- * CHECK rules then see the clipped value, as PostgreSQL's do.
+ * A value of the `varchar` column `column`: {@link text}, at most `column.length` characters (code points). Like
+ * PostgreSQL, it accepts a longer value whose extra characters are all spaces, and outputs it clipped, as PostgreSQL
+ * stores it; the row's CHECK rules then see the clipped value, as PostgreSQL's do. The length is read from the Drizzle
+ * column, as drizzle-zod's `columnToSchema` does.
  *
  * @example
- * varchar('name', 3).parse('😀😀😀');  // '😀😀😀' (3 characters, 6 UTF-16 units)
- * varchar('name', 3).parse('abc   '); // 'abc'
- * varchar('name', 3).parse('abcd');   // throws: name: must be at most 3 characters ... (varchar(3))
+ * // with a column declared varchar('code', { length: 3 }):
+ * varchar('code', codes.code).parse('😀😀😀');  // '😀😀😀' (3 characters, 6 UTF-16 units)
+ * varchar('code', codes.code).parse('abc   '); // 'abc'
+ * varchar('code', codes.code).parse('abcd');   // throws: code: must be at most 3 characters ... (varchar(3))
  */
-export function varchar(field: string, length: number) {
+export function varchar(field: string, column: VarcharColumn) {
+  const { length } = columnOf(field, column, PgVarchar, 'varchar');
+  if (length === undefined) return text(field, 'varchar');
   const rule = `varchar(${length})`;
   return text(field, rule)
     .refine(
@@ -221,16 +239,21 @@ export function unscale(scaled: bigint, scale: number): number {
 }
 
 /**
- * A `numeric(precision, scale)` value in Drizzle's `mode: 'number'`. Drizzle sends `String(n)`; PostgreSQL rounds that
- * decimal half away from zero to `scale` places and refuses the result when it has more than `precision − scale`
- * integer digits. The rounding is done on the decimal string, as PostgreSQL does, not in floating point, and the
- * output is the rounded number PostgreSQL stores, so CHECK rules see what PostgreSQL's see.
+ * A value of the `numeric(precision, scale)` column `column`, in Drizzle's `mode: 'number'`; precision and scale are
+ * read from the column. Drizzle sends `String(n)`; PostgreSQL rounds that decimal half away from zero to `scale`
+ * places and refuses the result when it has more than `precision − scale` integer digits. The rounding is done on the
+ * decimal string, as PostgreSQL does, not in floating point, and the output is the rounded number PostgreSQL stores,
+ * so CHECK rules see what PostgreSQL's see.
  *
  * @example
- * numeric('riskThreshold', 5, 2).parse(12.345);  // 12.35
- * numeric('riskThreshold', 5, 2).parse(999.995); // throws: riskThreshold: must round to ... (numeric(5,2))
+ * numeric('riskThreshold', tutorScores.riskThreshold).parse(12.345);  // 12.35
+ * numeric('riskThreshold', tutorScores.riskThreshold).parse(999.995); // throws: riskThreshold: must round to ... (numeric(5,2))
  */
-export function numeric(field: string, precision: number, scale: number) {
+export function numeric(field: string, column: NumericColumn) {
+  const { precision, scale } = columnOf(field, column, PgNumericNumber, 'numeric');
+  if (precision === undefined || scale === undefined) {
+    throw new Error(`${field}: numeric columns need a precision and a scale for their Zod schema (numeric(p, s))`);
+  }
   const rule = `numeric(${precision},${scale})`;
   const limit = 10n ** BigInt(precision);
   const rounded = (n: number) => {
@@ -298,25 +321,25 @@ const NOT_BLANK = /[^ \t\r\n]/u;
 const EMAIL_FORMAT = /^[^@ \t\r\n]+@[^@ \t\r\n]+$/u;
 
 /**
- * A `varchar(255)` that must contain a character other than space, tab, CR or LF, as `constraint` requires.
+ * A {@link varchar} that must contain a character other than space, tab, CR or LF, as `constraint` requires.
  *
  * @example
- * notBlankVarchar('name', 'tutors_name_not_blank').parse('\t '); // throws: name: must contain ... (tutors_name_not_blank)
+ * notBlankVarchar('name', tutors.name, 'tutors_name_not_blank').parse('\t '); // throws: name: must contain ... (tutors_name_not_blank)
  */
-export function notBlankVarchar(field: string, constraint: string) {
-  return varchar(field, 255).refine(
+export function notBlankVarchar(field: string, column: VarcharColumn, constraint: string) {
+  return varchar(field, column).refine(
     ...check(field, (s: string) => NOT_BLANK.test(s), 'must contain a character other than space, tab, CR or LF', constraint),
   );
 }
 
 /**
- * A `varchar(255)` email address in the format `constraint` requires ({@link EMAIL_FORMAT}).
+ * A {@link varchar} email address in the format `constraint` requires ({@link EMAIL_FORMAT}).
  *
  * @example
- * emailVarchar('email', 'tutors_email_format').parse('ada@example.com'); // 'ada@example.com'
+ * emailVarchar('email', tutors.email, 'tutors_email_format').parse('ada@example.com'); // 'ada@example.com'
  */
-export function emailVarchar(field: string, constraint: string) {
-  return varchar(field, 255).refine(
+export function emailVarchar(field: string, column: VarcharColumn, constraint: string) {
+  return varchar(field, column).refine(
     ...check(
       field,
       (s: string) => EMAIL_FORMAT.test(s),

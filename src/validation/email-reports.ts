@@ -1,7 +1,7 @@
 import type { EmailReport } from '../schema';
-import { emailReports, emailReportStatuses } from '../schema/email-reports';
+import { emailReports } from '../schema/email-reports';
 import { emailVarchar, oneOf, text, timestamptz, uuid } from './column-types';
-import { type RowRule, tableSchemas } from './row-rules';
+import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
 
 const rules: RowRule<EmailReport>[] = [
@@ -21,20 +21,24 @@ const rules: RowRule<EmailReport>[] = [
   },
 ];
 
-const schemas = tableSchemas(
-  emailReports,
-  {
-    id: () => uuid('id'),
-    sessionId: () => uuid('sessionId'),
-    recipientEmail: () => emailVarchar('recipientEmail', 'email_reports_recipient_email_format'),
-    sentAt: () => timestamptz('sentAt'),
-    status: () => oneOf('status', emailReportStatuses, 'email_reports_status_valid'),
-    errorMessage: () => text('errorMessage'),
-    createdAt: () => timestamptz('createdAt'),
-    claimedUntil: () => timestamptz('claimedUntil'),
-  },
-  rules,
-);
+/**
+ * The Zod schema of each column of `emailReports`, from its key and its Drizzle column; every column needs one.
+ *
+ * @example
+ * emailReportColumnSchemas.id('id', emailReports.id).parse(crypto.randomUUID());
+ */
+export const emailReportColumnSchemas = {
+  id: uuid,
+  sessionId: uuid,
+  recipientEmail: (field, column) => emailVarchar(field, column, 'email_reports_recipient_email_format'),
+  sentAt: timestamptz,
+  status: (field, column) => oneOf(field, column.enumValues, 'email_reports_status_valid'),
+  errorMessage: (field) => text(field),
+  createdAt: timestamptz,
+  claimedUntil: timestamptz,
+} satisfies ColumnSchemas<typeof emailReports>;
+
+const schemas = tableSchemas(emailReports, emailReportColumnSchemas, rules);
 
 /**
  * What `db.insert(emailReports).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from
@@ -72,7 +76,6 @@ const wire = wireSchemas(schemas);
  *
  * @example
  * const row = parseRow(emailReportCreateRequestSchema, await request.json(), 'email report');
- * await db.insert(...).values(row);
  */
 export const emailReportCreateRequestSchema = wire.createRequest;
 

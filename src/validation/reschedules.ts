@@ -1,7 +1,7 @@
-import { rescheduleInitiators, reschedules } from '../schema/reschedules';
+import { reschedules } from '../schema/reschedules';
 import type { Reschedule } from '../schema';
 import { check, numeric, oneOf, roundedQuotient, text, timestamptz, unscale, uuid, varchar } from './column-types';
-import { type RowRule, tableSchemas } from './row-rules';
+import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
 
 /** `round(extract(epoch from (original_time - cancelled_at)) / 3600, 2)`, as the generated column computes it. */
@@ -26,30 +26,34 @@ const rules: RowRule<Reschedule>[] = [
   },
 ];
 
-const schemas = tableSchemas(
-  reschedules,
-  {
-    id: () => uuid('id'),
-    sessionId: () => uuid('sessionId'),
-    initiator: () => oneOf('initiator', rescheduleInitiators, 'reschedules_initiator_valid'),
-    originalTime: () => timestamptz('originalTime'),
-    newTime: () => timestamptz('newTime'),
-    reason: () => text('reason'),
-    reasonCode: () =>
-      varchar('reasonCode', 100).refine(
-        ...check(
-          'reasonCode',
-          (s: string) => /^[a-z][a-z0-9_]*$/.test(s),
-          'must be lowercase snake_case: a letter a-z, then only a-z, 0-9 and _',
-          'reschedules_reason_code_format',
-        ),
+/**
+ * The Zod schema of each column of `reschedules`, from its key and its Drizzle column; every column needs one.
+ *
+ * @example
+ * rescheduleColumnSchemas.id('id', reschedules.id).parse(crypto.randomUUID());
+ */
+export const rescheduleColumnSchemas = {
+  id: uuid,
+  sessionId: uuid,
+  initiator: (field, column) => oneOf(field, column.enumValues, 'reschedules_initiator_valid'),
+  originalTime: timestamptz,
+  newTime: timestamptz,
+  reason: (field) => text(field),
+  reasonCode: (field, column) =>
+    varchar(field, column).refine(
+      ...check(
+        field,
+        (s: string) => /^[a-z][a-z0-9_]*$/.test(s),
+        'must be lowercase snake_case: a letter a-z, then only a-z, 0-9 and _',
+        'reschedules_reason_code_format',
       ),
-    cancelledAt: () => timestamptz('cancelledAt'),
-    hoursBeforeSession: () => numeric('hoursBeforeSession', 10, 2),
-    createdAt: () => timestamptz('createdAt'),
-  },
-  rules,
-);
+    ),
+  cancelledAt: timestamptz,
+  hoursBeforeSession: numeric,
+  createdAt: timestamptz,
+} satisfies ColumnSchemas<typeof reschedules>;
+
+const schemas = tableSchemas(reschedules, rescheduleColumnSchemas, rules);
 
 /**
  * What `db.insert(reschedules).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from
@@ -90,7 +94,6 @@ const wire = wireSchemas(schemas);
  *
  * @example
  * const row = parseRow(rescheduleCreateRequestSchema, await request.json(), 'reschedule');
- * await db.insert(...).values(row);
  */
 export const rescheduleCreateRequestSchema = wire.createRequest;
 

@@ -1,4 +1,4 @@
-import { getTableColumns, is, SQL, type Table } from 'drizzle-orm';
+import { getTableColumns, getTableName, is, SQL, type Table } from 'drizzle-orm';
 import { type BuildSchema, createInsertSchema, createSelectSchema, createUpdateSchema } from 'drizzle-zod';
 import type { z } from 'zod';
 import { ruleMessage } from './column-types';
@@ -73,9 +73,25 @@ function checkRowRules<TRow>(table: Table, kind: SchemaKind, rules: readonly Row
 
 type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
 
-/** Per column, a function building its Zod schema (without `.nullable()`/`.optional()`: drizzle-zod adds those). */
+/**
+ * Per column of the table, required for every one, a function building its Zod schema from the column's key (the
+ * field named in messages) and the Drizzle column itself, so that lengths, precision and scale are read from the
+ * table and never typed twice. No `.nullable()`/`.optional()`: drizzle-zod adds those.
+ *
+ * @example
+ * const columns: ColumnSchemas<typeof tutors> = {
+ *   id: uuid,
+ *   name: (field, column) => notBlankVarchar(field, column, 'tutors_name_not_blank'),
+ *   // ... one entry per column of `tutors`, or the table's schemas do not compile
+ * };
+ */
 export type ColumnSchemas<TTable extends Table> = {
-  [K in keyof TTable['$inferSelect']]?: () => z.ZodType;
+  [K in keyof TTable['_']['columns'] & string]: (field: K, column: TTable['_']['columns'][K]) => z.ZodType;
+};
+
+/** The refinements drizzle-zod takes: each column's builder with its key and column bound. */
+type BoundRefinements<TColumns> = {
+  [K in keyof TColumns]: TColumns[K] extends (...args: never[]) => infer S ? () => S : never;
 };
 
 /**
@@ -84,7 +100,7 @@ export type ColumnSchemas<TTable extends Table> = {
  * here makes the inferred type equal to `typeof table.$inferInsert`.
  */
 type InsertRefinements<TTable extends Table, TColumns> = {
-  [K in keyof TColumns & keyof TTable['$inferInsert']]: TColumns[K] extends () => infer S
+  [K in keyof TColumns & keyof TTable['$inferInsert']]: TColumns[K] extends (...args: never[]) => infer S
     ? S extends z.ZodType
       ? K extends OptionalKeys<TTable['$inferInsert']>
         ? () => z.ZodOptional<S>
@@ -93,23 +109,38 @@ type InsertRefinements<TTable extends Table, TColumns> = {
     : never;
 };
 
-function insertRefinements<TTable extends Table, TColumns extends ColumnSchemas<TTable>>(
-  table: TTable,
-  columns: TColumns,
-): InsertRefinements<TTable, TColumns> {
-  const tableColumns = getTableColumns(table) as Record<string, { notNull: boolean; hasDefault: boolean; generated?: unknown }>;
-  const refinements: Record<string, () => z.ZodType> = {};
-  for (const [key, build] of Object.entries(columns) as [string, () => z.ZodType][]) {
-    const column = tableColumns[key];
-    if (!column || column.generated !== undefined) continue;
-    refinements[key] = column.notNull && !column.hasDefault ? build : () => build().optional();
-  }
-  return refinements as InsertRefinements<TTable, TColumns>;
+interface ColumnFacts {
+  notNull: boolean;
+  hasDefault: boolean;
+  generated?: unknown;
 }
 
 /**
- * The insert, select and update schemas of a table: drizzle-zod's, with each column's schema from `columns` and the
- * row's cross-column CHECK rules in `superRefine`. Generated columns are in the select schema only.
+ * Each column's builder bound to its key and Drizzle column. Throws when a column of the table has no builder or a
+ * builder names no column: every column is refined, so a new column cannot pass unchecked.
+ */
+function bindColumnSchemas(table: Table, columns: object): Map<string, { column: ColumnFacts; build: () => z.ZodType }> {
+  const tableColumns = getTableColumns(table) as Record<string, ColumnFacts>;
+  const builders = columns as Record<string, (field: string, column: unknown) => z.ZodType>;
+  const name = getTableName(table);
+  const missing = Object.keys(tableColumns).filter((key) => !Object.hasOwn(builders, key));
+  if (missing.length > 0) {
+    throw new Error(`${name}: no Zod schema for column ${missing.join(', ')} (add one to src/validation for each column)`);
+  }
+  const unknown = Object.keys(builders).filter((key) => !Object.hasOwn(tableColumns, key));
+  if (unknown.length > 0) throw new Error(`${name}: Zod schema for ${unknown.join(', ')}, which is not a column of the table`);
+  return new Map(
+    Object.entries(tableColumns).map(([key, column]) => [
+      key,
+      { column, build: () => (builders[key] as (field: string, column: unknown) => z.ZodType)(key, column) },
+    ]),
+  );
+}
+
+/**
+ * The insert, select and update schemas of a table: drizzle-zod's, with each column's schema built by `columns` (one
+ * entry per column, see {@link ColumnSchemas}) and the row's cross-column CHECK rules in `superRefine`. Generated
+ * columns are in the select schema only.
  *
  * @example
  * const { insert, select, update } = tableSchemas(tutors, tutorColumns, []);
@@ -120,20 +151,28 @@ export function tableSchemas<TTable extends Table, TColumns extends ColumnSchema
   rules: readonly RowRule<TTable['$inferSelect']>[],
 ): {
   insert: BuildSchema<'insert', TTable['_']['columns'], InsertRefinements<TTable, TColumns>, undefined>;
-  select: BuildSchema<'select', TTable['_']['columns'], TColumns, undefined>;
-  update: BuildSchema<'update', TTable['_']['columns'], TColumns, undefined>;
+  select: BuildSchema<'select', TTable['_']['columns'], BoundRefinements<TColumns>, undefined>;
+  update: BuildSchema<'update', TTable['_']['columns'], BoundRefinements<TColumns>, undefined>;
   /** What the schemas were built from, for the JSON schemas built beside them (`wireSchemas`). */
   parts: { table: TTable; columns: TColumns; rules: readonly RowRule<TTable['$inferSelect']>[] };
 } {
+  const bound = bindColumnSchemas(table, columns);
+  const refinements: Record<string, () => z.ZodType> = {};
+  const insertRefinements: Record<string, () => z.ZodType> = {};
+  for (const [key, { column, build }] of bound) {
+    refinements[key] = build;
+    if (column.generated !== undefined) continue;
+    insertRefinements[key] = column.notNull && !column.hasDefault ? build : () => build().optional();
+  }
   // drizzle-zod's overloads check refinement keys against a concrete table type, which a generic function does not
   // have, so the calls are cast; the declared return types are drizzle-zod's own, and the tests compare them with the
   // Drizzle row types.
-  const build = (create: (table: Table, refine: never) => z.ZodObject, refine: object, kind: SchemaKind) =>
+  const schema = (create: (table: Table, refine: never) => z.ZodObject, refine: object, kind: SchemaKind) =>
     create(table, refine as never).superRefine(checkRowRules(table, kind, rules)) as never;
   return {
-    insert: build(createInsertSchema, insertRefinements(table, columns), 'insert'),
-    select: build(createSelectSchema, columns, 'select'),
-    update: build(createUpdateSchema, columns, 'update'),
+    insert: schema(createInsertSchema, insertRefinements, 'insert'),
+    select: schema(createSelectSchema, refinements, 'select'),
+    update: schema(createUpdateSchema, refinements, 'update'),
     parts: { table, columns, rules },
   };
 }

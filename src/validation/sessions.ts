@@ -1,7 +1,7 @@
-import { sessions, sessionStatuses } from '../schema/sessions';
+import { sessions } from '../schema/sessions';
 import type { Session } from '../schema';
 import { check, int32, notBlankVarchar, oneOf, timestamptz, uuid } from './column-types';
-import { type RowRule, tableSchemas } from './row-rules';
+import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
 
 const rules: RowRule<Session>[] = [
@@ -28,24 +28,26 @@ const rules: RowRule<Session>[] = [
   },
 ];
 
-const schemas = tableSchemas(
-  sessions,
-  {
-    id: () => uuid('id'),
-    tutorId: () => uuid('tutorId'),
-    studentId: () => notBlankVarchar('studentId', 'sessions_student_id_not_blank'),
-    scheduledTime: () => timestamptz('scheduledTime'),
-    completedTime: () => timestamptz('completedTime'),
-    status: () => oneOf('status', sessionStatuses, 'sessions_status_valid'),
-    durationMinutes: () =>
-      int32('durationMinutes').refine(
-        ...check('durationMinutes', (n: number) => n > 0, 'must be greater than 0', 'sessions_duration_positive'),
-      ),
-    createdAt: () => timestamptz('createdAt'),
-    updatedAt: () => timestamptz('updatedAt'),
-  },
-  rules,
-);
+/**
+ * The Zod schema of each column of `sessions`, from its key and its Drizzle column; every column needs one.
+ *
+ * @example
+ * sessionColumnSchemas.id('id', sessions.id).parse(crypto.randomUUID());
+ */
+export const sessionColumnSchemas = {
+  id: uuid,
+  tutorId: uuid,
+  studentId: (field, column) => notBlankVarchar(field, column, 'sessions_student_id_not_blank'),
+  scheduledTime: timestamptz,
+  completedTime: timestamptz,
+  status: (field, column) => oneOf(field, column.enumValues, 'sessions_status_valid'),
+  durationMinutes: (field) =>
+    int32(field).refine(...check(field, (n: number) => n > 0, 'must be greater than 0', 'sessions_duration_positive')),
+  createdAt: timestamptz,
+  updatedAt: timestamptz,
+} satisfies ColumnSchemas<typeof sessions>;
+
+const schemas = tableSchemas(sessions, sessionColumnSchemas, rules);
 
 /**
  * What `db.insert(sessions).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from the
@@ -86,7 +88,6 @@ const wire = wireSchemas(schemas);
  *
  * @example
  * const row = parseRow(sessionCreateRequestSchema, await request.json(), 'session');
- * await db.insert(...).values(row);
  */
 export const sessionCreateRequestSchema = wire.createRequest;
 

@@ -1,8 +1,8 @@
 import type { TutorScore } from '../schema';
 import { type ScoreWindow, scoreWindows, tutorScores } from '../schema/tutor-scores';
-import { riskCategoryOf, riskTiers } from '../domain/risk-tiers';
+import { riskCategoryOf } from '../domain/risk-tiers';
 import { boolean, check, int32, numeric, roundedQuotient, oneOf, scaledDecimal, timestamptz, unscale, uuid } from './column-types';
-import { type RowRule, tableSchemas } from './row-rules';
+import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
 
 type CountKey = `${'totalSessions' | 'tutorReschedules'}${ScoreWindow}d`;
@@ -75,45 +75,45 @@ const rules: RowRule<TutorScore>[] = [
   },
 ];
 
-const count = (days: ScoreWindow) => () => int32(total(days));
-const rescheduleCount = (days: ScoreWindow) => () =>
-  int32(tutorReschedules(days)).refine(
-    ...check(tutorReschedules(days), (n: number) => n >= 0, 'must be at least 0', `tutor_scores_${days}d_counts_valid`),
-  );
-const rateColumn = (days: ScoreWindow) => () => numeric(rate(days), 5, 2);
+const rescheduleCount = (days: ScoreWindow) => (field: string) =>
+  int32(field).refine(...check(field, (n: number) => n >= 0, 'must be at least 0', `tutor_scores_${days}d_counts_valid`));
 
-const schemas = tableSchemas(
-  tutorScores,
-  {
-    id: () => uuid('id'),
-    tutorId: () => uuid('tutorId'),
-    rescheduleRate7d: rateColumn(7),
-    rescheduleRate30d: rateColumn(30),
-    rescheduleRate90d: rateColumn(90),
-    totalSessions7d: count(7),
-    totalSessions30d: count(30),
-    totalSessions90d: count(90),
-    tutorReschedules7d: rescheduleCount(7),
-    tutorReschedules30d: rescheduleCount(30),
-    tutorReschedules90d: rescheduleCount(90),
-    isHighRisk: () => boolean('isHighRisk'),
-    riskCategory: () => oneOf('riskCategory', riskTiers, 'generated column'),
-    riskThreshold: () =>
-      numeric('riskThreshold', 5, 2).refine(
-        ...check(
-          'riskThreshold',
-          (n: number) => n >= 0 && n <= 100,
-          'must be between 0 and 100 once rounded to 2 decimals',
-          'tutor_scores_risk_threshold_in_range',
-        ),
+/**
+ * The Zod schema of each column of `tutorScores`, from its key and its Drizzle column; every column needs one.
+ *
+ * @example
+ * tutorScoreColumnSchemas.id('id', tutorScores.id).parse(crypto.randomUUID());
+ */
+export const tutorScoreColumnSchemas = {
+  id: uuid,
+  tutorId: uuid,
+  rescheduleRate7d: numeric,
+  rescheduleRate30d: numeric,
+  rescheduleRate90d: numeric,
+  totalSessions7d: int32,
+  totalSessions30d: int32,
+  totalSessions90d: int32,
+  tutorReschedules7d: rescheduleCount(7),
+  tutorReschedules30d: rescheduleCount(30),
+  tutorReschedules90d: rescheduleCount(90),
+  isHighRisk: boolean,
+  riskCategory: (field, column) => oneOf(field, column.enumValues, 'generated column'),
+  riskThreshold: (field, column) =>
+    numeric(field, column).refine(
+      ...check(
+        field,
+        (n: number) => n >= 0 && n <= 100,
+        'must be between 0 and 100 once rounded to 2 decimals',
+        'tutor_scores_risk_threshold_in_range',
       ),
-    asOf: () => timestamptz('asOf'),
-    lastCalculatedAt: () => timestamptz('lastCalculatedAt'),
-    createdAt: () => timestamptz('createdAt'),
-    updatedAt: () => timestamptz('updatedAt'),
-  },
-  rules,
-);
+    ),
+  asOf: timestamptz,
+  lastCalculatedAt: timestamptz,
+  createdAt: timestamptz,
+  updatedAt: timestamptz,
+} satisfies ColumnSchemas<typeof tutorScores>;
+
+const schemas = tableSchemas(tutorScores, tutorScoreColumnSchemas, rules);
 
 /**
  * What `db.insert(tutorScores).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from
@@ -155,7 +155,6 @@ const wire = wireSchemas(schemas);
  *
  * @example
  * const row = parseRow(tutorScoreCreateRequestSchema, await request.json(), 'tutor score');
- * await db.insert(...).values(row);
  */
 export const tutorScoreCreateRequestSchema = wire.createRequest;
 

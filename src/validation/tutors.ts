@@ -1,20 +1,24 @@
 import { tutors } from '../schema/tutors';
 import { boolean, emailVarchar, notBlankVarchar, timestamptz, uuid } from './column-types';
-import { tableSchemas } from './row-rules';
+import { type ColumnSchemas, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
 
-const schemas = tableSchemas(
-  tutors,
-  {
-    id: () => uuid('id'),
-    name: () => notBlankVarchar('name', 'tutors_name_not_blank'),
-    email: () => emailVarchar('email', 'tutors_email_format'),
-    createdAt: () => timestamptz('createdAt'),
-    updatedAt: () => timestamptz('updatedAt'),
-    isActive: () => boolean('isActive'),
-  },
-  [],
-);
+/**
+ * The Zod schema of each column of `tutors`, from its key and its Drizzle column; every column needs one.
+ *
+ * @example
+ * tutorColumnSchemas.id('id', tutors.id).parse(crypto.randomUUID());
+ */
+export const tutorColumnSchemas = {
+  id: uuid,
+  name: (field, column) => notBlankVarchar(field, column, 'tutors_name_not_blank'),
+  email: (field, column) => emailVarchar(field, column, 'tutors_email_format'),
+  createdAt: timestamptz,
+  updatedAt: timestamptz,
+  isActive: boolean,
+} satisfies ColumnSchemas<typeof tutors>;
+
+const schemas = tableSchemas(tutors, tutorColumnSchemas, []);
 
 /**
  * What `db.insert(tutors).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does (apart from the
@@ -50,7 +54,6 @@ const wire = wireSchemas(schemas);
  *
  * @example
  * const row = parseRow(tutorCreateRequestSchema, await request.json(), 'tutor');
- * await db.insert(...).values(row);
  */
 export const tutorCreateRequestSchema = wire.createRequest;
 

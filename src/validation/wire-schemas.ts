@@ -10,7 +10,7 @@ type TimestampKeys<TTable extends Table> = {
 
 /** The column schemas of a JSON request: the row's, with each timestamp read from ISO 8601 text. */
 type WireColumns<TTable extends Table, TColumns> = {
-  [K in keyof TColumns]: K extends TimestampKeys<TTable> ? () => ReturnType<typeof isoTimestamptz> : TColumns[K];
+  [K in keyof TColumns]: K extends TimestampKeys<TTable> ? (field: K) => ReturnType<typeof isoTimestamptz> : TColumns[K];
 };
 
 /**
@@ -28,7 +28,7 @@ export function wireSchemas<TTable extends Table, TColumns extends ColumnSchemas
   const select = row.select;
   const wire: Record<string, unknown> = { ...columns };
   for (const [key, column] of Object.entries(getTableColumns(table))) {
-    if (column.columnType === 'PgTimestamp') wire[key] = () => isoTimestamptz(key);
+    if (column.columnType === 'PgTimestamp') wire[key] = (field: string) => isoTimestamptz(field);
   }
   const { insert, update } = tableSchemas(table, wire as WireColumns<TTable, TColumns>, rules);
   return {

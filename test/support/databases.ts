@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { describe } from 'vitest';
-import postgres from 'postgres';
 import { createDatabase, migrate, type TqsDatabase } from '../../src';
+import { createScratchDatabase } from './scratch-database';
 
 /** A backend the suite runs on: PGlite always, PostgreSQL when TQS_TEST_DATABASE_URL is set. */
 export interface TestBackend {
@@ -21,36 +20,25 @@ export function describeEachBackend(title: string, body: (backend: TestBackend) 
   for (const backend of backends) describe(`${title} [${backend.name}]`, () => body(backend));
 }
 
-function withDatabase(url: string, database: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${database}`;
-  return parsed.toString();
-}
-
 /**
  * An empty database of its own on the backend: a fresh in-memory PGlite, or a new PostgreSQL database created for
  * this call and dropped on close, so parallel test files never see each other's rows.
  */
 export async function openEmptyDatabase(backend: TestBackend): Promise<TqsDatabase> {
   if (backend.name === 'pglite') return createDatabase();
-  const admin = postgres(backend.url as string, { max: 1, onnotice: () => {} });
-  const name = `tqs_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const scratch = await createScratchDatabase(backend.url as string, 'tqs_test');
+  let db: TqsDatabase;
   try {
-    await admin.unsafe(`create database "${name}"`);
-  } finally {
-    await admin.end();
+    db = await createDatabase({ url: scratch.url, max: 10 });
+  } catch (error) {
+    await scratch.drop();
+    throw error;
   }
-  const db = await createDatabase({ url: withDatabase(backend.url as string, name), max: 10 });
   const close = db.close;
   return Object.assign(db, {
     close: async () => {
       await close();
-      const dropper = postgres(backend.url as string, { max: 1, onnotice: () => {} });
-      try {
-        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await dropper.end();
-      }
+      await scratch.drop();
     },
   });
 }

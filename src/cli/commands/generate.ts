@@ -1,5 +1,5 @@
 import { formatCount } from '../../util/format';
-import { countTableRows, type Database, migrate, type TableCounts } from '../../db';
+import { countTableRows, type Database, migrate, migrationStatus, type TableCounts } from '../../db';
 import { DestructiveOperationRefusedError } from '../../errors';
 import { type Dataset, MAX_SEED, type ResolvedGenerateOptions, resolveGenerateOptions } from '../../domain';
 import { generateDataset } from '../../generator';
@@ -114,10 +114,17 @@ export async function countRows(db: Database): Promise<{ total: number; text: st
 
 /**
  * With `--clear-existing` on a database that holds rows: goes on with `--yes`, asks on a terminal, and refuses
- * otherwise. Refusing throws, so nothing is changed.
+ * otherwise. Refusing throws, so nothing is changed: call it before changing anything, migrations included.
+ *
+ * @example
+ * await confirmClear(io, options, await countRows(db)); // throws DestructiveOperationRefusedError when refused
  */
-async function confirmClear(io: CommandIo, options: ParsedOptions, rows: string): Promise<void> {
-  if (options.yes === true) return;
+export async function confirmClear(
+  io: CommandIo,
+  options: ParsedOptions,
+  { total, text: rows }: { total: number; text: string },
+): Promise<void> {
+  if (options['clear-existing'] !== true || total === 0 || options.yes === true) return;
   if (io.stdin.isTTY !== true) {
     throw new DestructiveOperationRefusedError(
       `the database holds ${rows}; --clear-existing would delete them all, and there is no terminal to ask: ` +
@@ -143,21 +150,19 @@ export interface GenerateOutcome {
 
 /**
  * Generates a dataset with `resolved` and loads it into `db` (one transaction, scores refreshed), with progress on
- * stderr. `rows` are the rows already there: with any, `--clear-existing` must be confirmed (see confirmClear); the
- * caller has decided what to do without it.
+ * stderr; `--clear-existing` replaces the rows there. The caller has confirmed that first (see confirmClear).
  *
  * @example
- * const outcome = await generateInto(db, io, { 'clear-existing': true, yes: true }, parseGenerateFlags({}), await countRows(db));
+ * await confirmClear(io, options, await countRows(db));
+ * const outcome = await generateInto(db, io, { 'clear-existing': true, yes: true }, parseGenerateFlags({}));
  */
 export async function generateInto(
   db: Database,
   io: CommandIo,
   options: ParsedOptions,
   resolved: ResolvedGenerateOptions,
-  rows: { total: number; text: string },
 ): Promise<GenerateOutcome> {
   const clearExisting = options['clear-existing'] === true;
-  if (clearExisting && rows.total > 0) await confirmClear(io, options, rows.text);
   const started = performance.now();
   const dataset = generateDataset(resolved);
   const generateMs = Math.round(performance.now() - started);
@@ -237,16 +242,20 @@ export const generateCommand: Command = {
     }
     const target = resolveTarget(options, io.env);
     return withTarget(target, async (db) => {
-      const { applied } = await migrate(db);
-      if (applied.length > 0) io.stderr.write(`applied migrations: ${applied.join(', ')}\n`);
-      const rows = await countRows(db);
+      // Every refusal comes before the migrations, so that "Nothing was changed" holds for the schema too. With no
+      // migration applied there are no tables, hence no rows.
+      const { applied: before } = await migrationStatus(db);
+      const rows = before.length > 0 ? await countRows(db) : { total: 0, text: '0 rows', sessions: 0 };
       if (rows.total > 0 && options['clear-existing'] !== true && options.append !== true) {
         throw new Error(
           `the database already holds ${rows.text}: pass --clear-existing to replace them, or --append to add ` +
             'to them (with another --seed). Nothing was changed.',
         );
       }
-      const outcome = await generateInto(db, io, options, resolved, rows);
+      await confirmClear(io, options, rows);
+      const { applied } = await migrate(db);
+      if (applied.length > 0) io.stderr.write(`applied migrations: ${applied.join(', ')}\n`);
+      const outcome = await generateInto(db, io, options, resolved);
       const report = await reportAfterGenerate(db, outcome.dataset);
       if (options.json !== true) io.stdout.write(summarize(target, outcome));
       writeReport(io, report, options.json === true, summaryJson(outcome));

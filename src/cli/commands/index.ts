@@ -5,12 +5,14 @@ import { reportCommand } from './report';
 import { rollbackCommand } from './rollback';
 import { scoreCommand } from './score';
 import { setupCommand } from './setup';
+import { statusCommand } from './status';
 
 /** Every subcommand of `tqs-data`, in the order `--help` lists them. */
 export const commands: Command[] = [
   setupCommand,
   migrateCommand,
   rollbackCommand,
+  statusCommand,
   generateCommand,
   scoreCommand,
   reportCommand,

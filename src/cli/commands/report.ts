@@ -1,11 +1,7 @@
 import { qualityReportFromDatabase } from '../../report';
 import { type Command, databaseOptions, dateOption, timeZoneOption } from '../command';
-import { sqlStateOf } from '../../util/error-chain';
 import { integrityFailure, writeReport } from '../output';
-import { resolveTarget, withTarget } from '../target';
-
-/** PostgreSQL's SQLSTATE for "relation does not exist". */
-const UNDEFINED_TABLE = '42P01';
+import { resolveTarget, withMigratedTarget } from '../target';
 
 /**
  * `tqs-data report`: {@link qualityReportFromDatabase}, rendered or as JSON.
@@ -17,7 +13,7 @@ export const reportCommand: Command = {
   name: 'report',
   summary: 'Print the quality report of the database: counts, integrity checks, spec targets, histograms.',
   details: [
-    'Reads only. Rates and flags come from tutor_scores as stored, or are computed as of --as-of (nothing is written).',
+    'Reads only (creates nothing; a database with pending migrations is refused). Rates and flags come from tutor_scores as stored, or are computed as of --as-of (nothing is written).',
     'Exit code 1 when an integrity check fails (e.g. stored scores that no longer match the sessions: run',
     "'tqs-data score'). The intended risk tiers are known only right after generating: see 'tqs-data generate'.",
   ].join('\n'),
@@ -30,12 +26,9 @@ export const reportCommand: Command = {
   async run(options, io) {
     const asOf = dateOption(options, 'as-of');
     const timeZone = timeZoneOption(options);
-    const report = await withTarget(resolveTarget(options, io.env), (db) =>
+    const report = await withMigratedTarget(resolveTarget(options, io.env), (db) =>
       qualityReportFromDatabase(db, { ...(asOf ? { asOf } : {}), ...(timeZone ? { timeZone } : {}) }),
-    ).catch((error: unknown) => {
-      if (sqlStateOf(error) !== UNDEFINED_TABLE) throw error;
-      throw new Error("the database has no tables yet: run 'tqs-data setup' (or 'tqs-data migrate') first", { cause: error });
-    });
+    );
     writeReport(io, report, options.json === true);
     const failure = integrityFailure(report);
     if (failure) {

@@ -1,6 +1,6 @@
 import { rollback } from '../../db';
 import { type Command, databaseOptions, integerOption, UsageError } from '../command';
-import { describeTarget, resolveTarget, withTarget } from '../target';
+import { describeTarget, resolveTarget, targetExists, withTarget } from '../target';
 
 export const rollbackCommand: Command = {
   name: 'rollback',
@@ -18,6 +18,11 @@ export const rollbackCommand: Command = {
     if (options.to !== undefined && options.steps !== undefined) throw new UsageError('give --steps or --to, not both');
     const steps = integerOption(options, 'steps', undefined, { min: 1 });
     const target = resolveTarget(options, io.env);
+    if (target.kind === 'pglite' && !targetExists(target)) {
+      // Rolling back creates nothing: a missing data directory has no migration to undo.
+      io.stdout.write(`embedded PGlite ${target.dataDir} does not exist: nothing to roll back\n`);
+      return;
+    }
     const result = await withTarget(target, (db) =>
       rollback(db, {
         ...(options.to === 'base' ? { to: 'base' as const } : { steps: steps ?? 1 }),

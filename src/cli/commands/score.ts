@@ -2,7 +2,7 @@ import { DEFAULT_RISK_THRESHOLD } from '../../schema';
 import { type HighRiskTutor, listHighRiskTutors, refreshTutorScores, riskThresholdProblem } from '../../scoring';
 import { type Command, databaseOptions, dateOption, integerOption, numberOption, UsageError } from '../command';
 import { renderTable } from '../../util/format';
-import { resolveTarget, withTarget } from '../target';
+import { resolveTarget, withMigratedTarget } from '../target';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const percent = (rate: number | null) => (rate === null ? '-' : `${rate.toFixed(2)}%`);
@@ -53,7 +53,7 @@ export const scoreCommand: Command = {
     if (problem !== undefined) throw new UsageError(`--threshold ${problem}`);
     const limit = integerOption(options, 'limit', 10, { min: 0 }) as number;
     const target = resolveTarget(options, io.env);
-    const { result, page } = await withTarget(target, async (db) => {
+    const { result, page } = await withMigratedTarget(target, async (db) => {
       const result = await refreshTutorScores(db, {
         threshold,
         staleOnly: options['stale-only'] === true,

@@ -5,6 +5,7 @@ import { type QualityReport, qualityReportFromDatabase } from '../../report';
 import { type Command, type CommandIo, databaseOptions, type ParsedOptions } from '../command';
 import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
 import {
+  confirmClear,
   countRows,
   type GenerateOutcome,
   generateInto,
@@ -89,7 +90,8 @@ async function setup(target: Target, options: ParsedOptions, io: CommandIo): Pro
       if (rows.total > 0 && options['clear-existing'] !== true) {
         kept = `the database already holds ${rows.text}: kept them (--clear-existing replaces them)`;
       } else {
-        seeded = await generateInto(db, io, options, resolved, rows);
+        await confirmClear(io, options, rows);
+        seeded = await generateInto(db, io, options, resolved);
       }
     }
     const report = seeded ? await reportAfterGenerate(db, seeded.dataset) : await qualityReportFromDatabase(db);

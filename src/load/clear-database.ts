@@ -1,0 +1,71 @@
+import { sql } from 'drizzle-orm';
+import type { Database } from '../db/client';
+import { countTableRows } from '../db/table-counts';
+import { DestructiveOperationRefusedError } from '../errors';
+
+/** Every table of the schema, children first: one TRUNCATE statement empties them all. */
+const TRUNCATE_ALL =
+  'truncate table "email_reports", "reschedules", "tutor_scores", "sessions", "tutors" restart identity';
+
+const LOCK_ALL =
+  'lock table "email_reports", "reschedules", "tutor_scores", "sessions", "tutors" in access exclusive mode';
+
+/**
+ * Empties the five tables of the schema in one statement, in whatever transaction `db` is (no confirmation: for
+ * callers that have one already, {@link clearDatabase} and `insertDataset`'s `clearExisting`).
+ *
+ * ```sql
+ * truncate table email_reports, reschedules, tutor_scores, sessions, tutors restart identity;
+ * ```
+ *
+ * @example
+ * await db.transaction(async (tx) => truncateAllTables(tx));
+ */
+export async function truncateAllTables(db: Database): Promise<void> {
+  await db.execute(sql.raw(TRUNCATE_ALL));
+}
+
+/** Options of {@link clearDatabase}. */
+export interface ClearDatabaseOptions {
+  /** Must be `true`: emptying every table is never a default. */
+  confirm: boolean;
+}
+
+/** What {@link clearDatabase} removed. */
+export interface ClearDatabaseResult {
+  rowsDeleted: { tutors: number; sessions: number; reschedules: number; tutorScores: number; emailReports: number };
+}
+
+/**
+ * Empties the five tables of the schema (`tutors`, `sessions`, `reschedules`, `tutor_scores`, `email_reports`) in one
+ * transaction, and says how many rows each held. Refuses unless called with `{ confirm: true }`: destructive
+ * operations are explicit. The schema and the migration journal are untouched. Inside a transaction you opened
+ * (`db.transaction(async (tx) => clearDatabase(tx, ...))`) it runs in a savepoint of it, and your commit keeps it.
+ *
+ * SQL it runs, in one transaction:
+ * ```sql
+ * lock table email_reports, reschedules, tutor_scores, sessions, tutors in access exclusive mode;
+ * select (select count(*) from tutors) as tutors, ... ;
+ * truncate table email_reports, reschedules, tutor_scores, sessions, tutors restart identity;
+ * ```
+ *
+ * @throws {DestructiveOperationRefusedError} `confirm` is not `true` (code `DESTRUCTIVE_OPERATION_REFUSED`); nothing
+ *   is changed.
+ * @example
+ * const { rowsDeleted } = await clearDatabase(db, { confirm: true });
+ * // { tutors: 100, sessions: 3000, reschedules: 357, tutorScores: 100, emailReports: 357 }
+ */
+export async function clearDatabase(db: Database, options: ClearDatabaseOptions): Promise<ClearDatabaseResult> {
+  if ((options as ClearDatabaseOptions | undefined)?.confirm !== true) {
+    throw new DestructiveOperationRefusedError(
+      'clearDatabase empties every table of the schema; pass { confirm: true } to do it. Nothing was changed.',
+    );
+  }
+  return db.transaction(async (tx) => {
+    // Locked first, so the counts are exactly the rows the truncate removes.
+    await tx.execute(sql.raw(LOCK_ALL));
+    const rowsDeleted = await countTableRows(tx);
+    await truncateAllTables(tx);
+    return { rowsDeleted };
+  });
+}

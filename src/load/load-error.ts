@@ -1,0 +1,48 @@
+import { isConnectionLost } from '../db/connection-lost';
+import { ConnectionError, ConstraintViolationError, translateDatabaseError } from '../errors';
+import { findInChain } from '../util/error-chain';
+import { datasetKey, type InsertTable } from './load-plan';
+
+/** Where a load is, so that an error can say which table and row it came from. */
+export interface LoadState {
+  table: InsertTable | undefined;
+  /** The dataset index of the first row of the COPY statement that is running. */
+  offset: number;
+  /** Every statement has run; the transaction (or the savepoint in a caller's transaction) is closing. */
+  committing: boolean;
+}
+
+/**
+ * The error to throw for a failed load: integrity errors become a {@link ConstraintViolationError} that also names
+ * the table being loaded and, when PostgreSQL says which COPY line failed, the dataset row; a lost connection becomes
+ * a {@link ConnectionError} that says whether anything may have been written; anything else (a thrown `onProgress`, a
+ * malformed value) goes through unchanged. `commits`: whether the load commits itself (not in a caller's transaction).
+ *
+ * @example
+ * throw loadError(error, { table: 'reschedules', offset: 0, committing: false }, true);
+ * // ConstraintViolationError: insertDataset: loading reschedules[5]: reschedules_pkey: ...
+ */
+export function loadError(error: unknown, state: LoadState, commits: boolean): unknown {
+  if (isConnectionLost(error)) {
+    const where =
+      state.committing && commits
+        ? 'while committing: whether the load was committed is unknown'
+        : `while loading ${state.table ?? 'the dataset'}: the transaction was not committed, nothing was written`;
+    return new ConnectionError(`insertDataset: the connection to the database was lost ${where}`, { cause: error });
+  }
+  const translated = translateDatabaseError(error);
+  if (!(translated instanceof ConstraintViolationError) || state.table === undefined) return translated;
+  const where = findInChain(error, 'where', (v): v is string => typeof v === 'string');
+  const line = where ? /COPY [^,]+, line (\d+)/.exec(where) : null;
+  const key = datasetKey(state.table);
+  const row = line ? `${key}[${state.offset + Number(line[1]) - 1}]` : key;
+  return new ConstraintViolationError({
+    message: `insertDataset: loading ${row}: ${translated.message}`,
+    sqlState: translated.sqlState,
+    constraint: translated.constraint,
+    table: translated.table ?? state.table,
+    column: translated.column,
+    detail: translated.detail,
+    cause: error,
+  });
+}
