@@ -1,10 +1,13 @@
-import { asc, count, eq, getTableColumns, sql } from 'drizzle-orm';
+import { and, asc, count, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
+import type { RiskTier } from '../domain/dataset';
+import { riskTiers } from '../domain/risk-tiers';
+import { isUuid } from './compute-tutor-score';
 import type { Database } from '../db/client';
 import { type TutorScore, tutors, tutorScores } from '../schema';
 import type { RescheduleRates, WindowCounts } from './rates';
 
 /** One flagged tutor of {@link listHighRiskTutors}: who they are, and their stored score. */
-export type HighRiskTutor = Pick<TutorScore, 'tutorId' | 'riskThreshold' | 'asOf' | 'lastCalculatedAt'> &
+export type HighRiskTutor = Pick<TutorScore, 'tutorId' | 'riskThreshold' | 'riskCategory' | 'asOf' | 'lastCalculatedAt'> &
   RescheduleRates &
   WindowCounts & {
     name: string;
@@ -16,8 +19,15 @@ export type HighRiskTutor = Pick<TutorScore, 'tutorId' | 'riskThreshold' | 'asOf
 export interface ListHighRiskTutorsOptions {
   /** Page size. Default 20. */
   limit?: number;
-  /** Rows to skip. Default 0. */
+  /** Rows to skip. Default 0. Prefer `after` for a dashboard that pages while scores refresh. */
   offset?: number;
+  /**
+   * The `nextCursor` of the previous page: the page starts right after that tutor in the order, so paging while the
+   * scores refresh neither repeats nor skips a tutor whose place did not change. Not with `offset`.
+   */
+  after?: string;
+  /** Only these risk categories (`tutor_scores.risk_category`). Default: every flagged tutor. */
+  riskCategories?: readonly RiskTier[];
 }
 
 /** A page of {@link listHighRiskTutors}. */
@@ -27,6 +37,29 @@ export interface HighRiskTutorPage {
   total: number;
   limit: number;
   offset: number;
+  /** Pass as `after` for the next page; undefined on the last page. */
+  nextCursor: string | undefined;
+}
+
+/** Where a page ends in the order: the highest rate, the 90-day rate and the tutor id of its last row. */
+interface CursorKey {
+  highest: number;
+  rate90: number;
+  tutorId: string;
+}
+
+const encodeCursor = (key: CursorKey) => Buffer.from(JSON.stringify([key.highest, key.rate90, key.tutorId])).toString('base64url');
+
+function decodeCursor(cursor: string): CursorKey {
+  try {
+    const [highest, rate90, tutorId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
+    if (typeof highest === 'number' && typeof rate90 === 'number' && typeof tutorId === 'string' && isUuid(tutorId)) {
+      return { highest, rate90, tutorId };
+    }
+  } catch {
+    // falls through to the error below
+  }
+  throw new RangeError('listHighRiskTutors: after must be the nextCursor of a previous page');
 }
 
 function wholeNumber(name: string, value: number, min: number): number {
@@ -63,9 +96,26 @@ export async function listHighRiskTutors(
 ): Promise<HighRiskTutorPage> {
   const limit = wholeNumber('limit', options.limit ?? 20, 0);
   const offset = wholeNumber('offset', options.offset ?? 0, 0);
+  if (options.after !== undefined && offset > 0) throw new RangeError('listHighRiskTutors: give after or offset, not both');
+  const highest = sql`greatest(${tutorScores.rescheduleRate7d}, ${tutorScores.rescheduleRate30d}, ${tutorScores.rescheduleRate90d})`;
   const { id: _id, isHighRisk: _flag, createdAt: _created, updatedAt: _updated, ...scoreColumns } =
     getTableColumns(tutorScores);
-  const flagged = eq(tutorScores.isHighRisk, true);
+  const filters: SQL[] = [eq(tutorScores.isHighRisk, true)];
+  if (options.riskCategories !== undefined) {
+    const unknown = options.riskCategories.filter((c) => !(riskTiers as readonly string[]).includes(c));
+    if (unknown.length > 0) throw new RangeError(`listHighRiskTutors: riskCategories must be among 'low', 'medium', 'high' (got ${JSON.stringify(unknown)})`);
+    filters.push(inArray(tutorScores.riskCategory, [...options.riskCategories]));
+  }
+  const flagged = and(...filters) as SQL;
+  const page: SQL[] = [];
+  if (options.after !== undefined) {
+    // The row order, as a keyset: flagged rows have a 90-day rate (their sessions are in every wider window).
+    const key = decodeCursor(options.after);
+    const [g, r] = [sql`${key.highest}::numeric`, sql`${key.rate90}::numeric`];
+    page.push(
+      sql`(${highest} < ${g} or (${highest} = ${g} and (${tutorScores.rescheduleRate90d} < ${r} or (${tutorScores.rescheduleRate90d} = ${r} and ${tutorScores.tutorId} > ${key.tutorId}))))`,
+    );
+  }
   const rows = await db
     .select({
       ...scoreColumns,
@@ -77,9 +127,9 @@ export async function listHighRiskTutors(
     })
     .from(tutorScores)
     .innerJoin(tutors, eq(tutors.id, tutorScores.tutorId))
-    .where(flagged)
+    .where(and(flagged, ...page))
     .orderBy(
-      sql`greatest(${tutorScores.rescheduleRate7d}, ${tutorScores.rescheduleRate30d}, ${tutorScores.rescheduleRate90d}) desc`,
+      sql`${highest} desc`,
       sql`${tutorScores.rescheduleRate90d} desc nulls last`,
       asc(tutorScores.tutorId),
     )
@@ -91,5 +141,13 @@ export async function listHighRiskTutors(
     const [row] = await db.select({ n: count() }).from(tutorScores).where(flagged);
     total = row?.n ?? 0;
   }
-  return { tutors: rows.map(({ total: _total, ...tutor }) => tutor), total, limit, offset };
+  const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+  const nextCursor = last
+    ? encodeCursor({
+        highest: Math.max(...[last.rescheduleRate7d, last.rescheduleRate30d, last.rescheduleRate90d].filter((r): r is number => r !== null)),
+        rate90: last.rescheduleRate90d ?? 0,
+        tutorId: last.tutorId,
+      })
+    : undefined;
+  return { tutors: rows.map(({ total: _total, ...tutor }) => tutor), total, limit, offset, nextCursor };
 }
