@@ -255,11 +255,18 @@ describe('snapshot cache', () => {
   });
 
   it('builds again when the package version changes', async () => {
+    // The cluster snapshot on disk, as a build from other migrations leaves it (the package's own migrated snapshot
+    // may come from dist/ and need no cluster).
+    const other = join(work, 'drizzle-other');
+    cpSync(defaultMigrationsFolder(), other, { recursive: true });
+    const up = readdirSync(other).find((f) => /^0001_.*(?<!\.down)\.sql$/.test(f));
+    appendFileSync(join(other, up as string), '\n-- another migrations folder\n');
+    await (await createTestDatabase({ migrationsFolder: other, cacheDir })).close();
     await (await createTestDatabase({ cacheDir })).close();
-    const migratedFiles = () => readdirSync(cacheDir).filter((f) => f.endsWith('-migrated.tar'));
+    const migratedFiles = () => readdirSync(cacheDir).filter((f) => f.endsWith('-migrated.snapshot'));
     const before = migratedFiles();
     vi.resetModules();
-    vi.doMock('../src/package-info', async (original) => ({
+    vi.doMock('../src/util/package-info', async (original) => ({
       ...(await original<typeof import('../src/util/package-info')>()),
       packageVersion: () => '99.0.0',
     }));
@@ -272,7 +279,7 @@ describe('snapshot cache', () => {
       expect(cache.snapshotCacheStats()).toEqual({ builds: 1, diskReads: 1 });
       expect(migratedFiles().filter((f) => !before.includes(f))).toHaveLength(1);
     } finally {
-      vi.doUnmock('../src/package-info');
+      vi.doUnmock('../src/util/package-info');
       vi.resetModules();
     }
   });
@@ -292,7 +299,7 @@ describe('snapshot cache', () => {
     expect(results.reduce((sum, r) => sum + r.builds, 0)).toBe(1);
     expect(results.map((r) => r.diskReads)).toEqual([1, 1]);
     // No lock or partial file is left behind.
-    expect(readdirSync(cacheDir).filter((f) => !f.endsWith('.tar'))).toEqual([]);
+    expect(readdirSync(cacheDir).filter((f) => !f.endsWith('.snapshot'))).toEqual([]);
   });
 
   it('rebuilds a snapshot file that is damaged', async () => {

@@ -1,21 +1,18 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { readMigrations, type TqsDatabase } from '../db';
+import { resolve } from 'node:path';
+import type { TqsDatabase } from '../db';
 import { type Dataset, type GenerateOptions, resolveGenerateOptions } from '../domain';
 import { generateDataset } from '../generator';
-import { packageVersion } from '../util/package-info';
 import {
   buildClusterSnapshot,
   buildDatasetSnapshot,
   buildMigratedSnapshot,
   openSnapshot,
-  SNAPSHOT_FORMAT,
   type SnapshotImage,
   wrapPglite,
 } from './snapshot';
-import { cachedSnapshot, clearSnapshotMemory } from './snapshot-cache';
+import { cachedSnapshot, clearSnapshotMemory, warnOnce } from './snapshot-cache';
+import { clusterKey, migratedKey, migrationsKey, sha256 } from './snapshot-keys';
+import { readShippedSnapshot } from './shipped-snapshot';
 
 /**
  * The reference time of datasets built by {@link createTestDatabase} when the options give none, so that a fixture
@@ -58,34 +55,6 @@ function canonicalJson(value: unknown): string {
     }
     return v;
   });
-}
-
-const sha256 = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
-
-let pgliteVersionMemo: string | undefined;
-
-/** The installed PGlite's version: a snapshot's files are only valid for the PostgreSQL that wrote them. */
-function pgliteVersion(): string {
-  if (pgliteVersionMemo === undefined) {
-    try {
-      // Its exports map hides package.json; the file is next to the folder of its entry point.
-      const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-      const manifest = join(dirname(entry), '..', 'package.json');
-      pgliteVersionMemo = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
-    } catch {
-      pgliteVersionMemo = 'unknown';
-    }
-  }
-  return pgliteVersionMemo;
-}
-
-/** What a new cluster depends on: how snapshots are built and the PostgreSQL that runs them. */
-const clusterKey = () => sha256(`format ${SNAPSHOT_FORMAT}`, pgliteVersion()).slice(0, 32);
-
-/** What a migrated snapshot depends on: the cluster, the package version and the migrations, down files included. */
-function migratedKey(cluster: string, migrationsFolder: string | undefined): string {
-  const migrations = readMigrations(migrationsFolder).map((m) => [m.tag, m.when, m.hash, m.down ?? null]);
-  return sha256(cluster, packageVersion(), JSON.stringify(migrations)).slice(0, 32);
 }
 
 // Keys of datasets given as objects, so a large dataset is hashed once per process, not once per test.
@@ -148,12 +117,21 @@ function datasetIdentity(dataset: GenerateOptions | Dataset): { key: string; get
 export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
   const folder = options.migrationsFolder === undefined ? undefined : resolve(options.migrationsFolder);
   const cacheDir = options.cacheDir === undefined ? undefined : resolve(options.cacheDir);
-  const cluster = clusterKey();
-  const baseKey = migratedKey(cluster, folder);
-  const migrated = () =>
-    cachedSnapshot(`${baseKey}-migrated`, cacheDir, async () =>
-      buildMigratedSnapshot(await cachedSnapshot(`${cluster}-cluster`, cacheDir, buildClusterSnapshot), folder),
+  const baseKey = migrationsKey(folder);
+  const migrated = () => {
+    const key = migratedKey(folder);
+    return cachedSnapshot(
+      key,
+      async () => buildMigratedSnapshot(await cachedSnapshot(clusterKey(), buildClusterSnapshot, { cacheDir }), folder),
+      {
+        cacheDir,
+        shipped: () =>
+          readShippedSnapshot(key, (problem) =>
+            warnOnce('shipped', `the snapshot shipped in the package is not usable (${problem}); building it instead.`),
+          ),
+      },
     );
+  };
 
   let image: SnapshotImage;
   let dataset: (() => Dataset) | undefined;
@@ -162,8 +140,10 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
   } else {
     const identity = datasetIdentity(options.dataset);
     dataset = identity.get;
-    image = await cachedSnapshot(`${baseKey}-${identity.key.slice(0, 32)}`, cacheDir, async () =>
-      buildDatasetSnapshot(await migrated(), identity.get()),
+    image = await cachedSnapshot(
+      `${baseKey}-${identity.key.slice(0, 32)}`,
+      async () => buildDatasetSnapshot(await migrated(), identity.get()),
+      { cacheDir },
     );
   }
   const db = wrapPglite(await openSnapshot(image));
