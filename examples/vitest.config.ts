@@ -18,7 +18,6 @@ export default defineConfig({
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
     include: ['examples/**/*.test.ts'],
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    // vitest's default timeouts (5 s per test, 10 s per hook), as a consumer's suite has them.
   },
 });
