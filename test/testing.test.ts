@@ -19,8 +19,9 @@ import {
   tutors,
 } from '../src';
 import { clearTestDatabaseCache, createTestDatabase, TEST_NOW, type TestDatabase } from '../src/testing';
-import { openSnapshot, snapshotImage, wrapPglite } from '../src/testing/snapshot';
-import { snapshotCacheStats } from '../src/testing/snapshot-cache';
+import { buildClusterSnapshot, openSnapshot, snapshotImage, wrapPglite } from '../src/testing/snapshot';
+import { cachedSnapshot, snapshotCacheStats } from '../src/testing/snapshot-cache';
+import { clusterKey } from '../src/testing/snapshot-keys';
 import { catalogSnapshot, journal, ourTables } from './support/catalog';
 
 const exec = promisify(execFile);
@@ -227,6 +228,7 @@ describe('snapshot cache', () => {
     const folder = join(work, 'drizzle');
     cpSync(defaultMigrationsFolder(), folder, { recursive: true });
     const stats = () => snapshotCacheStats().builds;
+    await clusterOnDisk();
 
     const start = stats();
     await (await createTestDatabase({ migrationsFolder: folder, cacheDir })).close();
@@ -255,13 +257,7 @@ describe('snapshot cache', () => {
   });
 
   it('builds again when the package version changes', async () => {
-    // The cluster snapshot on disk, as a build from other migrations leaves it (the package's own migrated snapshot
-    // may come from dist/ and need no cluster).
-    const other = join(work, 'drizzle-other');
-    cpSync(defaultMigrationsFolder(), other, { recursive: true });
-    const up = readdirSync(other).find((f) => /^0001_.*(?<!\.down)\.sql$/.test(f));
-    appendFileSync(join(other, up as string), '\n-- another migrations folder\n');
-    await (await createTestDatabase({ migrationsFolder: other, cacheDir })).close();
+    await clusterOnDisk();
     await (await createTestDatabase({ cacheDir })).close();
     const migratedFiles = () => readdirSync(cacheDir).filter((f) => f.endsWith('-migrated.snapshot'));
     const before = migratedFiles();
@@ -316,6 +312,15 @@ describe('snapshot cache', () => {
     expect(await count(db, 'sessions')).toBe(240);
   });
 });
+
+/**
+ * The cluster snapshot (a new initdb, before any migration) in memory and in `cacheDir`, as any build from other
+ * migrations leaves it; the package's own migrated snapshot may come from dist/ and need none. The tests that count
+ * builds of a migrated snapshot start from here.
+ */
+async function clusterOnDisk(): Promise<void> {
+  await cachedSnapshot(clusterKey(), buildClusterSnapshot, { cacheDir });
+}
 
 /** Runs createTestDatabase in a new Node process and returns its cache statistics and session count. */
 async function runWorker(options: { dataset: object; cacheDir: string }): Promise<{

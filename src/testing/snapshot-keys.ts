@@ -42,5 +42,5 @@ export function migrationsKey(migrationsFolder: string | undefined): string {
   return sha256(clusterKey(), packageVersion(), JSON.stringify(migrations)).slice(0, 32);
 }
 
-/** The key of the migrated, empty snapshot of a migrations folder. */
+/** The key of the migrated, empty snapshot of a migrations folder (`undefined`: the package's own). */
 export const migratedKey = (migrationsFolder: string | undefined) => `${migrationsKey(migrationsFolder)}-migrated`;

@@ -11,7 +11,7 @@ import {
   wrapPglite,
 } from './snapshot';
 import { cachedSnapshot, clearSnapshotMemory, warnOnce } from './snapshot-cache';
-import { clusterKey, migratedKey, migrationsKey, sha256 } from './snapshot-keys';
+import { clusterKey, migrationsKey, sha256 } from './snapshot-keys';
 import { readShippedSnapshot } from './shipped-snapshot';
 
 /**
@@ -121,7 +121,7 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
   const cacheDir = options.cacheDir === undefined ? undefined : resolve(options.cacheDir);
   const baseKey = migrationsKey(folder);
   const migrated = () => {
-    const key = migratedKey(folder);
+    const key = `${baseKey}-migrated`;
     return cachedSnapshot(
       key,
       async () => buildMigratedSnapshot(await cachedSnapshot(clusterKey(), buildClusterSnapshot, { cacheDir }), folder),
