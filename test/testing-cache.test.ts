@@ -163,10 +163,10 @@ describe('a cacheDir that cannot be used', () => {
     });
 
     it(
-      'without the snapshot: one warning (EROFS), and the database built in memory',
+      'without the snapshot or the folder: one warning (EROFS), and the database built in memory',
       async (context) => {
         if (!mountPoint) return context.skip(skipReason);
-        const outcome = await attempt('read-only file system, no snapshot', nextOptions(join(mountPoint, 'cache')));
+        const outcome = await attempt('read-only file system, no snapshot', nextOptions(join(mountPoint, 'new', 'cache')));
         expect(outcome.sessions).toBe(40);
         expect(outcome.builds).toBe(1);
         expect(outcome.warnings).toEqual([expect.stringMatching(/cannot use cacheDir .*\(EROFS: read-only file system/)]);

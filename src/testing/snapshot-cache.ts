@@ -1,4 +1,18 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type SnapshotImage, snapshotImage } from './snapshot';
 import { decodeSnapshotFile, encodeSnapshotFile } from './snapshot-file';
@@ -226,6 +240,18 @@ function unusableReason(cacheDir: string, error: unknown): string {
     if (!statSync(cacheDir).isDirectory()) return 'it is a file, not a folder';
   } catch {
     // Missing, or a parent is a file: the error says which.
+  }
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    // A recursive mkdir says ENOENT where it could not create a missing parent (e.g. on a read-only file system):
+    // creating the first missing folder alone gives the cause.
+    let missing = cacheDir;
+    while (dirname(missing) !== missing && !existsSync(dirname(missing))) missing = dirname(missing);
+    try {
+      mkdirSync(missing);
+      rmdirSync(missing);
+    } catch (cause) {
+      return describeError(cause);
+    }
   }
   return describeError(error);
 }
