@@ -18,6 +18,7 @@ export default defineConfig({
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
     include: ['examples/**/*.test.ts'],
-    // vitest's default timeouts (5 s per test, 10 s per hook), as a consumer's suite has them.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
   },
 });
