@@ -10,6 +10,8 @@ export default defineConfig([
     target: 'node20',
     splitting: true,
     treeshake: true,
+    // The migrated snapshot createTestDatabase() starts from in a new process (dist/testing-snapshot.bin).
+    onSuccess: 'node --import tsx src/testing/build-snapshot.ts',
   },
   {
     entry: { cli: 'src/cli/main.ts' },
