@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -9,6 +8,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../src/cli/run';
 import { postgresUrl } from './support/databases';
+import { passwordRefusingServer } from './support/password-server';
 
 const NOW = '2026-01-15T12:00:00.000Z';
 const SMALL = ['--tutors', '20', '--sessions', '400', '--now', NOW];
@@ -196,55 +196,6 @@ describe('tqs-data bad input: one line on stderr, exit 2 for usage and 1 for run
     expect(existsSync(dir)).toBe(false); // nothing was created
   });
 });
-
-/**
- * A stand-in PostgreSQL server that asks every client for a password in clear text and refuses it with the server's
- * own FATAL 28P01, as a server with password authentication does for a wrong one (the project's machines run
- * PostgreSQL with trust authentication, which accepts any password). It records the passwords it was sent, so a test
- * can tell that the client really got as far as sending one.
- */
-async function passwordRefusingServer(): Promise<{ port: number; passwords: string[]; close(): Promise<void> }> {
-  const passwords: string[] = [];
-  const message = (type: string, body: Buffer) => {
-    const header = Buffer.alloc(5);
-    header.write(type, 0, 'latin1');
-    header.writeUInt32BE(body.length + 4, 1);
-    return Buffer.concat([header, body]);
-  };
-  const server = createServer((socket) => {
-    let buffered = Buffer.alloc(0);
-    let started = false;
-    socket.on('error', () => {});
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      for (;;) {
-        const headerLength = started ? 5 : 4;
-        if (buffered.length < headerLength) return;
-        const length = buffered.readUInt32BE(started ? 1 : 0) + (started ? 1 : 0);
-        if (buffered.length < length) return;
-        const current = buffered.subarray(0, length);
-        buffered = buffered.subarray(length);
-        if (!started) {
-          if (current.readUInt32BE(4) === 80877103) {
-            socket.write('N'); // SSLRequest: no TLS here
-            continue;
-          }
-          started = true;
-          const clearText = Buffer.alloc(4);
-          clearText.writeUInt32BE(3);
-          socket.write(message('R', clearText)); // AuthenticationCleartextPassword
-        } else if (current[0] === 0x70) {
-          passwords.push(current.toString('utf8', 5, current.length - 1));
-          const fields = ['SFATAL', 'VFATAL', 'C28P01', 'Mpassword authentication failed for user "tqs"', 'Fauth.c', 'RAuthFailed'];
-          socket.end(message('E', Buffer.from(`${fields.join('\0')}\0\0`)));
-        }
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return { port, passwords, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
 
 describe('tqs-data with a wrong password: one line, exit 1, never the password', () => {
   let server: Awaited<ReturnType<typeof passwordRefusingServer>>;

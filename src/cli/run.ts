@@ -1,3 +1,4 @@
+import { parseConnectionUrl } from '../db/connection-url';
 import { TqsError } from '../errors';
 import { packageVersion } from '../util/package-info';
 import { type CommandIo, commandHelp, parseCommandArgs, UsageError } from './command';
@@ -19,20 +20,23 @@ function mainHelp(): string {
   ].join('\n');
 }
 
-/** Every secret the message could carry: passwords of the URLs the CLI was given. */
+/**
+ * Every secret the message could carry: passwords of the URLs the CLI was given, decoded and as written. A string that
+ * does not parse is never quoted by the CLI (the parser's refusal shows it redacted), so only parsed ones are needed.
+ */
 function redactSecrets(message: string, env: NodeJS.ProcessEnv, argv: string[]): string {
   const secrets = new Set<string>();
   for (const candidate of [env.DATABASE_URL, ...argv]) {
-    if (!candidate) continue;
+    if (!candidate || !candidate.includes('@')) continue;
     try {
-      const { password } = new URL(candidate.replace(/^--database-url=/, ''));
-      if (password) secrets.add(password).add(decodeURIComponent(password));
+      const { password } = parseConnectionUrl(candidate.replace(/^--database-url=/, ''));
+      if (password) secrets.add(password).add(encodeURIComponent(password));
     } catch {
-      // not a URL
+      // not a connection string, or one refused before use
     }
   }
   let out = message;
-  for (const secret of secrets) out = out.split(secret).join('***');
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) out = out.split(secret).join('***');
   return out;
 }
 

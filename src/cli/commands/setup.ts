@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import { migrate } from '../../db';
-import { ConnectionError, redactUrl } from '../../errors';
+import { ConnectionError } from '../../errors';
+import { parseConnectionUrl, postgresJsTarget } from '../../db/connection-url';
 import { type QualityReport, qualityReportFromDatabase } from '../../report';
 import { type Command, type CommandIo, databaseOptions, type ParsedOptions } from '../command';
 import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
@@ -40,7 +41,8 @@ export const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`
  * await ensurePostgresDatabase('postgres://app:secret@db:5432/tqs_dev'); // true the first time, then false
  */
 export async function ensurePostgresDatabase(url: string): Promise<boolean> {
-  const probe = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const parsed = parseConnectionUrl(url);
+  const probe = postgres(url, { ...postgresJsTarget(parsed), max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
     await probe`select 1`;
     return false;
@@ -49,18 +51,23 @@ export async function ensurePostgresDatabase(url: string): Promise<boolean> {
   } finally {
     await probe.end({ timeout: 0 }).catch(() => {});
   }
-  const parsed = new URL(url);
-  // The name exactly as postgres.js reads it from the URL (it does not percent-decode the path).
-  const name = parsed.pathname.replace(/^\//, '');
-  parsed.pathname = '/postgres';
-  const admin = postgres(parsed.toString(), { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  // The name as the URL gives it, percent-decoded, exactly as createDatabase connects to it.
+  const name = parsed.database;
+  if (name === undefined) return false; // no name to create: createDatabase reports the server's refusal
+  const admin = postgres(url, {
+    ...postgresJsTarget(parsed),
+    database: 'postgres',
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 10,
+  });
   try {
     await admin.unsafe(`create database ${quoteIdentifier(name)}`);
     return true;
   } catch (error) {
     if (sqlStateOf(error) === DUPLICATE_DATABASE) return false;
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConnectionError(`cannot create the database of ${redactUrl(url)}: ${reason}`, { cause: error });
+    throw new ConnectionError(`cannot create the database of ${parsed.redacted}: ${parsed.password ? reason.split(parsed.password).join('***') : reason}`, { cause: error });
   } finally {
     await admin.end({ timeout: 0 }).catch(() => {});
   }
