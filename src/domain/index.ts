@@ -15,3 +15,5 @@ export type {
 } from './dataset';
 export { defaultGenerateOptions, MAX_SEED, resolveGenerateOptions } from './generate-options';
 export { riskTiers, tierForRate } from './risk-tiers';
+export { maxGeneratedRows, PGLITE_MAX_SESSIONS } from './size-limits';
+export { INSTANT_FORMATS, parseInstant } from './time';

@@ -1,5 +1,5 @@
 import { countTableRows } from '../db/table-counts';
-import { findInChain } from '../util/error-chain';
+import { connectionLost, findInChain } from '../util/error-chain';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
@@ -13,8 +13,10 @@ import {
   ConnectionError,
   ConstraintViolationError,
   DestructiveOperationRefusedError,
+  InvalidOptionError,
   translateDatabaseError,
 } from '../errors';
+import { checkOptions, isBoolean } from '../util/check-options';
 import { emailReports, reschedules, schema, sessions, tutors } from '../schema';
 import { refreshTutorScores } from '../scoring';
 import { type CopyColumn, copyColumns, copyTarget, encodeCopyRows } from './copy-format';
@@ -170,6 +172,14 @@ export async function insertDataset(
   options: InsertDatasetOptions = {},
 ): Promise<InsertDatasetResult> {
   const started = performance.now();
+  // The destructive option is checked strictly: `clearExisting: 'no'` must not truncate.
+  const clearExisting = (options as { clearExisting?: unknown } | undefined)?.clearExisting;
+  if (clearExisting !== undefined && typeof clearExisting !== 'boolean') {
+    throw new InvalidOptionError(
+      'clearExisting',
+      `insertDataset: option 'clearExisting' must be true or false (got ${typeof clearExisting}); nothing was changed`,
+    );
+  }
   const plans = planLoad(dataset);
   const client = rawClient(db);
   const state: LoadState = { table: undefined, offset: 0, committing: false, progress: undefined };
@@ -381,20 +391,6 @@ function loadError(error: unknown, state: LoadState): unknown {
   });
 }
 
-/** postgres.js's codes for a connection that went away, and PostgreSQL's for a backend shut down under us. */
-const LOST_CONNECTION_CODES = new Set([
-  'CONNECTION_CLOSED',
-  'CONNECTION_DESTROYED',
-  'CONNECTION_ENDED',
-  'ECONNRESET',
-  'EPIPE',
-]);
-
-const isLostConnectionCode = (code: unknown): code is string =>
-  typeof code === 'string' && (LOST_CONNECTION_CODES.has(code) || /^(08...|57P0[1-3])$/.test(code));
-
-const connectionLost = (error: unknown): boolean => findInChain(error, 'code', isLostConnectionCode) !== undefined;
-
 const findWhere = (error: unknown): string | undefined =>
   findInChain(error, 'where', (v): v is string => typeof v === 'string');
 
@@ -421,6 +417,7 @@ export interface ClearDatabaseResult {
  * truncate table email_reports, reschedules, tutor_scores, sessions, tutors restart identity;
  * ```
  *
+ * @throws {InvalidOptionError} an unknown option, or `confirm` that is not a boolean; nothing is changed.
  * @throws {DestructiveOperationRefusedError} `confirm` is not `true` (code `DESTRUCTIVE_OPERATION_REFUSED`); nothing
  *   is changed.
  * @example
@@ -428,6 +425,7 @@ export interface ClearDatabaseResult {
  * // { tutors: 100, sessions: 3000, reschedules: 357, tutorScores: 100, emailReports: 357 }
  */
 export async function clearDatabase(db: Database, options: ClearDatabaseOptions): Promise<ClearDatabaseResult> {
+  checkOptions('clearDatabase', options, { confirm: isBoolean });
   if ((options as ClearDatabaseOptions | undefined)?.confirm !== true) {
     throw new DestructiveOperationRefusedError(
       'clearDatabase empties every table of the schema; pass { confirm: true } to do it. Nothing was changed.',

@@ -1,3 +1,4 @@
+import { assertDatabaseTimeZone } from '../../db';
 import { qualityReportFromDatabase } from '../../report';
 import { type Command, databaseOptions, dateOption, timeZoneOption } from '../command';
 import { sqlStateOf } from '../../util/error-chain';
@@ -30,9 +31,10 @@ export const reportCommand: Command = {
   async run(options, io) {
     const asOf = dateOption(options, 'as-of');
     const timeZone = timeZoneOption(options);
-    const report = await withTarget(resolveTarget(options, io.env), (db) =>
-      qualityReportFromDatabase(db, { ...(asOf ? { asOf } : {}), ...(timeZone ? { timeZone } : {}) }),
-    ).catch((error: unknown) => {
+    const report = await withTarget(resolveTarget(options, io.env), async (db) => {
+      if (timeZone) await assertDatabaseTimeZone(db, timeZone, '--time-zone');
+      return qualityReportFromDatabase(db, { ...(asOf ? { asOf } : {}), ...(timeZone ? { timeZone } : {}) });
+    }).catch((error: unknown) => {
       if (sqlStateOf(error) !== UNDEFINED_TABLE) throw error;
       throw new Error("the database has no tables yet: run 'tqs-data setup' (or 'tqs-data migrate') first", { cause: error });
     });

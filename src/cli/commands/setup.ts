@@ -6,6 +6,9 @@ import { type QualityReport, qualityReportFromDatabase } from '../../report';
 import { type Command, type CommandIo, databaseOptions, type ParsedOptions } from '../command';
 import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
 import {
+  afterCommit,
+  checkTargetSize,
+  checkTimeZone,
   countRows,
   type GenerateOutcome,
   generateInto,
@@ -79,15 +82,18 @@ interface SetupOutcome {
   seeded: GenerateOutcome | undefined;
   /** Why nothing was seeded although --seed-data was given. */
   kept: string | undefined;
-  report: QualityReport;
+  /** Undefined when the connection was lost after the seed was committed (already said on stderr). */
+  report: QualityReport | undefined;
 }
 
 async function setup(target: Target, options: ParsedOptions, io: CommandIo): Promise<SetupOutcome> {
   // Checked even without --seed-data: a mistyped value is an error, not something silently ignored.
   const checked = parseGenerateFlags(options);
   const resolved = options['seed-data'] === true ? checked : undefined;
+  if (resolved) checkTargetSize(target, resolved);
   const created = target.kind === 'postgres' ? await ensurePostgresDatabase(target.url) : false;
   return withTarget(target, async (db) => {
+    await checkTimeZone(db, options);
     const { applied } = await migrate(db);
     let seeded: GenerateOutcome | undefined;
     let kept: string | undefined;
@@ -99,7 +105,9 @@ async function setup(target: Target, options: ParsedOptions, io: CommandIo): Pro
         seeded = await generateInto(db, io, options, resolved, rows);
       }
     }
-    const report = seeded ? await reportAfterGenerate(db, seeded.dataset) : await qualityReportFromDatabase(db);
+    const report = seeded
+      ? await afterCommit(io, target, seeded, () => reportAfterGenerate(db, seeded!.dataset))
+      : await qualityReportFromDatabase(db);
     return { created, applied, seeded, kept, report };
   });
 }
@@ -129,6 +137,7 @@ export const setupCommand: Command = {
     const target = resolveTarget(options, io.env);
     const where = describeTarget(target); // before setup: says '(new)' for a PGlite directory it creates
     const outcome = await setup(target, options, io);
+    if (outcome.report === undefined) return 0;
     const failure = integrityFailure(outcome.report);
     if (options.json === true) {
       writeReport(io, outcome.report, true, {
