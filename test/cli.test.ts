@@ -185,7 +185,9 @@ describe('tqs-data bad input: one line on stderr, exit 2 for usage and 1 for run
   ];
 
   it.each(cases)('%j', async (argv, exitCode, message) => {
-    const { code, stdout, stderr } = await run([...argv, '--data-dir', dir]);
+    // --data-dir keeps the other cases off the default .tqs/pglite; with --database-url, both flags would be refused.
+    const target = argv.includes('--database-url') ? [] : ['--data-dir', dir];
+    const { code, stdout, stderr } = await run([...argv, ...target]);
     expect(code).toBe(exitCode);
     expect(stdout).toBe('');
     expect(stderr.endsWith('\n')).toBe(true);

@@ -154,7 +154,7 @@ export function dateOption(options: ParsedOptions, name: string): Date | undefin
   const parsed = parseInstant(String(raw));
   if (parsed.date) return parsed.date;
   throw new UsageError(
-    `--${name} must be a real date or instant, ${INSTANT_FORMATS}, e.g. 2026-11-24T12:00:00Z: ${parsed.problem} (got ${quoteValue(raw)})`,
+    `--${name} must be an ISO 8601 date or instant that exists, ${INSTANT_FORMATS}, e.g. 2026-11-24T12:00:00Z: ${parsed.problem} (got ${quoteValue(raw)})`,
   );
 }
 
