@@ -16,7 +16,7 @@ import {
   InvalidOptionError,
   translateDatabaseError,
 } from '../errors';
-import { checkOptions, isBoolean } from '../util/check-options';
+import { checkOptions } from '../util/check-options';
 import { emailReports, reschedules, schema, sessions, tutors } from '../schema';
 import { refreshTutorScores } from '../scoring';
 import { type CopyColumn, copyColumns, copyTarget, encodeCopyRows } from './copy-format';
@@ -417,7 +417,7 @@ export interface ClearDatabaseResult {
  * truncate table email_reports, reschedules, tutor_scores, sessions, tutors restart identity;
  * ```
  *
- * @throws {InvalidOptionError} an unknown option, or `confirm` that is not a boolean; nothing is changed.
+ * @throws {InvalidOptionError} an unknown option (a typo of `confirm`); nothing is changed.
  * @throws {DestructiveOperationRefusedError} `confirm` is not `true` (code `DESTRUCTIVE_OPERATION_REFUSED`); nothing
  *   is changed.
  * @example
@@ -425,7 +425,8 @@ export interface ClearDatabaseResult {
  * // { tutors: 100, sessions: 3000, reschedules: 357, tutorScores: 100, emailReports: 357 }
  */
 export async function clearDatabase(db: Database, options: ClearDatabaseOptions): Promise<ClearDatabaseResult> {
-  checkOptions('clearDatabase', options, { confirm: isBoolean });
+  // An unknown key (`{ confirmed: true }`) is refused as such; any `confirm` but `true` is refused just below.
+  checkOptions('clearDatabase', options, { confirm: () => undefined });
   if ((options as ClearDatabaseOptions | undefined)?.confirm !== true) {
     throw new DestructiveOperationRefusedError(
       'clearDatabase empties every table of the schema; pass { confirm: true } to do it. Nothing was changed.',
