@@ -71,7 +71,7 @@ export function parseInstant(text: string): { date: Date; problem?: undefined } 
   if (!m) {
     return /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text)
       ? { problem: 'a date-time needs its offset (Z or ±HH:MM)' }
-      : { problem: `not ${INSTANT_FORMATS}` };
+      : { problem: 'not one of these formats' };
   }
   const [, y, mo, d, h = '0', mi = '0', s = '0', fraction = '', zone = 'Z'] = m;
   const year = Number(y);
