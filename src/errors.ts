@@ -10,7 +10,8 @@ export type TqsErrorCode =
   | 'MIGRATION_FAILED'
   | 'MIGRATIONS_PENDING'
   | 'CONNECTION_FAILED'
-  | 'DESTRUCTIVE_OPERATION_REFUSED';
+  | 'DESTRUCTIVE_OPERATION_REFUSED'
+  | 'INVALID_OPTION';
 
 /**
  * The base class of every error this package throws on purpose. `code` is stable across versions; the message is
@@ -151,6 +152,28 @@ export class DestructiveOperationRefusedError extends TqsError {
   }
 }
 
+/**
+ * An option was refused before anything was done: a connection string that does not parse unambiguously, an
+ * impossible date, a size beyond what this machine or backend can hold, an unknown rollback target. `option` names
+ * it; the message says what is accepted and never quotes a password.
+ *
+ * @example
+ * try {
+ *   await createDatabase({ url: process.env.DATABASE_URL });
+ * } catch (error) {
+ *   if (error instanceof InvalidOptionError) console.error(error.option, error.message); // 'url', 'url is undefined ...'
+ * }
+ */
+export class InvalidOptionError extends TqsError {
+  override name = 'InvalidOptionError';
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super('INVALID_OPTION', message);
+    this.option = option;
+  }
+}
+
 interface PgErrorFields {
   code?: unknown;
   message?: unknown;
@@ -215,16 +238,4 @@ export function translateDatabaseError(error: unknown): unknown {
   });
 }
 
-/** Removes the password from a connection string, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
-    }
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
-  }
-}
+export { redactUrl } from './util/redact-url';

@@ -1,4 +1,12 @@
+import { isNullSocketWrite } from '../db/postgres-js/null-socket-write';
 import { runCli } from './run';
+
+// See null-socket-write.ts: the query behind it fails on its own, and the command reports that in one line.
+process.on('uncaughtException', (error) => {
+  if (isNullSocketWrite(error)) return;
+  process.stderr.write(`tqs-data: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
 
 const stdio = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 runCli(process.argv.slice(2), stdio).then(

@@ -3,9 +3,11 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { ConnectionError, redactUrl } from '../errors';
+import { ConnectionError } from '../errors';
 import { schema } from '../schema';
 import type { Backend, Database } from './client';
+import { assertExplicitTarget, connectFailure, parseConnectionUrl, postgresJsTarget } from './connection-url';
+import { assertDataDir } from './pglite/data-dir-kind';
 import { noDelaySocket } from './postgres-js/socket';
 
 /** Where the database lives. With no option at all: a fresh in-memory PGlite. */
@@ -54,12 +56,14 @@ function withClose<T extends object>(db: T, backend: Backend, close: () => Promi
  * await db.close();
  */
 export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<TqsDatabase> {
+  assertExplicitTarget(options);
   if (options.url !== undefined) {
     if (options.dataDir !== undefined || options.loadDataDir !== undefined) {
       throw new TypeError('createDatabase: give either url (PostgreSQL) or dataDir/loadDataDir (PGlite), not both');
     }
     return openPostgres(options.url, options);
   }
+  if (options.dataDir !== undefined) assertDataDir(options.dataDir);
   if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
   const pglite = await PGlite.create({
     ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
@@ -70,24 +74,20 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
 }
 
 async function openPostgres(url: string, options: CreateDatabaseOptions): Promise<TqsDatabase> {
-  let parsedHosts = 1;
-  try {
-    parsedHosts = new URL(url).host.split(',').length;
-  } catch {
-    // A URL that `URL` cannot parse goes to postgres.js as it is and fails there with its own message.
-  }
+  const parsed = parseConnectionUrl(url);
+  const connectTimeout = 10;
   const sql = postgres(url, {
+    ...postgresJsTarget(parsed),
     max: options.max ?? 10,
     onnotice: () => {},
-    connect_timeout: 10,
-    ...(parsedHosts === 1 ? { socket: noDelaySocket } : {}),
+    connect_timeout: connectTimeout,
+    ...(parsed.hosts.length === 1 ? { socket: noDelaySocket } : {}),
   });
   try {
     await sql`select 1`;
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {});
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConnectionError(`cannot connect to ${redactUrl(url)}: ${reason.split(url).join(redactUrl(url))}`, {
+    throw new ConnectionError(`cannot connect to ${parsed.redacted}: ${connectFailure(error, parsed, connectTimeout)}`, {
       cause: error,
     });
   }

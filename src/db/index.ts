@@ -10,3 +10,5 @@ export {
 export { defaultMigrationsFolder, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations, type MigrationFile } from './migrations';
 export { countTableRows, type TableCounts } from './table-counts';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback';
+export { type ConnectionHost, type ConnectionUrl, parseConnectionUrl } from './connection-url';
+export { assertDatabaseTimeZone } from './time-zone';

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { countTableRows } from '../db/table-counts';
 import { DestructiveOperationRefusedError } from '../errors';
+import { checkOptions } from '../util/check-options';
 
 /** Every table of the schema, children first: one TRUNCATE statement empties them all. */
 const TRUNCATE_ALL =
@@ -49,6 +50,7 @@ export interface ClearDatabaseResult {
  * truncate table email_reports, reschedules, tutor_scores, sessions, tutors restart identity;
  * ```
  *
+ * @throws {InvalidOptionError} an unknown option (a typo of `confirm`); nothing is changed.
  * @throws {DestructiveOperationRefusedError} `confirm` is not `true` (code `DESTRUCTIVE_OPERATION_REFUSED`); nothing
  *   is changed.
  * @example
@@ -56,6 +58,8 @@ export interface ClearDatabaseResult {
  * // { tutors: 100, sessions: 3000, reschedules: 357, tutorScores: 100, emailReports: 357 }
  */
 export async function clearDatabase(db: Database, options: ClearDatabaseOptions): Promise<ClearDatabaseResult> {
+  // An unknown key (`{ confirmed: true }`) is refused as such; any `confirm` but `true` is refused just below.
+  checkOptions('clearDatabase', options, { confirm: () => undefined });
   if ((options as ClearDatabaseOptions | undefined)?.confirm !== true) {
     throw new DestructiveOperationRefusedError(
       'clearDatabase empties every table of the schema; pass { confirm: true } to do it. Nothing was changed.',

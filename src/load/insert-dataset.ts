@@ -1,5 +1,6 @@
 import { driverSession, type Database } from '../db/client';
 import type { Dataset } from '../domain/dataset';
+import { InvalidOptionError } from '../errors';
 import { refreshTutorScores } from '../scoring';
 import { truncateAllTables } from './clear-database';
 import { loadError, type LoadState } from './load-error';
@@ -100,6 +101,14 @@ export async function insertDataset(
   options: InsertDatasetOptions = {},
 ): Promise<InsertDatasetResult> {
   const started = performance.now();
+  // The destructive option is checked strictly: `clearExisting: 'no'` must not truncate.
+  const clearExisting = (options as { clearExisting?: unknown } | undefined)?.clearExisting;
+  if (clearExisting !== undefined && typeof clearExisting !== 'boolean') {
+    throw new InvalidOptionError(
+      'clearExisting',
+      `insertDataset: option 'clearExisting' must be true or false (got ${typeof clearExisting}); nothing was changed`,
+    );
+  }
   const plans = planLoad(dataset);
   const asOf = scoresAsOf(dataset, options);
   const loader = loaderFor(db);

@@ -1,4 +1,4 @@
-import { isConnectionLost } from '../db/connection-lost';
+import { connectionLost } from '../util/error-chain';
 import { ConnectionError, ConstraintViolationError, translateDatabaseError } from '../errors';
 import { findInChain } from '../util/error-chain';
 import { datasetKey, type InsertTable } from './load-plan';
@@ -23,7 +23,7 @@ export interface LoadState {
  * // ConstraintViolationError: insertDataset: loading reschedules[5]: reschedules_pkey: ...
  */
 export function loadError(error: unknown, state: LoadState, commits: boolean): unknown {
-  if (isConnectionLost(error)) {
+  if (connectionLost(error)) {
     const where =
       state.committing && commits
         ? 'while committing: whether the load was committed is unknown'
