@@ -16,9 +16,11 @@ export type Backend = 'pglite' | 'postgres';
 /** The driver client behind a Drizzle database, told apart by shape so that copies of either package both work. */
 export type RawClient = { backend: 'pglite'; pglite: PGlite } | { backend: 'postgres'; sql: Sql };
 
-/** The driver client behind `db`. Throws when `db` is neither a PGlite nor a postgres.js database. */
-export function rawClient(db: Database): RawClient {
-  const client = (db as { $client?: unknown }).$client;
+/**
+ * A PGlite instance or a postgres.js client, told apart by shape so that copies of either package both work;
+ * undefined for anything else.
+ */
+export function asRawClient(client: unknown): RawClient | undefined {
   const has = (key: string) => typeof (client as Record<string, unknown>)[key] === 'function';
   if (client && typeof client === 'object' && has('dumpDataDir') && has('query')) {
     return { backend: 'pglite', pglite: client as PGlite };
@@ -26,6 +28,13 @@ export function rawClient(db: Database): RawClient {
   if (typeof client === 'function' && has('unsafe') && has('begin')) {
     return { backend: 'postgres', sql: client as Sql };
   }
+  return undefined;
+}
+
+/** The driver client behind `db`. Throws when `db` is neither a PGlite nor a postgres.js database. */
+export function rawClient(db: Database): RawClient {
+  const raw = asRawClient((db as { $client?: unknown }).$client);
+  if (raw) return raw;
   throw new TypeError('expected a Drizzle database over PGlite or postgres.js (one from createDatabase())');
 }
 

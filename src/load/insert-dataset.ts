@@ -5,7 +5,6 @@ import { pipeline } from 'node:stream/promises';
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite';
 import { sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import type { Sql } from 'postgres';
 import { type Database, rawClient } from '../db/client';
@@ -330,6 +329,7 @@ async function loadPglite(
   report: Report,
   refresh: Refresh,
 ): Promise<{ scored: number; flagged: number }> {
+  const { pgliteDatabase } = await import('../db/pglite');
   return pglite.transaction(async (tx: PGliteTransaction) => {
     if (options.clearExisting) await tx.exec(TRUNCATE_ALL);
     for (const plan of plans) {
@@ -345,7 +345,7 @@ async function loadPglite(
       }
       await report({ table: plan.table, phase: 'done', rowsDone: total, rowsTotal: total });
     }
-    const txDb = drizzlePglite({ client: tx as unknown as PGlite, schema }) as unknown as Database;
+    const txDb = pgliteDatabase(tx as unknown as PGlite);
     const scores = await refresh(txDb);
     state.committing = true;
     return scores;
