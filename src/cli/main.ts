@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { runCli } from './run';
 
 const stdio = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
