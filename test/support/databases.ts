@@ -33,26 +33,37 @@ function withDatabase(url: string, database: string): string {
  */
 export async function openEmptyDatabase(backend: TestBackend): Promise<TqsDatabase> {
   if (backend.name === 'pglite') return createDatabase();
-  const admin = postgres(backend.url as string, { max: 1, onnotice: () => {} });
+  const scratch = await createScratchDatabase(backend.url as string);
+  const db = await createDatabase({ url: scratch.url, max: 10 });
+  const close = db.close;
+  return Object.assign(db, {
+    close: async () => {
+      await close();
+      await scratch.drop();
+    },
+  });
+}
+
+/** A new, empty PostgreSQL database next to the one `url` names: its URL, and `drop()` (forced) for the end. */
+export async function createScratchDatabase(url: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const admin = postgres(url, { max: 1, onnotice: () => {} });
   const name = `tqs_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   try {
     await admin.unsafe(`create database "${name}"`);
   } finally {
     await admin.end();
   }
-  const db = await createDatabase({ url: withDatabase(backend.url as string, name), max: 10 });
-  const close = db.close;
-  return Object.assign(db, {
-    close: async () => {
-      await close();
-      const dropper = postgres(backend.url as string, { max: 1, onnotice: () => {} });
+  return {
+    url: withDatabase(url, name),
+    drop: async () => {
+      const dropper = postgres(url, { max: 1, onnotice: () => {} });
       try {
         await dropper.unsafe(`drop database if exists "${name}" with (force)`);
       } finally {
         await dropper.end();
       }
     },
-  });
+  };
 }
 
 /** {@link openEmptyDatabase}, migrated to the newest schema. */
