@@ -13,9 +13,24 @@ export type TqsErrorCode =
   | 'DESTRUCTIVE_OPERATION_REFUSED'
   | 'INVALID_OPTION';
 
+/*
+ * The brand every TqsError carries, registered globally with Symbol.for: the ESM and the CommonJS builds of this
+ * package (or two installed copies) each define their own classes, and the brand is how they recognize each other's
+ * errors, in `isTqsError` and in `instanceof`.
+ */
+const BRAND = Symbol.for('@tqs/data/TqsError');
+
 /**
  * The base class of every error this package throws on purpose. `code` is stable across versions; the message is
- * for people and may improve.
+ * for people and may improve. `instanceof` works across the ESM and CommonJS copies of the package (a `TqsError`
+ * subclass matches an error whose class, or a class it extends, has the same name and carries the brand).
+ *
+ * @example
+ * try {
+ *   await migrate(db);
+ * } catch (error) {
+ *   if (error instanceof TqsError) console.error(error.code, error.message);
+ * }
  */
 export class TqsError extends Error {
   override name = 'TqsError';
@@ -24,7 +39,35 @@ export class TqsError extends Error {
   constructor(code: TqsErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
   }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (!isTqsError(value)) return false;
+    for (let proto = Object.getPrototypeOf(value); proto; proto = Object.getPrototypeOf(proto)) {
+      const ctor = (proto as { constructor?: unknown }).constructor;
+      if (typeof ctor === 'function' && ctor.name === this.name) return true;
+      if (ctor === Error) break;
+    }
+    return false;
+  }
+}
+
+/**
+ * Whether `value` is an error this package threw on purpose, from whichever copy of the package (ESM or CommonJS
+ * build, or another installed version) threw it. Read `code` on it for the kind.
+ *
+ * @example
+ * try {
+ *   await rollback(db);
+ * } catch (error) {
+ *   if (isTqsError(error) && error.code === 'ROLLBACK_REFUSED') console.error(error.message);
+ *   else throw error;
+ * }
+ */
+export function isTqsError(value: unknown): value is TqsError {
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
 }
 
 /** One problem found by a Zod schema: the field at fault and the rule it breaks. */

@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { isNullSocketWrite } from '../db/postgres-js/null-socket-write';
 import { runCli } from './run';
 

@@ -1,5 +1,11 @@
 export { type Backend, type Database, queryRows, rawClient, type RawClient } from './client';
-export { createDatabase, type CreateDatabaseOptions, type TqsDatabase } from './create-database';
+export {
+  createDatabase,
+  type CreateDatabaseOptions,
+  type ExistingClient,
+  type PostgresOptions,
+  type TqsDatabase,
+} from './create-database';
 export { migrate, type MigrateOptions, type MigrateResult } from './migrate';
 export {
   assertMigrated,
