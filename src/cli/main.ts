@@ -1,12 +1,16 @@
 import { runCli } from './run';
+import { stopOnSignals } from './signals';
 
-const stdio = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+const stop = stopOnSignals(process.stderr);
+const stdio = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signal: stop.signal };
 runCli(process.argv.slice(2), stdio).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = stop.exitStatus() ?? code;
+    stop.dispose();
   },
   (error: unknown) => {
     process.stderr.write(`tqs-data: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    process.exitCode = stop.exitStatus() ?? 1;
+    stop.dispose();
   },
 );

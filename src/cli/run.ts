@@ -1,4 +1,4 @@
-import { TqsError } from '../errors';
+import { describeServerError, TqsError } from '../errors';
 import { packageVersion } from '../util/package-info';
 import { type CommandIo, commandHelp, parseCommandArgs, UsageError } from './command';
 import { commands } from './commands';
@@ -59,10 +59,16 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
       io.stdout.write(commandHelp(command));
       return 0;
     }
-    return (await command.run(options, io)) ?? 0;
+    const code = (await command.run(options, io)) ?? 0;
+    if (io.signal?.aborted) {
+      io.stderr.write(`tqs-data: stopped by ${String(io.signal.reason)} after '${command.name}' had finished; its work is kept\n`);
+    }
+    return code;
   } catch (error) {
     const usage = error instanceof UsageError;
-    const message = error instanceof Error ? error.message : String(error);
+    // A server error is shown as the server's message and what to do, never as drizzle's "Failed query: <SQL>".
+    const server = error instanceof TqsError ? undefined : describeServerError(error);
+    const message = server ?? (error instanceof Error ? error.message : String(error));
     const code = error instanceof TqsError ? `${error.code}: ` : '';
     const hint = usage ? ` (see 'tqs-data ${command ? `${command.name} ` : ''}--help')` : '';
     io.stderr.write(`tqs-data: ${code}${redactSecrets(message.split('\n')[0] ?? message, io.env, argv)}${hint}\n`);

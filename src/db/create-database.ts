@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -6,7 +5,9 @@ import postgres from 'postgres';
 import { ConnectionError, redactUrl } from '../errors';
 import { schema } from '../schema';
 import type { Backend, Database } from './client';
+import { openDataDir } from './pglite/open-data-dir';
 import { noDelaySocket } from './postgres-js/socket';
+import { guardStalls } from './postgres-js/stall-guard';
 
 /** Where the database lives. With no option at all: a fresh in-memory PGlite. */
 export interface CreateDatabaseOptions {
@@ -18,6 +19,12 @@ export interface CreateDatabaseOptions {
   loadDataDir?: Blob;
   /** postgres.js pool size. Default 10. */
   max?: number;
+  /**
+   * PostgreSQL only: seconds a connection may stay silent while a query waits for the server before it is failed
+   * with "the connection stopped answering" (a partition, a frozen proxy). It must exceed the longest statement the
+   * server runs without replying. Default: no bound (the CLI uses 120). TCP keepalive is on in any case.
+   */
+  socketTimeout?: number;
   /** Log every query through Drizzle's logger. */
   logger?: boolean;
 }
@@ -60,9 +67,13 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
     }
     return openPostgres(options.url, options);
   }
-  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
+  if (options.dataDir !== undefined) {
+    // One process per data directory, held until close(); see pglite/open-data-dir.ts.
+    const { pglite, close } = await openDataDir(options.dataDir, options);
+    const db = drizzlePglite({ client: pglite, schema, logger: options.logger ?? false });
+    return withClose(db, 'pglite', close) as unknown as TqsDatabase;
+  }
   const pglite = await PGlite.create({
-    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir !== undefined ? { loadDataDir: options.loadDataDir } : {}),
   });
   const db = drizzlePglite({ client: pglite, schema, logger: options.logger ?? false });
@@ -80,7 +91,7 @@ async function openPostgres(url: string, options: CreateDatabaseOptions): Promis
     max: options.max ?? 10,
     onnotice: () => {},
     connect_timeout: 10,
-    ...(parsedHosts === 1 ? { socket: noDelaySocket } : {}),
+    ...(parsedHosts === 1 ? { socket: guardedSocket(options.socketTimeout) } : {}),
   });
   try {
     await sql`select 1`;
@@ -93,4 +104,17 @@ async function openPostgres(url: string, options: CreateDatabaseOptions): Promis
   }
   const db = drizzlePostgres({ client: sql, schema, logger: options.logger ?? false });
   return withClose(db, 'postgres', () => sql.end({ timeout: 5 })) as unknown as TqsDatabase;
+}
+
+/** postgres.js's `socket` option: {@link noDelaySocket}, with the stall guard when a socket timeout is set. */
+function guardedSocket(socketTimeout: number | undefined): typeof noDelaySocket {
+  if (socketTimeout !== undefined && !(Number.isFinite(socketTimeout) && socketTimeout > 0)) {
+    throw new RangeError(`createDatabase: socketTimeout must be a positive number of seconds (got ${socketTimeout})`);
+  }
+  if (socketTimeout === undefined) return noDelaySocket;
+  return async (options) => {
+    const socket = await noDelaySocket(options);
+    guardStalls(socket, socketTimeout * 1000);
+    return socket;
+  };
 }

@@ -19,6 +19,7 @@ import { emailReports, reschedules, schema, sessions, tutors } from '../schema';
 import { refreshTutorScores } from '../scoring';
 import { type CopyColumn, copyColumns, copyTarget, encodeCopyRows } from './copy-format';
 import type { Dataset } from '../domain/dataset';
+import { checkSpace, diskFullOr, spaceNeed } from './space-check';
 
 /** A table {@link insertDataset} reports progress on: the four it loads, in load order, then `tutor_scores`. */
 export type InsertTable = 'tutors' | 'sessions' | 'reschedules' | 'email_reports' | 'tutor_scores';
@@ -154,6 +155,9 @@ interface LoadState {
  *   was written.
  * @throws {ConnectionError} the connection to PostgreSQL was lost (code `CONNECTION_FAILED`); the message says
  *   whether that happened before the commit (nothing written) or during it (outcome unknown).
+ * @throws {DiskFullError} into a PGlite data directory: the load obviously does not fit on its file system (refused
+ *   before anything is written), or the disk filled up during the load (rolled back); the message says how much it
+ *   needed and where.
  * @throws {TypeError} the dataset is malformed (a table is not an array, a value cannot be stored); nothing written.
  * @example
  * const dataset = generateDataset({ seed: 7, now: new Date('2026-01-15T12:00:00Z') });
@@ -172,6 +176,8 @@ export async function insertDataset(
   const started = performance.now();
   const plans = planLoad(dataset);
   const client = rawClient(db);
+  const space = spaceNeed(client, dataset);
+  checkSpace(space);
   const state: LoadState = { table: undefined, offset: 0, committing: false, progress: undefined };
   const { onProgress } = options;
   const report = async (progress: InsertProgress) => {
@@ -208,7 +214,7 @@ export async function insertDataset(
     // A load can fail while a callback is still running (the connection dropped under it): settle after it, so that
     // nothing the caller started is still running when the load has failed.
     await state.progress?.catch(() => {});
-    throw loadError(error, state);
+    throw diskFullOr(loadError(error, state), space);
   }
   return {
     rows: {
@@ -362,7 +368,9 @@ function loadError(error: unknown, state: LoadState): unknown {
     const where = state.committing
       ? 'while committing: whether the load was committed is unknown'
       : `while loading ${state.table ?? 'the dataset'}: the transaction was not committed, nothing was written`;
-    return new ConnectionError(`insertDataset: the connection to the database was lost ${where}`, { cause: error });
+    const stalled = findInChain(error, 'code', (code): code is string => code === 'ETIMEDOUT') !== undefined;
+    const lost = stalled ? 'stopped answering' : 'was lost';
+    return new ConnectionError(`insertDataset: the connection to the database ${lost} ${where}`, { cause: error });
   }
   const translated = translateDatabaseError(error);
   if (!(translated instanceof ConstraintViolationError) || state.table === undefined) return translated;
@@ -388,6 +396,7 @@ const LOST_CONNECTION_CODES = new Set([
   'CONNECTION_ENDED',
   'ECONNRESET',
   'EPIPE',
+  'ETIMEDOUT',
 ]);
 
 const isLostConnectionCode = (code: unknown): code is string =>
