@@ -1,4 +1,5 @@
 import { describeServerError, TqsError } from '../errors';
+import { isSqlState } from '../util/error-chain';
 import { packageVersion } from '../util/package-info';
 import { type CommandIo, commandHelp, parseCommandArgs, UsageError } from './command';
 import { commands } from './commands';
@@ -67,7 +68,9 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
   } catch (error) {
     const usage = error instanceof UsageError;
     // A server error is shown as the server's message and what to do, never as drizzle's "Failed query: <SQL>".
-    const server = error instanceof TqsError ? undefined : describeServerError(error);
+    // Only for the driver's and drizzle's own errors: a command's message that names a cause stays as it is.
+    const fromDriver = error instanceof Error && (isSqlState((error as { code?: unknown }).code) || error.message.startsWith('Failed query: '));
+    const server = fromDriver ? describeServerError(error) : undefined;
     const message = server ?? (error instanceof Error ? error.message : String(error));
     const code = error instanceof TqsError ? `${error.code}: ` : '';
     const hint = usage ? ` (see 'tqs-data ${command ? `${command.name} ` : ''}--help')` : '';
