@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, DataDirLockedError, queryRows, type TqsDatabase } from '../src';
+import { createDatabase, DataDirError, DataDirLockedError, describeServerError, queryRows, type TqsDatabase } from '../src';
 import { postgresUrl } from './support/databases';
 
 const CLI = resolve(__dirname, '../dist/cli.js');
@@ -164,6 +164,59 @@ describe.skipIf(!existsSync(CLI))('faults on an embedded data directory (dist/cl
     writeFileSync(`${dir}.lock`, JSON.stringify(stale));
     expect(await hashDataDir(dir)).toEqual(before);
     expect(existsSync(`${dir}.lock`)).toBe(false);
+  });
+
+  it('says what it found in a data directory that will not open, and re-creates a half-created one', async () => {
+    const foreign = copyOf(template);
+    writeFileSync(join(foreign, 'PG_VERSION'), '15\n');
+    await expect(createDatabase({ dataDir: foreign })).rejects.toThrow(
+      new DataDirError(
+        `the PGlite data directory ${foreign} was made by PostgreSQL 15, and this package's PGlite runs PostgreSQL 18: ` +
+          'open it with the PGlite version that made it and dump the data (pg_dump or dumpDataDir), or point --data-dir ' +
+          'elsewhere. It was left untouched.',
+        foreign,
+      ),
+    );
+    expect(existsSync(`${foreign}.lock`)).toBe(false);
+
+    const damaged = copyOf(template);
+    rmSync(join(damaged, 'global'), { recursive: true });
+    const error = await createDatabase({ dataDir: damaged }).then(
+      async (db) => db.close().then(() => undefined),
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(DataDirError);
+    expect(String((error as Error).message)).toMatch(
+      /will not open \(PostgreSQL 18, \d+ entries, not a complete data directory; PGlite said: .*\): it may be damaged .* It was left untouched\.$/,
+    );
+    expect(existsSync(join(damaged, 'base'))).toBe(true);
+
+    // A crash during the first creation leaves the marker and part of initdb's files: re-created, then usable.
+    const half = join(scratch, 'half', 'db');
+    cpSync(join(template, 'base'), join(half, 'base'), { recursive: true });
+    writeFileSync(`${half}.creating`, '1\n');
+    const db = await createDatabase({ dataDir: half });
+    try {
+      const [row] = await queryRows<{ n: number }>(db, rawSql('select count(*)::int as n from pg_class'));
+      expect(row?.n).toBeGreaterThan(0);
+      expect(existsSync(`${half}.creating`)).toBe(false);
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("a server error reads as the server's message and what to do", async () => {
+    const db = await createDatabase();
+    try {
+      const error = await queryRows(db, rawSql('select * from tutors')).catch((e: unknown) => e);
+      expect(String((error as Error).message)).toMatch(/^Failed query: select \* from tutors/);
+      expect(describeServerError(error)).toBe(
+        `relation "tutors" does not exist (SQLSTATE 42P01): a table is missing: the schema is not migrated ` +
+          "(run 'tqs-data migrate' or migrate(db))",
+      );
+    } finally {
+      await db.close();
+    }
   });
 
   const writers: Record<string, string[]> = {
