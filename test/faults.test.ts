@@ -294,11 +294,11 @@ describe.skipIf(!existsSync(CLI))('faults on an embedded data directory (dist/cl
   });
 
   const root = process.getuid?.() === 0;
-  describe.skipIf(!RELIABILITY || !root)('a full disk (an 80 MB tmpfs; needs root and TQS_RELIABILITY)', () => {
+  describe.skipIf(!RELIABILITY || !root)('a full disk (a 100 MB tmpfs; needs root and TQS_RELIABILITY)', () => {
     const mount = join(scratch, 'tmpfs');
     beforeAll(() => {
       execFileSync('mkdir', ['-p', mount]);
-      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=80m', 'tmpfs', mount]);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=100m', 'tmpfs', mount]);
     });
     afterAll(() => {
       execFileSync('umount', ['-l', mount]);
@@ -312,8 +312,8 @@ describe.skipIf(!existsSync(CLI))('faults on an embedded data directory (dist/cl
       expect(refused.stderr).toMatch(/^tqs-data: DISK_FULL: not enough disk space: loading [\d,]+ rows needs about [\d.]+ MB in \S+, and its file system has [\d.]+ MB free; /m);
       expect(await hashDataDir(dir)).toEqual(before);
 
-      // Passes the check, then the disk fills up under it: a filler file takes all but 1 MB once the load runs.
-      const run = start([...generateArgs(11, 20_000), '--data-dir', dir]);
+      // Passes the check (about 44 MB needed, ~58 MB free), then a filler file takes all but 1 MB once the load runs.
+      const run = start([...generateArgs(11, 10_000), '--data-dir', dir]);
       expect(await until(() => run.stderr().includes('tutors: '), 60_000)).toBe(true);
       const filler = join(mount, 'filler');
       const free = Number(execFileSync('df', ['--output=avail', '-B1', mount]).toString().split('\n')[1]);
