@@ -11,7 +11,13 @@ export type TqsErrorCode =
   | 'MIGRATIONS_PENDING'
   | 'CONNECTION_FAILED'
   | 'DESTRUCTIVE_OPERATION_REFUSED'
-  | 'INVALID_OPTION';
+  | 'INVALID_OPTION'
+  | 'DATA_DIR_LOCKED'
+  | 'DATA_DIR_UNUSABLE'
+  | 'DISK_FULL'
+  | 'CONNECTION_STALLED'
+  | 'INTERRUPTED'
+  | 'DATABASE_ERROR';
 
 /*
  * The brand every TqsError carries, registered globally with Symbol.for: the ESM and the CommonJS builds of this
@@ -282,3 +288,98 @@ export function translateDatabaseError(error: unknown): unknown {
 }
 
 export { redactUrl } from './util/redact-url';
+
+/**
+ * A PGlite data directory is open in another process (or twice in this one). PGlite is single-process: a second
+ * opener would silently lose rows or corrupt the directory, so it is refused at once. `holderPid` names the holder.
+ *
+ * @example
+ * try { await createDatabase({ dataDir: '.tqs/pglite' }); } catch (e) { if (e instanceof DataDirLockedError) console.log(e.holderPid); }
+ */
+export class DataDirLockedError extends TqsError {
+  override name = 'DataDirLockedError';
+  readonly dataDir: string;
+  readonly holderPid: number;
+
+  constructor(message: string, dataDir: string, holderPid: number) {
+    super('DATA_DIR_LOCKED', message);
+    this.dataDir = dataDir;
+    this.holderPid = holderPid;
+  }
+}
+
+/**
+ * A PGlite data directory will not open: damaged, made by another PGlite or PostgreSQL version, or not a data
+ * directory. The message says what was found and what to do; nothing in the directory was changed.
+ *
+ * @example
+ * await createDatabase({ dataDir: 'old-dir' }); // DataDirError: ... was created by PostgreSQL 16 ...
+ */
+export class DataDirError extends TqsError {
+  override name = 'DataDirError';
+  readonly dataDir: string;
+
+  constructor(message: string, dataDir: string, options?: { cause?: unknown }) {
+    super('DATA_DIR_UNUSABLE', message, options);
+    this.dataDir = dataDir;
+  }
+}
+
+/**
+ * A write (or a start) ran out of disk space, or a bulk load was refused because it would not fit. Whatever was being
+ * written was rolled back; `neededBytes` is the estimate (undefined when unknown), `freeBytes` what the file system had.
+ *
+ * @example
+ * await insertDataset(db, generateDataset({ sessions: 1_000_000 })); // DiskFullError: not enough space ...
+ */
+export class DiskFullError extends TqsError {
+  override name = 'DiskFullError';
+  readonly path: string;
+  readonly neededBytes: number | undefined;
+  readonly freeBytes: number | undefined;
+
+  constructor(
+    message: string,
+    fields: { path: string; neededBytes?: number | undefined; freeBytes?: number | undefined; cause?: unknown },
+  ) {
+    super('DISK_FULL', message, { cause: fields.cause });
+    this.path = fields.path;
+    this.neededBytes = fields.neededBytes;
+    this.freeBytes = fields.freeBytes;
+  }
+}
+
+/** What to do about a server error, by SQLSTATE (exact code first, then its class). */
+const serverErrorHints: Record<string, string> = {
+  '55P03': 'another session holds a lock on these tables: retry when it has finished, or raise lock_timeout',
+  '57014': 'the statement was cancelled (statement_timeout or a cancel request): retry, or raise statement_timeout',
+  '42P01': "a table is missing: the schema is not migrated (run 'tqs-data migrate' or migrate(db))",
+  '42703': "a column is missing: the schema is older than this package (run 'tqs-data migrate' or migrate(db))",
+  '3D000': "the database does not exist: create it ('tqs-data setup' creates it)",
+  '25006': 'the server is read-only (a standby?): point the URL at the primary',
+  '53100': "the server's disk is full: free space on the server; the transaction was rolled back",
+  '53300': 'the server has no free connection slot: lower the pool size (max) or raise max_connections',
+  '40001': 'a concurrent transaction conflicted with this one: retry',
+  '40P01': 'a deadlock with another session: retry',
+  '28P01': 'check the user name and password of the URL',
+  '57P01': 'the server was shut down or the backend terminated: retry when it is back',
+  '08': 'the connection failed: check that the server is up and reachable',
+  '53': 'the server is out of resources: retry later or raise its limits',
+};
+
+/**
+ * The server's own message for a failed query, with its SQLSTATE and what to do, instead of drizzle's
+ * `Failed query: <SQL>`; undefined when no PostgreSQL error is behind `error`. The query text and its parameters
+ * never appear.
+ *
+ * @example
+ * describeServerError(error); // 'canceling statement due to lock timeout (SQLSTATE 55P03): another session holds ...'
+ */
+export function describeServerError(error: unknown): string | undefined {
+  const pg = findPgError(error);
+  if (!pg) return undefined;
+  const sqlState = pg.code as string;
+  const hint = serverErrorHints[sqlState] ?? serverErrorHints[sqlState.slice(0, 2)];
+  const message = withoutValue(sqlState, str(pg.message) ?? 'the server refused the query');
+  return `${message} (SQLSTATE ${sqlState})${hint ? `: ${hint}` : ''}`;
+}

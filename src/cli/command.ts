@@ -16,6 +16,8 @@ export interface CommandIo {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** Aborted when the user asks the CLI to stop (SIGINT/SIGTERM): a load then rolls back at its next chunk. */
+  signal?: AbortSignal;
 }
 
 export type ParsedOptions = Record<string, string | boolean | undefined>;
@@ -47,6 +49,11 @@ export const databaseOptions: Record<string, OptionSpec> = {
     type: 'string',
     value: 'DIR',
     description: 'embedded PGlite data directory when no URL is given (default: .tqs/pglite)',
+  },
+  'socket-timeout': {
+    type: 'string',
+    value: 'S',
+    description: 'PostgreSQL: fail when the server sends nothing for S seconds while a query waits (default 120)',
   },
 };
 

@@ -1,6 +1,6 @@
 import { parseConnectionUrl } from '../db/connection-url';
-import { InvalidOptionError, TqsError } from '../errors';
-import { connectionLost } from '../util/error-chain';
+import { describeServerError, InvalidOptionError, TqsError } from '../errors';
+import { connectionLost, isSqlState } from '../util/error-chain';
 import { packageVersion } from '../util/package-info';
 import { type CommandIo, commandHelp, parseCommandArgs, UsageError } from './command';
 import { commands } from './commands';
@@ -78,11 +78,19 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
       io.stdout.write(commandHelp(command));
       return 0;
     }
-    return (await command.run(options, io)) ?? 0;
+    const code = (await command.run(options, io)) ?? 0;
+    if (io.signal?.aborted) {
+      io.stderr.write(`tqs-data: stopped by ${String(io.signal.reason)} after '${command.name}' had finished; its work is kept\n`);
+    }
+    return code;
   } catch (error) {
     // A refused option (a time zone the database does not know, ...) is a bad argument, found a little later.
     const usage = error instanceof UsageError || error instanceof InvalidOptionError;
-    const message = failureLine(error);
+    // A server error is shown as the server's message and what to do, never as drizzle's "Failed query: <SQL>".
+    // Only for the driver's and drizzle's own errors: a command's message that names a cause stays as it is.
+    const fromDriver = error instanceof Error && (isSqlState((error as { code?: unknown }).code) || error.message.startsWith('Failed query: '));
+    const server = fromDriver && !connectionLost(error) ? describeServerError(error) : undefined;
+    const message = server ?? failureLine(error);
     const code = error instanceof TqsError && !usage ? `${error.code}: ` : '';
     const hint = usage ? ` (see 'tqs-data ${command ? `${command.name} ` : ''}--help')` : '';
     io.stderr.write(`tqs-data: ${code}${redactSecrets(message, io.env, argv)}${hint}\n`);

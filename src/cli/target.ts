@@ -4,13 +4,16 @@ import { parseConnectionUrl } from '../db/connection-url';
 import { assertDataDir } from '../db/pglite/data-dir-kind';
 import { InvalidOptionError, MigrationsPendingError } from '../errors';
 import { redactUrl } from '../util/redact-url';
-import { type ParsedOptions, UsageError } from './command';
+import { integerOption, type ParsedOptions, UsageError } from './command';
 
 /** The embedded database the CLI uses when no PostgreSQL URL is given. */
 export const DEFAULT_DATA_DIR = '.tqs/pglite';
 
 /** Where a command's database is: a PostgreSQL URL, or a PGlite data directory. */
-export type Target = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+export type Target = { kind: 'postgres'; url: string; socketTimeout?: number } | { kind: 'pglite'; dataDir: string };
+
+/** Seconds of silence after which the CLI gives up on a PostgreSQL connection (`--socket-timeout`). */
+export const DEFAULT_SOCKET_TIMEOUT = 120;
 
 /** Runs `check`, turning its refusal into a usage error (exit 2) named after `flag`. */
 function asUsage(flag: string, check: () => void): void {
@@ -32,6 +35,12 @@ function asUsage(flag: string, check: () => void): void {
  * resolveTarget({ 'database-url': 'postgres://app@db/tqs' }, {}); // { kind: 'postgres', url: 'postgres://app@db/tqs' }
  * resolveTarget({}, { DATABASE_URL: '' });                          // throws UsageError: $DATABASE_URL is set but empty ...
  */
+/** `--socket-timeout` (seconds; default {@link DEFAULT_SOCKET_TIMEOUT}), as a target's field. */
+function socketTimeoutOf(options: ParsedOptions): { socketTimeout?: number } {
+  const socketTimeout = integerOption(options, 'socket-timeout', DEFAULT_SOCKET_TIMEOUT, { min: 1 });
+  return socketTimeout !== undefined ? { socketTimeout } : {};
+}
+
 export function resolveTarget(options: ParsedOptions, env: NodeJS.ProcessEnv): Target {
   const flagUrl = options['database-url'] as string | undefined;
   const dataDir = options['data-dir'] as string | undefined;
@@ -41,7 +50,7 @@ export function resolveTarget(options: ParsedOptions, env: NodeJS.ProcessEnv): T
       throw new UsageError('--database-url is empty: give a connection string such as postgres://user@host:5432/database, or leave the flag out');
     }
     asUsage('--database-url', () => parseConnectionUrl(flagUrl));
-    return { kind: 'postgres', url: flagUrl };
+    return { kind: 'postgres', url: flagUrl, ...socketTimeoutOf(options) };
   }
   if (dataDir !== undefined) {
     asUsage('--data-dir', () => assertDataDir(dataDir));
@@ -55,7 +64,7 @@ export function resolveTarget(options: ParsedOptions, env: NodeJS.ProcessEnv): T
       );
     }
     asUsage('$DATABASE_URL', () => parseConnectionUrl(envUrl));
-    return { kind: 'postgres', url: envUrl };
+    return { kind: 'postgres', url: envUrl, ...socketTimeoutOf(options) };
   }
   asUsage('--data-dir', () => assertDataDir(DEFAULT_DATA_DIR));
   return { kind: 'pglite', dataDir: DEFAULT_DATA_DIR };
@@ -70,7 +79,9 @@ export function describeTarget(target: Target): string {
 
 /** Opens the target database. */
 export function openTarget(target: Target): Promise<TqsDatabase> {
-  return target.kind === 'postgres' ? createDatabase({ url: target.url }) : createDatabase({ dataDir: target.dataDir });
+  return target.kind === 'postgres'
+    ? createDatabase({ url: target.url, ...(target.socketTimeout !== undefined ? { socketTimeout: target.socketTimeout } : {}) })
+    : createDatabase({ dataDir: target.dataDir });
 }
 
 /** Opens the target, runs `body`, and closes the database whatever happens. */

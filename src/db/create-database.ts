@@ -8,6 +8,7 @@ import { asRawClient, type Backend, type Database, type RawClient } from './clie
 import { assertExplicitTarget, connectFailure, parseConnectionUrl, postgresJsTarget } from './connection-url';
 import { assertDataDir } from './pglite/data-dir-kind';
 import { noDelaySocket } from './postgres-js/socket';
+import { guardStalls } from './postgres-js/stall-guard';
 
 /**
  * postgres.js options `createDatabase({ url })` passes through (ssl, prepare, idle_timeout, max_lifetime,
@@ -44,6 +45,12 @@ export interface CreateDatabaseOptions {
   postgres?: PostgresOptions;
   /** Log every query: `true` for Drizzle's default logger, or a Drizzle `Logger` (`{ logQuery(query, params) }`). */
   logger?: boolean | Logger;
+  /**
+   * PostgreSQL only: seconds a connection may stay silent while a query waits for the server before it is failed
+   * with "the connection stopped answering" (a partition, a frozen proxy). It must exceed the longest statement the
+   * server runs without replying. Default: no bound (the CLI uses 120). TCP keepalive is on in any case.
+   */
+  socketTimeout?: number;
 }
 
 /** What `createDatabase()` returns: a Drizzle database that knows its backend and how to close itself. */
@@ -91,6 +98,12 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
   }
   if (options.dataDir !== undefined) assertDataDir(options.dataDir);
   const { pgliteDatabase, startPglite } = await import('./pglite');
+  if (options.dataDir !== undefined) {
+    // One process per data directory, held until close(); see pglite/open-data-dir.ts.
+    const { openDataDir } = await import('./pglite/open-data-dir');
+    const { pglite, close } = await openDataDir(options.dataDir, options);
+    return withClose(pgliteDatabase(pglite, options.logger), 'pglite', close) as unknown as TqsDatabase;
+  }
   const pglite = await startPglite(options);
   const db = pgliteDatabase(pglite, options.logger);
   return withClose(db, 'pglite', () => pglite.close()) as unknown as TqsDatabase;
@@ -142,7 +155,7 @@ async function openPostgres(url: string, options: CreateDatabaseOptions): Promis
     max: options.max ?? 10,
     onnotice: () => {},
     connect_timeout: connectTimeout,
-    ...(parsed.hosts.length === 1 ? { socket: noDelaySocket } : {}),
+    ...(parsed.hosts.length === 1 ? { socket: guardedSocket(options.socketTimeout) } : {}),
     ...options.postgres,
   });
   try {
@@ -155,4 +168,17 @@ async function openPostgres(url: string, options: CreateDatabaseOptions): Promis
   }
   const db = drizzlePostgres({ client: sql, schema, logger: options.logger ?? false });
   return withClose(db, 'postgres', () => sql.end({ timeout: 5 })) as unknown as TqsDatabase;
+}
+
+/** postgres.js's `socket` option: {@link noDelaySocket}, with the stall guard when a socket timeout is set. */
+function guardedSocket(socketTimeout: number | undefined): typeof noDelaySocket {
+  if (socketTimeout !== undefined && !(Number.isFinite(socketTimeout) && socketTimeout > 0)) {
+    throw new RangeError(`createDatabase: socketTimeout must be a positive number of seconds (got ${socketTimeout})`);
+  }
+  if (socketTimeout === undefined) return noDelaySocket;
+  return async (options) => {
+    const socket = await noDelaySocket(options);
+    guardStalls(socket, socketTimeout * 1000);
+    return socket;
+  };
 }

@@ -3,6 +3,7 @@ import type { Dataset } from '../domain/dataset';
 import { InvalidOptionError } from '../errors';
 import { refreshTutorScores } from '../scoring';
 import { truncateAllTables } from './clear-database';
+import { checkSpace, diskFullOr, spaceNeed } from './space-check';
 import { loadError, type LoadState } from './load-error';
 import { copyChunks, type InsertTable, planLoad, type TablePlan } from './load-plan';
 import type { Loader, LoadTransaction } from './loader';
@@ -85,6 +86,9 @@ export interface InsertDatasetResult {
  *   was written.
  * @throws {ConnectionError} the connection to PostgreSQL was lost (code `CONNECTION_FAILED`); the message says
  *   whether that happened before the commit (nothing written) or during it (outcome unknown).
+ * @throws {DiskFullError} into a PGlite data directory: the load obviously does not fit on its file system (refused
+ *   before anything is written), or the disk filled up during the load (rolled back); the message says how much it
+ *   needed and where.
  * @throws {TypeError} the dataset is malformed (a table is not an array, a value cannot be stored); nothing written.
  * @example
  * const dataset = generateDataset({ seed: 7, now: new Date('2026-01-15T12:00:00Z') });
@@ -111,6 +115,8 @@ export async function insertDataset(
   }
   const plans = planLoad(dataset);
   const asOf = scoresAsOf(dataset, options);
+  const space = spaceNeed(driverSession(db), dataset);
+  checkSpace(space);
   const loader = loaderFor(db);
   const load = new Load(options.onProgress);
   let scores: { scored: number; flagged: number };
@@ -126,7 +132,7 @@ export async function insertDataset(
     // A load can fail while a callback is still running (the connection dropped under it): settle after it, so that
     // nothing the caller started is still running when the load has failed.
     await load.progress?.catch(() => {});
-    throw loadError(error, load.state, loader.commits);
+    throw diskFullOr(loadError(error, load.state, loader.commits), space);
   }
   return {
     rows: {

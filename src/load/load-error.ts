@@ -28,7 +28,9 @@ export function loadError(error: unknown, state: LoadState, commits: boolean): u
       state.committing && commits
         ? 'while committing: whether the load was committed is unknown'
         : `while loading ${state.table ?? 'the dataset'}: the transaction was not committed, nothing was written`;
-    return new ConnectionError(`insertDataset: the connection to the database was lost ${where}`, { cause: error });
+    const stalled = findInChain(error, 'code', (code): code is string => code === 'ETIMEDOUT') !== undefined;
+    const lost = stalled ? 'stopped answering' : 'was lost';
+    return new ConnectionError(`insertDataset: the connection to the database ${lost} ${where}`, { cause: error });
   }
   const translated = translateDatabaseError(error);
   if (!(translated instanceof ConstraintViolationError) || state.table === undefined) return translated;

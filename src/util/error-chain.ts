@@ -47,6 +47,7 @@ const LOST_CONNECTION_CODES = new Set([
   'CONNECTION_ENDED',
   'ECONNRESET',
   'EPIPE',
+  'ETIMEDOUT',
 ]);
 
 const isLostConnectionCode = (code: unknown): code is string =>

@@ -70,10 +70,25 @@ export async function ensurePostgresDatabase(url: string): Promise<boolean> {
     return true;
   } catch (error) {
     if (sqlStateOf(error) === DUPLICATE_DATABASE) return false;
+    // Two CREATE DATABASE of one name at once can also fail with a unique violation on pg_database: the other won.
+    if (await databaseExists(url)) return false;
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConnectionError(`cannot create the database of ${parsed.redacted}: ${parsed.password ? reason.split(parsed.password).join('***') : reason}`, { cause: error });
   } finally {
     await admin.end({ timeout: 0 }).catch(() => {});
+  }
+}
+
+/** Whether the database of `url` accepts a connection now. */
+async function databaseExists(url: string): Promise<boolean> {
+  const probe = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await probe`select 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await probe.end({ timeout: 0 }).catch(() => {});
   }
 }
 
