@@ -109,22 +109,31 @@ describeEachBackend('migrations', (backend: TestBackend) => {
 
   it('migrate applies every migration once, and a second call applies nothing', async () => {
     expect(await migrate(db)).toEqual({ applied: tags });
-    expect(tags).toEqual(['0000_initial_schema', '0001_touch_updated_at']);
+    expect(tags).toEqual(['0000_initial_schema', '0001_touch_updated_at', '0002_score_change_capture']);
     migrated = await catalogSnapshot(db);
-    expect(migrated.relations.filter((r) => r.kind === 'r').map((r) => r.name)).toEqual([...ourTables]);
+    expect(migrated.relations.filter((r) => r.kind === 'r').map((r) => r.name)).toEqual([...ourTables, 'tutor_score_changes'].sort());
     expect(migrated.triggers.map((t) => t.name)).toEqual([
+      ...['delete', 'insert', 'truncate', 'update'].map((op) => `reschedules_capture_${op}`),
+      ...['delete', 'insert', 'truncate', 'update'].map((op) => `sessions_capture_${op}`),
       'sessions_touch_updated_at',
       'tutor_scores_touch_updated_at',
+      'tutors_capture_insert',
       'tutors_touch_updated_at',
     ]);
-    expect(migrated.functions.map((f) => f.name)).toEqual(['tqs_touch_updated_at']);
+    expect(migrated.functions.map((f) => f.name)).toEqual([
+      'tqs_capture_new_tutors',
+      'tqs_capture_reschedule_changes',
+      'tqs_capture_session_changes',
+      'tqs_capture_truncate',
+      'tqs_touch_updated_at',
+    ]);
     const hours = migrated.columns.find((c) => c.table === 'reschedules' && c.column === 'hours_before_session');
     expect(hours).toMatchObject({ type: 'numeric(10,2)', generated: 's' });
     expect((await journal(db)).map((j) => j.hash)).toEqual(hashes);
 
     expect(await migrate(db)).toEqual({ applied: [] });
     expect(await catalogSnapshot(db)).toEqual(migrated);
-    expect(await journal(db)).toHaveLength(2);
+    expect(await journal(db)).toHaveLength(tags.length);
   });
 
   it('rollback to base leaves no table, function or trigger of ours, and an empty journal', async () => {
@@ -139,15 +148,28 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     expect((await journal(db)).map((j) => j.hash)).toEqual(hashes);
   });
 
-  it('rollback({ steps: 1 }) undoes only 0001, and migrate re-applies it', async () => {
-    expect(await rollback(db, { steps: 1 })).toEqual({ rolledBack: ['0001_touch_updated_at'], rowsDropped: [] });
+  it('rollback({ steps: 1 }) undoes only the newest migration, and migrate re-applies it', async () => {
+    const newest = tags[tags.length - 1]!;
+    expect(await rollback(db, { steps: 1 })).toEqual({ rolledBack: [newest], rowsDropped: [] });
     const between = await catalogSnapshot(db);
-    expect(between.triggers).toEqual([]);
-    expect(between.functions).toEqual([]);
-    expect(between).toEqual({ ...migrated, triggers: [], functions: [] });
-    expect((await journal(db)).map((j) => j.hash)).toEqual(hashes.slice(0, 1));
+    // 0002 adds the change capture: its table, its triggers and functions, and tutor_scores.next_change_at.
+    const ofCapture = (name: string) => /capture|tutor_score_changes|next_change_at/.test(name);
+    expect(between.triggers.map((t) => t.name)).toEqual(migrated.triggers.map((t) => t.name).filter((n) => !ofCapture(n)));
+    expect(between.functions.map((f) => f.name)).toEqual(['tqs_touch_updated_at']);
+    expect(between.relations.map((r) => r.name)).not.toContain('tutor_score_changes');
+    expect(between.columns.filter((c) => c.table === 'tutor_scores').map((c) => c.column)).not.toContain('next_change_at');
+    expect((await journal(db)).map((j) => j.hash)).toEqual(hashes.slice(0, -1));
 
-    expect(await migrate(db)).toEqual({ applied: ['0001_touch_updated_at'] });
+    expect(await migrate(db)).toEqual({ applied: [newest] });
+    // A column dropped and added again gets a new position (PostgreSQL keeps the dropped one's number): equal apart
+    // from positions, and equal outright once rebuilt from the base.
+    const positionless = (catalog: CatalogSnapshot) => ({
+      ...catalog,
+      columns: catalog.columns.map(({ position: _position, ...column }) => column),
+    });
+    expect(positionless(await catalogSnapshot(db))).toEqual(positionless(migrated));
+    await rollback(db, { to: 'base' });
+    await migrate(db);
     expect(await catalogSnapshot(db)).toEqual(migrated);
   });
 
@@ -183,7 +205,9 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     expect(await db.$count(tutors)).toBe(1);
     expect(await db.$count(sessions)).toBe(2);
 
-    // Undoing 0001 alone drops no rows (only the trigger and its function), so it needs no force.
+    // Undoing 0002 drops derived data only (the change queue those inserts filled), and 0001 only a trigger and its
+    // function: neither needs force.
+    expect(await rollback(db)).toEqual({ rolledBack: ['0002_score_change_capture'], rowsDropped: [] });
     expect(await rollback(db)).toEqual({ rolledBack: ['0001_touch_updated_at'], rowsDropped: [] });
     expect(await db.$count(sessions)).toBe(2);
 
@@ -259,7 +283,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
           expect((await journal(other)).map((j) => j.hash)).toEqual(hashes);
           expect(await catalogSnapshot(other)).toEqual(migrated);
           expect(await migrate(other)).toEqual({ applied: [] });
-          expect(await journal(other)).toHaveLength(2);
+          expect(await journal(other)).toHaveLength(tags.length);
         } finally {
           await other.close();
         }
@@ -320,7 +344,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
           expect((await journal(other)).map((j) => j.hash)).toEqual(hashes);
           expect(await catalogSnapshot(other)).toEqual(migrated);
           expect(await migrate(other)).toEqual({ applied: [] });
-          expect(await journal(other)).toHaveLength(2);
+          expect(await journal(other)).toHaveLength(tags.length);
         } finally {
           await other.close();
         }

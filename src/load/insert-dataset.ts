@@ -15,7 +15,7 @@ import {
   DestructiveOperationRefusedError,
   translateDatabaseError,
 } from '../errors';
-import { emailReports, reschedules, schema, sessions, tutors } from '../schema';
+import { emailReports, reschedules, schema, sessions, tutorScoreChanges, tutors } from '../schema';
 import { refreshTutorScores } from '../scoring';
 import { type CopyColumn, copyColumns, copyTarget, encodeCopyRows } from './copy-format';
 import type { Dataset } from '../domain/dataset';
@@ -89,10 +89,10 @@ interface TablePlan {
 
 /** Every table of the schema, children first: one TRUNCATE statement empties them all. */
 const TRUNCATE_ALL =
-  'truncate table "email_reports", "reschedules", "tutor_scores", "sessions", "tutors" restart identity';
+  'truncate table "email_reports", "reschedules", "tutor_scores", "tutor_score_changes", "sessions", "tutors" restart identity';
 
 const LOCK_ALL =
-  'lock table "email_reports", "reschedules", "tutor_scores", "sessions", "tutors" in access exclusive mode';
+  'lock table "email_reports", "reschedules", "tutor_scores", "tutor_score_changes", "sessions", "tutors" in access exclusive mode';
 
 const MIN_CHUNK_ROWS = 1000;
 const CHUNKS_PER_TABLE = 50;
@@ -194,6 +194,11 @@ export async function insertDataset(
       ...(asOf instanceof Date ? { asOf } : {}),
       maxRetries: 0,
     });
+    // The refresh just scored every tutor from a snapshot that holds the whole load, so the changes the load's own
+    // statements captured (one row per tutor per COPY) are accounted for: consume them, and only them (rows this
+    // transaction wrote), so that the first due refresh does not score every tutor again. Changes committed by other
+    // writers meanwhile stay queued.
+    await txDb.execute(sql`delete from ${tutorScoreChanges} where xmin = pg_current_xact_id()::xid`);
     await report({ table: 'tutor_scores', phase: 'done', rowsDone: scored, rowsTotal: scored });
     return { scored, flagged };
   };
