@@ -5,7 +5,9 @@ CREATE TABLE "tutor_score_changes" (
 );
 --> statement-breakpoint
 ALTER TABLE "tutor_scores" ADD COLUMN "next_change_at" timestamp with time zone;--> statement-breakpoint
-CREATE INDEX "tutor_scores_next_change_at_idx" ON "tutor_scores" USING btree ("next_change_at");--> statement-breakpoint
+CREATE INDEX "tutor_score_changes_tutor_id_idx" ON "tutor_score_changes" USING btree ("tutor_id");--> statement-breakpoint
+CREATE INDEX "tutor_scores_next_change_at_idx" ON "tutor_scores" USING btree ("next_change_at");
+--> statement-breakpoint
 -- Written by hand below this line (drizzle-kit cannot express triggers): change capture for refreshDueScores.
 -- Every statement that writes tutors, sessions or reschedules appends the ids of the tutors whose counts it may
 -- have moved to "tutor_score_changes", once per tutor per statement (statement-level triggers read the transition

@@ -1,4 +1,4 @@
-import { bigint, pgTable, uuid } from 'drizzle-orm/pg-core';
+import { bigint, index, pgTable, uuid } from 'drizzle-orm/pg-core';
 import { createdAtColumn } from './columns';
 
 /**
@@ -10,9 +10,14 @@ import { createdAtColumn } from './columns';
  * Append-only for writers, with no foreign key and no unique key on `tutor_id`: a writer only inserts, so writers
  * never wait for each other (nor for a score worker) because of the capture; duplicates are merged when read.
  */
-export const tutorScoreChanges = pgTable('tutor_score_changes', {
-  id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
-  tutorId: uuid('tutor_id').notNull(),
-  /** When the writing transaction began (`now()`): how long a change has waited, for monitoring. */
-  createdAt: createdAtColumn(),
-});
+export const tutorScoreChanges = pgTable(
+  'tutor_score_changes',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    tutorId: uuid('tutor_id').notNull(),
+    /** When the writing transaction began (`now()`): how long a change has waited, for monitoring. */
+    createdAt: createdAtColumn(),
+  },
+  // The due refresh deletes a tutor's rows by tutor id.
+  (t) => [index('tutor_score_changes_tutor_id_idx').on(t.tutorId)],
+);

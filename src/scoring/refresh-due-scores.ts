@@ -66,18 +66,15 @@ export function refreshDueStatement(options: RefreshDueStatementOptions): SQL {
   if (options.asOf === undefined) throw new TypeError('refreshDueStatement: asOf is required');
   const asOf = resolveAsOf('refreshDueStatement', options.asOf);
   const limit = checkLimit('refreshDueStatement', options.limit ?? DEFAULT_LIMIT);
-  const change = (column: { name: string }) => sql`"change".${sql.identifier(column.name)}`;
-  const pendingTutor = sql`"pending".${sql.identifier(tutorScoreChanges.tutorId.name)}`;
-  const pendingId = sql`"pending".${sql.identifier(tutorScoreChanges.id.name)}`;
-  // Every CTE reads the statement's one snapshot: the change rows consumed are exactly those read into "pending",
-  // and the scores written are computed from the same snapshot, so a change committed while this runs is neither
-  // consumed nor seen, and stays for the next call. The claim locks tutors rows FOR NO KEY UPDATE: it excludes other
-  // workers (SKIP LOCKED: they take the next tutors instead of waiting) and never blocks a writer, whose foreign
-  // key checks take FOR KEY SHARE.
-  return sql`with "pending" as materialized (
-  select ${tutorScoreChanges.id}, ${tutorScoreChanges.tutorId} from ${tutorScoreChanges}
-), "due" as materialized (
-  select ${pendingTutor} as "tutor_id" from "pending"
+  // Every part reads the statement's one snapshot: the change rows it deletes are exactly the ones it read (those
+  // of the tutors it wrote, as the snapshot shows them), and the scores are computed from the same snapshot, so a
+  // change committed while this runs is neither seen nor consumed, and stays for the next call. The claim locks
+  // tutors rows FOR NO KEY UPDATE: it excludes other workers (SKIP LOCKED: they take the next tutors instead of
+  // waiting) and never blocks a writer, whose foreign key checks take FOR KEY SHARE. `= any(array(...))` rather
+  // than joins: the queue's size swings between empty and a bulk load's worth, so its statistics are often wrong,
+  // and these forms stay index look-ups whatever the estimate.
+  return sql`with "due" as materialized (
+  select ${tutorScoreChanges.tutorId} as "tutor_id" from ${tutorScoreChanges}
   union
   select ${tutorScores.tutorId} from ${tutorScores} where ${tutorScores.nextChangeAt} <= ${timestamptz(asOf)}
 ), "claimed" as materialized (
@@ -87,21 +84,19 @@ export function refreshDueStatement(options: RefreshDueStatementOptions): SQL {
   limit ${limit}
   for no key update of ${scoredTutor} skip locked
 ), "upserted" as (
-  ${scoreUpsert({ asOf, threshold, where: sql`${scoredTutor.id} in (select "id" from "claimed")`, overwritten: 'skip' })}
+  ${scoreUpsert({ asOf, threshold, where: sql`${scoredTutor.id} = any(array(select "id" from "claimed"))`, overwritten: 'skip' })}
 ), "consumed" as (
-  delete from ${tutorScoreChanges} "change" using "pending"
-  where ${change(tutorScoreChanges.id)} = ${pendingId}
-    and ${pendingTutor} in (select ${sql.identifier(tutorScores.tutorId.name)} from "upserted")
-  returning ${change(tutorScoreChanges.id)}
+  delete from ${tutorScoreChanges}
+  where ${tutorScoreChanges.tutorId} = any(array(select ${sql.identifier(tutorScores.tutorId.name)} from "upserted"))
+  returning 1
 ), "orphaned" as (
-  delete from ${tutorScoreChanges} "change"
-  where ${change(tutorScoreChanges.id)} in (
+  delete from ${tutorScoreChanges}
+  where ${tutorScoreChanges.id} = any(array(
     select "gone".${sql.identifier(tutorScoreChanges.id.name)} from ${tutorScoreChanges} "gone"
-    join "pending" on ${pendingId} = "gone".${sql.identifier(tutorScoreChanges.id.name)}
-    where not exists (select 1 from ${tutors} where ${tutors.id} = ${pendingTutor})
+    where not exists (select 1 from ${tutors} where ${tutors.id} = "gone".${sql.identifier(tutorScoreChanges.tutorId.name)})
     for update of "gone" skip locked
-  )
-  returning ${change(tutorScoreChanges.id)}
+  ))
+  returning 1
 )
 select (select count(*)::int from "claimed") as "claimed",
        (select count(*)::int from "upserted") as "refreshed",
@@ -138,18 +133,17 @@ select (select count(*)::int from "claimed") as "claimed",
  * }
  *
  * // SQL shape (one statement, one round trip):
- * // with pending as materialized (select id, tutor_id from tutor_score_changes),
- * // due as materialized (select tutor_id from pending union
- * //                      select tutor_id from tutor_scores where next_change_at <= $asOf),
+ * // with due as materialized (select tutor_id from tutor_score_changes union
+ * //                          select tutor_id from tutor_scores where next_change_at <= $asOf),
  * // claimed as materialized (select t.id from tutors t where t.id in (select tutor_id from due)
  * //                          order by t.id limit $limit for no key update of t skip locked),
  * // upserted as (insert into tutor_scores (...) select t.id, <counts>, $threshold, $asOf, now(), <next change>
  * //               from tutors t left join sessions s ... left join reschedules r ...
- * //               where t.id in (select id from claimed) group by t.id order by t.id
+ * //               where t.id = any(array(select id from claimed)) group by t.id order by t.id
  * //               on conflict (tutor_id) do update set ... where <row unchanged since the snapshot>
  * //               returning tutor_id, is_high_risk),
- * // consumed as (delete from tutor_score_changes c using pending p
- * //              where c.id = p.id and p.tutor_id in (select tutor_id from upserted) returning c.id),
+ * // consumed as (delete from tutor_score_changes
+ * //              where tutor_id = any(array(select tutor_id from upserted))),  -- the rows this snapshot read
  * // orphaned as (delete the pending rows of tutors deleted since, skip locked)
  * // select count(claimed), count(upserted), ..., array_agg(upserted.tutor_id)
  */

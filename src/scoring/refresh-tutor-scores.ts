@@ -14,7 +14,11 @@ import { staleTutorIdsQuery } from './stale-tutors';
 export interface RefreshScope {
   /** Only these tutors (ids that match no tutor are ignored). Sent as one `uuid[]` parameter, however many. */
   tutorIds?: readonly string[];
-  /** Only tutors whose score is missing or older than their newest session or reschedule change. */
+  /**
+   * Only tutors whose score is missing or older than their newest session or reschedule change.
+   *
+   * @deprecated Misses deletes, moved sessions, back-dated writes and time passing: use `refreshDueScores`.
+   */
   staleOnly?: boolean;
 }
 
@@ -168,6 +172,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * and `is_high_risk` from them. Every tutor in scope gets a row, active or not: without sessions its counts are 0,
  * its rates null, and it is not flagged. Windows are those of {@link computeTutorScore}.
  *
+ * It also stores each score's `next_change_at` (see {@link refreshDueScores}) and consumes no captured change: a
+ * worker's next due refresh recomputes those tutors once more. Should it overwrite a score that another transaction
+ * wrote after its snapshot (a due refresh that committed meanwhile), it marks that score due (`next_change_at =
+ * as_of`) rather than trust its own older data.
+ *
  * Concurrency: any number of workers may run it at once. `on conflict (tutor_id) do update` turns a race on a new
  * tutor into an update, and rows are written in tutor id order so that concurrent refreshes wait for each other
  * rather than deadlock. Should PostgreSQL still abort the statement with a deadlock (40P01) or a serialization failure
@@ -180,18 +189,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * const { scored, flagged } = await refreshTutorScores(db);                      // everyone, as of now
  * await refreshTutorScores(db, { asOf: new Date('2026-01-15T12:00:00Z'), threshold: 20 });
  * await refreshTutorScores(db, { tutorIds: [tutorId] });                         // one tutor
- * await refreshTutorScores(db, { staleOnly: true });                             // those with new data
  *
  * // SQL shape (one statement, one round trip):
  * // with upserted as (
- * //   insert into tutor_scores (tutor_id, total_sessions_7d, tutor_reschedules_7d, ..., risk_threshold, as_of, last_calculated_at)
- * //   select t.id, count(s.id) filter (where s.scheduled_time > $asOf - 7 days), ..., $threshold, $asOf, now()
+ * //   insert into tutor_scores (tutor_id, total_sessions_7d, ..., risk_threshold, as_of, last_calculated_at, next_change_at)
+ * //   select t.id, count(s.id) filter (where s.scheduled_time > $asOf - 7 days), ..., $threshold, $asOf, now(),
+ * //          least(<first session after $asOf>, min(s.scheduled_time) filter (...) + 7 days, ...)
  * //   from tutors t
  * //   left join sessions s on s.tutor_id = t.id and s.scheduled_time > $asOf - 90 days and s.scheduled_time <= $asOf
  * //   left join reschedules r on r.session_id = s.id and r.initiator = 'tutor'
  * //   [where t.id = any($tutorIds::uuid[])] [and t.id in (<stale tutors>)]
  * //   group by t.id order by t.id
- * //   on conflict (tutor_id) do update set total_sessions_7d = excluded.total_sessions_7d, ...
+ * //   on conflict (tutor_id) do update set total_sessions_7d = excluded.total_sessions_7d, ...,
+ * //     next_change_at = case when <row unchanged since the snapshot> then excluded.next_change_at else $asOf end
  * //   returning is_high_risk)
  * // select count(*) as scored, count(*) filter (where is_high_risk) as flagged from upserted
  */
