@@ -43,10 +43,17 @@ const dropColumn = new RegExp(
 );
 const unquote = (name: string) => name.replace(/""/g, '"');
 
+/**
+ * A statement of a down migration whose comment holds this marker drops derived data only (a queue or a cache that
+ * the package recomputes), which is not counted as rows at risk.
+ */
+const DERIVED_MARKER = /^--\s*tqs:derived\b/m;
+
 /** The rows each statement of a down migration would drop, counted inside the rollback's own transaction. */
 async function rowsAtRisk(tx: Database, statements: string[]): Promise<{ table: string; rows: number }[]> {
   const found: { table: string; rows: number }[] = [];
   for (const statement of statements) {
+    if (DERIVED_MARKER.test(statement)) continue;
     const stripped = statement.replace(/^--.*$/gm, '').trim();
     const table = dropTable.exec(stripped);
     const column = dropColumn.exec(stripped);
@@ -91,7 +98,8 @@ function newerThan(journal: JournalRow[], migrations: MigrationFile[], tag: stri
 /**
  * Undoes the newest applied migrations with their hand-written down files, newest first, in one transaction. A
  * rollback that would drop rows refuses, changing nothing, unless `force: true`; its error says how many rows of
- * which tables would be lost.
+ * which tables would be lost. A `drop` preceded in its statement by a `-- tqs:derived` comment line drops derived data
+ * (e.g. the score change queue, which a full score refresh makes unnecessary) and is not counted.
  *
  * @throws {RollbackRefusedError} rows would be dropped and `force` is not set.
  * @throws {InvalidOptionError} an option is unknown or of the wrong kind, or `to` is neither `'base'` nor an applied

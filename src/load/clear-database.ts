@@ -6,17 +6,17 @@ import { checkOptions } from '../util/check-options';
 
 /** Every table of the schema, children first: one TRUNCATE statement empties them all. */
 const TRUNCATE_ALL =
-  'truncate table "email_reports", "reschedules", "tutor_scores", "sessions", "tutors" restart identity';
+  'truncate table "email_reports", "reschedules", "tutor_scores", "tutor_score_changes", "sessions", "tutors" restart identity';
 
 const LOCK_ALL =
-  'lock table "email_reports", "reschedules", "tutor_scores", "sessions", "tutors" in access exclusive mode';
+  'lock table "email_reports", "reschedules", "tutor_scores", "tutor_score_changes", "sessions", "tutors" in access exclusive mode';
 
 /**
  * Empties the five tables of the schema in one statement, in whatever transaction `db` is (no confirmation: for
  * callers that have one already, {@link clearDatabase} and `insertDataset`'s `clearExisting`).
  *
  * ```sql
- * truncate table email_reports, reschedules, tutor_scores, sessions, tutors restart identity;
+ * truncate table email_reports, reschedules, tutor_scores, tutor_score_changes, sessions, tutors restart identity;
  * ```
  *
  * @example
@@ -45,9 +45,9 @@ export interface ClearDatabaseResult {
  *
  * SQL it runs, in one transaction:
  * ```sql
- * lock table email_reports, reschedules, tutor_scores, sessions, tutors in access exclusive mode;
+ * lock table email_reports, reschedules, tutor_scores, tutor_score_changes, sessions, tutors in access exclusive mode;
  * select (select count(*) from tutors) as tutors, ... ;
- * truncate table email_reports, reschedules, tutor_scores, sessions, tutors restart identity;
+ * truncate table email_reports, reschedules, tutor_scores, tutor_score_changes, sessions, tutors restart identity;
  * ```
  *
  * @throws {InvalidOptionError} an unknown option (a typo of `confirm`); nothing is changed.

@@ -1,6 +1,8 @@
+import { sql } from 'drizzle-orm';
 import { driverSession, type Database } from '../db/client';
 import type { Dataset } from '../domain/dataset';
 import { InvalidOptionError } from '../errors';
+import { tutorScoreChanges } from '../schema';
 import { refreshTutorScores } from '../scoring';
 import { truncateAllTables } from './clear-database';
 import { checkSpace, diskFullOr, spaceNeed } from './space-check';
@@ -201,6 +203,11 @@ class Load {
     this.state.table = 'tutor_scores';
     // Inside a transaction a retry could only fail again ("current transaction is aborted"): none.
     const { scored, flagged } = await refreshTutorScores(db, { ...(asOf ? { asOf } : {}), maxRetries: 0 });
+    // The refresh just scored every tutor from a snapshot that holds the whole load, so the changes the load's own
+    // statements captured (one row per tutor per COPY) are accounted for: consume them, and only them (rows this
+    // transaction wrote), so that the first due refresh does not score every tutor again. Changes committed by other
+    // writers meanwhile stay queued.
+    await db.execute(sql`delete from ${tutorScoreChanges} where xmin = pg_current_xact_id()::xid`);
     await this.report({ table: 'tutor_scores', phase: 'done', rowsDone: scored, rowsTotal: scored });
     return { scored, flagged };
   }
