@@ -1,21 +1,31 @@
 import { defineConfig } from 'tsup';
 
+/*
+ * One ESM build holds every entry, the CLI included, so the CLI imports the library's chunks instead of carrying a
+ * second copy of it (its shebang comes from src/cli/main.ts, which esbuild keeps on that entry alone). The CommonJS
+ * build has the library entries only. Each build cleans only its own files: the two run at the same time.
+ */
+const library = {
+  index: 'src/index.ts',
+  testing: 'src/testing/index.ts',
+  migrations: 'src/db/migrations-entry.ts',
+};
+
+const shared = { sourcemap: true, target: 'node20', splitting: true, treeshake: true, dts: { entry: library } } as const;
+
 export default defineConfig([
   {
-    entry: { index: 'src/index.ts', testing: 'src/testing/index.ts' },
-    format: ['esm', 'cjs'],
-    dts: true,
-    sourcemap: true,
-    clean: true,
-    target: 'node20',
-    splitting: true,
-    treeshake: true,
+    ...shared,
+    entry: { ...library, cli: 'src/cli/main.ts' },
+    format: ['esm'],
+    clean: ['*.js', '*.js.map', '*.d.ts'],
+    // The migrated snapshot createTestDatabase() starts from in a new process (dist/testing-snapshot.bin).
+    onSuccess: 'node --import tsx src/testing/build-snapshot.ts',
   },
   {
-    entry: { cli: 'src/cli/main.ts' },
-    format: ['esm'],
-    sourcemap: true,
-    target: 'node20',
-    banner: { js: '#!/usr/bin/env node' },
+    ...shared,
+    entry: library,
+    format: ['cjs'],
+    clean: ['*.cjs', '*.cjs.map', '*.d.cts'],
   },
 ]);

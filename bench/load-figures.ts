@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { type Dataset, insertDataset } from '../src';
 import { blobsFor, copyLoad, serializeDataset } from './copy-floor';
 import { drizzleSeedLoad, tableCounts } from './drizzle-seed-load';
@@ -7,7 +8,7 @@ import { collectGarbage, formatMs, median, progress, timed } from './measure';
 import type { BenchBackend, Runs, Scale } from './options';
 import { openScratch, type ScratchDatabase, settle } from './scratch';
 
-type Method = 'copy' | 'insert' | 'full';
+type Method = 'copy' | 'insert' | 'full' | 'nocapture';
 
 async function expectCounts(scratch: ScratchDatabase, dataset: Dataset, what: string): Promise<void> {
   const counts = await tableCounts(scratch.db);
@@ -19,6 +20,17 @@ async function expectCounts(scratch: ScratchDatabase, dataset: Dataset, what: st
   };
   for (const [table, n] of Object.entries(expected)) {
     if (counts[table] !== n) throw new Error(`${what} wrote ${counts[table]} ${table} rows, expected ${n}`);
+  }
+}
+
+/** The floor of the capture figure: the same database with the score change capture triggers disabled (untimed). */
+async function disableCapture(scratch: ScratchDatabase): Promise<void> {
+  for (const [table, ops] of [
+    ['tutors', ['insert']],
+    ['sessions', ['insert', 'update', 'delete', 'truncate']],
+    ['reschedules', ['insert', 'update', 'delete', 'truncate']],
+  ] as const) {
+    for (const op of ops) await scratch.db.execute(sql.raw(`alter table "${table}" disable trigger "${table}_capture_${op}"`));
   }
 }
 
@@ -45,8 +57,8 @@ export async function loadFigures(
   progress(`  load ${backend} ${scale.name}: serializing ${rows.toLocaleString('en-US')} rows to COPY text (untimed)`);
   const tables = serializeDataset(dataset);
   const blobs = backend === 'pglite' ? blobsFor(tables) : undefined;
-  const samples: Record<Method, number[]> = { copy: [], insert: [], full: [] };
-  const methods: Method[] = ['copy', 'insert', 'full'];
+  const samples: Record<Method, number[]> = { copy: [], insert: [], full: [], nocapture: [] };
+  const methods: Method[] = ['copy', 'insert', 'full', 'nocapture'];
   let loaded: ScratchDatabase | undefined;
   try {
     if (scale.name === 'small') {
@@ -55,6 +67,7 @@ export async function loadFigures(
       for (const method of methods) {
         const scratch = await openScratch(backend, url);
         try {
+          if (method === 'nocapture') await disableCapture(scratch);
           if (method === 'copy') await copyLoad(scratch.db, tables, blobs);
           else await insertDataset(scratch.db, dataset, { refreshScores: method === 'full' });
         } finally {
@@ -71,6 +84,7 @@ export async function loadFigures(
         const scratch = await openScratch(backend, url);
         let keep = false;
         try {
+          if (method === 'nocapture') await disableCapture(scratch);
           await settle(scratch);
           collectGarbage();
           const run = await timed(async () => {
@@ -119,6 +133,20 @@ export async function loadFigures(
         notes: [
           volume,
           'insertDataset(db, dataset, { refreshScores: false }) vs COPY text serialized before timing, one COPY per table',
+        ],
+      }),
+      throughputFigure({
+        figure: 'load: insertDataset with score change capture vs without',
+        backend,
+        scale: scale.name,
+        samples: samples.insert,
+        floorSamples: samples.nocapture,
+        rows,
+        floorLabel: 'the same load with the capture triggers disabled',
+        minShare: 0.9,
+        notes: [
+          'insertDataset(db, dataset, { refreshScores: false }) as migrated (statement-level capture triggers on tutors, ' +
+            'sessions, reschedules) vs into a database whose capture triggers are disabled (ALTER TABLE ... DISABLE TRIGGER)',
         ],
       }),
       absoluteFigure({

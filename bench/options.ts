@@ -27,7 +27,12 @@ export interface Runs {
   perTutorLoop: number;
   fixture: number;
   fixtureScratch: number;
+  /** Fresh processes per side of the import figures. */
+  importCold: number;
 }
+
+/** A group of figures `--only` can pick. */
+export type FigureGroup = 'import';
 
 export interface BenchOptions {
   scales: ScaleName[];
@@ -40,13 +45,15 @@ export interface BenchOptions {
   loopSample: number;
   /** Run drizzle-seed at the large scale too (about 3 minutes on 2 cores, so not by default). */
   drizzleSeedLarge: boolean;
+  /** Run only this group of figures (`--only import`: the cold-import figures, no database). */
+  only: FigureGroup | undefined;
 }
 
 const defaultRuns: Record<ScaleName, Runs> = {
-  small: { generate: 7, load: 9, loadFull: 5, drizzleSeed: 3, score: 9, perTutorLoop: 3, fixture: 10, fixtureScratch: 5 },
-  medium: { generate: 3, load: 3, loadFull: 3, drizzleSeed: 1, score: 5, perTutorLoop: 1, fixture: 10, fixtureScratch: 5 },
+  small: { generate: 7, load: 9, loadFull: 5, drizzleSeed: 3, score: 9, perTutorLoop: 3, fixture: 10, fixtureScratch: 5, importCold: 9 },
+  medium: { generate: 3, load: 3, loadFull: 3, drizzleSeed: 1, score: 5, perTutorLoop: 1, fixture: 10, fixtureScratch: 5, importCold: 9 },
   // A large load takes ~45 s and drizzle-seed ~200 s on 2 cores: the default run stays well under 15 minutes.
-  large: { generate: 2, load: 2, loadFull: 3, drizzleSeed: 1, score: 3, perTutorLoop: 1, fixture: 10, fixtureScratch: 5 },
+  large: { generate: 2, load: 2, loadFull: 3, drizzleSeed: 1, score: 3, perTutorLoop: 1, fixture: 10, fixtureScratch: 5, importCold: 9 },
 };
 
 const quickRuns: Runs = {
@@ -58,6 +65,7 @@ const quickRuns: Runs = {
   perTutorLoop: 1,
   fixture: 5,
   fixtureScratch: 3,
+  importCold: 5,
 };
 
 export const usage = `usage: npm run bench -- [options]
@@ -67,6 +75,7 @@ export const usage = `usage: npm run bench -- [options]
   --runs N                      runs per measurement (default: 2-10 depending on measurement and scale)
   --quick                       small scale only (unless --scales), 1-5 runs per measurement
   --drizzle-seed-large          also time drizzle-seed at the large scale (about 3 more minutes on 2 cores)
+  --only import                 only the cold-import figures (@tqs/data vs drizzle-orm, postgres, zod); needs dist/
   --compare FILE                print the change of every figure against an earlier bench/results/*.json
   --help                        this text
 
@@ -93,6 +102,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   let compare: string | undefined;
   let drizzleSeedLarge = false;
   let help = false;
+  let only: FigureGroup | undefined;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
@@ -120,6 +130,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       case '--compare':
         compare = value();
         if (!compare) throw new UsageError('--compare needs a results file');
+        break;
+      case '--only':
+        [only] = list('--only', value(), ['import'] as const);
         break;
       case '--help':
       case '-h':
@@ -149,6 +162,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     compare,
     loopSample: 1_000,
     drizzleSeedLarge,
+    only,
     help,
   };
 }

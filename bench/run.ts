@@ -5,6 +5,7 @@
  *   npm run bench                                   # PGlite small + medium
  *   TQS_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench   # + PostgreSQL, all three scales
  *   npm run bench -- --quick                        # small scale, fewer runs
+ *   npm run bench -- --only import                  # only the cold-import figures (a fresh node per sample)
  *   npm run bench -- --drizzle-seed-large           # also drizzle-seed at 1M sessions (~3 more minutes)
  *   npm run bench -- --scales medium --backends postgres --runs 3 --compare bench/results/<earlier>.json
  *
@@ -15,6 +16,7 @@ import type { Figure } from './figure';
 import { timeRatioFigure } from './figure';
 import { fixtureFigure } from './fixture-figure';
 import { generateFigure } from './generate-figure';
+import { importFigures } from './import-figures';
 import { loadFigures } from './load-figures';
 import { describeMachine, machineInfo } from './machine';
 import { formatMs, median, progress } from './measure';
@@ -40,6 +42,10 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
   const figures: Figure[] = [];
   const command = commandLine(argv, options);
   process.stderr.write(`${command}\n${describeMachine(machine).join('\n')}\n`);
+  const started = performance.now();
+  progress('import: cold import of @tqs/data and of the production baseline');
+  figures.push(...(await importFigures(options.runs('small').importCold)));
+  if (options.only === 'import') return finish({ startedAt, command, machine, notes, figures, started, options });
   process.stderr.write(`scales: ${options.scales.join(', ')}; backends: ${options.backends.join(', ')}\n`);
   if (options.backends.includes('pglite') && options.scales.includes('large')) {
     notes.push(PGLITE_LARGE);
@@ -59,7 +65,6 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
   }
 
   const refreshByScale = new Map<string, number[]>();
-  const started = performance.now();
   for (const scaleName of options.scales) {
     const scale = scales[scaleName];
     const base = options.runs(scaleName);
@@ -110,6 +115,20 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
     );
   }
 
+  finish({ startedAt, command, machine, notes, figures, started, options });
+}
+
+/** Prints the table and the notes, and writes the results files. */
+function finish(run: {
+  startedAt: string;
+  command: string;
+  machine: Awaited<ReturnType<typeof machineInfo>>;
+  notes: string[];
+  figures: Figure[];
+  started: number;
+  options: BenchOptions;
+}): void {
+  const { startedAt, command, machine, notes, figures, started, options } = run;
   const table = formatTable(figures);
   process.stdout.write(`\n${table}\n\n`);
   for (const note of notes) process.stdout.write(`note: ${note}\n`);

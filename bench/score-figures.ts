@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { computeTutorScore, type Dataset, queryRows, refreshTutorScores } from '../src';
+import { computeTutorScore, type Dataset, queryRows, refreshDueScores, refreshTutorScores, type TqsDatabase } from '../src';
 import { type Figure, timeRatioFigure } from './figure';
 import { BENCH_NOW } from './generate-figure';
 import { collectGarbage, formatMs, median, progress, timed } from './measure';
@@ -69,7 +69,10 @@ export async function scoreFigures(
     );
   }
 
+  const due = await dueFigures(backend, scale, db, ids, runs, refreshSamples);
+
   const figures = [
+    ...due,
     timeRatioFigure({
       figure: 'score: refreshTutorScores vs bare GROUP BY',
       backend,
@@ -102,4 +105,94 @@ export async function scoreFigures(
     }),
   ];
   return { figures, refreshSamples, aggregateSamples };
+}
+
+const CHANGED_TUTORS = 100;
+const CHANGES_PER_TUTOR = 10;
+
+/**
+ * Writes 1,000 sessions' worth of changes across 100 tutors (the `round`-th hundred, so each round changes other
+ * tutors): 5 new sessions each (in the last 90 days) and 5 existing ones moved by a minute, in two statements, as
+ * separate writers would leave them queued.
+ */
+async function changeSessions(db: TqsDatabase, ids: string[], round: number): Promise<void> {
+  const start = (round * CHANGED_TUTORS) % Math.max(1, ids.length - CHANGED_TUTORS);
+  const chosen = ids.slice(start, start + CHANGED_TUTORS);
+  const half = CHANGES_PER_TUTOR / 2;
+  await db.execute(sql`
+    insert into sessions (tutor_id, student_id, scheduled_time, status)
+    select t.id, 'bench-' || g, ${BENCH_NOW.toISOString()}::timestamptz - interval '1 hour' * (g * 17 + ${round}), 'no_show'
+    from unnest(${sql.param(chosen)}::uuid[]) t(id), generate_series(1, ${half}) g`);
+  await db.execute(sql`
+    update sessions set scheduled_time = scheduled_time + interval '1 minute'
+    where id in (
+      select s.id from unnest(${sql.param(chosen)}::uuid[]) t(id)
+      cross join lateral (
+        select s.id from sessions s
+        where s.tutor_id = t.id and not exists (select 1 from reschedules r where r.session_id = s.id)
+        order by s.scheduled_time desc limit ${half}
+      ) s
+    )`);
+}
+
+/**
+ * The due refresh beside the full one, on the same database in the same run: after 1,000 changed sessions across
+ * 100 tutors (target ≤ 5 % of a full refresh), and with nothing due (≤ 1 %: it must not read sessions to find out).
+ */
+async function dueFigures(
+  backend: BenchBackend,
+  scale: Scale,
+  db: TqsDatabase,
+  ids: string[],
+  runs: Runs,
+  refreshSamples: number[],
+): Promise<Figure[]> {
+  // Untimed: empty the queue (the load consumed its own changes; the timed full refreshes queue nothing).
+  for (let i = 0; i < 100 && (await refreshDueScores(db, { asOf: BENCH_NOW, limit: 100_000 })).more; i++);
+  await db.execute(sql`analyze tutor_score_changes`);
+  const dueSamples: number[] = [];
+  const idleSamples: number[] = [];
+  const changed = Math.min(CHANGED_TUTORS, ids.length);
+  for (let i = 0; i < runs.score; i++) {
+    await changeSessions(db, ids, i);
+    collectGarbage();
+    const due = await timed(() => refreshDueScores(db, { asOf: BENCH_NOW, limit: 100_000 }));
+    if (due.value.refreshed !== changed) {
+      throw new Error(`refreshDueScores refreshed ${due.value.refreshed} tutors, expected ${changed}`);
+    }
+    dueSamples.push(due.ms);
+    collectGarbage();
+    const idle = await timed(() => refreshDueScores(db, { asOf: BENCH_NOW, limit: 100_000 }));
+    if (idle.value.refreshed !== 0) throw new Error(`refreshDueScores refreshed ${idle.value.refreshed} tutors with nothing due`);
+    idleSamples.push(idle.ms);
+    progress(
+      `  score ${backend} ${scale.name} due run ${i + 1}/${runs.score}: ${changed} due tutors ${formatMs(due.ms)}, ` +
+        `nothing due ${formatMs(idle.ms)}`,
+    );
+  }
+  const changes = `${changed * CHANGES_PER_TUTOR} changed sessions across ${changed} tutors (half new, half moved by a minute)`;
+  return [
+    timeRatioFigure({
+      figure: 'score: refreshDueScores (1,000 changed sessions) vs full refresh',
+      backend,
+      scale: scale.name,
+      samples: dueSamples,
+      floorSamples: refreshSamples,
+      direction: 'median/floor',
+      ratioMeaning: 'due refresh time / full refreshTutorScores time',
+      max: 0.05,
+      notes: [`refreshDueScores(db, { asOf }) after ${changes}; it refreshes exactly those tutors and consumes their changes`],
+    }),
+    timeRatioFigure({
+      figure: 'score: refreshDueScores (nothing due) vs full refresh',
+      backend,
+      scale: scale.name,
+      samples: idleSamples,
+      floorSamples: refreshSamples,
+      direction: 'median/floor',
+      ratioMeaning: 'due refresh time with an empty queue and no score due by time / full refreshTutorScores time',
+      max: 0.01,
+      notes: ['reads the change queue and the next_change_at index, never sessions; one round trip'],
+    }),
+  ];
 }

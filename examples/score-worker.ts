@@ -1,14 +1,17 @@
 /**
- * A score worker: refreshes `tutor_scores` on a schedule and lists the high-risk tutors after each refresh.
+ * A score worker: keeps `tutor_scores` exact by refreshing the due tutors on a schedule, and lists the high-risk
+ * tutors after each round.
  *
- *   npx tsx examples/score-worker.ts --once                        # one full refresh, then exit
- *   npx tsx examples/score-worker.ts --ticks 4 --interval-ms 500   # four refreshes, half a second apart
- *   DATABASE_URL=postgres://... npx tsx examples/score-worker.ts   # a real database, until Ctrl-C; refused unless migrated
+ *   npx tsx examples/score-worker.ts --once                        # one round, then exit
+ *   npx tsx examples/score-worker.ts --ticks 4 --interval-ms 500   # four rounds, half a second apart
+ *   DATABASE_URL=postgres://... npx tsx examples/score-worker.ts   # a real (migrated) database, until Ctrl-C
  *
- * Most ticks refresh only the stale tutors (`staleOnly`: a session or reschedule changed since their last score);
- * every `--full-every` ticks (default 4) it refreshes every tutor, which also moves the 7/30/90-day windows on and
- * catches what staleness cannot see (deleted rows, back-dated writes). Without DATABASE_URL it runs on an in-memory
- * demo database and books a rescheduled session between ticks, so the stale refreshes have something to do.
+ * Each round calls `refreshDueScores` until nothing is left: it refreshes exactly the tutors whose score may have
+ * changed (a write to their sessions or reschedules that the database captured, whoever wrote it, or a session
+ * entering or leaving a window as time passes), and no other. Run as many copies as you like against one
+ * PostgreSQL database: they split the due tutors and never wait for each other. Without DATABASE_URL it runs on an
+ * in-memory demo database (loaded without scores, so the first round scores everyone) and books a rescheduled
+ * session between rounds, so each later round has that one tutor to refresh.
  */
 import { parseArgs } from 'node:util';
 import {
@@ -18,7 +21,7 @@ import {
   insertDataset,
   listHighRiskTutors,
   migrate,
-  refreshTutorScores,
+  refreshDueScores,
   reschedules,
   sessions,
   type TqsDatabase,
@@ -29,12 +32,10 @@ const { values: args } = parseArgs({
     once: { type: 'boolean', default: false },
     ticks: { type: 'string' }, // default: run until stopped
     'interval-ms': { type: 'string', default: '60000' },
-    'full-every': { type: 'string', default: '4' },
   },
 });
 const maxTicks = args.once ? 1 : args.ticks === undefined ? Number.POSITIVE_INFINITY : Number(args.ticks);
 const intervalMs = Number(args['interval-ms']);
-const fullEvery = Number(args['full-every']);
 
 const url = process.env.DATABASE_URL;
 const db = await createDatabase(url ? { url } : {});
@@ -57,12 +58,16 @@ let running = false;
 
 async function runTick(): Promise<void> {
   tick += 1;
-  const full = (tick - 1) % fullEvery === 0;
-  // One set-based statement either way; `asOf` defaults to the current time.
-  const result = await refreshTutorScores(db, full ? {} : { staleOnly: true });
-  console.log(
-    `tick ${tick}: ${full ? 'full refresh' : 'stale-only refresh'} scored ${result.scored} tutor(s), ${result.flagged} of them high risk`,
-  );
+  // One set-based statement per call, up to `limit` (default 1,000) tutors each; `asOf` defaults to now.
+  let refreshed = 0;
+  let flagged = 0;
+  for (let call = 0; call < 10_000; call++) {
+    const result = await refreshDueScores(db);
+    refreshed += result.refreshed;
+    flagged += result.flagged;
+    if (!result.more) break;
+  }
+  console.log(`tick ${tick}: refreshed ${refreshed} due tutor(s), ${flagged} of them high risk`);
   const { tutors: worst, total } = await listHighRiskTutors(db, { limit: 3 });
   console.log(`  high-risk tutors: ${total}`);
   for (const t of worst) {
@@ -72,7 +77,7 @@ async function runTick(): Promise<void> {
   if (demo) await bookRescheduledSession(db, tick);
 }
 
-/** Demo activity: a tutor-initiated reschedule of a session two hours ago, which makes its tutor's score stale. */
+/** Demo activity: a tutor-initiated reschedule of a session two hours ago; the database queues its tutor. */
 async function bookRescheduledSession(db: TqsDatabase, n: number): Promise<void> {
   const tutor = await db.query.tutors.findFirst({ orderBy: (t, { asc }) => [asc(t.name)], columns: { id: true } });
   if (!tutor) return;

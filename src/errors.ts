@@ -10,11 +10,33 @@ export type TqsErrorCode =
   | 'MIGRATION_FAILED'
   | 'MIGRATIONS_PENDING'
   | 'CONNECTION_FAILED'
-  | 'DESTRUCTIVE_OPERATION_REFUSED';
+  | 'DESTRUCTIVE_OPERATION_REFUSED'
+  | 'INVALID_OPTION'
+  | 'DATA_DIR_LOCKED'
+  | 'DATA_DIR_UNUSABLE'
+  | 'DISK_FULL'
+  | 'CONNECTION_STALLED'
+  | 'INTERRUPTED'
+  | 'DATABASE_ERROR';
+
+/*
+ * The brand every TqsError carries, registered globally with Symbol.for: the ESM and the CommonJS builds of this
+ * package (or two installed copies) each define their own classes, and the brand is how they recognize each other's
+ * errors, in `isTqsError` and in `instanceof`.
+ */
+const BRAND = Symbol.for('@tqs/data/TqsError');
 
 /**
  * The base class of every error this package throws on purpose. `code` is stable across versions; the message is
- * for people and may improve.
+ * for people and may improve. `instanceof` works across the ESM and CommonJS copies of the package (a `TqsError`
+ * subclass matches an error whose class, or a class it extends, has the same name and carries the brand).
+ *
+ * @example
+ * try {
+ *   await migrate(db);
+ * } catch (error) {
+ *   if (error instanceof TqsError) console.error(error.code, error.message);
+ * }
  */
 export class TqsError extends Error {
   override name = 'TqsError';
@@ -23,7 +45,35 @@ export class TqsError extends Error {
   constructor(code: TqsErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
   }
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (!isTqsError(value)) return false;
+    for (let proto = Object.getPrototypeOf(value); proto; proto = Object.getPrototypeOf(proto)) {
+      const ctor = (proto as { constructor?: unknown }).constructor;
+      if (typeof ctor === 'function' && ctor.name === this.name) return true;
+      if (ctor === Error) break;
+    }
+    return false;
+  }
+}
+
+/**
+ * Whether `value` is an error this package threw on purpose, from whichever copy of the package (ESM or CommonJS
+ * build, or another installed version) threw it. Read `code` on it for the kind.
+ *
+ * @example
+ * try {
+ *   await rollback(db);
+ * } catch (error) {
+ *   if (isTqsError(error) && error.code === 'ROLLBACK_REFUSED') console.error(error.message);
+ *   else throw error;
+ * }
+ */
+export function isTqsError(value: unknown): value is TqsError {
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
 }
 
 /** One problem found by a Zod schema: the field at fault and the rule it breaks. */
@@ -151,6 +201,28 @@ export class DestructiveOperationRefusedError extends TqsError {
   }
 }
 
+/**
+ * An option was refused before anything was done: a connection string that does not parse unambiguously, an
+ * impossible date, a size beyond what this machine or backend can hold, an unknown rollback target. `option` names
+ * it; the message says what is accepted and never quotes a password.
+ *
+ * @example
+ * try {
+ *   await createDatabase({ url: process.env.DATABASE_URL });
+ * } catch (error) {
+ *   if (error instanceof InvalidOptionError) console.error(error.option, error.message); // 'url', 'url is undefined ...'
+ * }
+ */
+export class InvalidOptionError extends TqsError {
+  override name = 'InvalidOptionError';
+  readonly option: string;
+
+  constructor(option: string, message: string) {
+    super('INVALID_OPTION', message);
+    this.option = option;
+  }
+}
+
 interface PgErrorFields {
   code?: unknown;
   message?: unknown;
@@ -215,16 +287,99 @@ export function translateDatabaseError(error: unknown): unknown {
   });
 }
 
-/** Removes the password from a connection string, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    for (const key of [...parsed.searchParams.keys()]) {
-      if (/pass/i.test(key)) parsed.searchParams.set(key, '***');
-    }
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+export { redactUrl } from './util/redact-url';
+
+/**
+ * A PGlite data directory is open in another process (or twice in this one). PGlite is single-process: a second
+ * opener would silently lose rows or corrupt the directory, so it is refused at once. `holderPid` names the holder.
+ *
+ * @example
+ * try { await createDatabase({ dataDir: '.tqs/pglite' }); } catch (e) { if (e instanceof DataDirLockedError) console.log(e.holderPid); }
+ */
+export class DataDirLockedError extends TqsError {
+  override name = 'DataDirLockedError';
+  readonly dataDir: string;
+  readonly holderPid: number;
+
+  constructor(message: string, dataDir: string, holderPid: number) {
+    super('DATA_DIR_LOCKED', message);
+    this.dataDir = dataDir;
+    this.holderPid = holderPid;
   }
+}
+
+/**
+ * A PGlite data directory will not open: damaged, made by another PGlite or PostgreSQL version, or not a data
+ * directory. The message says what was found and what to do; nothing in the directory was changed.
+ *
+ * @example
+ * await createDatabase({ dataDir: 'old-dir' }); // DataDirError: ... was created by PostgreSQL 16 ...
+ */
+export class DataDirError extends TqsError {
+  override name = 'DataDirError';
+  readonly dataDir: string;
+
+  constructor(message: string, dataDir: string, options?: { cause?: unknown }) {
+    super('DATA_DIR_UNUSABLE', message, options);
+    this.dataDir = dataDir;
+  }
+}
+
+/**
+ * A write (or a start) ran out of disk space, or a bulk load was refused because it would not fit. Whatever was being
+ * written was rolled back; `neededBytes` is the estimate (undefined when unknown), `freeBytes` what the file system had.
+ *
+ * @example
+ * await insertDataset(db, generateDataset({ sessions: 1_000_000 })); // DiskFullError: not enough space ...
+ */
+export class DiskFullError extends TqsError {
+  override name = 'DiskFullError';
+  readonly path: string;
+  readonly neededBytes: number | undefined;
+  readonly freeBytes: number | undefined;
+
+  constructor(
+    message: string,
+    fields: { path: string; neededBytes?: number | undefined; freeBytes?: number | undefined; cause?: unknown },
+  ) {
+    super('DISK_FULL', message, { cause: fields.cause });
+    this.path = fields.path;
+    this.neededBytes = fields.neededBytes;
+    this.freeBytes = fields.freeBytes;
+  }
+}
+
+/** What to do about a server error, by SQLSTATE (exact code first, then its class). */
+const serverErrorHints: Record<string, string> = {
+  '55P03': 'another session holds a lock on these tables: retry when it has finished, or raise lock_timeout',
+  '57014': 'the statement was cancelled (statement_timeout or a cancel request): retry, or raise statement_timeout',
+  '42P01': "a table is missing: the schema is not migrated (run 'tqs-data migrate' or migrate(db))",
+  '42703': "a column is missing: the schema is older than this package (run 'tqs-data migrate' or migrate(db))",
+  '3D000': "the database does not exist: create it ('tqs-data setup' creates it)",
+  '25006': 'the server is read-only (a standby?): point the URL at the primary',
+  '53100': "the server's disk is full: free space on the server; the transaction was rolled back",
+  '53300': 'the server has no free connection slot: lower the pool size (max) or raise max_connections',
+  '40001': 'a concurrent transaction conflicted with this one: retry',
+  '40P01': 'a deadlock with another session: retry',
+  '28P01': 'check the user name and password of the URL',
+  '57P01': 'the server was shut down or the backend terminated: retry when it is back',
+  '08': 'the connection failed: check that the server is up and reachable',
+  '53': 'the server is out of resources: retry later or raise its limits',
+};
+
+/**
+ * The server's own message for a failed query, with its SQLSTATE and what to do, instead of drizzle's
+ * `Failed query: <SQL>`; undefined when no PostgreSQL error is behind `error`. The query text and its parameters
+ * never appear.
+ *
+ * @example
+ * describeServerError(error); // 'canceling statement due to lock timeout (SQLSTATE 55P03): another session holds ...'
+ */
+export function describeServerError(error: unknown): string | undefined {
+  const pg = findPgError(error);
+  if (!pg) return undefined;
+  const sqlState = pg.code as string;
+  const hint = serverErrorHints[sqlState] ?? serverErrorHints[sqlState.slice(0, 2)];
+  const message = withoutValue(sqlState, str(pg.message) ?? 'the server refused the query');
+  return `${message} (SQLSTATE ${sqlState})${hint ? `: ${hint}` : ''}`;
 }

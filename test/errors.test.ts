@@ -6,6 +6,7 @@ import {
   ConstraintViolationError,
   constraintDescriptions,
   createDatabase,
+  isTqsError,
   NotFoundError,
   rawClient,
   redactUrl,
@@ -14,6 +15,7 @@ import {
   type TqsDatabase,
   translateDatabaseError,
   tutors,
+  ValidationError,
 } from '../src';
 import { describeEachBackend, openTestDatabase, postgresUrl } from './support/databases';
 
@@ -280,5 +282,40 @@ describe('createDatabase({ url }) that cannot connect', () => {
       const error = await errorOf(createDatabase({ url: withTarget('postgres', 'tqs_no_such_database') }));
       expect(expectConnectionError(error, 'hunter2-secret').message).toContain('tqs_no_such_database');
     });
+  });
+});
+
+describe('isTqsError and instanceof across copies of the package', () => {
+  // What the CommonJS build (or a second installed copy) throws: its own classes, of the same names, with the brand.
+  const foreign = () => {
+    class TqsError extends Error {
+      constructor(readonly code: string) {
+        super('from another copy');
+        Object.defineProperty(this, Symbol.for('@tqs/data/TqsError'), { value: true });
+      }
+    }
+    class ValidationError extends TqsError {}
+    return new ValidationError('VALIDATION_FAILED');
+  };
+
+  it('recognizes an error of another copy by its brand, and a subclass by its name', () => {
+    const error = foreign();
+    expect(isTqsError(error)).toBe(true);
+    expect(error instanceof TqsError).toBe(true);
+    expect(error instanceof ValidationError).toBe(true);
+    expect(error instanceof NotFoundError).toBe(false);
+  });
+
+  it('refuses look-alikes without the brand, and keeps plain instanceof for its own classes', () => {
+    class ValidationErrorLookAlike extends Error {}
+    Object.defineProperty(ValidationErrorLookAlike, 'name', { value: 'ValidationError' });
+    expect(isTqsError(new ValidationErrorLookAlike())).toBe(false);
+    expect(new ValidationErrorLookAlike() instanceof ValidationError).toBe(false);
+    expect(isTqsError({ code: 'NOT_FOUND' })).toBe(false);
+    expect(isTqsError(null)).toBe(false);
+    const own = new NotFoundError('tutor', 'x');
+    expect(isTqsError(own)).toBe(true);
+    expect(own instanceof TqsError && own instanceof NotFoundError).toBe(true);
+    expect(own instanceof ValidationError).toBe(false);
   });
 });

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '../src';
 
@@ -299,3 +300,144 @@ describe('a consumer', () => {
     expect(Object.keys(report.analysis.entrypoints)).toEqual(expect.arrayContaining(['.', './testing']));
   });
 });
+
+/*
+ * An npm-workspaces monorepo, installed with npm itself as a user would: the tarball and the peers in one workspace,
+ * hoisted to the root's node_modules, then drizzle-kit as a dev dependency, as the README's install lines say.
+ * `--prefer-offline` uses npm's cache (filled on a machine's first run), so later runs download nothing.
+ */
+describe('an npm-workspaces consumer', () => {
+  const NPM_TIMEOUT = 240_000;
+  let root: string;
+  let app: string;
+
+  /** Where `import('@tqs/data')` must not go: Faker and PGlite load only when a dataset or a PGlite database is made. */
+  const heavy = /[\\/]node_modules[\\/](@faker-js[\\/]faker|@electric-sql[\\/]pglite)[\\/]/;
+
+  beforeAll(async () => {
+    root = join(work, 'monorepo');
+    app = join(root, 'packages', 'api');
+    mkdirSync(app, { recursive: true });
+    writeFileSync(join(root, 'package.json'), JSON.stringify({ name: 'monorepo', private: true, workspaces: ['packages/*'] }));
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'api', private: true, type: 'module' }));
+    const npm = (args: string[]) =>
+      run('npm', [...args, '--prefer-offline', '--no-audit', '--no-fund', '--workspace', 'api'], root, NPM_TIMEOUT).catch(
+        (error: unknown) => {
+          throw new Error(describeFailure(error).slice(-4000));
+        },
+      );
+    // The README's install lines, with the packed tarball in place of the registry's @tqs/data.
+    await npm(['install', tarball, 'drizzle-orm@0.45', 'zod@4']);
+    await npm(['install', '-D', 'drizzle-kit@0.31']);
+  }, 2 * NPM_TIMEOUT + 60_000);
+
+  it('hoists the package to the root node_modules, where @tqs/data/migrations finds its drizzle/', async () => {
+    expect(existsSync(join(root, 'node_modules', '@tqs', 'data', 'package.json'))).toBe(true);
+    expect(existsSync(join(app, 'node_modules', '@tqs', 'data'))).toBe(false);
+    const { stdout } = await run(
+      process.execPath,
+      ['--input-type=module', '-e', "console.log((await import('@tqs/data/migrations')).migrationsFolder)"],
+      app,
+    );
+    expect(stdout.trim()).toBe(join(root, 'node_modules', '@tqs', 'data', 'drizzle'));
+  });
+
+  it('imports the root as ESM and as CommonJS without loading Faker or PGlite; errors match across the two copies', async () => {
+    const script = `
+      import { register, createRequire } from 'node:module';
+      import { MessageChannel } from 'node:worker_threads';
+      const { port1, port2 } = new MessageChannel();
+      const loaded = [];
+      port1.on('message', (url) => loaded.push(url));
+      port1.unref();
+      register('data:text/javascript,' + encodeURIComponent(
+        'let port; export function initialize(data) { port = data.port; }' +
+        'export async function resolve(s, c, next) { const r = await next(s, c); port.postMessage(r.url); return r; }'),
+        { data: { port: port2 }, transferList: [port2] });
+      const esm = await import('@tqs/data');
+      const require = createRequire(import.meta.url);
+      const cjs = require('@tqs/data');
+      await new Promise((resolve) => setImmediate(resolve));
+      const fromCjs = new cjs.NotFoundError('tutor', 'x');
+      const fromEsm = new esm.ConstraintViolationError({ message: 'm', sqlState: '23514' });
+      console.log(JSON.stringify({
+        twoCopies: esm.TqsError !== cjs.TqsError,
+        loaded: [...loaded, ...Object.keys(require.cache)],
+        cjsInEsm: [fromCjs instanceof esm.TqsError, fromCjs instanceof esm.NotFoundError, esm.isTqsError(fromCjs)],
+        esmInCjs: [fromEsm instanceof cjs.TqsError, fromEsm instanceof cjs.ConstraintViolationError, cjs.isTqsError(fromEsm)],
+        wrongClass: [fromCjs instanceof esm.ValidationError, fromEsm instanceof cjs.NotFoundError],
+        plain: [new Error('x') instanceof esm.TqsError, cjs.isTqsError(new Error('x'))],
+      }));
+    `;
+    const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], app).catch((error: unknown) => {
+      throw new Error(describeFailure(error));
+    });
+    const result = JSON.parse(stdout.trim().split('\n').pop()!) as { loaded: string[] } & Record<string, unknown>;
+    expect(result.loaded.some((url) => url.includes(join('@tqs', 'data', 'dist', 'index.cjs')))).toBe(true);
+    expect(result.loaded.filter((url) => heavy.test(url))).toEqual([]);
+    expect(result).toMatchObject({
+      twoCopies: true,
+      cjsInEsm: [true, true, true],
+      esmInCjs: [true, true, true],
+      wrongClass: [false, false],
+      plain: [false, false],
+    });
+  });
+
+  it('bundles the tables and scoring for a bundler build without PGlite or Faker', async () => {
+    writeFileSync(
+      join(app, 'service.ts'),
+      "import { tutors, rescheduleRate, isTqsError } from '@tqs/data';\nconsole.log(tutors, rescheduleRate(1, 4), isTqsError);\n",
+    );
+    const esbuild = join(repoRoot, 'node_modules', 'esbuild', 'bin', 'esbuild');
+    await run(esbuild, ['service.ts', '--bundle', '--platform=node', '--format=esm', '--outfile=bundle.js'], app);
+    const bundle = readFileSync(join(app, 'bundle.js'), 'utf8');
+    expect(bundle).toContain('tutor_scores');
+    expect(bundle).not.toMatch(/@electric-sql\/pglite|@faker-js\/faker|PGlite/);
+  });
+
+  it.skipIf(!process.env.TQS_TEST_DATABASE_URL)(
+    "runs the README's drizzle-kit steps literally: drizzle.config.ts with migrationsFolder, npx drizzle-kit migrate",
+    async () => {
+      const admin = new URL(process.env.TQS_TEST_DATABASE_URL!);
+      const name = `tqs_pkg_${process.pid}_${Date.now()}`;
+      const url = new URL(admin);
+      url.pathname = `/${name}`;
+      writeFileSync(join(app, 'drizzle.config.ts'), readmeDrizzleConfig());
+      const adminSql = postgres(admin.toString(), { max: 1, onnotice: () => {} });
+      await adminSql.unsafe(`create database "${name}"`);
+      try {
+        const env = { ...process.env, DATABASE_URL: url.toString(), NO_COLOR: '1' };
+        const migrate = await exec('npx', ['drizzle-kit', 'migrate'], { cwd: app, env, timeout: 120_000 }).catch(
+          (error: unknown) => {
+            throw new Error(describeFailure(error));
+          },
+        );
+        expect(migrate.stdout + migrate.stderr).toMatch(/migrations applied successfully/i);
+        const check = `
+          import { createDatabase, migrate } from '@tqs/data';
+          const db = await createDatabase({ url: process.env.DATABASE_URL });
+          try {
+            console.log(JSON.stringify(await migrate(db)));
+          } finally {
+            await db.close();
+          }
+        `;
+        const { stdout } = await exec(process.execPath, ['--input-type=module', '-e', check], { cwd: app, env });
+        expect(JSON.parse(stdout.trim().split('\n').pop()!)).toMatchObject({ applied: [] });
+      } finally {
+        await adminSql.unsafe(`drop database if exists "${name}" with (force)`);
+        await adminSql.end();
+      }
+    },
+    300_000,
+  );
+});
+
+/** The consumer drizzle.config.ts block of README.md, as written there. */
+function readmeDrizzleConfig(): string {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const block = /```ts\n(\/\/ drizzle\.config\.ts in your project\n[\s\S]*?)```/.exec(readme);
+  if (!block) throw new Error('README.md has no "// drizzle.config.ts in your project" block');
+  return block[1]!;
+}

@@ -240,6 +240,9 @@ describeEachBackend('scoring', (backend) => {
       isHighRisk: true,
       riskThreshold: 15,
       asOf: AS_OF,
+      // The next instant a count changes by time alone: the session 1 ms after asOf enters, and the one 7 days
+      // minus 1 ms before asOf leaves the 7-day window, both at asOf + 1 ms.
+      nextChangeAt: at(1),
     };
     expect(await computeTutorScore(db, tutorId, { asOf: AS_OF })).toEqual(expected);
     expect(await refreshTutorScores(db, { asOf: AS_OF })).toEqual({ scored: 1, flagged: 1, asOf: AS_OF, threshold: 15 });

@@ -19,8 +19,9 @@ import {
   tutors,
 } from '../src';
 import { clearTestDatabaseCache, createTestDatabase, TEST_NOW, type TestDatabase } from '../src/testing';
-import { openSnapshot, snapshotImage, wrapPglite } from '../src/testing/snapshot';
-import { snapshotCacheStats } from '../src/testing/snapshot-cache';
+import { buildClusterSnapshot, openSnapshot, snapshotImage, wrapPglite } from '../src/testing/snapshot';
+import { cachedSnapshot, snapshotCacheStats } from '../src/testing/snapshot-cache';
+import { clusterKey } from '../src/testing/snapshot-keys';
 import { catalogSnapshot, journal, ourTables } from './support/catalog';
 
 const exec = promisify(execFile);
@@ -227,6 +228,7 @@ describe('snapshot cache', () => {
     const folder = join(work, 'drizzle');
     cpSync(defaultMigrationsFolder(), folder, { recursive: true });
     const stats = () => snapshotCacheStats().builds;
+    await clusterOnDisk();
 
     const start = stats();
     await (await createTestDatabase({ migrationsFolder: folder, cacheDir })).close();
@@ -255,8 +257,9 @@ describe('snapshot cache', () => {
   });
 
   it('builds again when the package version changes', async () => {
+    await clusterOnDisk();
     await (await createTestDatabase({ cacheDir })).close();
-    const migratedFiles = () => readdirSync(cacheDir).filter((f) => f.endsWith('-migrated.tar'));
+    const migratedFiles = () => readdirSync(cacheDir).filter((f) => f.endsWith('-migrated.snapshot'));
     const before = migratedFiles();
     vi.resetModules();
     vi.doMock('../src/util/package-info', async (original) => ({
@@ -292,7 +295,7 @@ describe('snapshot cache', () => {
     expect(results.reduce((sum, r) => sum + r.builds, 0)).toBe(1);
     expect(results.map((r) => r.diskReads)).toEqual([1, 1]);
     // No lock or partial file is left behind.
-    expect(readdirSync(cacheDir).filter((f) => !f.endsWith('.tar'))).toEqual([]);
+    expect(readdirSync(cacheDir).filter((f) => !f.endsWith('.snapshot'))).toEqual([]);
   });
 
   it('rebuilds a snapshot file that is damaged', async () => {
@@ -309,6 +312,15 @@ describe('snapshot cache', () => {
     expect(await count(db, 'sessions')).toBe(240);
   });
 });
+
+/**
+ * The cluster snapshot (a new initdb, before any migration) in memory and in `cacheDir`, as any build from other
+ * migrations leaves it; the package's own migrated snapshot may come from dist/ and need none. The tests that count
+ * builds of a migrated snapshot start from here.
+ */
+async function clusterOnDisk(): Promise<void> {
+  await cachedSnapshot(clusterKey(), buildClusterSnapshot, { cacheDir });
+}
 
 /** Runs createTestDatabase in a new Node process and returns its cache statistics and session count. */
 async function runWorker(options: { dataset: object; cacheDir: string }): Promise<{

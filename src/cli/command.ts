@@ -1,4 +1,4 @@
-import { isTimeZone } from '../domain/time';
+import { INSTANT_FORMATS, isTimeZone, parseInstant } from '../domain/time';
 import { parseArgs } from 'node:util';
 
 /** One option of a command, as `util.parseArgs` takes it, with the text `--help` prints. */
@@ -16,6 +16,8 @@ export interface CommandIo {
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
+  /** Aborted when the user asks the CLI to stop (SIGINT/SIGTERM): a load then rolls back at its next chunk. */
+  signal?: AbortSignal;
 }
 
 export type ParsedOptions = Record<string, string | boolean | undefined>;
@@ -47,6 +49,11 @@ export const databaseOptions: Record<string, OptionSpec> = {
     type: 'string',
     value: 'DIR',
     description: 'embedded PGlite data directory when no URL is given (default: .tqs/pglite)',
+  },
+  'socket-timeout': {
+    type: 'string',
+    value: 'S',
+    description: 'PostgreSQL: fail when the server sends nothing for S seconds while a query waits (default 120)',
   },
 };
 
@@ -106,11 +113,12 @@ export function integerOption(
 ): number | undefined {
   const raw = options[name];
   if (raw === undefined) return fallback;
-  const text = String(raw).trim();
+  // Not trimmed: '12\n' is not a number someone meant to type.
+  const text = String(raw);
   const value = /^[+-]?\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
-    throw new UsageError(`--${name} must be a whole number ${range} (got '${String(raw)}')`);
+    throw new UsageError(`--${name} must be a whole number ${range} (got ${quoteValue(raw)})`);
   }
   return value;
 }
@@ -124,24 +132,37 @@ export function numberOption(
 ): number | undefined {
   const raw = options[name];
   if (raw === undefined) return fallback;
-  const text = String(raw).trim();
+  const text = String(raw);
   const value = /^[+-]?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isFinite(value) || value < min || value > max) {
-    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got '${String(raw)}')`);
+    throw new UsageError(`--${name} must be a number from ${min} to ${max} (got ${quoteValue(raw)})`);
   }
   return value;
 }
 
-/** Reads an ISO 8601 date-time option. */
+/** A value quoted in a one-line message: at most 60 characters, line breaks and control characters escaped. */
+export function quoteValue(raw: unknown): string {
+  const text = String(raw);
+  const cut = text.length > 60 ? `${text.slice(0, 60)}… (${text.length} characters)` : text;
+  return `'${JSON.stringify(cut).slice(1, -1).replace(/\\"/g, '"')}'`;
+}
+
+/**
+ * Reads an ISO 8601 instant option: a real calendar date, or a date and time with its offset. `2026-02-30` or
+ * `2026-01-15 jun` is a usage error naming the option, never moved to another day.
+ *
+ * @example
+ * dateOption({ now: '2026-01-15T12:00:00Z' }, 'now'); // 2026-01-15T12:00:00.000Z
+ * dateOption({ now: '2026-02-30' }, 'now');           // throws UsageError: --now: 2026-02 has 28 days ...
+ */
 export function dateOption(options: ParsedOptions, name: string): Date | undefined {
   const raw = options[name];
   if (raw === undefined) return undefined;
-  const text = String(raw);
-  const value = /^\d{4}-\d{2}-\d{2}/.test(text) ? new Date(text) : new Date(Number.NaN);
-  if (Number.isNaN(value.getTime())) {
-    throw new UsageError(`--${name} must be an ISO 8601 date or date-time, e.g. 2026-11-24T12:00:00Z (got '${text}')`);
-  }
-  return value;
+  const parsed = parseInstant(String(raw));
+  if (parsed.date) return parsed.date;
+  throw new UsageError(
+    `--${name} must be an ISO 8601 date or instant that exists, ${INSTANT_FORMATS}, e.g. 2026-11-24T12:00:00Z: ${parsed.problem} (got ${quoteValue(raw)})`,
+  );
 }
 
 /**
@@ -155,5 +176,5 @@ export function timeZoneOption(options: ParsedOptions): string | undefined {
   const raw = options['time-zone'];
   if (raw === undefined) return undefined;
   if (isTimeZone(raw)) return raw;
-  throw new UsageError(`--time-zone must be an IANA time zone name such as Europe/Paris (got '${String(raw)}')`);
+  throw new UsageError(`--time-zone must be an IANA time zone name such as Europe/Paris (got ${quoteValue(raw)})`);
 }

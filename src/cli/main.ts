@@ -1,12 +1,25 @@
+#!/usr/bin/env node
+import { isNullSocketWrite } from '../db/postgres-js/null-socket-write';
 import { runCli } from './run';
+import { stopOnSignals } from './signals';
 
-const stdio = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+// See null-socket-write.ts: the query behind it fails on its own, and the command reports that in one line.
+process.on('uncaughtException', (error) => {
+  if (isNullSocketWrite(error)) return;
+  process.stderr.write(`tqs-data: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
+
+const stop = stopOnSignals(process.stderr);
+const stdio = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signal: stop.signal };
 runCli(process.argv.slice(2), stdio).then(
   (code) => {
-    process.exitCode = code;
+    process.exitCode = stop.exitStatus() ?? code;
+    stop.dispose();
   },
   (error: unknown) => {
     process.stderr.write(`tqs-data: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    process.exitCode = stop.exitStatus() ?? 1;
+    stop.dispose();
   },
 );

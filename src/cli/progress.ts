@@ -1,6 +1,7 @@
 import { formatCount } from '../util/format';
 import type { InsertProgress } from '../load';
 import type { CommandIo } from './command';
+import { throwIfInterrupted } from './signals';
 
 const BAR_WIDTH = 30;
 const LABEL_WIDTH = 'email_reports'.length;
@@ -9,14 +10,28 @@ const LABEL_WIDTH = 'email_reports'.length;
 /**
  * An `onProgress` callback for `insertDataset` that reports on `io.stderr`: on a terminal, one bar per table redrawn
  * in place (`tutors        [██████████░░░░]  1,234/3,000`); elsewhere (a pipe, a log file), one plain line per
- * table when it is done, so logs stay readable.
+ * table when it is done, so logs stay readable. Once `io.signal` is aborted (Ctrl-C), it throws, and the load rolls back.
  *
  * @example
  * await insertDataset(db, dataset, { onProgress: loadProgress(io) });
  * // tutors: 100 rows (4 ms)
  * // sessions: 3,000 rows (61 ms)
  */
-export function loadProgress(io: Pick<CommandIo, 'stderr'>): (progress: InsertProgress) => void {
+export function loadProgress(
+  io: Pick<CommandIo, 'stderr' | 'signal'>,
+): (progress: InsertProgress) => void | Promise<void> {
+  const report = progressLines(io);
+  const { signal } = io;
+  if (!signal) return report;
+  // PGlite runs a load without ever yielding to the event loop, where signals are handled: yield at each chunk.
+  return async (progress) => {
+    await new Promise((resolveTurn) => setImmediate(resolveTurn));
+    throwIfInterrupted(signal); // a stop asked for: the load rolls back
+    report(progress);
+  };
+}
+
+function progressLines(io: Pick<CommandIo, 'stderr'>): (progress: InsertProgress) => void {
   const started = new Map<string, number>();
   const tty = io.stderr.isTTY === true;
   return ({ table, phase, rowsDone, rowsTotal }) => {

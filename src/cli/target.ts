@@ -1,19 +1,73 @@
 import { existsSync } from 'node:fs';
 import { createDatabase, migrationStatus, readMigrations, type TqsDatabase } from '../db';
-import { MigrationsPendingError, redactUrl } from '../errors';
-import type { ParsedOptions } from './command';
+import { parseConnectionUrl } from '../db/connection-url';
+import { assertDataDir } from '../db/pglite/data-dir-kind';
+import { InvalidOptionError, MigrationsPendingError } from '../errors';
+import { redactUrl } from '../util/redact-url';
+import { integerOption, type ParsedOptions, UsageError } from './command';
 
 /** The embedded database the CLI uses when no PostgreSQL URL is given. */
 export const DEFAULT_DATA_DIR = '.tqs/pglite';
 
 /** Where a command's database is: a PostgreSQL URL, or a PGlite data directory. */
-export type Target = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string };
+export type Target = { kind: 'postgres'; url: string; socketTimeout?: number } | { kind: 'pglite'; dataDir: string };
 
-/** `--database-url`, else `$DATABASE_URL`, else `--data-dir`, else `.tqs/pglite`. */
+/** Seconds of silence after which the CLI gives up on a PostgreSQL connection (`--socket-timeout`). */
+export const DEFAULT_SOCKET_TIMEOUT = 120;
+
+/** Runs `check`, turning its refusal into a usage error (exit 2) named after `flag`. */
+function asUsage(flag: string, check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    if (!(error instanceof InvalidOptionError)) throw error;
+    throw new UsageError(error.message.replace(new RegExp(`^${error.option}\\b`), flag));
+  }
+}
+
+/**
+ * `--database-url`, else `--data-dir`, else `$DATABASE_URL`, else `.tqs/pglite`; a flag always wins over the
+ * environment, and giving both flags is refused. An empty `--database-url` or an empty-but-set `$DATABASE_URL` is a
+ * usage error, never a default database; so is a URL that does not parse unambiguously, and a `--data-dir` that holds
+ * something other than a PGlite data directory. Checked before any database is opened.
+ *
+ * @example
+ * resolveTarget({ 'database-url': 'postgres://app@db/tqs' }, {}); // { kind: 'postgres', url: 'postgres://app@db/tqs' }
+ * resolveTarget({}, { DATABASE_URL: '' });                          // throws UsageError: $DATABASE_URL is set but empty ...
+ */
+/** `--socket-timeout` (seconds; default {@link DEFAULT_SOCKET_TIMEOUT}), as a target's field. */
+function socketTimeoutOf(options: ParsedOptions): { socketTimeout?: number } {
+  const socketTimeout = integerOption(options, 'socket-timeout', DEFAULT_SOCKET_TIMEOUT, { min: 1 });
+  return socketTimeout !== undefined ? { socketTimeout } : {};
+}
+
 export function resolveTarget(options: ParsedOptions, env: NodeJS.ProcessEnv): Target {
-  const url = (options['database-url'] as string | undefined) ?? (env.DATABASE_URL || undefined);
-  if (url !== undefined) return { kind: 'postgres', url };
-  return { kind: 'pglite', dataDir: (options['data-dir'] as string | undefined) ?? DEFAULT_DATA_DIR };
+  const flagUrl = options['database-url'] as string | undefined;
+  const dataDir = options['data-dir'] as string | undefined;
+  if (flagUrl !== undefined && dataDir !== undefined) throw new UsageError('give --database-url or --data-dir, not both');
+  if (flagUrl !== undefined) {
+    if (flagUrl.trim() === '') {
+      throw new UsageError('--database-url is empty: give a connection string such as postgres://user@host:5432/database, or leave the flag out');
+    }
+    asUsage('--database-url', () => parseConnectionUrl(flagUrl));
+    return { kind: 'postgres', url: flagUrl, ...socketTimeoutOf(options) };
+  }
+  if (dataDir !== undefined) {
+    asUsage('--data-dir', () => assertDataDir(dataDir));
+    return { kind: 'pglite', dataDir };
+  }
+  const envUrl = env.DATABASE_URL;
+  if (envUrl !== undefined) {
+    if (envUrl.trim() === '') {
+      throw new UsageError(
+        `$DATABASE_URL is set but empty: set it to a connection string, unset it to use the embedded database (${DEFAULT_DATA_DIR}), or give --data-dir`,
+      );
+    }
+    asUsage('$DATABASE_URL', () => parseConnectionUrl(envUrl));
+    return { kind: 'postgres', url: envUrl, ...socketTimeoutOf(options) };
+  }
+  asUsage('--data-dir', () => assertDataDir(DEFAULT_DATA_DIR));
+  return { kind: 'pglite', dataDir: DEFAULT_DATA_DIR };
 }
 
 /** The target in words, with any password removed. */
@@ -25,7 +79,9 @@ export function describeTarget(target: Target): string {
 
 /** Opens the target database. */
 export function openTarget(target: Target): Promise<TqsDatabase> {
-  return target.kind === 'postgres' ? createDatabase({ url: target.url }) : createDatabase({ dataDir: target.dataDir });
+  return target.kind === 'postgres'
+    ? createDatabase({ url: target.url, ...(target.socketTimeout !== undefined ? { socketTimeout: target.socketTimeout } : {}) })
+    : createDatabase({ dataDir: target.dataDir });
 }
 
 /** Opens the target, runs `body`, and closes the database whatever happens. */

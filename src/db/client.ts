@@ -78,3 +78,18 @@ export async function queryRows<T extends Record<string, unknown>>(db: Database,
   const result = (await db.execute(query)) as unknown;
   return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
 }
+
+/**
+ * A PGlite instance or a postgres.js client, told apart by shape so that copies of either package both work;
+ * undefined for anything else.
+ */
+export function asRawClient(client: unknown): RawClient | undefined {
+  const has = (key: string) => typeof (client as Record<string, unknown>)[key] === 'function';
+  if (client && typeof client === 'object' && has('dumpDataDir') && has('query')) {
+    return { backend: 'pglite', pglite: client as PGlite };
+  }
+  if (typeof client === 'function' && has('unsafe') && has('begin')) {
+    return { backend: 'postgres', sql: client as Sql };
+  }
+  return undefined;
+}

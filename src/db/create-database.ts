@@ -1,12 +1,23 @@
-import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import type { PGlite } from '@electric-sql/pglite';
+import type { Logger } from 'drizzle-orm';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { ConnectionError, redactUrl } from '../errors';
+import { ConnectionError } from '../errors';
 import { schema } from '../schema';
-import type { Backend, Database } from './client';
+import { asRawClient, type Backend, type Database, type RawClient } from './client';
+import { assertExplicitTarget, connectFailure, parseConnectionUrl, postgresJsTarget } from './connection-url';
+import { assertDataDir } from './pglite/data-dir-kind';
 import { noDelaySocket } from './postgres-js/socket';
+import { guardStalls } from './postgres-js/stall-guard';
+
+/**
+ * postgres.js options `createDatabase({ url })` passes through (ssl, prepare, idle_timeout, max_lifetime,
+ * connect_timeout, ...). `transform` is left out: the package's queries read rows by their column names.
+ */
+export type PostgresOptions = Omit<postgres.Options<{}>, 'transform'>;
+
+/** A client `createDatabase({ client })` can use: a postgres.js `sql`, a PGlite, or a Drizzle database over either. */
+export type ExistingClient = postgres.Sql<any> | PGlite | { $client: postgres.Sql<any> | PGlite };
 
 /** Where the database lives. With no option at all: a fresh in-memory PGlite. */
 export interface CreateDatabaseOptions {
@@ -16,10 +27,30 @@ export interface CreateDatabaseOptions {
   dataDir?: string;
   /** A PGlite data directory dumped by `dumpDataDir()`, to start from instead of an empty database. */
   loadDataDir?: Blob;
+  /**
+   * A client that is already open, used instead of opening one: a postgres.js `sql`, a PGlite instance, or a Drizzle
+   * database over either (its `$client` is used, with this package's schema). `close()` leaves it open unless
+   * `closeClient` is true.
+   */
+  client?: ExistingClient;
+  /** With `client`: end the caller's client on `close()`. Default false: whoever opened it ends it. */
+  closeClient?: boolean;
   /** postgres.js pool size. Default 10. */
   max?: number;
-  /** Log every query through Drizzle's logger. */
-  logger?: boolean;
+  /**
+   * postgres.js options for the pool `url` opens, e.g. `{ ssl: 'require', prepare: false, max_lifetime: 1800 }`. They
+   * win over this package's defaults (`max: 10`, `connect_timeout: 10`, notices ignored, a TCP_NODELAY socket); a
+   * `socket` of your own replaces ours. `transform` is refused.
+   */
+  postgres?: PostgresOptions;
+  /** Log every query: `true` for Drizzle's default logger, or a Drizzle `Logger` (`{ logQuery(query, params) }`). */
+  logger?: boolean | Logger;
+  /**
+   * PostgreSQL only: seconds a connection may stay silent while a query waits for the server before it is failed
+   * with "the connection stopped answering" (a partition, a frozen proxy). It must exceed the longest statement the
+   * server runs without replying. Default: no bound (the CLI uses 120). TCP keepalive is on in any case.
+   */
+  socketTimeout?: number;
 }
 
 /** What `createDatabase()` returns: a Drizzle database that knows its backend and how to close itself. */
@@ -43,54 +74,111 @@ function withClose<T extends object>(db: T, backend: Backend, close: () => Promi
 }
 
 /**
- * Opens a database: in-memory PGlite by default, a PGlite data directory with `dataDir`, or a PostgreSQL server with
- * `url`. The schema is not applied: call {@link migrate} next. Close it with `db.close()` (or `await using`).
+ * Opens a database: in-memory PGlite by default, a PGlite data directory with `dataDir`, a PostgreSQL server with
+ * `url`, or a client you opened yourself with `client`. The schema is not applied: call {@link migrate} next. Close it
+ * with `db.close()` (or `await using`). PGlite is loaded only when a PGlite database is opened.
  *
  * @example
  * const db = await createDatabase();                                  // in-memory PGlite
  * const disk = await createDatabase({ dataDir: '.tqs/pglite' });      // PGlite on disk
- * const pg = await createDatabase({ url: process.env.DATABASE_URL }); // PostgreSQL
+ * const pg = await createDatabase({ url: process.env.DATABASE_URL, postgres: { ssl: 'require' } }); // PostgreSQL
+ * const own = await createDatabase({ client: sql });                  // your postgres.js client; close() leaves it open
  * await migrate(db);
  * await db.close();
  */
 export async function createDatabase(options: CreateDatabaseOptions = {}): Promise<TqsDatabase> {
+  assertExplicitTarget(options);
+  checkOptions(options);
+  if (options.client !== undefined) return overClient(options.client, options);
   if (options.url !== undefined) {
     if (options.dataDir !== undefined || options.loadDataDir !== undefined) {
       throw new TypeError('createDatabase: give either url (PostgreSQL) or dataDir/loadDataDir (PGlite), not both');
     }
     return openPostgres(options.url, options);
   }
-  if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
-  const pglite = await PGlite.create({
-    ...(options.dataDir !== undefined ? { dataDir: options.dataDir } : {}),
-    ...(options.loadDataDir !== undefined ? { loadDataDir: options.loadDataDir } : {}),
-  });
-  const db = drizzlePglite({ client: pglite, schema, logger: options.logger ?? false });
+  if (options.dataDir !== undefined) assertDataDir(options.dataDir);
+  const { pgliteDatabase, startPglite } = await import('./pglite');
+  if (options.dataDir !== undefined) {
+    // One process per data directory, held until close(); see pglite/open-data-dir.ts.
+    const { openDataDir } = await import('./pglite/open-data-dir');
+    const { pglite, close } = await openDataDir(options.dataDir, options);
+    return withClose(pgliteDatabase(pglite, options.logger), 'pglite', close) as unknown as TqsDatabase;
+  }
+  const pglite = await startPglite(options);
+  const db = pgliteDatabase(pglite, options.logger);
   return withClose(db, 'pglite', () => pglite.close()) as unknown as TqsDatabase;
 }
 
-async function openPostgres(url: string, options: CreateDatabaseOptions): Promise<TqsDatabase> {
-  let parsedHosts = 1;
-  try {
-    parsedHosts = new URL(url).host.split(',').length;
-  } catch {
-    // A URL that `URL` cannot parse goes to postgres.js as it is and fails there with its own message.
+/** Options that only make sense together, named in the error. */
+function checkOptions(options: CreateDatabaseOptions): void {
+  const given = (keys: (keyof CreateDatabaseOptions)[]) => keys.filter((key) => options[key] !== undefined);
+  if (options.client !== undefined) {
+    const others = given(['url', 'dataDir', 'loadDataDir', 'max', 'postgres']);
+    if (others.length > 0) {
+      throw new TypeError(`createDatabase: client is already open; drop ${others.join(', ')} (they configure a new one)`);
+    }
+  } else if (options.closeClient !== undefined) {
+    throw new TypeError('createDatabase: closeClient applies only with client (a database it opens is always closed)');
   }
+  if (options.postgres !== undefined) {
+    if (options.url === undefined) throw new TypeError('createDatabase: postgres options need url (PostgreSQL)');
+    if ('transform' in options.postgres) {
+      throw new TypeError(
+        'createDatabase: postgres.transform is not supported: the package reads rows by their column names',
+      );
+    }
+  }
+}
+
+/** A database over a client the caller opened: no connection check, and closed only when `closeClient` says so. */
+async function overClient(client: ExistingClient, options: CreateDatabaseOptions): Promise<TqsDatabase> {
+  const given = typeof client === 'object' && '$client' in client ? client.$client : client;
+  const raw: RawClient | undefined = asRawClient(given);
+  if (!raw) {
+    throw new TypeError('createDatabase: client must be a postgres.js sql, a PGlite, or a Drizzle database over either');
+  }
+  const logger = options.logger ?? false;
+  if (raw.backend === 'postgres') {
+    const db = drizzlePostgres({ client: raw.sql, schema, logger });
+    return withClose(db, 'postgres', () => (options.closeClient ? raw.sql.end({ timeout: 5 }) : Promise.resolve())) as unknown as TqsDatabase;
+  }
+  const { pgliteDatabase } = await import('./pglite');
+  const db = pgliteDatabase(raw.pglite, logger);
+  return withClose(db, 'pglite', () => (options.closeClient ? raw.pglite.close() : Promise.resolve())) as unknown as TqsDatabase;
+}
+
+async function openPostgres(url: string, options: CreateDatabaseOptions): Promise<TqsDatabase> {
+  const parsed = parseConnectionUrl(url);
+  const connectTimeout = Number(options.postgres?.connect_timeout ?? 10);
   const sql = postgres(url, {
+    ...postgresJsTarget(parsed),
     max: options.max ?? 10,
     onnotice: () => {},
-    connect_timeout: 10,
-    ...(parsedHosts === 1 ? { socket: noDelaySocket } : {}),
+    connect_timeout: connectTimeout,
+    ...(parsed.hosts.length === 1 ? { socket: guardedSocket(options.socketTimeout) } : {}),
+    ...options.postgres,
   });
   try {
     await sql`select 1`;
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {});
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConnectionError(`cannot connect to ${redactUrl(url)}: ${reason.split(url).join(redactUrl(url))}`, {
+    throw new ConnectionError(`cannot connect to ${parsed.redacted}: ${connectFailure(error, parsed, connectTimeout)}`, {
       cause: error,
     });
   }
   const db = drizzlePostgres({ client: sql, schema, logger: options.logger ?? false });
   return withClose(db, 'postgres', () => sql.end({ timeout: 5 })) as unknown as TqsDatabase;
+}
+
+/** postgres.js's `socket` option: {@link noDelaySocket}, with the stall guard when a socket timeout is set. */
+function guardedSocket(socketTimeout: number | undefined): typeof noDelaySocket {
+  if (socketTimeout !== undefined && !(Number.isFinite(socketTimeout) && socketTimeout > 0)) {
+    throw new RangeError(`createDatabase: socketTimeout must be a positive number of seconds (got ${socketTimeout})`);
+  }
+  if (socketTimeout === undefined) return noDelaySocket;
+  return async (options) => {
+    const socket = await noDelaySocket(options);
+    guardStalls(socket, socketTimeout * 1000);
+    return socket;
+  };
 }

@@ -1,5 +1,11 @@
 export { type Backend, type Database, queryRows, rawClient, type RawClient } from './client';
-export { createDatabase, type CreateDatabaseOptions, type TqsDatabase } from './create-database';
+export {
+  createDatabase,
+  type CreateDatabaseOptions,
+  type ExistingClient,
+  type PostgresOptions,
+  type TqsDatabase,
+} from './create-database';
 export { migrate, type MigrateOptions, type MigrateResult } from './migrate';
 export {
   assertMigrated,
@@ -10,3 +16,5 @@ export {
 export { defaultMigrationsFolder, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations, type MigrationFile } from './migrations';
 export { countTableRows, type TableCounts } from './table-counts';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback';
+export { type ConnectionHost, type ConnectionUrl, parseConnectionUrl } from './connection-url';
+export { assertDatabaseTimeZone } from './time-zone';

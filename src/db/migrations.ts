@@ -2,9 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
-import { packageRoot } from '../util/package-info';
+import { defaultMigrationsFolder } from './migrations-folder';
 import type { Database } from './client';
 import { queryRows } from './client';
+
+export { defaultMigrationsFolder };
 
 /** drizzle-kit's journal table: `migrate()`, `rollback()` and `drizzle-kit migrate` all read and write this one. */
 export const MIGRATIONS_SCHEMA = 'drizzle';
@@ -22,10 +24,6 @@ export interface MigrationFile {
   down: string[] | undefined;
 }
 
-/** The `drizzle/` folder shipped with the package. */
-export function defaultMigrationsFolder(): string {
-  return join(packageRoot(), 'drizzle');
-}
 
 /** The statements of a migration file cut at drizzle-kit's breakpoints, without blank or comment-only pieces. */
 const statementsOf = (pieces: readonly string[]) =>

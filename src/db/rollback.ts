@@ -1,10 +1,12 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { MigrationError, RollbackRefusedError, translateDatabaseError } from '../errors';
+import { InvalidOptionError, MigrationError, RollbackRefusedError, translateDatabaseError } from '../errors';
+import { checkOptions, isBoolean, isNonEmptyString, isWholeNumber } from '../util/check-options';
 import type { Database } from './client';
 import { queryRows } from './client';
 import {
   ensureJournal,
   lockMigrations,
+  type JournalRow,
   type MigrationFile,
   MIGRATIONS_SCHEMA,
   MIGRATIONS_TABLE,
@@ -15,8 +17,11 @@ import {
 export interface RollbackOptions {
   /** How many of the newest applied migrations to undo. Default 1. */
   steps?: number;
-  /** `'base'` undoes every applied migration. */
-  to?: 'base';
+  /**
+   * `'base'` undoes every applied migration; a migration's name as written in the folder (e.g.
+   * `'0000_initial_schema'`) undoes every migration applied after it, and keeps it. Anything else is refused.
+   */
+  to?: 'base' | (string & {});
   /** Undo even when rows would be dropped. Without it such a rollback refuses and changes nothing. */
   force?: boolean;
   /** A drizzle-kit migrations folder. Default: the `drizzle/` shipped with this package. */
@@ -38,10 +43,17 @@ const dropColumn = new RegExp(
 );
 const unquote = (name: string) => name.replace(/""/g, '"');
 
+/**
+ * A statement of a down migration whose comment holds this marker drops derived data only (a queue or a cache that
+ * the package recomputes), which is not counted as rows at risk.
+ */
+const DERIVED_MARKER = /^--\s*tqs:derived\b/m;
+
 /** The rows each statement of a down migration would drop, counted inside the rollback's own transaction. */
 async function rowsAtRisk(tx: Database, statements: string[]): Promise<{ table: string; rows: number }[]> {
   const found: { table: string; rows: number }[] = [];
   for (const statement of statements) {
+    if (DERIVED_MARKER.test(statement)) continue;
     const stripped = statement.replace(/^--.*$/gm, '').trim();
     const table = dropTable.exec(stripped);
     const column = dropColumn.exec(stripped);
@@ -85,32 +97,65 @@ async function relationExists(tx: Database, schemaName: string | undefined, tabl
 }
 
 
+/** The journal rows applied after the migration `tag`, which must itself be applied. */
+function newerThan(journal: JournalRow[], migrations: MigrationFile[], tag: string): JournalRow[] {
+  const kept = migrations.find((m) => m.tag === tag)!;
+  if (!journal.some((row) => row.created_at === kept.when)) {
+    throw new InvalidOptionError('to', `rollback: ${tag} is not applied, so there is nothing to roll back to; nothing was changed`);
+  }
+  return journal.filter((row) => row.created_at > kept.when);
+}
+
 /**
  * Undoes the newest applied migrations with their hand-written down files, newest first, in one transaction. A
  * rollback that would drop rows refuses, changing nothing, unless `force: true`; its error says how many rows of
- * which tables would be lost.
+ * which tables would be lost. A `drop` preceded in its statement by a `-- tqs:derived` comment line drops derived data
+ * (e.g. the score change queue, which a full score refresh makes unnecessary) and is not counted.
  *
  * @throws {RollbackRefusedError} rows would be dropped and `force` is not set.
+ * @throws {InvalidOptionError} an option is unknown or of the wrong kind, or `to` is neither `'base'` nor an applied
+ *   migration's name; nothing was changed.
  * @throws {MigrationError} a migration has no down file, or its down SQL failed (nothing is undone).
  * @example
  * await rollback(db);                              // the newest migration, if that drops no rows
+ * await rollback(db, { to: '0000_initial_schema' }); // every migration after the first
  * await rollback(db, { to: 'base', force: true }); // everything, data included
  */
 export async function rollback(db: Database, options: RollbackOptions = {}): Promise<RollbackResult> {
+  // Every option is checked before the transaction: a rollback never does something other than what was written.
+  checkOptions('rollback', options, {
+    steps: isWholeNumber(1),
+    to: isNonEmptyString,
+    force: isBoolean,
+    migrationsFolder: isNonEmptyString,
+  });
   if (options.steps !== undefined && options.to !== undefined) {
-    throw new TypeError('rollback: give steps or to, not both');
-  }
-  if (options.steps !== undefined && !(Number.isInteger(options.steps) && options.steps >= 1)) {
-    throw new TypeError(`rollback: steps must be a whole number of at least 1 (got ${options.steps})`);
+    throw new InvalidOptionError('to', 'rollback: give steps or to, not both; nothing was changed');
   }
   const migrations = readMigrations(options.migrationsFolder);
+  const { to } = options;
+  if (to !== undefined && to !== 'base' && !migrations.some((m) => m.tag === to)) {
+    throw new InvalidOptionError(
+      'to',
+      `rollback: to must be 'base' or the name of a migration as written (${migrations.map((m) => m.tag).join(', ')}); ` +
+        `got ${JSON.stringify(to.length > 60 ? `${to.slice(0, 60)}…` : to)}. Nothing was changed.`,
+    );
+  }
   const byWhen = new Map<number, MigrationFile>(migrations.map((m) => [m.when, m]));
   return db.transaction(async (tx) => {
     await lockMigrations(tx);
     // Only under the lock: concurrent `create ... if not exists` of the journal race on the catalog and one fails.
     await ensureJournal(tx);
     const journal = await readJournal(tx);
-    const targets = options.to === 'base' ? journal : journal.slice(0, options.steps ?? 1);
+    const steps = options.steps ?? 1;
+    if (to === undefined && options.steps !== undefined && steps > journal.length) {
+      throw new InvalidOptionError(
+        'steps',
+        `rollback: steps is ${steps}, but ${journal.length} migration${journal.length === 1 ? ' is' : 's are'} applied ` +
+          "(to: 'base' undoes them all); nothing was changed",
+      );
+    }
+    const targets = to === undefined ? journal.slice(0, steps) : to === 'base' ? journal : newerThan(journal, migrations, to);
     const plan = targets.map((row) => {
       const migration = byWhen.get(row.created_at);
       if (!migration) {

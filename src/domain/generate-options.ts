@@ -1,4 +1,5 @@
-import { isTimeZone } from './time';
+import { maxGeneratedRows } from './size-limits';
+import { isTimeZone, parseInstant } from './time';
 import { deepFreeze } from '../util/freeze';
 import type {
   DayRange,
@@ -224,6 +225,12 @@ function resolveNow(value: unknown): Date {
   if (!(value instanceof Date) && typeof value !== 'string' && typeof value !== 'number') {
     throw typeError('now', 'a Date, an ISO 8601 string or epoch milliseconds', value);
   }
+  if (typeof value === 'string') {
+    // Date.parse would move 2026-02-30 to March 2 and read an offset-less time in the machine's zone.
+    const parsed = parseInstant(value);
+    if (parsed.problem !== undefined) throw rangeError('now', `a real ISO 8601 date or instant (${parsed.problem})`, value);
+    return parsed.date;
+  }
   const date = new Date(value instanceof Date ? value.getTime() : value);
   if (Number.isNaN(date.getTime())) throw rangeError('now', 'a valid date', value);
   return date;
@@ -336,6 +343,16 @@ function sizeOptions(tutorsIn: unknown, sessionsIn: unknown): Pick<ResolvedGener
   const tutors = integer('tutors', tutorsIn, 0);
   const sessions = integer('sessions', sessionsIn, 0);
   if (sessions > 0 && tutors === 0) throw rangeError('tutors', 'at least 1 when sessions is above 0', tutors);
+  const maxRows = maxGeneratedRows();
+  if (tutors + sessions > maxRows) {
+    const which = sessions >= tutors ? 'sessions' : 'tutors';
+    throw rangeError(
+      which,
+      `such that tutors + sessions is at most ${maxRows.toLocaleString('en-US')}, what this process's memory holds while ` +
+        'generating (about 1 KB per row; see maxGeneratedRows): generate and load several smaller datasets with different seeds',
+      which === 'sessions' ? sessions : tutors,
+    );
+  }
   return { tutors, sessions };
 }
 

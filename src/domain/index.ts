@@ -16,3 +16,5 @@ export type {
 export { defaultGenerateOptions, MAX_SEED, resolveGenerateOptions } from './generate-options';
 export { riskCategoryBounds, riskCategoryOf, riskTiers, tierForRate } from './risk-tiers';
 export { constraintDescriptions } from './constraints';
+export { maxGeneratedRows, PGLITE_MAX_SESSIONS } from './size-limits';
+export { INSTANT_FORMATS, parseInstant } from './time';

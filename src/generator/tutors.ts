@@ -1,4 +1,5 @@
-import { base, en, Faker } from '@faker-js/faker';
+import { createRequire } from 'node:module';
+import type { Faker } from '@faker-js/faker';
 import type { Tutor } from '../schema';
 import { DAY } from '../domain/time';
 import { type Calendar, dayIndexOf, daysWeight } from './calendar';
@@ -60,6 +61,18 @@ const slug = (name: string) =>
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '') || 'tutor';
 
+/*
+ * Faker loads with the first generated dataset, not with the package: a service that imports the tables never pays
+ * for it. Its single-locale entry loads a fraction of what the root entry does (every locale). `require` keeps
+ * `generateDataset` synchronous (Node 20.19+ requires Faker's ES module); the Faker we use is our own, built from that
+ * entry's definitions, so the shared instance of a caller who also uses Faker is never reseeded.
+ */
+function englishFaker(): Faker {
+  const entry = createRequire(import.meta.url)('@faker-js/faker/locale/en') as { faker: Faker };
+  const FakerClass = entry.faker.constructor as typeof Faker;
+  return new FakerClass({ locale: entry.faker.rawDefinitions });
+}
+
 /**
  * The tutors: rows, ground truth and the plan their sessions follow. Tiers, active flags and emails are exact
  * counts in random order; creation dates spread over `tutorCreatedDaysAgo`, denser toward older accounts (the
@@ -68,7 +81,7 @@ const slug = (name: string) =>
  * position, so they are unique by construction.
  */
 export function planTutors(o: ResolvedGenerateOptions, calendar: Calendar, prng: Prng): TutorPlan[] {
-  const faker = new Faker({ locale: [en, base] });
+  const faker = englishFaker();
   faker.seed(prng.nextUint32());
   const count = o.tutors;
   const [lowCount, mediumCount] = splitByShares(count, [o.tierMix.low, o.tierMix.medium, o.tierMix.high]);

@@ -2,20 +2,21 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { countTableRows } from '../db/table-counts';
 import { DestructiveOperationRefusedError } from '../errors';
+import { checkOptions } from '../util/check-options';
 
 /** Every table of the schema, children first: one TRUNCATE statement empties them all. */
 const TRUNCATE_ALL =
-  'truncate table "email_reports", "reschedules", "tutor_scores", "sessions", "tutors" restart identity';
+  'truncate table "email_reports", "reschedules", "tutor_scores", "tutor_score_changes", "sessions", "tutors" restart identity';
 
 const LOCK_ALL =
-  'lock table "email_reports", "reschedules", "tutor_scores", "sessions", "tutors" in access exclusive mode';
+  'lock table "email_reports", "reschedules", "tutor_scores", "tutor_score_changes", "sessions", "tutors" in access exclusive mode';
 
 /**
  * Empties the five tables of the schema in one statement, in whatever transaction `db` is (no confirmation: for
  * callers that have one already, {@link clearDatabase} and `insertDataset`'s `clearExisting`).
  *
  * ```sql
- * truncate table email_reports, reschedules, tutor_scores, sessions, tutors restart identity;
+ * truncate table email_reports, reschedules, tutor_scores, tutor_score_changes, sessions, tutors restart identity;
  * ```
  *
  * @example
@@ -44,11 +45,12 @@ export interface ClearDatabaseResult {
  *
  * SQL it runs, in one transaction:
  * ```sql
- * lock table email_reports, reschedules, tutor_scores, sessions, tutors in access exclusive mode;
+ * lock table email_reports, reschedules, tutor_scores, tutor_score_changes, sessions, tutors in access exclusive mode;
  * select (select count(*) from tutors) as tutors, ... ;
- * truncate table email_reports, reschedules, tutor_scores, sessions, tutors restart identity;
+ * truncate table email_reports, reschedules, tutor_scores, tutor_score_changes, sessions, tutors restart identity;
  * ```
  *
+ * @throws {InvalidOptionError} an unknown option (a typo of `confirm`); nothing is changed.
  * @throws {DestructiveOperationRefusedError} `confirm` is not `true` (code `DESTRUCTIVE_OPERATION_REFUSED`); nothing
  *   is changed.
  * @example
@@ -56,6 +58,8 @@ export interface ClearDatabaseResult {
  * // { tutors: 100, sessions: 3000, reschedules: 357, tutorScores: 100, emailReports: 357 }
  */
 export async function clearDatabase(db: Database, options: ClearDatabaseOptions): Promise<ClearDatabaseResult> {
+  // An unknown key (`{ confirmed: true }`) is refused as such; any `confirm` but `true` is refused just below.
+  checkOptions('clearDatabase', options, { confirm: () => undefined });
   if ((options as ClearDatabaseOptions | undefined)?.confirm !== true) {
     throw new DestructiveOperationRefusedError(
       'clearDatabase empties every table of the schema; pass { confirm: true } to do it. Nothing was changed.',

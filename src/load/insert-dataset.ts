@@ -1,7 +1,11 @@
+import { sql } from 'drizzle-orm';
 import { driverSession, type Database } from '../db/client';
 import type { Dataset } from '../domain/dataset';
+import { InvalidOptionError } from '../errors';
+import { tutorScoreChanges } from '../schema';
 import { refreshTutorScores } from '../scoring';
 import { truncateAllTables } from './clear-database';
+import { checkSpace, diskFullOr, spaceNeed } from './space-check';
 import { loadError, type LoadState } from './load-error';
 import { copyChunks, type InsertTable, planLoad, type TablePlan } from './load-plan';
 import type { Loader, LoadTransaction } from './loader';
@@ -84,6 +88,9 @@ export interface InsertDatasetResult {
  *   was written.
  * @throws {ConnectionError} the connection to PostgreSQL was lost (code `CONNECTION_FAILED`); the message says
  *   whether that happened before the commit (nothing written) or during it (outcome unknown).
+ * @throws {DiskFullError} into a PGlite data directory: the load obviously does not fit on its file system (refused
+ *   before anything is written), or the disk filled up during the load (rolled back); the message says how much it
+ *   needed and where.
  * @throws {TypeError} the dataset is malformed (a table is not an array, a value cannot be stored); nothing written.
  * @example
  * const dataset = generateDataset({ seed: 7, now: new Date('2026-01-15T12:00:00Z') });
@@ -100,8 +107,18 @@ export async function insertDataset(
   options: InsertDatasetOptions = {},
 ): Promise<InsertDatasetResult> {
   const started = performance.now();
+  // The destructive option is checked strictly: `clearExisting: 'no'` must not truncate.
+  const clearExisting = (options as { clearExisting?: unknown } | undefined)?.clearExisting;
+  if (clearExisting !== undefined && typeof clearExisting !== 'boolean') {
+    throw new InvalidOptionError(
+      'clearExisting',
+      `insertDataset: option 'clearExisting' must be true or false (got ${typeof clearExisting}); nothing was changed`,
+    );
+  }
   const plans = planLoad(dataset);
   const asOf = scoresAsOf(dataset, options);
+  const space = spaceNeed(driverSession(db), dataset);
+  checkSpace(space);
   const loader = loaderFor(db);
   const load = new Load(options.onProgress);
   let scores: { scored: number; flagged: number };
@@ -117,7 +134,7 @@ export async function insertDataset(
     // A load can fail while a callback is still running (the connection dropped under it): settle after it, so that
     // nothing the caller started is still running when the load has failed.
     await load.progress?.catch(() => {});
-    throw loadError(error, load.state, loader.commits);
+    throw diskFullOr(loadError(error, load.state, loader.commits), space);
   }
   return {
     rows: {
@@ -186,6 +203,11 @@ class Load {
     this.state.table = 'tutor_scores';
     // Inside a transaction a retry could only fail again ("current transaction is aborted"): none.
     const { scored, flagged } = await refreshTutorScores(db, { ...(asOf ? { asOf } : {}), maxRetries: 0 });
+    // The refresh just scored every tutor from a snapshot that holds the whole load, so the changes the load's own
+    // statements captured (one row per tutor per COPY) are accounted for: consume them, and only them (rows this
+    // transaction wrote), so that the first due refresh does not score every tutor again. Changes committed by other
+    // writers meanwhile stay queued.
+    await db.execute(sql`delete from ${tutorScoreChanges} where xmin = pg_current_xact_id()::xid`);
     await this.report({ table: 'tutor_scores', phase: 'done', rowsDone: scored, rowsTotal: scored });
     return { scored, flagged };
   }

@@ -1,4 +1,4 @@
-import { isConnectionLost } from '../db/connection-lost';
+import { connectionLost } from '../util/error-chain';
 import { ConnectionError, ConstraintViolationError, translateDatabaseError } from '../errors';
 import { findInChain } from '../util/error-chain';
 import { datasetKey, type InsertTable } from './load-plan';
@@ -23,12 +23,14 @@ export interface LoadState {
  * // ConstraintViolationError: insertDataset: loading reschedules[5]: reschedules_pkey: ...
  */
 export function loadError(error: unknown, state: LoadState, commits: boolean): unknown {
-  if (isConnectionLost(error)) {
+  if (connectionLost(error)) {
     const where =
       state.committing && commits
         ? 'while committing: whether the load was committed is unknown'
         : `while loading ${state.table ?? 'the dataset'}: the transaction was not committed, nothing was written`;
-    return new ConnectionError(`insertDataset: the connection to the database was lost ${where}`, { cause: error });
+    const stalled = findInChain(error, 'code', (code): code is string => code === 'ETIMEDOUT') !== undefined;
+    const lost = stalled ? 'stopped answering' : 'was lost';
+    return new ConnectionError(`insertDataset: the connection to the database ${lost} ${where}`, { cause: error });
   }
   const translated = translateDatabaseError(error);
   if (!(translated instanceof ConstraintViolationError) || state.table === undefined) return translated;

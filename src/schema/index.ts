@@ -2,6 +2,7 @@ import { emailReports } from './email-reports';
 import { emailReportsRelations, reschedulesRelations, sessionsRelations, tutorScoresRelations, tutorsRelations } from './relations';
 import { reschedules } from './reschedules';
 import { sessions } from './sessions';
+import { tutorScoreChanges } from './tutor-score-changes';
 import { tutorScores } from './tutor-scores';
 import { tutors } from './tutors';
 
@@ -16,6 +17,7 @@ export {
 export { rescheduleInitiators, reschedules, type RescheduleInitiator } from './reschedules';
 export { sessionStatuses, sessions, type SessionStatus } from './sessions';
 export { DEFAULT_RISK_THRESHOLD, scoreWindows, tutorScores, type ScoreWindow } from './tutor-scores';
+export { tutorScoreChanges } from './tutor-score-changes';
 export { tutors } from './tutors';
 
 /**
@@ -49,5 +51,6 @@ export type Reschedule = typeof reschedules.$inferSelect;
 export type NewReschedule = typeof reschedules.$inferInsert;
 export type TutorScore = typeof tutorScores.$inferSelect;
 export type NewTutorScore = typeof tutorScores.$inferInsert;
+export type TutorScoreChange = typeof tutorScoreChanges.$inferSelect;
 export type EmailReport = typeof emailReports.$inferSelect;
 export type NewEmailReport = typeof emailReports.$inferInsert;

@@ -64,6 +64,13 @@ export const tutorScores = pgTable(
       .default(DEFAULT_RISK_THRESHOLD),
     asOf: timestamptz('as_of').notNull().defaultNow(),
     lastCalculatedAt: timestamptz('last_calculated_at').notNull().defaultNow(),
+    /**
+     * The next instant after `as_of` at which the counts change by time alone: a session entering the windows at its
+     * `scheduled_time`, or leaving the 7-, 30- or 90-day window at `scheduled_time` + 7, 30 or 90 days. Null: no
+     * such instant (no session after `as_of − 90 days`). The score stays exact for any `asOf` in
+     * `[as_of, next_change_at)` until a session or reschedule of the tutor is written.
+     */
+    nextChangeAt: timestamptz('next_change_at'),
     createdAt: createdAtColumn(),
     updatedAt: updatedAtColumn(),
   },
@@ -75,6 +82,7 @@ export const tutorScores = pgTable(
     index('tutor_scores_is_high_risk_idx').on(t.isHighRisk),
     index('tutor_scores_risk_category_idx').on(t.riskCategory),
     index('tutor_scores_last_calculated_at_idx').on(t.lastCalculatedAt),
+    index('tutor_scores_next_change_at_idx').on(t.nextChangeAt),
     check('tutor_scores_risk_threshold_in_range', sql`${t.riskThreshold} >= 0 and ${t.riskThreshold} <= 100`),
     check(
       'tutor_scores_7d_counts_valid',

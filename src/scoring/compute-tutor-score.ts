@@ -5,13 +5,13 @@ import { NotFoundError } from '../errors';
 import { DEFAULT_RISK_THRESHOLD, type TutorScore, tutorScores } from '../schema';
 import { resolveAsOf } from './as-of';
 import { assertRiskThreshold, isHighRisk, type RescheduleRates, rescheduleRate, type WindowCounts } from './rates';
-import { countExpressions, scoredTutor, scoredTutorsFrom } from './score-query';
+import { countExpressions, nextChangeExpression, scoredTutor, scoredTutorsFrom } from './score-query';
 
 /**
  * A tutor's score as {@link computeTutorScore} computes it: the columns of a `tutor_scores` row that depend on the
  * data, with the same names and types, so a stored row can be compared with it key by key.
  */
-export type ComputedTutorScore = Pick<TutorScore, 'tutorId' | 'isHighRisk' | 'riskThreshold' | 'asOf'> &
+export type ComputedTutorScore = Pick<TutorScore, 'tutorId' | 'isHighRisk' | 'riskThreshold' | 'asOf' | 'nextChangeAt'> &
   RescheduleRates &
   WindowCounts;
 
@@ -41,10 +41,13 @@ export const isUuid = (id: unknown): id is string => typeof id === 'string' && u
  * @example
  * const score = await computeTutorScore(db, tutorId, { asOf: new Date('2026-01-15T12:00:00Z') });
  * // { tutorId, rescheduleRate7d: 50, rescheduleRate30d: 25, rescheduleRate90d: 33.33,
- * //   totalSessions7d: 2, ..., tutorReschedules90d: 2, isHighRisk: true, riskThreshold: 15, asOf }
+ * //   totalSessions7d: 2, ..., tutorReschedules90d: 2, isHighRisk: true, riskThreshold: 15, asOf,
+ * //   nextChangeAt: 2026-01-20T09:00:00.000Z }  // the next instant a session enters or leaves a window
  *
  * // SQL shape (one round trip):
- * // select count(s.id) filter (where s.scheduled_time > $asOf - 7 days), ..., count(r.id)
+ * // select count(s.id) filter (where s.scheduled_time > $asOf - 7 days), ..., count(r.id),
+ * //   least((select min(scheduled_time) from sessions where tutor_id = t.id and scheduled_time > $asOf),
+ * //         min(s.scheduled_time) filter (where s.scheduled_time > $asOf - 7 days) + 7 days, ...) as next_change_at
  * // from tutors t
  * // left join sessions s on s.tutor_id = t.id and s.scheduled_time > $asOf - 90 days and s.scheduled_time <= $asOf
  * // left join reschedules r on r.session_id = s.id and r.initiator = 'tutor'
@@ -59,12 +62,12 @@ export async function computeTutorScore(
   const asOf = resolveAsOf('computeTutorScore', options.asOf);
   if (!isUuid(tutorId)) throw new NotFoundError('tutor', String(tutorId));
   const counts = countExpressions(asOf);
-  const [row] = await queryRows<Record<string, number>>(
+  const [row] = await queryRows<Record<string, number | string | null>>(
     db,
     sql`select ${sql.join(
       counts.map(([column, expression]) => sql`${expression} as ${sql.identifier(column.name)}`),
       sql`, `,
-    )}
+    )}, floor(extract(epoch from ${nextChangeExpression(asOf)}) * 1000)::float8 as "next_change_ms"
     from ${scoredTutorsFrom(asOf)}
     where ${scoredTutor.id} = ${tutorId}
     group by ${scoredTutor.id}`,
@@ -85,5 +88,7 @@ export async function computeTutorScore(
     rescheduleRate30d: rescheduleRate(score.tutorReschedules30d, score.totalSessions30d),
     rescheduleRate90d: rescheduleRate(score.tutorReschedules90d, score.totalSessions90d),
   };
-  return { ...score, ...rates, isHighRisk: isHighRisk(rates, threshold), riskThreshold: threshold, asOf };
+  // As epoch milliseconds: a number reads the same from both drivers, whatever their timestamp parsing.
+  const nextChangeAt = row.next_change_ms === null ? null : new Date(Number(row.next_change_ms));
+  return { ...score, ...rates, isHighRisk: isHighRisk(rates, threshold), riskThreshold: threshold, asOf, nextChangeAt };
 }

@@ -18,4 +18,11 @@ export {
   type RefreshTutorScoresOptions,
   type RefreshTutorScoresResult,
 } from './refresh-tutor-scores';
+export {
+  refreshDueScores,
+  type RefreshDueScoresOptions,
+  type RefreshDueScoresResult,
+  refreshDueStatement,
+  type RefreshDueStatementOptions,
+} from './refresh-due-scores';
 export { findStaleTutorIds } from './stale-tutors';

@@ -71,3 +71,27 @@ export function scoredTutorsFrom(asOf: Date): SQL {
     left join ${reschedules} ${tutorReschedule} on ${tutorReschedule.sessionId} = ${windowSession.id} and ${tutorReschedule.initiator} = 'tutor'`;
 }
 
+/** `instant + N days` as an exact interval (seconds only), so no TimeZone's daylight-saving change stretches it. */
+const plusDays = (instant: SQL, days: number): SQL => sql`${instant} + ${sql.raw(`interval '${days * 86_400} seconds'`)}`;
+
+/**
+ * The next instant after `asOf` at which the counts of `t` change by time alone, for `tutor_scores.next_change_at`:
+ * the earliest of its first session after `asOf` (which enters every window when `asOf` reaches it) and, per window
+ * N, its earliest session in the window plus N days (when that session leaves it). Null when there is neither. To be
+ * selected from {@link scoredTutorsFrom} grouped by `t.id`: the window minimums come from the joined rows, the next
+ * session from one look-up on `sessions (tutor_id, scheduled_time)` per tutor, so no session is read twice.
+ */
+export function nextChangeExpression(asOf: Date): SQL {
+  const starts = windowStarts(asOf);
+  const next = alias(sessions, 'next_session');
+  const leaving = scoreWindows.map((days) =>
+    plusDays(
+      days === largestWindow
+        ? sql`min(${windowSession.scheduledTime})`
+        : sql`min(${windowSession.scheduledTime}) filter (where ${windowSession.scheduledTime} > ${timestamptz(starts[days])})`,
+      days,
+    ),
+  );
+  const entering = sql`(select min(${next.scheduledTime}) from ${sessions} ${next} where ${next.tutorId} = ${scoredTutor.id} and ${next.scheduledTime} > ${timestamptz(asOf)})`;
+  return sql`least(${entering}, ${sql.join(leaving, sql`, `)})`;
+}

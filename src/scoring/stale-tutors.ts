@@ -44,6 +44,8 @@ export function staleTutorIdsQuery(): SQL {
  * - time passing: a score as of yesterday is not stale for having windows that have since moved on.
  * Run a full refresh (no `staleOnly`) on a schedule to catch all of these.
  *
+ * @deprecated It misses all of the above: use {@link refreshDueScores}, which refreshes from changes the database
+ *   captures, whoever wrote them, and from the instant each score next changes by time.
  * @example
  * await findStaleTutorIds(db); // ['0b6f…', '9c1e…']
  *

@@ -29,7 +29,7 @@ export interface SnapshotImage {
 const SNAPSHOT_SETTINGS = { shared_buffers: '16MB', min_wal_size: '2MB' } as const;
 
 /** Part of every snapshot key: bump it when how snapshots are built changes, so stale files on disk are not used. */
-export const SNAPSHOT_FORMAT = 2;
+export const SNAPSHOT_FORMAT = 3;
 
 const decoder = new TextDecoder();
 

@@ -1,21 +1,18 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { readMigrations, type TqsDatabase } from '../db';
+import { resolve } from 'node:path';
+import type { TqsDatabase } from '../db';
 import { type Dataset, type GenerateOptions, resolveGenerateOptions } from '../domain';
 import { generateDataset } from '../generator';
-import { packageVersion } from '../util/package-info';
 import {
   buildClusterSnapshot,
   buildDatasetSnapshot,
   buildMigratedSnapshot,
   openSnapshot,
-  SNAPSHOT_FORMAT,
   type SnapshotImage,
   wrapPglite,
 } from './snapshot';
-import { cachedSnapshot, clearSnapshotMemory } from './snapshot-cache';
+import { cachedSnapshot, clearSnapshotMemory, warnOnce } from './snapshot-cache';
+import { clusterKey, migrationsKey, sha256 } from './snapshot-keys';
+import { readShippedSnapshot } from './shipped-snapshot';
 
 /**
  * The reference time of datasets built by {@link createTestDatabase} when the options give none, so that a fixture
@@ -60,34 +57,6 @@ function canonicalJson(value: unknown): string {
   });
 }
 
-const sha256 = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
-
-let pgliteVersionMemo: string | undefined;
-
-/** The installed PGlite's version: a snapshot's files are only valid for the PostgreSQL that wrote them. */
-function pgliteVersion(): string {
-  if (pgliteVersionMemo === undefined) {
-    try {
-      // Its exports map hides package.json; the file is next to the folder of its entry point.
-      const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-      const manifest = join(dirname(entry), '..', 'package.json');
-      pgliteVersionMemo = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
-    } catch {
-      pgliteVersionMemo = 'unknown';
-    }
-  }
-  return pgliteVersionMemo;
-}
-
-/** What a new cluster depends on: how snapshots are built and the PostgreSQL that runs them. */
-const clusterKey = () => sha256(`format ${SNAPSHOT_FORMAT}`, pgliteVersion()).slice(0, 32);
-
-/** What a migrated snapshot depends on: the cluster, the package version and the migrations, down files included. */
-function migratedKey(cluster: string, migrationsFolder: string | undefined): string {
-  const migrations = readMigrations(migrationsFolder).map((m) => [m.tag, m.when, m.hash, m.down ?? null]);
-  return sha256(cluster, packageVersion(), JSON.stringify(migrations)).slice(0, 32);
-}
-
 // Keys of datasets given as objects, so a large dataset is hashed once per process, not once per test.
 const datasetKeys = new WeakMap<Dataset, string>();
 // Datasets generated from options, by key, made when first asked for (a snapshot read from disk needs none).
@@ -122,12 +91,14 @@ function datasetIdentity(dataset: GenerateOptions | Dataset): { key: string; get
 /**
  * A migrated in-memory PGlite database, optionally filled with a generated dataset, for one test.
  *
- * The first call for given options builds it the slow way and keeps a snapshot of its data directory; every later
- * call starts a new PGlite from that snapshot instead, in a fraction of the time. Snapshots are cached in this
- * process's memory, and on disk when `cacheDir` is given (shared by parallel test workers: one builds, the others
- * wait for its file). Concurrent calls share one build. A snapshot's key covers the migrations, the package and
- * PGlite versions and the dataset, so a changed migration builds a new one. Every call returns an independent
- * database: what one test writes never reaches another.
+ * Every call starts a new PGlite from a snapshot of a data directory. The migrated schema's snapshot ships with the
+ * package, so even a process's first call needs no initdb or migrations (unless `migrationsFolder` names other
+ * migrations); a dataset's snapshot is built by its first call. Snapshots are cached in this process's memory, and
+ * on disk when `cacheDir` is given (shared by parallel test workers: one builds, the others wait, for a bounded
+ * time, for its file). Concurrent calls share one build. A snapshot's key covers the migrations, the package and
+ * PGlite versions and the dataset, so a changed migration builds a new one; a file with any byte changed is built
+ * again, and a `cacheDir` that cannot be written is reported in a warning (code `TQS_TESTING_CACHE`) and bypassed.
+ * Every call returns an independent database: what one test writes never reaches another.
  *
  * The snapshot's PostgreSQL runs with `shared_buffers = 16MB` (PGlite's default is 128 MB) and 1 MB WAL segments,
  * which halves the time a database takes to start; the data, schema and behaviour are those of a database built
@@ -148,12 +119,21 @@ function datasetIdentity(dataset: GenerateOptions | Dataset): { key: string; get
 export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
   const folder = options.migrationsFolder === undefined ? undefined : resolve(options.migrationsFolder);
   const cacheDir = options.cacheDir === undefined ? undefined : resolve(options.cacheDir);
-  const cluster = clusterKey();
-  const baseKey = migratedKey(cluster, folder);
-  const migrated = () =>
-    cachedSnapshot(`${baseKey}-migrated`, cacheDir, async () =>
-      buildMigratedSnapshot(await cachedSnapshot(`${cluster}-cluster`, cacheDir, buildClusterSnapshot), folder),
+  const baseKey = migrationsKey(folder);
+  const migrated = () => {
+    const key = `${baseKey}-migrated`;
+    return cachedSnapshot(
+      key,
+      async () => buildMigratedSnapshot(await cachedSnapshot(clusterKey(), buildClusterSnapshot, { cacheDir }), folder),
+      {
+        cacheDir,
+        shipped: () =>
+          readShippedSnapshot(key, (problem) =>
+            warnOnce('shipped', `the snapshot shipped in the package is not usable (${problem}); building it instead.`),
+          ),
+      },
     );
+  };
 
   let image: SnapshotImage;
   let dataset: (() => Dataset) | undefined;
@@ -162,8 +142,10 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
   } else {
     const identity = datasetIdentity(options.dataset);
     dataset = identity.get;
-    image = await cachedSnapshot(`${baseKey}-${identity.key.slice(0, 32)}`, cacheDir, async () =>
-      buildDatasetSnapshot(await migrated(), identity.get()),
+    image = await cachedSnapshot(
+      `${baseKey}-${identity.key.slice(0, 32)}`,
+      async () => buildDatasetSnapshot(await migrated(), identity.get()),
+      { cacheDir },
     );
   }
   const db = wrapPglite(await openSnapshot(image));

@@ -39,3 +39,25 @@ export const isSqlState = (value: unknown): value is string => typeof value === 
  * sqlStateOf(new Error('Failed query', { cause: { code: '42P01' } })); // '42P01'
  */
 export const sqlStateOf = (error: unknown): string | undefined => findInChain(error, 'code', isSqlState);
+
+/** postgres.js's codes for a connection that went away, and PostgreSQL's for a backend shut down under us. */
+const LOST_CONNECTION_CODES = new Set([
+  'CONNECTION_CLOSED',
+  'CONNECTION_DESTROYED',
+  'CONNECTION_ENDED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+]);
+
+const isLostConnectionCode = (code: unknown): code is string =>
+  typeof code === 'string' && (LOST_CONNECTION_CODES.has(code) || /^(08...|57P0[1-3])$/.test(code));
+
+/**
+ * Whether an error, or one behind it, says the connection to the database went away (postgres.js' CONNECTION_CLOSED,
+ * a socket reset, PostgreSQL's 57P01 for a terminated backend, class 08).
+ *
+ * @example
+ * if (connectionLost(error)) console.error('the connection was lost');
+ */
+export const connectionLost = (error: unknown): boolean => findInChain(error, 'code', isLostConnectionCode) !== undefined;

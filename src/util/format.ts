@@ -39,3 +39,12 @@ export function renderTable(
       .trimEnd();
   return [line(headers), line(widths.map((width) => '-'.repeat(width))), ...rows.map(line)].map((l) => `${l}\n`).join('');
 }
+
+/**
+ * A size in bytes for people, in MB below a gigabyte and in GB above.
+ *
+ * @example
+ * formatBytes(12_900_000); // '12.3 MB'
+ */
+export const formatBytes = (bytes: number): string =>
+  bytes >= 1024 ** 3 ? `${(bytes / 1024 ** 3).toFixed(1)} GB` : `${(bytes / 1024 ** 2).toFixed(1)} MB`;

@@ -109,6 +109,7 @@ export const tutorScoreColumnSchemas = {
     ),
   asOf: timestamptz,
   lastCalculatedAt: timestamptz,
+  nextChangeAt: timestamptz,
   createdAt: timestamptz,
   updatedAt: timestamptz,
 } satisfies ColumnSchemas<typeof tutorScores>;

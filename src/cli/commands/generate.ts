@@ -1,7 +1,8 @@
 import { formatCount } from '../../util/format';
-import { countTableRows, type Database, migrate, migrationStatus, type TableCounts } from '../../db';
+import { connectionLost } from '../../util/error-chain';
+import { assertDatabaseTimeZone, countTableRows, type Database, migrate, migrationStatus, type TableCounts } from '../../db';
 import { DestructiveOperationRefusedError } from '../../errors';
-import { type Dataset, MAX_SEED, type ResolvedGenerateOptions, resolveGenerateOptions } from '../../domain';
+import { type Dataset, MAX_SEED, PGLITE_MAX_SESSIONS, type ResolvedGenerateOptions, resolveGenerateOptions } from '../../domain';
 import { generateDataset } from '../../generator';
 import { type InsertDatasetResult, insertDataset } from '../../load';
 import { qualityReportFromDatabase, reportTargets } from '../../report';
@@ -84,6 +85,33 @@ export function parseGenerateFlags(options: ParsedOptions): ResolvedGenerateOpti
     }
     throw error;
   }
+}
+
+/**
+ * With `--time-zone`: refuses a zone the database does not know, before anything is written (see
+ * assertDatabaseTimeZone).
+ *
+ * @example
+ * await checkTimeZone(db, { 'time-zone': 'US/Pacific-New' }); // throws InvalidOptionError naming --time-zone
+ */
+export async function checkTimeZone(db: Database, options: ParsedOptions): Promise<void> {
+  const zone = options['time-zone'];
+  if (typeof zone === 'string') await assertDatabaseTimeZone(db, zone, '--time-zone');
+}
+
+/**
+ * Refuses, before the database is opened, more sessions than the target's backend is documented to take: the
+ * embedded PGlite database stops at {@link PGLITE_MAX_SESSIONS} (the generator's own memory bound applies to both).
+ *
+ * @example
+ * checkTargetSize({ kind: 'pglite', dataDir: '.tqs/pglite' }, parseGenerateFlags({ sessions: '500000' })); // throws
+ */
+export function checkTargetSize(target: Target, resolved: ResolvedGenerateOptions): void {
+  if (target.kind !== 'pglite' || resolved.sessions <= PGLITE_MAX_SESSIONS) return;
+  throw new UsageError(
+    `--sessions ${formatCount(resolved.sessions)} is above the embedded PGlite database's limit of ` +
+      `${formatCount(PGLITE_MAX_SESSIONS)} sessions (it slows sharply past it): load it into PostgreSQL with --database-url`,
+  );
 }
 
 /** Each table's SQL name, in the order the CLI prints them. */
@@ -171,6 +199,33 @@ export async function generateInto(
 }
 
 /**
+ * Runs what follows a committed load (the report). Should the connection be lost there, the data is in: says so on
+ * one line ("committed; the connection was lost afterwards") and returns undefined, so the command exits 0.
+ *
+ * @example
+ * const report = await afterCommit(io, target, outcome, () => reportAfterGenerate(db, outcome.dataset));
+ */
+export async function afterCommit<T>(
+  io: CommandIo,
+  target: Target,
+  outcome: GenerateOutcome,
+  next: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await next();
+  } catch (error) {
+    if (!connectionLost(error)) throw error;
+    const { rows } = outcome.load;
+    io.stderr.write(
+      `tqs-data: committed; the connection was lost afterwards: ${formatCount(rows.tutors)} tutors and ` +
+        `${formatCount(rows.sessions)} sessions are in ${describeTarget(target)}, scored; the report was not printed ` +
+        "(run 'tqs-data report')\n",
+    );
+    return undefined;
+  }
+}
+
+/**
  * The summary lines of a generation, for people.
  *
  * @example
@@ -241,9 +296,11 @@ export const generateCommand: Command = {
       throw new UsageError('give --append or --clear-existing, not both');
     }
     const target = resolveTarget(options, io.env);
+    checkTargetSize(target, resolved);
     return withTarget(target, async (db) => {
       // Every refusal comes before the migrations, so that "Nothing was changed" holds for the schema too. With no
       // migration applied there are no tables, hence no rows.
+      await checkTimeZone(db, options);
       const { applied: before } = await migrationStatus(db);
       const rows = before.length > 0 ? await countRows(db) : { total: 0, text: '0 rows', sessions: 0 };
       if (rows.total > 0 && options['clear-existing'] !== true && options.append !== true) {
@@ -256,7 +313,8 @@ export const generateCommand: Command = {
       const { applied } = await migrate(db);
       if (applied.length > 0) io.stderr.write(`applied migrations: ${applied.join(', ')}\n`);
       const outcome = await generateInto(db, io, options, resolved);
-      const report = await reportAfterGenerate(db, outcome.dataset);
+      const report = await afterCommit(io, target, outcome, () => reportAfterGenerate(db, outcome.dataset));
+      if (report === undefined) return 0;
       if (options.json !== true) io.stdout.write(summarize(target, outcome));
       writeReport(io, report, options.json === true, summaryJson(outcome));
       const failure = integrityFailure(report);

@@ -1,3 +1,4 @@
+import { assertDatabaseTimeZone } from '../../db';
 import { qualityReportFromDatabase } from '../../report';
 import { type Command, databaseOptions, dateOption, timeZoneOption } from '../command';
 import { integrityFailure, writeReport } from '../output';
@@ -26,9 +27,10 @@ export const reportCommand: Command = {
   async run(options, io) {
     const asOf = dateOption(options, 'as-of');
     const timeZone = timeZoneOption(options);
-    const report = await withMigratedTarget(resolveTarget(options, io.env), (db) =>
-      qualityReportFromDatabase(db, { ...(asOf ? { asOf } : {}), ...(timeZone ? { timeZone } : {}) }),
-    );
+    const report = await withMigratedTarget(resolveTarget(options, io.env), async (db) => {
+      if (timeZone) await assertDatabaseTimeZone(db, timeZone, '--time-zone');
+      return qualityReportFromDatabase(db, { ...(asOf ? { asOf } : {}), ...(timeZone ? { timeZone } : {}) });
+    });
     writeReport(io, report, options.json === true);
     const failure = integrityFailure(report);
     if (failure) {

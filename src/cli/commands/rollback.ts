@@ -1,5 +1,5 @@
-import { rollback } from '../../db';
-import { type Command, databaseOptions, integerOption, UsageError } from '../command';
+import { readMigrations, rollback } from '../../db';
+import { type Command, databaseOptions, integerOption, quoteValue, UsageError } from '../command';
 import { describeTarget, resolveTarget, targetExists, withTarget } from '../target';
 
 export const rollbackCommand: Command = {
@@ -7,13 +7,21 @@ export const rollbackCommand: Command = {
   summary: 'Undo the newest migrations with their down files. Refuses to drop rows unless --force.',
   options: {
     steps: { type: 'string', value: 'N', description: 'how many migrations to undo (default 1)' },
-    to: { type: 'string', value: 'base', description: "'base' undoes every migration" },
+    to: {
+      type: 'string',
+      value: 'NAME',
+      description: "'base' undoes every migration; a migration's name (e.g. 0000_initial_schema) undoes those after it",
+    },
     force: { type: 'boolean', description: 'undo even when rows would be dropped' },
     ...databaseOptions,
   },
   async run(options, io) {
-    if (options.to !== undefined && options.to !== 'base') {
-      throw new UsageError(`--to takes only 'base' (got '${String(options.to)}')`);
+    const to = options.to as string | undefined;
+    if (to !== undefined && to !== 'base') {
+      const tags = readMigrations().map((m) => m.tag);
+      if (!tags.includes(to)) {
+        throw new UsageError(`--to takes 'base' or a migration name as written (${tags.join(', ')}) (got ${quoteValue(to)})`);
+      }
     }
     if (options.to !== undefined && options.steps !== undefined) throw new UsageError('give --steps or --to, not both');
     const steps = integerOption(options, 'steps', undefined, { min: 1 });
@@ -25,7 +33,7 @@ export const rollbackCommand: Command = {
     }
     const result = await withTarget(target, (db) =>
       rollback(db, {
-        ...(options.to === 'base' ? { to: 'base' as const } : { steps: steps ?? 1 }),
+        ...(to !== undefined ? { to } : steps !== undefined ? { steps } : {}),
         force: options.force === true,
       }),
     );

@@ -1,5 +1,5 @@
 import { DEFAULT_RISK_THRESHOLD } from '../../schema';
-import { type HighRiskTutor, listHighRiskTutors, refreshTutorScores, riskThresholdProblem } from '../../scoring';
+import { type HighRiskTutor, listHighRiskTutors, refreshDueScores, refreshTutorScores, riskThresholdProblem } from '../../scoring';
 import { type Command, databaseOptions, dateOption, integerOption, numberOption, UsageError } from '../command';
 import { renderTable } from '../../util/format';
 import { resolveTarget, withMigratedTarget } from '../target';
@@ -29,7 +29,9 @@ export const scoreCommand: Command = {
   details: [
     'A rate is 100 x tutor-initiated reschedules / sessions scheduled in (as-of - N days, as-of], for N = 7, 30, 90.',
     'A tutor is flagged when any rate is above the threshold. The table lists every flagged tutor in tutor_scores,',
-    'worst first: with --stale-only, some rows may come from earlier runs.',
+    'worst first: with --due or --stale-only, some rows may come from earlier runs.',
+    '--due refreshes exactly the tutors whose score may have changed (a write captured by the database since their',
+    'last score, or a session entering or leaving a window by now), a worker\'s round; --stale-only is deprecated.',
   ].join('\n'),
   options: {
     'as-of': { type: 'string', value: 'ISO', description: 'end of the scoring windows, ISO 8601 (default: now)' },
@@ -38,9 +40,13 @@ export const scoreCommand: Command = {
       value: 'N',
       description: `flag a tutor when a rate is above N percent, 0-100, 2 decimals at most (default ${DEFAULT_RISK_THRESHOLD})`,
     },
+    due: {
+      type: 'boolean',
+      description: 'refresh only the due tutors (captured changes, windows moved by time), all of them, and consume their changes',
+    },
     'stale-only': {
       type: 'boolean',
-      description: 'refresh only tutors with no score, or with sessions or reschedules changed since their score',
+      description: 'deprecated (misses deletes, moves, back-dated writes and time): use --due',
     },
     limit: { type: 'string', value: 'N', description: 'how many flagged tutors to list, worst first (default 10; 0: none)' },
     ...databaseOptions,
@@ -52,17 +58,31 @@ export const scoreCommand: Command = {
     const problem = riskThresholdProblem(threshold);
     if (problem !== undefined) throw new UsageError(`--threshold ${problem}`);
     const limit = integerOption(options, 'limit', 10, { min: 0 }) as number;
+    const due = options.due === true;
+    if (due && options['stale-only'] === true) throw new UsageError('--due and --stale-only cannot be combined: use --due');
     const target = resolveTarget(options, io.env);
     const { result, page } = await withMigratedTarget(target, async (db) => {
-      const result = await refreshTutorScores(db, {
-        threshold,
-        staleOnly: options['stale-only'] === true,
-        ...(asOf !== undefined ? { asOf } : {}),
-      });
+      const when = asOf !== undefined ? { asOf } : {};
+      let result: { scored: number; flagged: number; threshold: number; asOf: Date };
+      if (due) {
+        // Every due tutor, a batch at a time, so that a large backlog never holds one long transaction.
+        let scored = 0;
+        let flagged = 0;
+        const at = asOf ?? new Date();
+        for (let round = 0; round < 1_000_000; round++) {
+          const batch = await refreshDueScores(db, { threshold, asOf: at });
+          scored += batch.refreshed;
+          flagged += batch.flagged;
+          if (!batch.more) break;
+        }
+        result = { scored, flagged, threshold, asOf: at };
+      } else {
+        result = await refreshTutorScores(db, { threshold, staleOnly: options['stale-only'] === true, ...when });
+      }
       return { result, page: limit > 0 ? await listHighRiskTutors(db, { limit }) : undefined };
     });
     io.stdout.write(
-      `scored ${plural(result.scored, 'tutor')}, flagged ${result.flagged} ` +
+      `${due ? 'refreshed the due scores: ' : ''}scored ${plural(result.scored, 'tutor')}, flagged ${result.flagged} ` +
         `(threshold ${result.threshold.toFixed(2)}, as of ${result.asOf.toISOString()})\n`,
     );
     if (!page) return;

@@ -1,10 +1,14 @@
 import postgres from 'postgres';
 import { migrate } from '../../db';
-import { ConnectionError, redactUrl } from '../../errors';
+import { ConnectionError } from '../../errors';
+import { parseConnectionUrl, postgresJsTarget } from '../../db/connection-url';
 import { type QualityReport, qualityReportFromDatabase } from '../../report';
 import { type Command, type CommandIo, databaseOptions, type ParsedOptions } from '../command';
 import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
 import {
+  afterCommit,
+  checkTargetSize,
+  checkTimeZone,
   confirmClear,
   countRows,
   type GenerateOutcome,
@@ -41,7 +45,8 @@ export const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`
  * await ensurePostgresDatabase('postgres://app:secret@db:5432/tqs_dev'); // true the first time, then false
  */
 export async function ensurePostgresDatabase(url: string): Promise<boolean> {
-  const probe = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const parsed = parseConnectionUrl(url);
+  const probe = postgres(url, { ...postgresJsTarget(parsed), max: 1, onnotice: () => {}, connect_timeout: 10 });
   try {
     await probe`select 1`;
     return false;
@@ -50,20 +55,40 @@ export async function ensurePostgresDatabase(url: string): Promise<boolean> {
   } finally {
     await probe.end({ timeout: 0 }).catch(() => {});
   }
-  const parsed = new URL(url);
-  // The name exactly as postgres.js reads it from the URL (it does not percent-decode the path).
-  const name = parsed.pathname.replace(/^\//, '');
-  parsed.pathname = '/postgres';
-  const admin = postgres(parsed.toString(), { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  // The name as the URL gives it, percent-decoded, exactly as createDatabase connects to it.
+  const name = parsed.database;
+  if (name === undefined) return false; // no name to create: createDatabase reports the server's refusal
+  const admin = postgres(url, {
+    ...postgresJsTarget(parsed),
+    database: 'postgres',
+    max: 1,
+    onnotice: () => {},
+    connect_timeout: 10,
+  });
   try {
     await admin.unsafe(`create database ${quoteIdentifier(name)}`);
     return true;
   } catch (error) {
     if (sqlStateOf(error) === DUPLICATE_DATABASE) return false;
+    // Two CREATE DATABASE of one name at once can also fail with a unique violation on pg_database: the other won.
+    if (await databaseExists(url)) return false;
     const reason = error instanceof Error ? error.message : String(error);
-    throw new ConnectionError(`cannot create the database of ${redactUrl(url)}: ${reason}`, { cause: error });
+    throw new ConnectionError(`cannot create the database of ${parsed.redacted}: ${parsed.password ? reason.split(parsed.password).join('***') : reason}`, { cause: error });
   } finally {
     await admin.end({ timeout: 0 }).catch(() => {});
+  }
+}
+
+/** Whether the database of `url` accepts a connection now. */
+async function databaseExists(url: string): Promise<boolean> {
+  const probe = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  try {
+    await probe`select 1`;
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await probe.end({ timeout: 0 }).catch(() => {});
   }
 }
 
@@ -73,15 +98,18 @@ interface SetupOutcome {
   seeded: GenerateOutcome | undefined;
   /** Why nothing was seeded although --seed-data was given. */
   kept: string | undefined;
-  report: QualityReport;
+  /** Undefined when the connection was lost after the seed was committed (already said on stderr). */
+  report: QualityReport | undefined;
 }
 
 async function setup(target: Target, options: ParsedOptions, io: CommandIo): Promise<SetupOutcome> {
   // Checked even without --seed-data: a mistyped value is an error, not something silently ignored.
   const checked = parseGenerateFlags(options);
   const resolved = options['seed-data'] === true ? checked : undefined;
+  if (resolved) checkTargetSize(target, resolved);
   const created = target.kind === 'postgres' ? await ensurePostgresDatabase(target.url) : false;
   return withTarget(target, async (db) => {
+    await checkTimeZone(db, options);
     const { applied } = await migrate(db);
     let seeded: GenerateOutcome | undefined;
     let kept: string | undefined;
@@ -94,7 +122,9 @@ async function setup(target: Target, options: ParsedOptions, io: CommandIo): Pro
         seeded = await generateInto(db, io, options, resolved);
       }
     }
-    const report = seeded ? await reportAfterGenerate(db, seeded.dataset) : await qualityReportFromDatabase(db);
+    const report = seeded
+      ? await afterCommit(io, target, seeded, () => reportAfterGenerate(db, seeded!.dataset))
+      : await qualityReportFromDatabase(db);
     return { created, applied, seeded, kept, report };
   });
 }
@@ -124,6 +154,7 @@ export const setupCommand: Command = {
     const target = resolveTarget(options, io.env);
     const where = describeTarget(target); // before setup: says '(new)' for a PGlite directory it creates
     const outcome = await setup(target, options, io);
+    if (outcome.report === undefined) return 0;
     const failure = integrityFailure(outcome.report);
     if (options.json === true) {
       writeReport(io, outcome.report, true, {

@@ -2,7 +2,7 @@ import { drizzle } from 'drizzle-orm/postgres-js';
 import type { ReservedSql, Sql } from 'postgres';
 import { schema } from '../../schema';
 import type { Database } from '../client';
-import { isConnectionLost } from '../connection-lost';
+import { connectionLost } from '../../util/error-chain';
 
 /**
  * Runs `work` in a transaction of its own on one connection reserved from `pool`: BEGIN, then `work` with that
@@ -36,7 +36,7 @@ export async function inReservedTransaction<T>(
     await connection.unsafe('commit');
     return result;
   } catch (error) {
-    if (isConnectionLost(error)) reusable = false;
+    if (connectionLost(error)) reusable = false;
     else await connection.unsafe('rollback').catch(() => {});
     throw error;
   } finally {

@@ -1,4 +1,4 @@
--- Down migration for 0002_api_contract, written by hand: drizzle-kit generates no down migrations.
+-- Down migration for 0003_api_contract, written by hand: drizzle-kit generates no down migrations.
 ALTER TABLE "tutors" DROP CONSTRAINT "tutors_timestamps_in_range";
 --> statement-breakpoint
 ALTER TABLE "tutor_scores" DROP CONSTRAINT "tutor_scores_timestamps_in_range";
