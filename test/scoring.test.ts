@@ -238,6 +238,7 @@ describeEachBackend('scoring', (backend) => {
       rescheduleRate30d: 25,
       rescheduleRate90d: 33.33,
       isHighRisk: true,
+      riskCategory: 'high',
       riskThreshold: 15,
       asOf: AS_OF,
       // The next instant a count changes by time alone: the session 1 ms after asOf enters, and the one 7 days

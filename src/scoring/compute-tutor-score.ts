@@ -1,3 +1,4 @@
+import { riskCategoryOf } from '../domain/risk-tiers';
 import { sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { type Database, queryRows } from '../db/client';
@@ -11,7 +12,7 @@ import { countExpressions, nextChangeExpression, scoredTutor, scoredTutorsFrom }
  * A tutor's score as {@link computeTutorScore} computes it: the columns of a `tutor_scores` row that depend on the
  * data, with the same names and types, so a stored row can be compared with it key by key.
  */
-export type ComputedTutorScore = Pick<TutorScore, 'tutorId' | 'isHighRisk' | 'riskThreshold' | 'asOf' | 'nextChangeAt'> &
+export type ComputedTutorScore = Pick<TutorScore, 'tutorId' | 'isHighRisk' | 'riskCategory' | 'riskThreshold' | 'asOf' | 'nextChangeAt'> &
   RescheduleRates &
   WindowCounts;
 
@@ -67,7 +68,8 @@ export async function computeTutorScore(
     sql`select ${sql.join(
       counts.map(([column, expression]) => sql`${expression} as ${sql.identifier(column.name)}`),
       sql`, `,
-    )}, floor(extract(epoch from ${nextChangeExpression(asOf)}) * 1000)::float8 as "next_change_ms"
+    )}, floor(extract(epoch from ${nextChangeExpression(asOf)}) * 1000)::float8 as "next_change_ms",
+      ${scoredTutor.id}::text as "tutor_id"
     from ${scoredTutorsFrom(asOf)}
     where ${scoredTutor.id} = ${tutorId}
     group by ${scoredTutor.id}`,
@@ -75,7 +77,8 @@ export async function computeTutorScore(
   if (!row) throw new NotFoundError('tutor', tutorId);
   const count = (column: PgColumn) => Number(row[column.name]);
   const score = {
-    tutorId,
+    // As the database writes it (lower case, hyphenated), whatever spelling of the uuid was asked for.
+    tutorId: String(row.tutor_id),
     totalSessions7d: count(tutorScores.totalSessions7d),
     totalSessions30d: count(tutorScores.totalSessions30d),
     totalSessions90d: count(tutorScores.totalSessions90d),
@@ -90,5 +93,7 @@ export async function computeTutorScore(
   };
   // As epoch milliseconds: a number reads the same from both drivers, whatever their timestamp parsing.
   const nextChangeAt = row.next_change_ms === null ? null : new Date(Number(row.next_change_ms));
-  return { ...score, ...rates, isHighRisk: isHighRisk(rates, threshold), riskThreshold: threshold, asOf, nextChangeAt };
+  const measured = [rates.rescheduleRate7d, rates.rescheduleRate30d, rates.rescheduleRate90d].filter((r): r is number => r !== null);
+  const riskCategory = riskCategoryOf(measured.length > 0 ? Math.max(...measured) : null);
+  return { ...score, ...rates, isHighRisk: isHighRisk(rates, threshold), riskCategory, riskThreshold: threshold, asOf, nextChangeAt };
 }
