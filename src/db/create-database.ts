@@ -7,6 +7,7 @@ import { ConnectionError, redactUrl } from '../errors';
 import { schema } from '../schema';
 import type { Backend, Database } from './client';
 import { noDelaySocket } from './postgres-js/socket';
+import { withReadReplicas } from './replicas';
 
 /** Where the database lives. With no option at all: a fresh in-memory PGlite. */
 export interface CreateDatabaseOptions {
@@ -16,7 +17,14 @@ export interface CreateDatabaseOptions {
   dataDir?: string;
   /** A PGlite data directory dumped by `dumpDataDir()`, to start from instead of an empty database. */
   loadDataDir?: Blob;
-  /** postgres.js pool size. Default 10. */
+  /**
+   * Connection strings of streaming replicas of `url` (PostgreSQL only). The read-only helpers (`computeTutorScore`,
+   * `listHighRiskTutors`, `findStaleTutorIds`, `qualityReportFromDatabase`) and drizzle's select builders read from
+   * one of them; writes, `execute`, transactions, migrations and refreshes go to `url`. `db.$primary` reads the
+   * primary (to see one's own writes). A replica that is down fails reads with a `ConnectionError` naming it.
+   */
+  readReplicas?: readonly string[];
+  /** postgres.js pool size. Default 10 (per server, replicas included). */
   max?: number;
   /** Log every query through Drizzle's logger. */
   logger?: boolean;
@@ -26,6 +34,11 @@ export interface CreateDatabaseOptions {
 export type TqsDatabase = Database & {
   /** `'pglite'` or `'postgres'`. */
   readonly backend: Backend;
+  /**
+   * The primary: this database itself, or with `readReplicas` the database behind it that takes every write. Pass it
+   * to a read-only helper that must see a write just made (a replica may lag).
+   */
+  readonly $primary: Database;
   /** Closes the PGlite instance or ends the postgres.js pool. A PGlite left open keeps the process alive. */
   close(): Promise<void>;
   /** The same as `close()`, for `await using db = await createDatabase()`. */
@@ -34,12 +47,13 @@ export type TqsDatabase = Database & {
 
 function withClose<T extends object>(db: T, backend: Backend, close: () => Promise<void>): T & {
   backend: Backend;
+  $primary: T;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 } {
   let closing: Promise<void> | undefined;
   const closeOnce = () => (closing ??= close());
-  return Object.assign(db, { backend, close: closeOnce, [Symbol.asyncDispose]: closeOnce });
+  return Object.assign(db, { backend, close: closeOnce, [Symbol.asyncDispose]: closeOnce, $primary: db });
 }
 
 /**
@@ -58,7 +72,12 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
     if (options.dataDir !== undefined || options.loadDataDir !== undefined) {
       throw new TypeError('createDatabase: give either url (PostgreSQL) or dataDir/loadDataDir (PGlite), not both');
     }
-    return openPostgres(options.url, options);
+    const primary = await openPostgres(options.url, options);
+    if (options.readReplicas === undefined) return primary;
+    return withReadReplicas(primary, options.readReplicas, (url) => openPostgres(url, options));
+  }
+  if (options.readReplicas !== undefined) {
+    throw new TypeError('createDatabase: readReplicas needs url (a PostgreSQL primary); PGlite has no replicas');
   }
   if (options.dataDir !== undefined) mkdirSync(options.dataDir, { recursive: true });
   const pglite = await PGlite.create({

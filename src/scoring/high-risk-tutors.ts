@@ -1,5 +1,6 @@
 import { asc, count, eq, getTableColumns, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
+import { readFromReplica } from '../db/replicas';
 import { type TutorScore, tutors, tutorScores } from '../schema';
 import type { RescheduleRates, WindowCounts } from './rates';
 
@@ -66,30 +67,33 @@ export async function listHighRiskTutors(
   const { id: _id, isHighRisk: _flag, createdAt: _created, updatedAt: _updated, ...scoreColumns } =
     getTableColumns(tutorScores);
   const flagged = eq(tutorScores.isHighRisk, true);
-  const rows = await db
-    .select({
-      ...scoreColumns,
-      name: tutors.name,
-      email: tutors.email,
-      isActive: tutors.isActive,
-      // Counted before limit/offset apply: the page and its total come from the same snapshot.
-      total: sql<number>`(count(*) over ())::int`.mapWith(Number),
-    })
-    .from(tutorScores)
-    .innerJoin(tutors, eq(tutors.id, tutorScores.tutorId))
-    .where(flagged)
-    .orderBy(
-      sql`greatest(${tutorScores.rescheduleRate7d}, ${tutorScores.rescheduleRate30d}, ${tutorScores.rescheduleRate90d}) desc`,
-      sql`${tutorScores.rescheduleRate90d} desc nulls last`,
-      asc(tutorScores.tutorId),
-    )
-    .limit(limit)
-    .offset(offset);
-  let total = rows[0]?.total;
-  if (total === undefined) {
-    // An empty page (past the end, or limit 0) carries no total: count on its own.
-    const [row] = await db.select({ n: count() }).from(tutorScores).where(flagged);
-    total = row?.n ?? 0;
-  }
-  return { tutors: rows.map(({ total: _total, ...tutor }) => tutor), total, limit, offset };
+  // The page and, when it is empty, the count come from the same replica.
+  return readFromReplica(db, 'listHighRiskTutors', async (reader) => {
+    const rows = await reader
+      .select({
+        ...scoreColumns,
+        name: tutors.name,
+        email: tutors.email,
+        isActive: tutors.isActive,
+        // Counted before limit/offset apply: the page and its total come from the same snapshot.
+        total: sql<number>`(count(*) over ())::int`.mapWith(Number),
+      })
+      .from(tutorScores)
+      .innerJoin(tutors, eq(tutors.id, tutorScores.tutorId))
+      .where(flagged)
+      .orderBy(
+        sql`greatest(${tutorScores.rescheduleRate7d}, ${tutorScores.rescheduleRate30d}, ${tutorScores.rescheduleRate90d}) desc`,
+        sql`${tutorScores.rescheduleRate90d} desc nulls last`,
+        asc(tutorScores.tutorId),
+      )
+      .limit(limit)
+      .offset(offset);
+    let total = rows[0]?.total;
+    if (total === undefined) {
+      // An empty page (past the end, or limit 0) carries no total: count on its own.
+      const [row] = await reader.select({ n: count() }).from(tutorScores).where(flagged);
+      total = row?.n ?? 0;
+    }
+    return { tutors: rows.map(({ total: _total, ...tutor }) => tutor), total, limit, offset };
+  });
 }
