@@ -28,12 +28,12 @@ const drizzleKit = join(repoRoot, 'node_modules', 'drizzle-kit', 'bin.cjs');
 const tags = readMigrations().map((m) => m.tag);
 const hashes = readMigrations().map((m) => m.hash);
 
-/** A copy of drizzle/ with a third migration that creates a table, adds a column, and then fails. */
+/** A copy of drizzle/ with one more migration that creates a table, adds a column, and then fails. */
 function brokenMigrationsFolder(): string {
   const folder = mkdtempSync(join(tmpdir(), 'tqs-broken-migrations-'));
   cpSync(defaultMigrationsFolder(), folder, { recursive: true });
   writeFileSync(
-    join(folder, '0002_broken.sql'),
+    join(folder, '0003_broken.sql'),
     [
       'CREATE TABLE "half_applied" ("id" integer);',
       'ALTER TABLE "tutors" ADD COLUMN "nickname" text;',
@@ -43,7 +43,7 @@ function brokenMigrationsFolder(): string {
   const journalPath = join(folder, 'meta', '_journal.json');
   const meta = JSON.parse(readFileSync(journalPath, 'utf8')) as { entries: { when: number }[] };
   const last = meta.entries[meta.entries.length - 1]!;
-  meta.entries.push({ ...last, idx: meta.entries.length, when: last.when + 1000, tag: '0002_broken' } as never);
+  meta.entries.push({ ...last, idx: meta.entries.length, when: last.when + 1000, tag: '0003_broken' } as never);
   writeFileSync(journalPath, JSON.stringify(meta, null, 2));
   return folder;
 }
@@ -109,7 +109,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
 
   it('migrate applies every migration once, and a second call applies nothing', async () => {
     expect(await migrate(db)).toEqual({ applied: tags });
-    expect(tags).toEqual(['0000_initial_schema', '0001_touch_updated_at']);
+    expect(tags).toEqual(['0000_initial_schema', '0001_touch_updated_at', '0002_score_window_indexes']);
     migrated = await catalogSnapshot(db);
     expect(migrated.relations.filter((r) => r.kind === 'r').map((r) => r.name)).toEqual([...ourTables]);
     expect(migrated.triggers.map((t) => t.name)).toEqual([
@@ -124,7 +124,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
 
     expect(await migrate(db)).toEqual({ applied: [] });
     expect(await catalogSnapshot(db)).toEqual(migrated);
-    expect(await journal(db)).toHaveLength(2);
+    expect(await journal(db)).toHaveLength(3);
   });
 
   it('rollback to base leaves no table, function or trigger of ours, and an empty journal', async () => {
@@ -139,15 +139,32 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     expect((await journal(db)).map((j) => j.hash)).toEqual(hashes);
   });
 
-  it('rollback({ steps: 1 }) undoes only 0001, and migrate re-applies it', async () => {
+  it('rollback({ steps: 1 }) undoes only the last migration, and migrate re-applies it', async () => {
+    expect(await rollback(db, { steps: 1 })).toEqual({ rolledBack: ['0002_score_window_indexes'], rowsDropped: [] });
+    const withoutWindowIndexes = await catalogSnapshot(db);
+    const indexNames = withoutWindowIndexes.indexes.map((i) => i.name);
+    expect(indexNames).toContain('sessions_scheduled_time_idx');
+    expect(indexNames).not.toContain('sessions_window_idx');
+    expect(indexNames).not.toContain('reschedules_tutor_window_idx');
+    const names = (rows: { name: string }[]) => rows.map((row) => row.name).sort();
+    const windowIndexes = ['sessions_window_idx', 'reschedules_tutor_window_idx'];
+    expect(names(withoutWindowIndexes.relations)).toEqual(
+      names([...migrated.relations.filter((r) => !windowIndexes.includes(r.name)), { name: 'sessions_scheduled_time_idx' }]),
+    );
+    expect(names(withoutWindowIndexes.indexes)).toEqual(
+      names([...migrated.indexes.filter((i) => !windowIndexes.includes(i.name)), { name: 'sessions_scheduled_time_idx' }]),
+    );
+    expect({ ...withoutWindowIndexes, relations: [], indexes: [] }).toEqual({ ...migrated, relations: [], indexes: [] });
+    expect((await journal(db)).map((j) => j.hash)).toEqual(hashes.slice(0, 2));
+
     expect(await rollback(db, { steps: 1 })).toEqual({ rolledBack: ['0001_touch_updated_at'], rowsDropped: [] });
     const between = await catalogSnapshot(db);
     expect(between.triggers).toEqual([]);
     expect(between.functions).toEqual([]);
-    expect(between).toEqual({ ...migrated, triggers: [], functions: [] });
+    expect(between).toEqual({ ...withoutWindowIndexes, triggers: [], functions: [] });
     expect((await journal(db)).map((j) => j.hash)).toEqual(hashes.slice(0, 1));
 
-    expect(await migrate(db)).toEqual({ applied: ['0001_touch_updated_at'] });
+    expect(await migrate(db)).toEqual({ applied: ['0001_touch_updated_at', '0002_score_window_indexes'] });
     expect(await catalogSnapshot(db)).toEqual(migrated);
   });
 
@@ -183,8 +200,11 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     expect(await db.$count(tutors)).toBe(1);
     expect(await db.$count(sessions)).toBe(2);
 
-    // Undoing 0001 alone drops no rows (only the trigger and its function), so it needs no force.
-    expect(await rollback(db)).toEqual({ rolledBack: ['0001_touch_updated_at'], rowsDropped: [] });
+    // Undoing 0002 and 0001 drops no rows (only indexes, the trigger and its function), so it needs no force.
+    expect(await rollback(db, { steps: 2 })).toEqual({
+      rolledBack: ['0002_score_window_indexes', '0001_touch_updated_at'],
+      rowsDropped: [],
+    });
     expect(await db.$count(sessions)).toBe(2);
 
     expect(await rollback(db, { to: 'base', force: true })).toEqual({
@@ -207,8 +227,8 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     );
     expect(error).toBeInstanceOf(MigrationError);
     expect((error as MigrationError).code).toBe('MIGRATION_FAILED');
-    expect((error as MigrationError).migration).toBe('0002_broken');
-    expect((error as MigrationError).message).toContain('0002_broken');
+    expect((error as MigrationError).migration).toBe('0003_broken');
+    expect((error as MigrationError).message).toContain('0003_broken');
     expect((error as MigrationError).message).toContain('no_such_table');
     expect(await catalogSnapshot(db)).toEqual(migrated); // no half_applied table, no tutors.nickname
     expect(await journal(db)).toEqual(journalBefore);
@@ -221,7 +241,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect((error as MigrationError).migration).toBe('0002_broken');
+      expect((error as MigrationError).migration).toBe('0003_broken');
       expect(await catalogSnapshot(fresh)).toEqual(emptyCatalog);
       expect(await journal(fresh)).toEqual([]);
       // The same folder without its broken migration applies cleanly afterwards.
@@ -259,7 +279,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
           expect((await journal(other)).map((j) => j.hash)).toEqual(hashes);
           expect(await catalogSnapshot(other)).toEqual(migrated);
           expect(await migrate(other)).toEqual({ applied: [] });
-          expect(await journal(other)).toHaveLength(2);
+          expect(await journal(other)).toHaveLength(3);
         } finally {
           await other.close();
         }
@@ -320,7 +340,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
           expect((await journal(other)).map((j) => j.hash)).toEqual(hashes);
           expect(await catalogSnapshot(other)).toEqual(migrated);
           expect(await migrate(other)).toEqual({ applied: [] });
-          expect(await journal(other)).toHaveLength(2);
+          expect(await journal(other)).toHaveLength(3);
         } finally {
           await other.close();
         }
