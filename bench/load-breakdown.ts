@@ -30,7 +30,7 @@ interface Variant {
 
 const secondaryIndexes = [
   'sessions_tutor_id_scheduled_time_idx',
-  'sessions_scheduled_time_idx',
+  'sessions_window_idx',
   'sessions_status_idx',
 ];
 const checks = [
@@ -73,7 +73,7 @@ const allVariants: Variant[] = [
       'alter table sessions add constraint sessions_pkey primary key (id)',
       'alter table sessions add constraint sessions_id_scheduled_time_unique unique (id, scheduled_time)',
       'create index sessions_tutor_id_scheduled_time_idx on sessions (tutor_id, scheduled_time)',
-      'create index sessions_scheduled_time_idx on sessions (scheduled_time)',
+      'create index sessions_window_idx on sessions (scheduled_time, tutor_id, id)',
       'create index sessions_status_idx on sessions (status)',
     ],
   },

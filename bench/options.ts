@@ -47,6 +47,10 @@ export interface BenchOptions {
   drizzleSeedLarge: boolean;
   /** Run only this group of figures (`--only import`: the cold-import figures, no database). */
   only: FigureGroup | undefined;
+  /** Timed refreshes of each database of the history figure (PostgreSQL only); 0 leaves the figure out. */
+  historyRuns: number;
+  /** Only the history figure, no scale. */
+  historyOnly: boolean;
 }
 
 const defaultRuns: Record<ScaleName, Runs> = {
@@ -76,6 +80,8 @@ export const usage = `usage: npm run bench -- [options]
   --quick                       small scale only (unless --scales), 1-5 runs per measurement
   --drizzle-seed-large          also time drizzle-seed at the large scale (about 3 more minutes on 2 cores)
   --only import                 only the cold-import figures (@tqs/data vs drizzle-orm, postgres, zod); needs dist/
+  --history-only                only the history figure: full refresh with 900 vs 90 days of history (PostgreSQL)
+  --no-history                  leave the history figure out (it runs whenever PostgreSQL does, ~1-2 minutes)
   --compare FILE                print the change of every figure against an earlier bench/results/*.json
   --help                        this text
 
@@ -101,6 +107,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   let quick = false;
   let compare: string | undefined;
   let drizzleSeedLarge = false;
+  let history = true;
+  let historyOnly = false;
   let help = false;
   let only: FigureGroup | undefined;
   for (let i = 0; i < argv.length; i++) {
@@ -127,6 +135,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       case '--drizzle-seed-large':
         drizzleSeedLarge = true;
         break;
+      case '--history-only':
+        historyOnly = true;
+        break;
+      case '--no-history':
+        history = false;
+        break;
       case '--compare':
         compare = value();
         if (!compare) throw new UsageError('--compare needs a results file');
@@ -147,10 +161,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   if (backends.includes('postgres') && !postgresUrl) {
     throw new UsageError('--backends postgres needs TQS_BENCH_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/test)');
   }
+  if (historyOnly && !history) throw new UsageError('--history-only and --no-history contradict each other');
+  if (historyOnly && !postgresUrl) throw new UsageError('--history-only needs TQS_BENCH_DATABASE_URL (the figure runs on PostgreSQL)');
   const order: ScaleName[] = ['small', 'medium', 'large'];
   const chosen = scaleList ?? (quick ? ['small'] : order);
   return {
-    scales: order.filter((s) => chosen.includes(s)),
+    scales: historyOnly ? [] : order.filter((s) => chosen.includes(s)),
     backends: (['pglite', 'postgres'] as const).filter((b) => backends.includes(b)),
     postgresUrl,
     runs: (scale) => {
@@ -163,6 +179,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     loopSample: 1_000,
     drizzleSeedLarge,
     only,
+    historyRuns: history && backends.includes('postgres') ? (runs ?? (quick ? 3 : 5)) : 0,
+    historyOnly,
     help,
   };
 }

@@ -8,6 +8,7 @@
  *   npm run bench -- --only import                  # only the cold-import figures (a fresh node per sample)
  *   npm run bench -- --drizzle-seed-large           # also drizzle-seed at 1M sessions (~3 more minutes)
  *   npm run bench -- --scales medium --backends postgres --runs 3 --compare bench/results/<earlier>.json
+ *   TQS_BENCH_DATABASE_URL=... npm run bench -- --history-only   # the refresh with 900 vs 90 days of history
  *
  * Progress goes to stderr; the final table to stdout; the results to bench/results/<ISO timestamp>.json (and .md).
  */
@@ -17,6 +18,7 @@ import { timeRatioFigure } from './figure';
 import { fixtureFigure } from './fixture-figure';
 import { generateFigure } from './generate-figure';
 import { importFigures } from './import-figures';
+import { historyFigure } from './history-figure';
 import { loadFigures } from './load-figures';
 import { describeMachine, machineInfo } from './machine';
 import { formatMs, median, progress } from './measure';
@@ -113,6 +115,11 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
         notes: [`medians: ${formatMs(median(large))} at large, ${formatMs(median(medium))} at medium`],
       }),
     );
+  }
+
+  if (options.historyRuns > 0 && options.postgresUrl) {
+    progress('history: full refresh with 900 vs 90 days of history (PostgreSQL)');
+    figures.push(await historyFigure(options.postgresUrl, options.historyRuns));
   }
 
   finish({ startedAt, command, machine, notes, figures, started, options });

@@ -135,7 +135,7 @@ it.skipIf(!postgresUrl)('claimPendingEmailReports: 6 workers at once handle ever
     await db.insert(emailReports).values(
       Array.from({ length: REPORTS }, () => ({ sessionId: session!.id, recipientEmail: 'ops@example.org', sentAt: TEST_NOW, status: 'pending' as const })),
     );
-    const url = (db.$client as unknown as { options: { host: string[]; port: number[]; database: string; user: string } }).options;
+    const url = ((db as unknown as { $client: unknown }).$client as unknown as { options: { host: string[]; port: number[]; database: string; user: string } }).options;
     const handled = new Map<string, number>();
     const workers = await Promise.all(
       Array.from({ length: WORKERS }, async () => {

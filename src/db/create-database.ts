@@ -18,6 +18,7 @@ export type PostgresOptions = Omit<postgres.Options<{}>, 'transform'>;
 
 /** A client `createDatabase({ client })` can use: a postgres.js `sql`, a PGlite, or a Drizzle database over either. */
 export type ExistingClient = postgres.Sql<any> | PGlite | { $client: postgres.Sql<any> | PGlite };
+import { withReadReplicas } from './replicas';
 
 /** Where the database lives. With no option at all: a fresh in-memory PGlite. */
 export interface CreateDatabaseOptions {
@@ -35,7 +36,14 @@ export interface CreateDatabaseOptions {
   client?: ExistingClient;
   /** With `client`: end the caller's client on `close()`. Default false: whoever opened it ends it. */
   closeClient?: boolean;
-  /** postgres.js pool size. Default 10. */
+  /**
+   * Connection strings of streaming replicas of `url` (PostgreSQL only). The read-only helpers (`computeTutorScore`,
+   * `listHighRiskTutors`, `findStaleTutorIds`, `qualityReportFromDatabase`) and drizzle's select builders read from
+   * one of them; writes, `execute`, transactions, migrations and refreshes go to `url`. `db.$primary` reads the
+   * primary (to see one's own writes). A replica that is down fails reads with a `ConnectionError` naming it.
+   */
+  readReplicas?: readonly string[];
+  /** postgres.js pool size. Default 10 (per server, replicas included). */
   max?: number;
   /**
    * postgres.js options for the pool `url` opens, e.g. `{ ssl: 'require', prepare: false, max_lifetime: 1800 }`. They
@@ -57,6 +65,11 @@ export interface CreateDatabaseOptions {
 export type TqsDatabase = Database & {
   /** `'pglite'` or `'postgres'`. */
   readonly backend: Backend;
+  /**
+   * The primary: this database itself, or with `readReplicas` the database behind it that takes every write. Pass it
+   * to a read-only helper that must see a write just made (a replica may lag).
+   */
+  readonly $primary: Database;
   /** Closes the PGlite instance or ends the postgres.js pool. A PGlite left open keeps the process alive. */
   close(): Promise<void>;
   /** The same as `close()`, for `await using db = await createDatabase()`. */
@@ -65,12 +78,13 @@ export type TqsDatabase = Database & {
 
 function withClose<T extends object>(db: T, backend: Backend, close: () => Promise<void>): T & {
   backend: Backend;
+  $primary: T;
   close(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 } {
   let closing: Promise<void> | undefined;
   const closeOnce = () => (closing ??= close());
-  return Object.assign(db, { backend, close: closeOnce, [Symbol.asyncDispose]: closeOnce });
+  return Object.assign(db, { backend, close: closeOnce, [Symbol.asyncDispose]: closeOnce, $primary: db });
 }
 
 /**
@@ -94,7 +108,12 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
     if (options.dataDir !== undefined || options.loadDataDir !== undefined) {
       throw new TypeError('createDatabase: give either url (PostgreSQL) or dataDir/loadDataDir (PGlite), not both');
     }
-    return openPostgres(options.url, options);
+    const primary = await openPostgres(options.url, options);
+    if (options.readReplicas === undefined) return primary;
+    return withReadReplicas(primary, options.readReplicas, (url) => openPostgres(url, options));
+  }
+  if (options.readReplicas !== undefined) {
+    throw new TypeError('createDatabase: readReplicas needs url (a PostgreSQL primary); PGlite has no replicas');
   }
   if (options.dataDir !== undefined) assertDataDir(options.dataDir);
   const { pgliteDatabase, startPglite } = await import('./pglite');

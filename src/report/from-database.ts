@@ -1,5 +1,6 @@
 import { isTimeZone } from '../domain/time';
 import type { Database } from '../db/client';
+import { readFromReplica } from '../db/replicas';
 import type { TutorGroundTruth } from '../domain/dataset';
 import { DEFAULT_RISK_THRESHOLD } from '../schema';
 import { resolveAsOf } from '../scoring/as-of';
@@ -51,19 +52,21 @@ async function databaseFacts(
   groundTruth: DatabaseReportOptions['groundTruth'],
   context: FactsQueryContext,
 ): Promise<ReportFacts> {
-  return db.transaction(
-    async (tx) => {
-      const counts = await tableCounts(tx);
-      const sessions = await sessionFacts(tx, context);
-      const reschedules = await rescheduleFacts(tx, context);
-      const calendar = await calendarFacts(tx, context);
-      const violations = await integrityViolations(tx);
-      const scores = await scoreFacts(tx, context, counts.tutors);
-      const truth = await truthFacts(tx, context, groundTruth);
-      const { timeZone } = context;
-      return { source: 'database', timeZone, counts, ...sessions, reschedules, ...calendar, violations, scores, truth };
-    },
-    { isolationLevel: 'repeatable read', accessMode: 'read only' },
+  return readFromReplica(db, 'qualityReportFromDatabase', (reader) =>
+    reader.transaction(
+      async (tx) => {
+        const counts = await tableCounts(tx);
+        const sessions = await sessionFacts(tx, context);
+        const reschedules = await rescheduleFacts(tx, context);
+        const calendar = await calendarFacts(tx, context);
+        const violations = await integrityViolations(tx);
+        const scores = await scoreFacts(tx, context, counts.tutors);
+        const truth = await truthFacts(tx, context, groundTruth);
+        const { timeZone } = context;
+        return { source: 'database', timeZone, counts, ...sessions, reschedules, ...calendar, violations, scores, truth };
+      },
+      { isolationLevel: 'repeatable read', accessMode: 'read only' },
+    ),
   );
 }
 

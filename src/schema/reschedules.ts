@@ -39,6 +39,8 @@ export const reschedules = pgTable(
       foreignColumns: [sessions.id, sessions.scheduledTime],
     }).onDelete('cascade'),
     index('reschedules_initiator_idx').on(t.initiator),
+    // The tutor-initiated reschedules of the score window, as an index-only range scan however long the history.
+    index('reschedules_tutor_window_idx').on(t.originalTime, t.sessionId, t.id).where(sql`${t.initiator} = 'tutor'`),
     index('reschedules_cancelled_at_idx').on(t.cancelledAt),
     index('reschedules_reason_code_idx').on(t.reasonCode),
     check('reschedules_initiator_valid', sql`${t.initiator} in ('tutor', 'student')`),

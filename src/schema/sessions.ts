@@ -12,7 +12,8 @@ export type SessionStatus = (typeof sessionStatuses)[number];
  *
  * The spec's separate index on `tutor_id` is left out on purpose: the composite `(tutor_id, scheduled_time)` index
  * starts with `tutor_id`, so it serves the foreign key and every tutor look-up, and a second index would only slow
- * every insert. `(id, scheduled_time)` is unique so that `reschedules` can reference both columns at once: that is how
+ * every insert. `(scheduled_time, tutor_id, id)` serves every range on `scheduled_time` and lets the scores read their
+ * window from the index alone, however long the history. `(id, scheduled_time)` is unique so that `reschedules` can reference both columns at once: that is how
  * the database keeps `reschedules.original_time` equal to its session's `scheduled_time`.
  */
 export const sessions = pgTable(
@@ -32,7 +33,8 @@ export const sessions = pgTable(
     foreignKey({ name: 'sessions_tutor_id_fk', columns: [t.tutorId], foreignColumns: [tutors.id] }).onDelete('restrict'),
     unique('sessions_id_scheduled_time_unique').on(t.id, t.scheduledTime),
     index('sessions_tutor_id_scheduled_time_idx').on(t.tutorId, t.scheduledTime),
-    index('sessions_scheduled_time_idx').on(t.scheduledTime),
+    // The score window as an index-only range scan: `tutor_id` and `id` are all the refresh reads of a session.
+    index('sessions_window_idx').on(t.scheduledTime, t.tutorId, t.id),
     index('sessions_status_idx').on(t.status),
     check('sessions_status_valid', sql`${t.status} in ('completed', 'rescheduled', 'no_show')`),
     check('sessions_student_id_not_blank', sql`${t.studentId} ~ '[^ \\t\\r\\n]'`),

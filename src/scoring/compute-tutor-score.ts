@@ -2,6 +2,7 @@ import { riskCategoryOf } from '../domain/risk-tiers';
 import { sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { type Database, queryRows } from '../db/client';
+import { readFromReplica } from '../db/replicas';
 import { NotFoundError } from '../errors';
 import { DEFAULT_RISK_THRESHOLD, type TutorScore, tutorScores } from '../schema';
 import { resolveAsOf } from './as-of';
@@ -35,7 +36,8 @@ export const isUuid = (id: unknown): id is string => typeof id === 'string' && u
  *
  * Window N holds the tutor's sessions with `scheduled_time` in `(asOf − N days, asOf]`, whatever their status; its
  * rate is 100 × tutor-initiated reschedules (cancellations included) ÷ sessions, rounded to 2 decimals, or `null`
- * without sessions. The tutor is high risk when any rate is strictly above `threshold`.
+ * without sessions. The tutor is high risk when any rate is strictly above `threshold`. With `readReplicas`, it reads
+ * a replica: pass `db.$primary` to see a write just made.
  *
  * @throws {NotFoundError} no tutor has this id (a string that is not a UUID included).
  * @throws {RangeError} `threshold` is outside 0–100 or has more than 2 decimals; `asOf` is an invalid date.
@@ -63,16 +65,18 @@ export async function computeTutorScore(
   const asOf = resolveAsOf('computeTutorScore', options.asOf);
   if (!isUuid(tutorId)) throw new NotFoundError('tutor', String(tutorId));
   const counts = countExpressions(asOf);
-  const [row] = await queryRows<Record<string, number | string | null>>(
-    db,
-    sql`select ${sql.join(
-      counts.map(([column, expression]) => sql`${expression} as ${sql.identifier(column.name)}`),
-      sql`, `,
-    )}, floor(extract(epoch from ${nextChangeExpression(asOf)}) * 1000)::float8 as "next_change_ms",
-      ${scoredTutor.id}::text as "tutor_id"
-    from ${scoredTutorsFrom(asOf)}
-    where ${scoredTutor.id} = ${tutorId}
-    group by ${scoredTutor.id}`,
+  const [row] = await readFromReplica(db, 'computeTutorScore', (reader) =>
+    queryRows<Record<string, number | string | null>>(
+      reader,
+      sql`select ${sql.join(
+        counts.map(([column, expression]) => sql`${expression} as ${sql.identifier(column.name)}`),
+        sql`, `,
+      )}, floor(extract(epoch from ${nextChangeExpression(asOf)}) * 1000)::float8 as "next_change_ms",
+        ${scoredTutor.id}::text as "tutor_id"
+      from ${scoredTutorsFrom(asOf)}
+      where ${scoredTutor.id} = ${tutorId}
+      group by ${scoredTutor.id}`,
+    ),
   );
   if (!row) throw new NotFoundError('tutor', tutorId);
   const count = (column: PgColumn) => Number(row[column.name]);

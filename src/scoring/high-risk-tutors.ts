@@ -3,6 +3,7 @@ import type { RiskTier } from '../domain/dataset';
 import { riskTiers } from '../domain/risk-tiers';
 import { isUuid } from './compute-tutor-score';
 import type { Database } from '../db/client';
+import { readFromReplica } from '../db/replicas';
 import { type TutorScore, tutors, tutorScores } from '../schema';
 import type { RescheduleRates, WindowCounts } from './rates';
 
@@ -116,38 +117,41 @@ export async function listHighRiskTutors(
       sql`(${highest} < ${g} or (${highest} = ${g} and (${tutorScores.rescheduleRate90d} < ${r} or (${tutorScores.rescheduleRate90d} = ${r} and ${tutorScores.tutorId} > ${key.tutorId}))))`,
     );
   }
-  const rows = await db
-    .select({
-      ...scoreColumns,
-      name: tutors.name,
-      email: tutors.email,
-      isActive: tutors.isActive,
-      // Counted before limit/offset apply: the page and its total come from the same snapshot.
-      total: sql<number>`(count(*) over ())::int`.mapWith(Number),
-    })
-    .from(tutorScores)
-    .innerJoin(tutors, eq(tutors.id, tutorScores.tutorId))
-    .where(and(flagged, ...page))
-    .orderBy(
-      sql`${highest} desc`,
-      sql`${tutorScores.rescheduleRate90d} desc nulls last`,
-      asc(tutorScores.tutorId),
-    )
-    .limit(limit)
-    .offset(offset);
-  let total = rows[0]?.total;
-  if (total === undefined) {
-    // An empty page (past the end, or limit 0) carries no total: count on its own.
-    const [row] = await db.select({ n: count() }).from(tutorScores).where(flagged);
-    total = row?.n ?? 0;
-  }
-  const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-  const nextCursor = last
-    ? encodeCursor({
-        highest: Math.max(...[last.rescheduleRate7d, last.rescheduleRate30d, last.rescheduleRate90d].filter((r): r is number => r !== null)),
-        rate90: last.rescheduleRate90d ?? 0,
-        tutorId: last.tutorId,
+  // The page and, when it is empty, the count come from the same replica.
+  return readFromReplica(db, 'listHighRiskTutors', async (reader) => {
+    const rows = await reader
+      .select({
+        ...scoreColumns,
+        name: tutors.name,
+        email: tutors.email,
+        isActive: tutors.isActive,
+        // Counted before limit/offset apply: the page and its total come from the same snapshot.
+        total: sql<number>`(count(*) over ())::int`.mapWith(Number),
       })
-    : undefined;
-  return { tutors: rows.map(({ total: _total, ...tutor }) => tutor), total, limit, offset, nextCursor };
+      .from(tutorScores)
+      .innerJoin(tutors, eq(tutors.id, tutorScores.tutorId))
+      .where(and(flagged, ...page))
+      .orderBy(
+        sql`${highest} desc`,
+        sql`${tutorScores.rescheduleRate90d} desc nulls last`,
+        asc(tutorScores.tutorId),
+      )
+      .limit(limit)
+      .offset(offset);
+    let total = rows[0]?.total;
+    if (total === undefined) {
+      // An empty page (past the end, or limit 0) carries no total: count on its own.
+      const [row] = await reader.select({ n: count() }).from(tutorScores).where(flagged);
+      total = row?.n ?? 0;
+    }
+    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
+    const nextCursor = last
+      ? encodeCursor({
+          highest: Math.max(...[last.rescheduleRate7d, last.rescheduleRate30d, last.rescheduleRate90d].filter((r): r is number => r !== null)),
+          rate90: last.rescheduleRate90d ?? 0,
+          tutorId: last.tutorId,
+        })
+      : undefined;
+    return { tutors: rows.map(({ total: _total, ...tutor }) => tutor), total, limit, offset, nextCursor };
+  });
 }

@@ -63,12 +63,18 @@ export function countExpressions(asOf: Date): [PgColumn, SQL][] {
 /**
  * `tutors t`, each with its sessions of the largest window ending at `asOf` and their tutor-initiated reschedules.
  * Sessions after `asOf` never join. A tutor without sessions still gives one row (of nulls), so it is scored.
+ *
+ * Both sides read the window alone, whatever the history: the sessions through `sessions_window_idx`
+ * `(scheduled_time, tutor_id, id)` and the reschedules through `reschedules_tutor_window_idx`
+ * `(original_time, session_id, id) where initiator = 'tutor'`, both index-only range scans. The range on
+ * `r.original_time` changes no count (the database keeps `original_time` equal to its session's `scheduled_time`);
+ * without it the join hashes every tutor-initiated reschedule ever made, and the refresh slows as history grows.
  */
 export function scoredTutorsFrom(asOf: Date): SQL {
   const start = windowStarts(asOf)[largestWindow];
   return sql`${tutors} ${scoredTutor}
     left join ${sessions} ${windowSession} on ${windowSession.tutorId} = ${scoredTutor.id} and ${windowSession.scheduledTime} > ${timestamptz(start)} and ${windowSession.scheduledTime} <= ${timestamptz(asOf)}
-    left join ${reschedules} ${tutorReschedule} on ${tutorReschedule.sessionId} = ${windowSession.id} and ${tutorReschedule.initiator} = 'tutor'`;
+    left join ${reschedules} ${tutorReschedule} on ${tutorReschedule.sessionId} = ${windowSession.id} and ${tutorReschedule.initiator} = 'tutor' and ${tutorReschedule.originalTime} > ${timestamptz(start)} and ${tutorReschedule.originalTime} <= ${timestamptz(asOf)}`;
 }
 
 /** `instant + N days` as an exact interval (seconds only), so no TimeZone's daylight-saving change stretches it. */

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { alias } from 'drizzle-orm/pg-core';
 import { type Database, queryRows } from '../db/client';
+import { readFromReplica } from '../db/replicas';
 import { reschedules, sessions, tutors, tutorScores } from '../schema';
 
 const st = alias(tutors, 'st');
@@ -59,6 +60,8 @@ export function staleTutorIdsQuery(): SQL {
  * // order by st.id
  */
 export async function findStaleTutorIds(db: Database): Promise<string[]> {
-  const rows = await queryRows<{ id: string }>(db, sql`select "stale"."id" from (${staleTutorIdsQuery()}) "stale" order by 1`);
+  const rows = await readFromReplica(db, 'findStaleTutorIds', (reader) =>
+    queryRows<{ id: string }>(reader, sql`select "stale"."id" from (${staleTutorIdsQuery()}) "stale" order by 1`),
+  );
   return rows.map((row) => row.id);
 }
