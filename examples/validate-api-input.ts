@@ -1,6 +1,7 @@
 /**
- * Validating API input with the Zod schemas before it reaches the database, and turning the database's own refusals
- * into errors an API can answer with.
+ * Validating API input with the JSON request schemas before it reaches the database, answering with the response
+ * schemas, and turning the database's own refusals into errors an API can answer with. JSON has no dates: the request
+ * schemas read ISO 8601 text with an offset and give `Date`s; the response schemas give ISO 8601 text back.
  *
  *   npx tsx examples/validate-api-input.ts
  */
@@ -10,13 +11,14 @@ import {
   migrate,
   parseRow,
   reschedules,
-  rescheduleInsertSchema,
-  sessionInsertSchema,
+  rescheduleCreateRequestSchema,
+  sessionCreateRequestSchema,
   sessions,
   translateDatabaseError,
-  tutorInsertSchema,
+  tutorCreateRequestSchema,
+  tutorResponseSchema,
   tutors,
-  tutorUpdateSchema,
+  tutorUpdateRequestSchema,
   ValidationError,
 } from '@tqs/data';
 import { eq } from 'drizzle-orm';
@@ -38,44 +40,33 @@ function errorResponse(error: unknown): void {
   }
 }
 
-/**
- * A request body as the API receives it. JSON has no dates, and the schemas take `Date`s (the type of the
- * timestamptz columns), so ISO 8601 strings are revived as `Date`s; a string left as it is fails with "must be a Date".
- */
-const isoDateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
-function readBody(text: string): unknown {
-  return JSON.parse(text, (_key, value: unknown) =>
-    typeof value === 'string' && isoDateTime.test(value) ? new Date(value) : value,
-  );
-}
-
 await using db = await createDatabase();
 await migrate(db);
 
 // POST /tutors: parse the JSON body with the insert schema. parseRow returns the typed row or throws a
 // ValidationError whose issues name each field and the rule (and constraint) it breaks.
-const tutor = parseRow(tutorInsertSchema, { name: 'Ada Lovelace', email: 'ada@example.org' }, 'tutor');
+const tutor = parseRow(tutorCreateRequestSchema, JSON.parse('{ "name": "Ada Lovelace", "email": "ada@example.org" }'), 'tutor');
 const [created] = await db.insert(tutors).values(tutor).returning();
 if (!created) throw new Error('insert returned no row');
-respond(201, { id: created.id, name: created.name });
+respond(201, tutorResponseSchema.parse(created)); // createdAt/updatedAt as ISO 8601 text in UTC
 
 // A body the schema rejects: every broken rule is reported, not only the first, each with its field and constraint.
 try {
-  const body = readBody(`{
+  const body: unknown = JSON.parse(`{
     "tutorId": "${created.id}",
     "studentId": "   ",
     "scheduledTime": "2026-01-10T15:00:00Z",
     "status": "completed",
     "durationMinutes": -30
   }`); // blank student, negative duration, and 'completed' without a completedTime
-  parseRow(sessionInsertSchema, body, 'session');
+  parseRow(sessionCreateRequestSchema, body, 'session');
 } catch (error) {
   errorResponse(error);
 }
 
 // PATCH /tutors/:id: the update schema makes every column optional but still checks the ones present.
 try {
-  const patch = parseRow(tutorUpdateSchema, readBody('{ "email": "not an email" }'), 'tutor');
+  const patch = parseRow(tutorUpdateRequestSchema, JSON.parse('{ "email": "not an email" }'), 'tutor');
   await db.update(tutors).set(patch).where(eq(tutors.id, created.id));
 } catch (error) {
   errorResponse(error);
@@ -87,21 +78,21 @@ const [session] = await db
   .insert(sessions)
   .values(
     parseRow(
-      sessionInsertSchema,
-      { tutorId: created.id, studentId: 'student-1', scheduledTime: new Date('2026-01-10T15:00:00Z'), status: 'rescheduled' },
+      sessionCreateRequestSchema,
+      { tutorId: created.id, studentId: 'student-1', scheduledTime: '2026-01-10T15:00:00Z', status: 'rescheduled' },
       'session',
     ),
   )
   .returning();
 if (!session) throw new Error('insert returned no row');
 const reschedule = parseRow(
-  rescheduleInsertSchema,
+  rescheduleCreateRequestSchema,
   {
     sessionId: session.id,
     initiator: 'tutor',
-    originalTime: new Date('2026-01-10T16:00:00Z'), // an hour off
-    newTime: new Date('2026-01-12T16:00:00Z'),
-    cancelledAt: new Date('2026-01-09T20:00:00Z'),
+    originalTime: '2026-01-10T17:00:00+01:00', // 16:00 UTC: an hour off
+    newTime: '2026-01-12T16:00:00Z',
+    cancelledAt: '2026-01-09T20:00:00Z',
     reasonCode: 'scheduling_conflict',
   },
   'reschedule',
