@@ -254,7 +254,7 @@ const refusedAfterOpen = (target: string[]): Case[] => [
   { title: 'generate --time-zone US/Pacific-New (Node knows it, PostgreSQL does not)', argv: ['generate', '--tutors', '2', '--sessions', '10', '--time-zone', 'US/Pacific-New', '--clear-existing', '--yes', ...target], names: /--time-zone 'US\/Pacific-New' is not in the database's time zone list/ },
   { title: 'setup --seed-data --time-zone US/Pacific-New', argv: ['setup', '--seed-data', '--clear-existing', '--yes', '--time-zone', 'US/Pacific-New', ...target], names: /--time-zone 'US\/Pacific-New'/ },
   { title: 'report --time-zone europe/paris', argv: ['report', '--time-zone', 'europe/paris', ...target], names: /--time-zone 'europe\/paris' is spelled 'Europe\/Paris'/ },
-  { title: 'rollback --steps 1000000000000', argv: ['rollback', '--steps', '1000000000000', '--force', ...target], names: /steps is 1000000000000, but 2 migrations are applied/ },
+  { title: 'rollback --steps 1000000000000', argv: ['rollback', '--steps', '1000000000000', '--force', ...target], names: /steps is 1000000000000, but \d+ migrations are applied/ },
   { title: 'generate on a database with rows, neither --append nor --clear-existing', argv: ['generate', '--tutors', '2', '--sessions', '10', ...target], names: /already holds .* Nothing was changed/ },
 ];
 

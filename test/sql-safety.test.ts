@@ -444,6 +444,16 @@ interface AllowedCall {
 const allowedSqlRaw: AllowedCall[] = [
   {
     file: 'src/schema/tutor-scores.ts',
+    call: 'category',
+    buildsFrom: 'the rate(7|30|90) expressions (literals) and the numeric constants of riskCategoryBounds',
+  },
+  {
+    file: 'src/scoring/score-query.ts',
+    call: "`interval '${days * 86_400} seconds'`",
+    buildsFrom: 'days from scoreWindows (the literals 7, 30, 90) times a constant: a whole number',
+  },
+  {
+    file: 'src/schema/tutor-scores.ts',
     call: 'rate(7)',
     buildsFrom: 'rate(days) interpolates only the literal window (7) into column-name literals of the generated-column expression',
   },

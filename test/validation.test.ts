@@ -838,7 +838,7 @@ describe('Zod schemas: messages name the field and the rule', () => {
     const score = {
       id: PARENT_SESSION_ID, ...validRows.tutorScore, riskThreshold: 15, isHighRisk: true, riskCategory: 'high',
       rescheduleRate7d: 50, rescheduleRate30d: 25, rescheduleRate90d: 25,
-      asOf: BASE_DATE, lastCalculatedAt: BASE_DATE, createdAt: BASE_DATE, updatedAt: BASE_DATE,
+      asOf: BASE_DATE, lastCalculatedAt: BASE_DATE, createdAt: BASE_DATE, updatedAt: BASE_DATE, nextChangeAt: null,
     };
     expect(tutorScoreSelectSchema.safeParse(score).success).toBe(true);
     expect(issuesOf(tutorScoreSelectSchema, { ...score, isHighRisk: false }).map((i) => i.path)).toEqual(['isHighRisk']);

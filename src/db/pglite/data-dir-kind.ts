@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InvalidOptionError } from '../../errors';
 
 /** What a path given as a PGlite data directory holds. */
@@ -17,6 +17,8 @@ export function dataDirKind(path: string): DataDirKind {
   if (!existsSync(path)) return 'missing';
   if (!statSync(path).isDirectory()) return 'not-a-directory';
   if (existsSync(join(path, 'PG_VERSION'))) return 'pglite';
+  // A first creation that crashed half-way leaves its marker beside the folder (see open-data-dir.ts): ours, to redo.
+  if (existsSync(`${resolve(path)}.creating`)) return 'pglite';
   // Hidden files (a lock file, .DS_Store) do not make a folder someone else's; a hidden folder (.git) does.
   const entries = readdirSync(path, { withFileTypes: true });
   return entries.every((entry) => entry.name.startsWith('.') && entry.isFile()) ? 'empty' : 'other';
