@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readMigrations } from '../src/db';
 import { runCli } from '../src/cli/run';
 import { TEST_NOW } from '../src/testing';
 import { postgresUrl } from './support/databases';
@@ -12,6 +13,8 @@ import { passwordRefusingServer } from './support/password-server';
 import { dropDatabase } from './support/scratch-database';
 
 const NOW = TEST_NOW.toISOString();
+/** The shipped migrations, oldest first: what every expectation about pending or applied migrations derives from. */
+const migrationTags = readMigrations().map((m) => m.tag);
 
 const SMALL = ['--tutors', '20', '--sessions', '400', '--now', NOW];
 const CLI = resolve(__dirname, '../dist/cli.js');
@@ -149,7 +152,7 @@ describe('tqs-data end to end on an embedded data directory', () => {
     const gone = await run(['report', ...db]);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toBe(
-      `tqs-data: MIGRATIONS_PENDING: the database is not migrated (pending: 0000_initial_schema, 0001_touch_updated_at): run 'tqs-data migrate --data-dir ${dir}'\n`,
+      `tqs-data: MIGRATIONS_PENDING: the database is not migrated (pending: ${migrationTags.join(', ')}): run 'tqs-data migrate --data-dir ${dir}'\n`,
     );
   });
 
@@ -171,7 +174,9 @@ describe('tqs-data on a missing, unmigrated or partly migrated database: says wh
   const dir = join(scratch, 'behind');
   const db = ['--data-dir', dir];
   const migrateHint = `run 'tqs-data migrate --data-dir ${dir}'`;
-  const all = '0000_initial_schema, 0001_touch_updated_at';
+  const all = migrationTags.join(', ');
+  const newest = migrationTags[migrationTags.length - 1] as string;
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
   it.each([['score'], ['report'], ['report', '--json'], ['score', '--stale-only']])(
     '%j on a data directory that does not exist: exit 1, one line, and the directory is not created',
@@ -213,16 +218,16 @@ describe('tqs-data on a missing, unmigrated or partly migrated database: says wh
     expect((await run(['generate', ...SMALL, ...db])).code).toBe(0);
     const up = await run(['status', '--json', ...db]);
     expect(up.code).toBe(0);
-    expect(JSON.parse(up.stdout)).toMatchObject({ applied: all.split(', '), pending: [], current: '0001_touch_updated_at', upToDate: true });
-    expect((await run(['rollback', ...db])).stdout).toMatch(/rolled back 0001_touch_updated_at\n$/);
+    expect(JSON.parse(up.stdout)).toMatchObject({ applied: all.split(', '), pending: [], current: newest, upToDate: true });
+    expect((await run(['rollback', ...db])).stdout).toMatch(new RegExp(`rolled back ${newest}\n$`));
 
     const behind = await run(['status', ...db]);
     expect(behind.code).toBe(1);
-    expect(behind.stdout).toMatch(/^applied: 0000_initial_schema\npending: 0001_touch_updated_at\n/m);
+    expect(behind.stdout).toMatch(new RegExp(`^applied: ${escape(migrationTags.slice(0, -1).join(', '))}\npending: ${newest}\n`, 'm'));
     const score = await run(['score', ...db]);
     expect({ code: score.code, stdout: score.stdout }).toEqual({ code: 1, stdout: '' });
     expect(score.stderr).toBe(
-      `tqs-data: MIGRATIONS_PENDING: the database is not fully migrated (pending: 0001_touch_updated_at): ${migrateHint}\n`,
+      `tqs-data: MIGRATIONS_PENDING: the database is not fully migrated (pending: ${newest}): ${migrateHint}\n`,
     );
   });
 
@@ -239,7 +244,7 @@ describe('tqs-data on a missing, unmigrated or partly migrated database: says wh
 
   it('partly migrated, then migrate: status is up to date and score runs', async () => {
     const migrated = await run(['migrate', ...db]);
-    expect(migrated.stdout).toMatch(/applied 0001_touch_updated_at\n$/);
+    expect(migrated.stdout).toMatch(new RegExp(`applied ${newest}\n$`));
     expect(await run(['status', ...db])).toMatchObject({ code: 0, stdout: expect.stringMatching(/pending: none\nup to date\n$/) });
     expect((await run(['score', ...db])).code).toBe(0);
   });

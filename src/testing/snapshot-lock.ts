@@ -1,4 +1,5 @@
-import { linkSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { createExclusive, pidAlive, processStart } from '../util/lock-file';
+import { readFileSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 /*
@@ -20,19 +21,8 @@ interface LockOwner {
   host: string;
 }
 
-/** A process's start time, as the kernel reports it; null when it cannot be read (no /proc, or no such process). */
-function processStart(pid: number | 'self'): string | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name (field 2) is in parentheses and may hold spaces: count fields after its closing one.
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? null;
-  } catch {
-    return null;
-  }
-}
-
 let self: LockOwner | undefined;
-const me = (): LockOwner => (self ??= { pid: process.pid, start: processStart('self'), host: hostname() });
+const me = (): LockOwner => (self ??= { pid: process.pid, start: processStart('self') ?? null, host: hostname() });
 
 function parseOwner(text: string): LockOwner | undefined {
   try {
@@ -50,17 +40,7 @@ function parseOwner(text: string): LockOwner | undefined {
  * (read-only, no permission, not a folder): the caller reports that and goes on without the file cache.
  */
 export function tryLock(lock: string): boolean {
-  const temporary = `${lock}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-  writeFileSync(temporary, JSON.stringify(me()));
-  try {
-    linkSync(temporary, lock);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    rmSync(temporary, { force: true });
-  }
+  return createExclusive(lock, JSON.stringify(me()));
 }
 
 /** Why a lock does not hold back a worker any more, or undefined while its owner may still be building. */
@@ -79,13 +59,9 @@ export function lockIsAbandoned(lock: string): string | undefined {
     return Date.now() - touched > HEARTBEAT_STALE_MS ? `its owner on ${owner.host} stopped touching it` : undefined;
   }
   if (owner.pid === process.pid) return owner.start === me().start ? undefined : 'its owner exited';
-  try {
-    process.kill(owner.pid, 0);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EPERM') return `its owner (pid ${owner.pid}) exited`;
-  }
+  if (!pidAlive(owner.pid)) return `its owner (pid ${owner.pid}) exited`;
   const start = processStart(owner.pid);
-  if (owner.start !== null && start !== null && start !== owner.start) return `pid ${owner.pid} is another process now`;
+  if (owner.start !== null && start !== undefined && start !== owner.start) return `pid ${owner.pid} is another process now`;
   return undefined;
 }
 

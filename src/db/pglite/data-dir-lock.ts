@@ -1,5 +1,6 @@
+import { createExclusive, pidAlive, processStart } from '../../util/lock-file';
 import { randomBytes } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, resolve } from 'node:path';
 import { DataDirLockedError } from '../../errors';
@@ -46,24 +47,7 @@ const readText = (path: string): string | undefined => {
   }
 };
 
-/** The start time of `pid` in clock ticks since boot, from /proc; undefined where /proc is absent. */
-function processStart(pid: number): string | undefined {
-  const stat = readText(`/proc/${pid}/stat`);
-  if (stat === undefined) return undefined;
-  // The command name (field 2) may hold spaces and parentheses: count fields after its closing parenthesis.
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-}
-
 const bootId = () => readText('/proc/sys/kernel/random/boot_id');
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Whether the process that wrote `holder` still runs; always true for a holder on another host (it cannot be checked). */
 function holderAlive(holder: LockHolder): boolean {
@@ -85,20 +69,6 @@ function parseHolder(text: string | undefined): LockHolder | undefined {
   }
 }
 
-/** Creates `path` holding `content`, atomically: false when it exists already. */
-function createExclusive(path: string, content: string): boolean {
-  const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(temporary, content, { flag: 'wx' });
-  try {
-    linkSync(temporary, path);
-    return true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
-  } finally {
-    unlinkSync(temporary);
-  }
-}
 
 /** Removes the lock file at `path` if it still holds `text`, under the takeover directory. */
 function takeOver(path: string, text: string | undefined): void {
