@@ -19,7 +19,8 @@ import {
   tutorScores,
 } from '../src';
 import { TEST_NOW } from '../src/testing';
-import { type Dataset, resolveGenerateOptions } from '../src/domain';
+import { resolveGenerateOptions } from '../src/domain';
+import type { Dataset } from '../src/records';
 import { generateDataset } from '../src/generator';
 import { clearDatabase, type InsertProgress, insertDataset } from '../src/load';
 import { copyColumns, encodeCopyRows } from '../src/load/copy-format';

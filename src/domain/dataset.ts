@@ -1,5 +1,3 @@
-import type { EmailReport, Reschedule, Session, Tutor } from '../schema';
-
 /** The risk tier a generated tutor was built to fall in (spec §5.2.1): the ground truth the scores should recover. */
 export type RiskTier = 'low' | 'medium' | 'high';
 
@@ -15,32 +13,6 @@ export interface TutorGroundTruth {
   targetRate: number;
   /** The reason code the tutor gives most of its reschedules (see `favouriteReasonShare`). */
   favouriteReasonCode: string;
-}
-
-/** A reschedule row as generated: every column but the generated `hours_before_session`. */
-export type DatasetReschedule = Omit<Reschedule, 'hoursBeforeSession'>;
-
-/** An email report row as generated: never claimed by a worker, so without `claimed_until`. */
-export type DatasetEmailReport = Omit<EmailReport, 'claimedUntil'>;
-
-/**
- * A generated dataset: complete rows for every table (ids and timestamps included, nothing left to database
- * defaults), in an order that respects foreign keys, plus the ground truth. Plain data: JSON-serializable apart from
- * its `Date`s, and deep-equal for equal options.
- *
- * @example
- * const dataset: Dataset = generateDataset({ now: new Date('2026-01-15T12:00:00Z') });
- * await insertDataset(db, dataset);
- * const high = dataset.groundTruth.filter((t) => t.tier === 'high').map((t) => t.tutorId);
- */
-export interface Dataset {
-  /** The options that made it, every default filled in: `generateDataset(dataset.options)` makes it again. */
-  options: ResolvedGenerateOptions;
-  tutors: Tutor[];
-  sessions: Session[];
-  reschedules: DatasetReschedule[];
-  emailReports: DatasetEmailReport[];
-  groundTruth: TutorGroundTruth[];
 }
 
 /**

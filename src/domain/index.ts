@@ -1,6 +1,4 @@
 export type {
-  Dataset,
-  DatasetReschedule,
   DayRange,
   GenerateOptions,
   HourRange,

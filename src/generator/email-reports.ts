@@ -1,4 +1,4 @@
-import type { DatasetEmailReport } from '../domain/dataset';
+import type { DatasetEmailReport } from '../records/dataset';
 import type { EmailReport } from '../schema';
 import { MINUTE } from '../domain/time';
 import type { Prng } from './prng';

@@ -3,7 +3,8 @@ import { resolveGenerateOptions } from '../domain/generate-options';
 import { Prng } from './prng';
 import { createSessionContext, generateTutorSessions } from './sessions';
 import { allocateSessions, planTutors } from './tutors';
-import type { Dataset, GenerateOptions, ResolvedGenerateOptions } from '../domain/dataset';
+import type { GenerateOptions, ResolvedGenerateOptions } from '../domain/dataset';
+import type { Dataset } from '../records/dataset';
 
 /**
  * Generates a realistic synthetic dataset (spec §5.2) in memory: tutors, sessions, reschedules and email reports,

@@ -1,6 +1,7 @@
 import { DAY, MINUTE } from '../domain/time';
 import type { Prng, WeightedIndex } from './prng';
-import type { DatasetReschedule, ResolvedGenerateOptions } from '../domain/dataset';
+import type { ResolvedGenerateOptions } from '../domain/dataset';
+import type { DatasetReschedule } from '../records/dataset';
 
 /**
  * When a reschedule was asked for, `start − lead`: with probability `lastMinuteShare` a lead under

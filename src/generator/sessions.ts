@@ -5,7 +5,8 @@ import { pushEmailReports } from './email-reports';
 import { type Prng, WeightedIndex } from './prng';
 import { buildReschedule, drawCancelledAt } from './reschedules';
 import type { TutorPlan } from './tutors';
-import type { DatasetReschedule, ResolvedGenerateOptions } from '../domain/dataset';
+import type { ResolvedGenerateOptions } from '../domain/dataset';
+import type { DatasetReschedule } from '../records/dataset';
 
 /** Sessions start on quarter hours; a tutor's sessions are kept from overlapping by marking the quarters they use. */
 const SLOT = 15 * MINUTE;

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { driverSession, type Database } from '../db/client';
-import type { Dataset } from '../domain/dataset';
+import type { Dataset } from '../records/dataset';
 import { InvalidOptionError } from '../errors';
 import { tutorScoreChanges } from '../schema';
 import { refreshTutorScores } from '../scoring';

@@ -1,5 +1,5 @@
 import type { PgTable } from 'drizzle-orm/pg-core';
-import type { Dataset } from '../domain/dataset';
+import type { Dataset } from '../records/dataset';
 import { emailReports, reschedules, sessions, tutors } from '../schema';
 import { type CopyColumn, copyColumns, copyTarget, encodeCopyRows } from './copy-format';
 import type { CopyChunk } from './loader';

@@ -1,6 +1,6 @@
 import { type DriverSession } from '../db/client';
 import { freeBytes, isNoSpaceError, START_HEADROOM_BYTES } from '../db/free-space';
-import type { Dataset } from '../domain/dataset';
+import type { Dataset } from '../records/dataset';
 import { DiskFullError } from '../errors';
 import { formatBytes, formatCount } from '../util/format';
 

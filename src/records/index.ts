@@ -1,3 +1,4 @@
+export type { Dataset, DatasetEmailReport, DatasetReschedule } from './dataset';
 export {
   claimPendingEmailReports,
   type ClaimEmailReportsOptions,

@@ -1,4 +1,5 @@
-import type { Dataset, RateBand, RiskTier, TierRates } from '../domain/dataset';
+import type { RateBand, RiskTier, TierRates } from '../domain/dataset';
+import type { Dataset } from '../records/dataset';
 import { DEFAULT_RISK_THRESHOLD, scoreWindows } from '../schema';
 import { isHighRisk, rescheduleRate } from '../scoring/rates';
 import { buildReport } from './build-report';

@@ -2,7 +2,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { EmscriptenBuiltinFilesystem } from '@electric-sql/pglite/basefs';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate, type TqsDatabase } from '../db';
-import type { Dataset } from '../domain';
+import type { Dataset } from '../records/dataset';
 import { insertDataset } from '../load';
 import { schema } from '../schema';
 

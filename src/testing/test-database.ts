@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import type { TqsDatabase } from '../db';
-import { type Dataset, type GenerateOptions, resolveGenerateOptions } from '../domain';
+import { type GenerateOptions, resolveGenerateOptions } from '../domain';
+import type { Dataset } from '../records/dataset';
 import { generateDataset } from '../generator';
 import {
   buildClusterSnapshot,
