@@ -122,8 +122,8 @@ describe('examples', () => {
     try {
       // Not migrated yet: the worker refuses to start, naming what is pending.
       const refused = await runExample('score-worker.ts', ['--once'], { DATABASE_URL: scratch.url }).catch((e: Error) => e.message);
-      expect(refused).toMatch(
-        /MigrationsPendingError: the database is not migrated \(pending: 0000_initial_schema, 0001_touch_updated_at\)/,
+      expect(refused).toContain(
+        `MigrationsPendingError: the database is not migrated (pending: ${readMigrations().map((m) => m.tag).join(', ')})`,
       );
       await migrate(scratch.db);
       await insertDataset(scratch.db, generateDataset({ tutors: 15, sessions: 300, seed: 2, now: new Date() }));

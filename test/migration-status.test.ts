@@ -17,7 +17,10 @@ import {
 } from '../src';
 import { describeEachBackend, openEmptyDatabase } from './support/databases';
 
-const [first, second] = readMigrations().map((m) => m.tag) as [string, string];
+/** The shipped migrations, oldest first; `newest` is the last, `older` the ones before it. */
+const tags = readMigrations().map((m) => m.tag);
+const newest = tags[tags.length - 1] as string;
+const older = tags.slice(0, -1);
 
 /** A copy of drizzle/ with one more migration after the shipped ones. */
 function folderWithOneMore(): string {
@@ -44,23 +47,23 @@ describeEachBackend('migrationStatus and assertMigrated', (backend) => {
   });
 
   it('an empty database: everything pending, nothing created by asking', async () => {
-    expect(await migrationStatus(db)).toEqual({ applied: [], pending: [first, second], current: null, unknown: [] });
+    expect(await migrationStatus(db)).toEqual({ applied: [], pending: tags, current: null, unknown: [] });
     const [journal] = await queryRows<{ oid: unknown }>(db, sql`select to_regclass('drizzle.__drizzle_migrations') as oid`);
     expect(journal?.oid).toBeNull();
     const error = await assertMigrated(db).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MigrationsPendingError);
     expect(error).toBeInstanceOf(TqsError);
     expect((error as MigrationsPendingError).code).toBe('MIGRATIONS_PENDING');
-    expect((error as MigrationsPendingError).pending).toEqual([first, second]);
+    expect((error as MigrationsPendingError).pending).toEqual(tags);
     expect((error as Error).message).toBe(
-      `the database is not migrated (pending: ${first}, ${second}): call migrate(db) or run 'tqs-data migrate'`,
+      `the database is not migrated (pending: ${tags.join(', ')}): call migrate(db) or run 'tqs-data migrate'`,
     );
   });
 
   it('migrate applies exactly what the status called pending; then nothing is pending', async () => {
     const before = await migrationStatus(db);
     expect((await migrate(db)).applied).toEqual(before.pending);
-    const after = { applied: [first, second], pending: [], current: second, unknown: [] };
+    const after = { applied: tags, pending: [], current: newest, unknown: [] };
     expect(await migrationStatus(db)).toEqual(after);
     expect(await assertMigrated(db)).toEqual(after);
   });
@@ -68,9 +71,9 @@ describeEachBackend('migrationStatus and assertMigrated', (backend) => {
   it('after a rollback, the undone migration is pending and assertMigrated names it', async () => {
     await migrate(db);
     await rollback(db);
-    expect(await migrationStatus(db)).toEqual({ applied: [first], pending: [second], current: first, unknown: [] });
+    expect(await migrationStatus(db)).toEqual({ applied: older, pending: [newest], current: older[older.length - 1], unknown: [] });
     await expect(assertMigrated(db)).rejects.toThrow(
-      `the database is not fully migrated (pending: ${second}): call migrate(db) or run 'tqs-data migrate'`,
+      `the database is not fully migrated (pending: ${newest}): call migrate(db) or run 'tqs-data migrate'`,
     );
   });
 
@@ -83,7 +86,7 @@ describeEachBackend('migrationStatus and assertMigrated', (backend) => {
     expect(await migrationStatus(db, options)).toMatchObject({ pending: [], current: '0002_status_probe' });
     // The shipped folder does not know 0002: the database is ahead of it, which is not an error.
     const shipped = await migrationStatus(db);
-    expect(shipped).toMatchObject({ applied: [first, second], pending: [], current: second });
+    expect(shipped).toMatchObject({ applied: tags, pending: [], current: newest });
     expect(shipped.unknown).toHaveLength(1);
     await expect(assertMigrated(db)).resolves.toMatchObject({ pending: [] });
   });
