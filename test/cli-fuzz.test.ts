@@ -2,12 +2,11 @@ import { execFile, spawn as spawnChild } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../src/cli/run';
 import { postgresUrl } from './support/databases';
+import { type CliRun as Run, reportFingerprint, runCliCaptured } from './support/run-cli';
 
 /*
  * Every flag of every command, fed bad values: each case must exit 2 (bad argument) or 1 (the work failed) with ONE
@@ -21,32 +20,13 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 /** A path that never exists: a refused command must not create it. */
 const missingDir = join(scratch, 'never-created');
 const KB5 = '9'.repeat(5000);
+
+const run = (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> => runCliCaptured(argv, { env });
+/** What a database holds, to tell that a refused command changed nothing. */
+const fingerprint = reportFingerprint;
 const TEXT5 = 'x'.repeat(5000);
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function sink(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  stream.text = '';
-  return stream;
-}
-
-async function run(argv: string[], env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  const stdout = sink();
-  const stderr = sink();
-  const stdin = Object.assign(Readable.from([]), { isTTY: false });
-  const code = await runCli(argv, { stdout, stderr, stdin, env });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
 
 interface Case {
   title: string;
@@ -241,13 +221,6 @@ describe('a data dir must be missing, empty or a PGlite data dir', () => {
   });
 });
 
-/** What a database holds, to tell that a refused command changed nothing. */
-async function fingerprint(target: string[], env: NodeJS.ProcessEnv = {}) {
-  const { code, stdout, stderr } = await run(['report', '--json', ...target], env);
-  expect(code, stderr).toBe(0);
-  const report = JSON.parse(stdout);
-  return { counts: report.counts, coverage: report.coverage, rates: report.rescheduleRates };
-}
 
 /** Cases that pass every check of the arguments and are refused once the database is open, before any write. */
 const refusedAfterOpen = (target: string[]): Case[] => [

@@ -2,15 +2,19 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '../src/db';
-import { runCli } from '../src/cli/run';
 import { TEST_NOW } from '../src/testing';
 import { postgresUrl } from './support/databases';
+import { type CliRun as Run, reportFingerprint, runCliCaptured } from './support/run-cli';
 import { passwordRefusingServer } from './support/password-server';
 import { dropDatabase } from './support/scratch-database';
+
+/** Runs the CLI in-process; `input` is what the user types, `tty` whether stdin is a terminal. */
+const run = (argv: string[], options: { tty?: boolean; input?: string } = {}): Promise<Run> => runCliCaptured(argv, options);
+/** What `report --json` says of the data dir: enough to tell whether anything changed. */
+const snapshot = (dataDir: string) => reportFingerprint(['--data-dir', dataDir]);
 
 const NOW = TEST_NOW.toISOString();
 /** The shipped migrations, oldest first: what every expectation about pending or applied migrations derives from. */
@@ -22,39 +26,8 @@ const CLI = resolve(__dirname, '../dist/cli.js');
 const scratch = mkdtempSync(join(tmpdir(), 'tqs-cli-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function sink(): Writable & { text: string } {
-  const stream = new Writable({
-    write(chunk, _encoding, done) {
-      stream.text += String(chunk);
-      done();
-    },
-  }) as Writable & { text: string };
-  stream.text = '';
-  return stream;
-}
 
-/** Runs the CLI in-process with captured io; `input` is what the user types, `tty` whether stdin is a terminal. */
-async function run(argv: string[], { tty = false, input = '' }: { tty?: boolean; input?: string } = {}): Promise<Run> {
-  const stdout = sink();
-  const stderr = sink();
-  const stdin = Object.assign(Readable.from(input ? [input] : []), { isTTY: tty });
-  const code = await runCli(argv, { stdout, stderr, stdin, env: {} });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
-
-/** What `report --json` says of the database: enough to tell whether anything changed. */
-async function snapshot(dataDir: string) {
-  const { code, stdout } = await run(['report', '--json', '--data-dir', dataDir]);
-  expect(code).toBe(0);
-  const report = JSON.parse(stdout);
-  return { counts: report.counts, coverage: report.coverage, rates: report.rescheduleRates };
-}
 
 describe('tqs-data end to end on an embedded data directory', () => {
   const dir = join(scratch, 'flow');
