@@ -93,7 +93,9 @@ export function refreshDueStatement(options: RefreshDueStatementOptions): SQL {
   delete from ${tutorScoreChanges}
   where ${tutorScoreChanges.id} = any(array(
     select "gone".${sql.identifier(tutorScoreChanges.id.name)} from ${tutorScoreChanges} "gone"
-    where not exists (select 1 from ${tutors} where ${tutors.id} = "gone".${sql.identifier(tutorScoreChanges.tutorId.name)})
+    where "gone".${sql.identifier(tutorScoreChanges.tutorId.name)} = any(array(
+      select "tutor_id" from "due" where not exists (select 1 from ${tutors} where ${tutors.id} = "due"."tutor_id")
+    ))
     for update of "gone" skip locked
   ))
   returning 1
