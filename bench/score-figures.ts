@@ -180,7 +180,8 @@ async function dueFigures(
       floorSamples: refreshSamples,
       direction: 'median/floor',
       ratioMeaning: 'due refresh time / full refreshTutorScores time',
-      max: 0.05,
+      // The targets are set for 1M sessions / 10k tutors: at smaller scales the fixed costs weigh more.
+      ...(scale.name === 'large' ? { max: 0.05 } : {}),
       notes: [`refreshDueScores(db, { asOf }) after ${changes}; it refreshes exactly those tutors and consumes their changes`],
     }),
     timeRatioFigure({
@@ -191,8 +192,8 @@ async function dueFigures(
       floorSamples: refreshSamples,
       direction: 'median/floor',
       ratioMeaning: 'due refresh time with an empty queue and no score due by time / full refreshTutorScores time',
-      max: 0.01,
-      notes: ['reads the change queue and the next_change_at index, never sessions; one round trip'],
+      ...(scale.name === 'large' ? { max: 0.01 } : {}),
+      notes: ['one small query: the first row of the change queue and the next_change_at index, never sessions'],
     }),
   ];
 }

@@ -111,8 +111,8 @@ select (select count(*)::int from "claimed") as "claimed",
  * Refreshes exactly the tutors whose score may be wrong, and no other: those with a change captured since their
  * last refresh (any insert, update or delete of their sessions or reschedules, by whoever wrote it, back-dated or
  * not, a new tutor), and those whose `next_change_at` has come (a session entering or leaving a window as time
- * passes). One set-based statement; without anything due it reads the change queue and one index, never
- * `sessions`. After it, every refreshed score equals `computeTutorScore` at `asOf`, and every other score equals it
+ * passes). One set-based statement; without anything due, one small query reads the change queue and one index,
+ * never `sessions`, and the call ends there. After it, every refreshed score equals `computeTutorScore` at `asOf`, and every other score equals it
  * too (its counts cannot have moved since its own `as_of`).
  *
  * Several workers may call it at once, on separate connections: each claims up to `limit` due tutors with
@@ -134,7 +134,8 @@ select (select count(*)::int from "claimed") as "claimed",
  *   if (!more) await new Promise((resolve) => setTimeout(resolve, 1_000));
  * }
  *
- * // SQL shape (one statement, one round trip):
+ * // SQL shape: first `select not exists (queued change) and not exists (score with next_change_at <= $asOf)`,
+ * // which ends the call when nothing is due; else one statement, one round trip:
  * // with due as materialized (select tutor_id from tutor_score_changes union
  * //                          select tutor_id from tutor_scores where next_change_at <= $asOf),
  * // claimed as materialized (select t.id from tutors t where t.id in (select tutor_id from due)
@@ -159,6 +160,9 @@ export async function refreshDueScores(
   const asOf = resolveAsOf('refreshDueScores', options.asOf);
   const statement = refreshDueStatement({ asOf, threshold, limit });
   return withRetries(db, maxRetries, async () => {
+    // Most calls of a worker find nothing due: two index-sized look-ups answer that, without planning the refresh.
+    const [probe] = await queryRows<{ idle: boolean }>(db, nothingDueQuery(asOf));
+    if (probe?.idle === true) return { tutorIds: [], refreshed: 0, flagged: 0, changesConsumed: 0, more: false, asOf, threshold };
     const [row] = await queryRows<{
       claimed: number;
       refreshed: number;
@@ -177,6 +181,16 @@ export async function refreshDueScores(
       threshold,
     };
   });
+}
+
+/**
+ * `idle`: true when no change is queued and no score's `next_change_at` has come by `asOf`. The first row of the queue
+ * and one range of the `next_change_at` index; a change committed after it is read is left for the next call, as
+ * with the refresh statement's own snapshot.
+ */
+function nothingDueQuery(asOf: Date): SQL {
+  return sql`select not exists (select 1 from ${tutorScoreChanges})
+  and not exists (select 1 from ${tutorScores} where ${tutorScores.nextChangeAt} <= ${timestamptz(asOf)}) as "idle"`;
 }
 
 /** A `text[]` of UUIDs as the driver returns it: an array, or PostgreSQL's `{a,b}` literal when it does not parse arrays. */
