@@ -338,6 +338,24 @@ describe('tqs-data archive', () => {
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toContain(`restored ${counted?.[1]} sessions, ${counted?.[2]} reschedule`);
   });
+
+  it('Ctrl-C stops after the batch that committed; the same command continues', async () => {
+    const safe = SAFE.toISOString();
+    const total = Number(/would archive ([\d,]+) sessions/.exec((await runCliCaptured(['archive', '--before', safe, '--dry-run', ...target])).stdout)?.[1]?.replace(/,/g, ''));
+    expect(total).toBeGreaterThan(100);
+    const stop = new AbortController();
+    stop.abort('SIGINT');
+    const stopped = await runCliCaptured(['archive', '--before', safe, '--batch-size', '100', ...target], { signal: stop.signal });
+    expect(stopped.code).toBe(1);
+    expect(stopped.stderr).toContain(
+      'INTERRUPTED: stopped by SIGINT: 100 sessions were archived in 1 committed batch, which stay; run the same command again to continue',
+    );
+    const rest = await runCliCaptured(['archive', '--before', safe, '--batch-size', '100', ...target]);
+    expect(rest.code, rest.stderr).toBe(0);
+    expect(rest.stdout).toContain(`archived ${(total - 100).toLocaleString('en-US')} sessions`);
+    const back = await runCliCaptured(['archive', '--restore', ...target]);
+    expect(back.stdout).toContain(`restored ${total.toLocaleString('en-US')} sessions`);
+  });
 });
 
 const bouncerBinary = findPgbouncer();
