@@ -30,6 +30,7 @@ import {
   tutors,
   tutorScoreChanges,
   tutorScores,
+  translateDatabaseError,
 } from '../src';
 import { TEST_NOW } from '../src/testing';
 import { archiveTables, catalogSnapshot } from './support/catalog';
@@ -384,6 +385,60 @@ describe.skipIf(!postgresUrl || !bouncerBinary)('archiveHistory through pgbounce
       await bouncer.stop();
       await direct.unsafe(`drop database if exists "${name}" with (force)`);
       await direct.end();
+    }
+  }, 120_000);
+});
+
+describe.skipIf(!postgresUrl)('archiveHistory while others write (PostgreSQL)', () => {
+  it('writers adding email reports to the sessions being archived: no batch fails, no report is lost', async () => {
+    const db = await openTestDatabase({ name: 'postgres', url: postgresUrl as string });
+    try {
+      await insertDataset(db, generateDataset({ tutors: 10, sessions: 3_000, days: 365, seed: 5, now: NOW }));
+      const before = await digest(db, 'email_reports', 'both');
+      const old = await queryRows<{ id: string }>(
+        db,
+        sql`select id from sessions where scheduled_time < ${SAFE.toISOString()}::timestamptz order by scheduled_time`,
+      );
+      expect(old.length).toBeGreaterThan(1_000);
+      let done = false;
+      let added = 0;
+      let refused = 0;
+      const unexpected: unknown[] = [];
+      // Three writers, each adding a report to an old session at a time, newest sessions first (the archive takes
+      // the oldest first, so the two meet half-way), until the archive is done.
+      const writer = async (offset: number) => {
+        for (let i = offset; !done; i += 3) {
+          const session = old[old.length - 1 - (i % old.length)] as { id: string };
+          try {
+            await db.insert(emailReports).values({
+              sessionId: session.id,
+              recipientEmail: `writer${offset}@example.org`,
+              sentAt: NOW,
+              status: 'sent',
+            });
+            added += 1;
+          } catch (error) {
+            // The session was archived first: the foreign key refuses the report, which is the writer's to handle.
+            const translated = translateDatabaseError(error) as { constraint?: string };
+            if (translated.constraint === 'email_reports_session_id_fk') refused += 1;
+            else unexpected.push(translated);
+          }
+        }
+      };
+      const writers = [writer(0), writer(1), writer(2)];
+      const moved = await archiveHistory(db, { before: SAFE, batchSize: 100 }).finally(() => {
+        done = true;
+      });
+      await Promise.all(writers);
+      expect(unexpected).toEqual([]);
+      expect(moved.sessions).toBe(old.length);
+      expect(added).toBeGreaterThan(0);
+      console.info(`concurrent writers: ${added} reports added, ${refused} refused (session archived)`);
+      // Every report is somewhere, once: those there before and every one a writer was told was added.
+      expect((await digest(db, 'email_reports', 'both')).rows).toBe(before.rows + added);
+      expect(await liveSessionsBefore(db, SAFE)).toBe(0);
+    } finally {
+      await db.close();
     }
   }, 120_000);
 });
