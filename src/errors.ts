@@ -192,7 +192,10 @@ export class ConnectionError extends TqsError {
   }
 }
 
-/** A destructive operation (clearing tables) was asked for without saying so explicitly. */
+/**
+ * A destructive operation was asked for without saying so explicitly: clearing tables without `confirm: true`, or
+ * archiving history with a cutoff that would change stored scores without `force: true`. Nothing was changed.
+ */
 export class DestructiveOperationRefusedError extends TqsError {
   override name = 'DestructiveOperationRefusedError';
 

@@ -18,7 +18,7 @@ import {
   type TqsDatabase,
   tutors,
 } from '../src';
-import { type CatalogSnapshot, catalogSnapshot, journal, ourTables } from './support/catalog';
+import { archiveTables, type CatalogSnapshot, catalogSnapshot, journal, ourTables } from './support/catalog';
 import { describeEachBackend, openEmptyDatabase, type TestBackend } from './support/databases';
 import { createScratchDatabase } from './support/scratch-database';
 
@@ -127,7 +127,9 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     expect(await migrate(db)).toEqual({ applied: tags });
     expect(tags).toEqual(journalTags);
     migrated = await catalogSnapshot(db);
-    expect(migrated.relations.filter((r) => r.kind === 'r').map((r) => r.name)).toEqual([...ourTables, 'tutor_score_changes'].sort());
+    expect(migrated.relations.filter((r) => r.kind === 'r').map((r) => r.name).sort()).toEqual(
+      [...ourTables, 'tutor_score_changes', ...archiveTables.map((table) => `tqs_archive.${table}`)].sort(),
+    );
     expect(migrated.triggers.map((t) => t.name)).toEqual([
       ...['delete', 'insert', 'truncate', 'update'].map((op) => `reschedules_capture_${op}`),
       ...['delete', 'insert', 'truncate', 'update'].map((op) => `sessions_capture_${op}`),

@@ -16,8 +16,9 @@ export class InterruptedError extends TqsError {
   override name = 'InterruptedError';
   readonly signal: StopSignal;
 
-  constructor(signal: StopSignal) {
-    super('INTERRUPTED', `stopped by ${signal}: the load was rolled back, nothing of it was written`);
+  /** `outcome` says what became of the work; by default, a load's: rolled back, nothing written. */
+  constructor(signal: StopSignal, outcome = 'the load was rolled back, nothing of it was written') {
+    super('INTERRUPTED', `stopped by ${signal}: ${outcome}`);
     this.signal = signal;
   }
 }
@@ -76,6 +77,6 @@ export function stopOnSignals(stderr: NodeJS.WritableStream): SignalStop {
  * @example
  * throwIfInterrupted(io.signal);
  */
-export function throwIfInterrupted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new InterruptedError(signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT');
+export function throwIfInterrupted(signal: AbortSignal | undefined, outcome?: string): void {
+  if (signal?.aborted) throw new InterruptedError(signal.reason === 'SIGTERM' ? 'SIGTERM' : 'SIGINT', outcome);
 }

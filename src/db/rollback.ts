@@ -64,7 +64,8 @@ async function rowsAtRisk(tx: Database, statements: string[]): Promise<{ table: 
       const ident = sql`${schemaName ? sql`${sql.identifier(unquote(schemaName))}.` : sql``}${sql.identifier(unquote(tableName))}`;
       if (!(await relationExists(tx, schemaName, tableName))) continue;
       count = sql`select count(*)::int as n from ${ident}`;
-      label = unquote(tableName);
+      // Schema-qualified when the down names the schema: tqs_archive.sessions is not sessions.
+      label = schemaName ? `${unquote(schemaName)}.${unquote(tableName)}` : unquote(tableName);
     } else if (column) {
       const [, schemaName, tableName, columnName] = column as unknown as [string, string | undefined, string, string];
       const ident = sql`${schemaName ? sql`${sql.identifier(unquote(schemaName))}.` : sql``}${sql.identifier(unquote(tableName))}`;
@@ -72,7 +73,7 @@ async function rowsAtRisk(tx: Database, statements: string[]): Promise<{ table: 
       // A generated column is derived from the row's other columns: dropping it loses nothing.
       if (await isGenerated(tx, schemaName, tableName, columnName)) continue;
       count = sql`select count(${sql.identifier(unquote(columnName))})::int as n from ${ident}`;
-      label = `${unquote(tableName)}.${unquote(columnName)}`;
+      label = `${schemaName ? `${unquote(schemaName)}.` : ''}${unquote(tableName)}.${unquote(columnName)}`;
     }
     if (!count) continue;
     const [row] = await queryRows<{ n: number }>(tx, count);

@@ -9,3 +9,15 @@ export {
 export { calculateHoursBefore, isLastMinute, LAST_MINUTE_HOURS, type RescheduleTimesLike } from './reschedules';
 export { getDuration, isCompleted, isRescheduled, type SessionDurationLike, type SessionStatusLike } from './sessions';
 export { findTutorByEmail } from './tutors';
+export {
+  ARCHIVE_SCHEMA,
+  archiveHistory,
+  type ArchiveHistoryOptions,
+  type ArchiveHistoryResult,
+  DEFAULT_ARCHIVE_BATCH_SIZE,
+  type HistoryMoveProgress,
+  type HistoryMoveResult,
+  MAX_ARCHIVE_BATCH_SIZE,
+  restoreHistory,
+  type RestoreHistoryOptions,
+} from './archive-history';

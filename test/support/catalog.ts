@@ -4,8 +4,18 @@ import { type Database, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, queryRows } from '.
 /** The tables this package creates. */
 export const ourTables = ['email_reports', 'reschedules', 'sessions', 'tutor_scores', 'tutors'] as const;
 
+/** The tables of the archive schema (`tqs_archive`), named as their live counterparts. */
+export const archiveTables = ['email_reports', 'reschedules', 'sessions'] as const;
+
+/** The schemas the migrations create objects in: `public`, and the archive's (named `tqs_archive.<name>` below). */
+const schemas = sql`('public', 'tqs_archive')`;
+
+/** `relname` as the snapshot names it: bare in `public`, schema-qualified elsewhere. */
+const qualified = (namespace: string, relation: string) =>
+  sql.raw(`case when ${namespace}.nspname = 'public' then ${relation}.relname else ${namespace}.nspname || '.' || ${relation}.relname end`);
+
 /**
- * Everything the migrations create in the `public` schema, as the catalog describes it: relations of every kind,
+ * Everything the migrations create in the `public` and `tqs_archive` schemas, as the catalog describes it: relations of every kind,
  * columns (type, default, nullability, generation expression), constraints (`pg_get_constraintdef`), indexes
  * (`pg_get_indexdef`), triggers (`pg_get_triggerdef`) and functions (`pg_get_functiondef`). Sorted, and free of oids,
  * so two snapshots of the same schema are deeply equal.
@@ -28,18 +38,18 @@ export interface CatalogSnapshot {
   functions: { name: string; definition: string }[];
 }
 
-/** Reads the {@link CatalogSnapshot} of the `public` schema. */
+/** Reads the {@link CatalogSnapshot} of the `public` and `tqs_archive` schemas. */
 export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
   const relations = await queryRows<{ name: string; kind: string }>(
     db,
-    sql`select c.relname as name, c.relkind::text as kind
+    sql`select ${qualified('n', 'c')} as name, c.relkind::text as kind
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = 'public'
-        order by c.relname`,
+        where n.nspname in ${schemas}
+        order by 1`,
   );
   const columns = await queryRows<CatalogSnapshot['columns'][number]>(
     db,
-    sql`select c.relname as "table", a.attname as "column", a.attnum::int as position,
+    sql`select ${qualified('n', 'c')} as "table", a.attname as "column", a.attnum::int as position,
                format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as "notNull",
                pg_get_expr(d.adbin, d.adrelid) as "default", a.attgenerated::text as generated,
                a.attidentity::text as identity
@@ -47,28 +57,28 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
         join pg_class c on c.oid = a.attrelid
         join pg_namespace n on n.oid = c.relnamespace
         left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-        where n.nspname = 'public' and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
-        order by c.relname, a.attnum`,
+        where n.nspname in ${schemas} and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+        order by 1, a.attnum`,
   );
   const constraints = await queryRows<CatalogSnapshot['constraints'][number]>(
     db,
-    sql`select c.relname as "table", k.conname as name, k.contype::text as type,
+    sql`select ${qualified('n', 'c')} as "table", k.conname as name, k.contype::text as type,
                pg_get_constraintdef(k.oid) as definition
         from pg_constraint k
         join pg_class c on c.oid = k.conrelid
         join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = 'public'
-        order by c.relname, k.conname`,
+        where n.nspname in ${schemas}
+        order by 1, k.conname`,
   );
   const indexes = await queryRows<CatalogSnapshot['indexes'][number]>(
     db,
-    sql`select t.relname as "table", i.relname as name, pg_get_indexdef(x.indexrelid) as definition
+    sql`select ${qualified('n', 't')} as "table", i.relname as name, pg_get_indexdef(x.indexrelid) as definition
         from pg_index x
         join pg_class i on i.oid = x.indexrelid
         join pg_class t on t.oid = x.indrelid
         join pg_namespace n on n.oid = t.relnamespace
-        where n.nspname = 'public'
-        order by t.relname, i.relname`,
+        where n.nspname in ${schemas}
+        order by 1, i.relname`,
   );
   const triggers = await queryRows<CatalogSnapshot['triggers'][number]>(
     db,
@@ -76,14 +86,14 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
         from pg_trigger t
         join pg_class c on c.oid = t.tgrelid
         join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = 'public' and not t.tgisinternal
+        where n.nspname in ${schemas} and not t.tgisinternal
         order by c.relname, t.tgname`,
   );
   const functions = await queryRows<CatalogSnapshot['functions'][number]>(
     db,
     sql`select p.proname as name, pg_get_functiondef(p.oid) as definition
         from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-        where n.nspname = 'public'
+        where n.nspname in ${schemas}
         order by p.proname`,
   );
   return {

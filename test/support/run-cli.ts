@@ -22,16 +22,21 @@ function sink(): Writable & { text: string } {
 
 /**
  * Runs the CLI in-process with captured io: `env` is its whole environment, `input` what the user types, `tty`
- * whether stdin is a terminal.
+ * whether stdin is a terminal, `signal` what a SIGINT/SIGTERM would abort.
  */
 export async function runCliCaptured(
   argv: string[],
-  { env = {}, tty = false, input = '' }: { env?: NodeJS.ProcessEnv; tty?: boolean; input?: string } = {},
+  {
+    env = {},
+    tty = false,
+    input = '',
+    signal,
+  }: { env?: NodeJS.ProcessEnv; tty?: boolean; input?: string; signal?: AbortSignal } = {},
 ): Promise<CliRun> {
   const stdout = sink();
   const stderr = sink();
   const stdin = Object.assign(Readable.from(input ? [input] : []), { isTTY: tty });
-  const code = await runCli(argv, { stdout, stderr, stdin, env });
+  const code = await runCli(argv, { stdout, stderr, stdin, env, ...(signal ? { signal } : {}) });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 

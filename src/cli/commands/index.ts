@@ -1,4 +1,5 @@
 import type { Command } from '../command';
+import { archiveCommand } from './archive';
 import { generateCommand } from './generate';
 import { migrateCommand } from './migrate';
 import { reportCommand } from './report';
@@ -16,4 +17,5 @@ export const commands: Command[] = [
   generateCommand,
   scoreCommand,
   reportCommand,
+  archiveCommand,
 ];
