@@ -1,4 +1,4 @@
--- Down migration for 0005_reschedule_status_rule, written by hand: drizzle-kit generates no down migrations.
+-- Down migration for 0006_reschedule_status_rule, written by hand: drizzle-kit generates no down migrations.
 -- What it drops holds no data outside a writing transaction: the notes of the check at commit, and a view.
 DROP TRIGGER "reschedule_status_rule" ON "reschedule_rule_checks";
 --> statement-breakpoint
