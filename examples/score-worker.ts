@@ -82,19 +82,23 @@ async function bookRescheduledSession(db: TqsDatabase, n: number): Promise<void>
   const tutor = await db.query.tutors.findFirst({ orderBy: (t, { asc }) => [asc(t.name)], columns: { id: true } });
   if (!tutor) return;
   const scheduledTime = new Date(Date.now() - 2 * 3600_000);
-  const [session] = await db
-    .insert(sessions)
-    .values({ tutorId: tutor.id, studentId: `walk-in-${n}`, scheduledTime, status: 'rescheduled' })
-    .returning({ id: sessions.id });
-  if (!session) return;
-  await db.insert(reschedules).values({
-    sessionId: session.id,
-    initiator: 'tutor',
-    originalTime: scheduledTime,
-    newTime: new Date(scheduledTime.getTime() + 2 * 24 * 3600_000),
-    cancelledAt: new Date(scheduledTime.getTime() - 3600_000),
-    reason: 'Scheduling conflict',
-    reasonCode: 'scheduling_conflict',
+  // The session and its reschedule in one transaction: the database checks at commit that a 'rescheduled' session
+  // has its reschedule (reschedule_status_rule).
+  await db.transaction(async (tx) => {
+    const [session] = await tx
+      .insert(sessions)
+      .values({ tutorId: tutor.id, studentId: `walk-in-${n}`, scheduledTime, status: 'rescheduled' })
+      .returning({ id: sessions.id });
+    if (!session) return;
+    await tx.insert(reschedules).values({
+      sessionId: session.id,
+      initiator: 'tutor',
+      originalTime: scheduledTime,
+      newTime: new Date(scheduledTime.getTime() + 2 * 24 * 3600_000),
+      cancelledAt: new Date(scheduledTime.getTime() - 3600_000),
+      reason: 'Scheduling conflict',
+      reasonCode: 'scheduling_conflict',
+    });
   });
 }
 

@@ -72,33 +72,41 @@ try {
   errorResponse(error);
 }
 
-// What Zod cannot see from one row, the database still enforces: here the reschedule's original_time does not match
-// its session's scheduled_time (reschedules_session_fk). The row is valid on its own, so parseRow accepts it.
-const [session] = await db
-  .insert(sessions)
-  .values(
-    parseRow(
-      sessionCreateRequestSchema,
-      { tutorId: created.id, studentId: 'student-1', scheduledTime: '2026-01-10T15:00:00Z', status: 'rescheduled' },
-      'session',
-    ),
-  )
-  .returning();
-if (!session) throw new Error('insert returned no row');
-const reschedule = parseRow(
-  rescheduleCreateRequestSchema,
-  {
-    sessionId: session.id,
-    initiator: 'tutor',
-    originalTime: '2026-01-10T17:00:00+01:00', // 16:00 UTC: an hour off
-    newTime: '2026-01-12T16:00:00Z',
-    cancelledAt: '2026-01-09T20:00:00Z',
-    reasonCode: 'scheduling_conflict',
-  },
-  'reschedule',
-);
+// What Zod cannot see from one row, the database still enforces. A rescheduled session and its reschedule are
+// written in one transaction (reschedule_status_rule: a session has a reschedule exactly when its status is
+// 'rescheduled', checked at commit). Here the reschedule's original_time does not match its session's scheduled_time
+// (reschedules_session_fk): both rows are valid on their own, so parseRow accepts them; the transaction rolls back.
+const rescheduledSession = (scheduledTime: string) =>
+  parseRow(
+    sessionCreateRequestSchema,
+    { tutorId: created.id, studentId: 'student-1', scheduledTime, status: 'rescheduled' },
+    'session',
+  );
 try {
-  await db.insert(reschedules).values(reschedule);
+  await db.transaction(async (tx) => {
+    const [session] = await tx.insert(sessions).values(rescheduledSession('2026-01-10T15:00:00Z')).returning();
+    if (!session) throw new Error('insert returned no row');
+    const reschedule = parseRow(
+      rescheduleCreateRequestSchema,
+      {
+        sessionId: session.id,
+        initiator: 'tutor',
+        originalTime: '2026-01-10T17:00:00+01:00', // 16:00 UTC: an hour off
+        newTime: '2026-01-12T16:00:00Z',
+        cancelledAt: '2026-01-09T20:00:00Z',
+        reasonCode: 'scheduling_conflict',
+      },
+      'reschedule',
+    );
+    await tx.insert(reschedules).values(reschedule);
+  });
+} catch (error) {
+  errorResponse(error);
+}
+
+// A 'rescheduled' session written without its reschedule: refused when the transaction commits.
+try {
+  await db.insert(sessions).values(rescheduledSession('2026-01-11T15:00:00Z'));
 } catch (error) {
   errorResponse(error);
 }

@@ -29,15 +29,18 @@ async function tutorWithRate(db: TqsDatabase, n: number, total: number, reschedu
   await db.insert(tutors).values({ id, name: `Tutor ${n}`, email: `t${n}@example.org` });
   for (let i = 0; i < total; i++) {
     const scheduledTime = new Date(TEST_NOW.getTime() - (i + 1) * 3_600_000);
-    const [session] = await db
-      .insert(sessions)
-      .values({ tutorId: id, studentId: `s${i}`, scheduledTime, status: i < rescheduled ? 'rescheduled' : 'no_show' })
-      .returning();
-    if (i < rescheduled) {
-      await db.execute(
-        sql`insert into reschedules (session_id, initiator, original_time, cancelled_at) values (${session?.id}, 'tutor', ${scheduledTime.toISOString()}::timestamptz, ${new Date(scheduledTime.getTime() - DAY).toISOString()}::timestamptz)`,
-      );
-    }
+    // A rescheduled session and its reschedule commit together (reschedule_status_rule).
+    await db.transaction(async (tx) => {
+      const [session] = await tx
+        .insert(sessions)
+        .values({ tutorId: id, studentId: `s${i}`, scheduledTime, status: i < rescheduled ? 'rescheduled' : 'no_show' })
+        .returning();
+      if (i < rescheduled) {
+        await tx.execute(
+          sql`insert into reschedules (session_id, initiator, original_time, cancelled_at) values (${session?.id}, 'tutor', ${scheduledTime.toISOString()}::timestamptz, ${new Date(scheduledTime.getTime() - DAY).toISOString()}::timestamptz)`,
+        );
+      }
+    });
   }
   return id;
 }

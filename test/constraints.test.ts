@@ -55,37 +55,40 @@ async function insertFixture(db: Database): Promise<void> {
     { id: f.tutorWithSessions, name: 'Ann Tutor', email: 'ann@example.com' },
     { id: f.tutorAlone, name: 'Ben Tutor', email: 'ben@example.com' },
   ]);
-  await db.insert(sessions).values([
-    {
-      id: f.completedSession,
-      tutorId: f.tutorWithSessions,
-      studentId: 'student-1',
-      scheduledTime: f.times.completed,
-      completedTime: new Date(f.times.completed.getTime() + HOUR),
-      status: 'completed',
-      durationMinutes: 60,
-    },
-    {
-      id: f.rescheduledSession,
-      tutorId: f.tutorWithSessions,
-      studentId: 'student-2',
-      scheduledTime: f.times.rescheduled,
-      status: 'rescheduled',
-    },
-    {
-      id: f.noShowSession,
-      tutorId: f.tutorWithSessions,
-      studentId: 'student-3',
-      scheduledTime: f.times.noShow,
-      status: 'no_show',
-    },
-  ]);
-  await db.insert(reschedules).values({
-    id: f.reschedule,
-    sessionId: f.rescheduledSession,
-    initiator: 'tutor',
-    originalTime: f.times.rescheduled,
-    cancelledAt: at('2025-01-06T10:00:00Z'),
+  // The rescheduled session and its reschedule commit together (reschedule_status_rule).
+  await db.transaction(async (tx) => {
+    await tx.insert(sessions).values([
+      {
+        id: f.completedSession,
+        tutorId: f.tutorWithSessions,
+        studentId: 'student-1',
+        scheduledTime: f.times.completed,
+        completedTime: new Date(f.times.completed.getTime() + HOUR),
+        status: 'completed',
+        durationMinutes: 60,
+      },
+      {
+        id: f.rescheduledSession,
+        tutorId: f.tutorWithSessions,
+        studentId: 'student-2',
+        scheduledTime: f.times.rescheduled,
+        status: 'rescheduled',
+      },
+      {
+        id: f.noShowSession,
+        tutorId: f.tutorWithSessions,
+        studentId: 'student-3',
+        scheduledTime: f.times.noShow,
+        status: 'no_show',
+      },
+    ]);
+    await tx.insert(reschedules).values({
+      id: f.reschedule,
+      sessionId: f.rescheduledSession,
+      initiator: 'tutor',
+      originalTime: f.times.rescheduled,
+      cancelledAt: at('2025-01-06T10:00:00Z'),
+    });
   });
   await db.insert(tutorScores).values({ id: f.score, tutorId: f.tutorWithSessions });
   await db.insert(emailReports).values({
@@ -158,6 +161,14 @@ function insert<T extends Record<string, unknown>>(
   fixed: Partial<T> = {},
 ): ConstraintCase['write'] {
   return (tx, isBroken) => tx.insert(table).values({ ...row, ...(isBroken ? broken : fixed) } as never);
+}
+
+/** `write`, then the checks deferred to commit, run at once (the case's transaction is rolled back, never committed). */
+function atCommit(write: ConstraintCase['write']): ConstraintCase['write'] {
+  return async (tx, broken) => {
+    await write(tx, broken);
+    await tx.execute(sql`set constraints all immediate`);
+  };
 }
 
 const cases: ConstraintCase[] = [
@@ -350,6 +361,42 @@ const cases: ConstraintCase[] = [
     broken: `reason_code ${JSON.stringify(reasonCode)}`,
     write: insert(reschedules, rescheduleRow, { reasonCode }, { reasonCode: 'family_emergency2' }),
   })),
+
+  // reschedule_status_rule is checked at commit; these transactions roll back, so each asks for the check at its end.
+  {
+    constraint: 'reschedule_status_rule',
+    broken: "a session inserted as 'rescheduled' without its reschedule",
+    write: atCommit(async (tx, broken) => {
+      await tx.insert(sessions).values({ ...noShowRow, status: 'rescheduled' });
+      if (!broken) {
+        await tx.insert(reschedules).values({ ...rescheduleRow, sessionId: noShowRow.id!, originalTime: noShowRow.scheduledTime, newTime: null });
+      }
+    }),
+  },
+  {
+    constraint: 'reschedule_status_rule',
+    broken: "a reschedule of a 'no_show' session",
+    write: atCommit(async (tx, broken) => {
+      await tx.insert(reschedules).values(rescheduleRow);
+      if (!broken) await tx.update(sessions).set({ status: 'rescheduled' }).where(eq(sessions.id, fixture.noShowSession));
+    }),
+  },
+  {
+    constraint: 'reschedule_status_rule',
+    broken: "a session's status changed away from 'rescheduled', its reschedule kept",
+    write: atCommit(async (tx, broken) => {
+      await tx.update(sessions).set({ status: 'no_show' }).where(eq(sessions.id, fixture.rescheduledSession));
+      if (!broken) await tx.delete(reschedules).where(eq(reschedules.sessionId, fixture.rescheduledSession));
+    }),
+  },
+  {
+    constraint: 'reschedule_status_rule',
+    broken: "a reschedule deleted, its session left 'rescheduled'",
+    write: atCommit(async (tx, broken) => {
+      await tx.delete(reschedules).where(eq(reschedules.sessionId, fixture.rescheduledSession));
+      if (!broken) await tx.delete(sessions).where(eq(sessions.id, fixture.rescheduledSession));
+    }),
+  },
 
   // tutor_scores
   {

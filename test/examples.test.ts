@@ -84,7 +84,7 @@ describe('examples', () => {
   it('validate-api-input.ts: rejected bodies name the field and the constraint', async () => {
     const out = await runExample('validate-api-input.ts');
     const lines = out.trim().split('\n');
-    expect(lines.map((line) => line.slice(0, 3))).toEqual(['201', '400', '400', '409']);
+    expect(lines.map((line) => line.slice(0, 3))).toEqual(['201', '400', '400', '409', '409']);
     const body = (line: string | undefined) => JSON.parse((line ?? '').slice(4)) as Record<string, unknown>;
     expect(body(lines[1])).toMatchObject({
       code: 'VALIDATION_FAILED',
@@ -99,6 +99,11 @@ describe('examples', () => {
       issues: [{ path: 'email', message: expect.stringContaining('(tutors_email_format)') }],
     });
     expect(body(lines[3])).toMatchObject({ code: 'CONSTRAINT_VIOLATION', constraint: 'reschedules_session_fk' });
+    expect(body(lines[4])).toMatchObject({
+      code: 'CONSTRAINT_VIOLATION',
+      constraint: 'reschedule_status_rule',
+      message: expect.stringMatching(/^reschedule_status_rule: .*\(session [0-9a-f-]{36} has status 'rescheduled' but no reschedules row\)$/),
+    });
   });
 
   it('score-worker.ts: due refreshes on a schedule, then stops', async () => {

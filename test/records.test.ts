@@ -169,23 +169,26 @@ describeEachBackend('model helpers against the database', (backend) => {
       });
       for (let i = 0; i < planned.length; i += 200) {
         const chunk = planned.slice(i, i + 200);
-        await db.insert(sessions).values(
-          chunk.map((p) => ({
-            id: p.id,
-            tutorId,
-            studentId: 'student-1',
-            scheduledTime: p.originalTime,
-            status: 'rescheduled' as const,
-          })),
-        );
-        await db.insert(reschedules).values(
-          chunk.map((p) => ({
-            sessionId: p.id,
-            initiator: 'tutor' as const,
-            originalTime: p.originalTime,
-            cancelledAt: p.cancelledAt,
-          })),
-        );
+        // A rescheduled session and its reschedule commit together (reschedule_status_rule).
+        await db.transaction(async (tx) => {
+          await tx.insert(sessions).values(
+            chunk.map((p) => ({
+              id: p.id,
+              tutorId,
+              studentId: 'student-1',
+              scheduledTime: p.originalTime,
+              status: 'rescheduled' as const,
+            })),
+          );
+          await tx.insert(reschedules).values(
+            chunk.map((p) => ({
+              sessionId: p.id,
+              initiator: 'tutor' as const,
+              originalTime: p.originalTime,
+              cancelledAt: p.cancelledAt,
+            })),
+          );
+        });
       }
       const stored = await db.select().from(reschedules);
       const underADay = await queryRows<{ id: string; under: boolean }>(

@@ -43,19 +43,22 @@ describeEachBackend('refreshDueScores', (backend) => {
 
   /** A session at `time`: a tutor-initiated (or `initiator`) reschedule when `initiator` is given, else a no-show. */
   async function addSession(tutorId: string, time: Date, initiator?: RescheduleInitiator): Promise<string> {
-    const [row] = await db
-      .insert(sessions)
-      .values({ tutorId, studentId: 'student', scheduledTime: time, status: initiator ? 'rescheduled' : 'no_show' })
-      .returning({ id: sessions.id });
-    if (initiator) {
-      await db.insert(reschedules).values({
-        sessionId: row!.id,
-        initiator,
-        originalTime: time,
-        cancelledAt: at(-HOUR, time),
-      });
-    }
-    return row!.id;
+    // A rescheduled session and its reschedule commit together (reschedule_status_rule).
+    return db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(sessions)
+        .values({ tutorId, studentId: 'student', scheduledTime: time, status: initiator ? 'rescheduled' : 'no_show' })
+        .returning({ id: sessions.id });
+      if (initiator) {
+        await tx.insert(reschedules).values({
+          sessionId: row!.id,
+          initiator,
+          originalTime: time,
+          cancelledAt: at(-HOUR, time),
+        });
+      }
+      return row!.id;
+    });
   }
 
   async function storedScore(tutorId: string): Promise<TutorScore> {
@@ -156,16 +159,18 @@ describeEachBackend('refreshDueScores', (backend) => {
     const tutorId = await addTutor();
     await refreshDueScores(db, { asOf: AS_OF });
     const old = new Date('2025-01-01T00:00:00Z');
-    const [row] = await db
-      .insert(sessions)
-      .values({ tutorId, studentId: 'history', scheduledTime: at(-DAY), status: 'rescheduled', createdAt: old, updatedAt: old })
-      .returning();
-    await db.insert(reschedules).values({
-      sessionId: row!.id,
-      initiator: 'tutor',
-      originalTime: row!.scheduledTime,
-      cancelledAt: at(-2 * DAY),
-      createdAt: old,
+    await db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(sessions)
+        .values({ tutorId, studentId: 'history', scheduledTime: at(-DAY), status: 'rescheduled', createdAt: old, updatedAt: old })
+        .returning();
+      await tx.insert(reschedules).values({
+        sessionId: row!.id,
+        initiator: 'tutor',
+        originalTime: row!.scheduledTime,
+        cancelledAt: at(-2 * DAY),
+        createdAt: old,
+      });
     });
     expect(await findStaleTutorIds(db)).toEqual([]); // the timestamps look older than the score
     expect(await refreshDueScores(db, { asOf: AS_OF })).toMatchObject({ refreshed: 1, flagged: 1 });
@@ -343,25 +348,27 @@ describeEachBackend('refreshDueScores', (backend) => {
             case 'insert': {
               const time = at(s.offsetHours * HOUR, AS_OF);
               const old = new Date('2024-06-01T00:00:00Z');
-              const [row] = await db
-                .insert(sessions)
-                .values({
-                  tutorId: tutorIds[s.tutor % tutorIds.length]!,
-                  studentId: 'model',
-                  scheduledTime: time,
-                  status: s.initiator ? 'rescheduled' : 'no_show',
-                  ...(s.backDated ? { createdAt: old, updatedAt: old } : {}),
-                })
-                .returning({ id: sessions.id });
-              if (s.initiator) {
-                await db.insert(reschedules).values({
-                  sessionId: row!.id,
-                  initiator: s.initiator,
-                  originalTime: time,
-                  cancelledAt: at(-HOUR, time),
-                  ...(s.backDated ? { createdAt: old } : {}),
-                });
-              }
+              await db.transaction(async (tx) => {
+                const [row] = await tx
+                  .insert(sessions)
+                  .values({
+                    tutorId: tutorIds[s.tutor % tutorIds.length]!,
+                    studentId: 'model',
+                    scheduledTime: time,
+                    status: s.initiator ? 'rescheduled' : 'no_show',
+                    ...(s.backDated ? { createdAt: old, updatedAt: old } : {}),
+                  })
+                  .returning({ id: sessions.id });
+                if (s.initiator) {
+                  await tx.insert(reschedules).values({
+                    sessionId: row!.id,
+                    initiator: s.initiator,
+                    originalTime: time,
+                    cancelledAt: at(-HOUR, time),
+                    ...(s.backDated ? { createdAt: old } : {}),
+                  });
+                }
+              });
               break;
             }
             case 'move': {

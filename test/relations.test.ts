@@ -28,39 +28,42 @@ describeEachBackend('relational queries', (backend) => {
       { id: ids.ben, name: 'Ben Tutor' },
       { id: ids.cat, name: 'Cat Tutor', isActive: false },
     ]);
-    await db.insert(sessions).values([
-      {
-        id: ids.annCompleted,
-        tutorId: ids.ann,
-        studentId: 'student-1',
-        scheduledTime: at('2025-01-06T15:00:00Z'),
-        completedTime: at('2025-01-06T16:00:00Z'),
-        status: 'completed',
-        durationMinutes: 60,
-      },
-      {
-        id: ids.annRescheduled,
-        tutorId: ids.ann,
-        studentId: 'student-2',
-        scheduledTime: at('2025-01-07T15:00:00Z'),
-        status: 'rescheduled',
-      },
-      {
-        id: ids.benNoShow,
-        tutorId: ids.ben,
-        studentId: 'student-1',
-        scheduledTime: at('2025-01-08T15:00:00Z'),
-        status: 'no_show',
-      },
-    ]);
-    await db.insert(reschedules).values({
-      id: ids.reschedule,
-      sessionId: ids.annRescheduled,
-      initiator: 'tutor',
-      originalTime: at('2025-01-07T15:00:00Z'),
-      newTime: at('2025-01-09T15:00:00Z'),
-      reasonCode: 'personal',
-      cancelledAt: at('2025-01-07T09:00:00Z'),
+    // The rescheduled session and its reschedule commit together (reschedule_status_rule).
+    await db.transaction(async (tx) => {
+      await tx.insert(sessions).values([
+        {
+          id: ids.annCompleted,
+          tutorId: ids.ann,
+          studentId: 'student-1',
+          scheduledTime: at('2025-01-06T15:00:00Z'),
+          completedTime: at('2025-01-06T16:00:00Z'),
+          status: 'completed',
+          durationMinutes: 60,
+        },
+        {
+          id: ids.annRescheduled,
+          tutorId: ids.ann,
+          studentId: 'student-2',
+          scheduledTime: at('2025-01-07T15:00:00Z'),
+          status: 'rescheduled',
+        },
+        {
+          id: ids.benNoShow,
+          tutorId: ids.ben,
+          studentId: 'student-1',
+          scheduledTime: at('2025-01-08T15:00:00Z'),
+          status: 'no_show',
+        },
+      ]);
+      await tx.insert(reschedules).values({
+        id: ids.reschedule,
+        sessionId: ids.annRescheduled,
+        initiator: 'tutor',
+        originalTime: at('2025-01-07T15:00:00Z'),
+        newTime: at('2025-01-09T15:00:00Z'),
+        reasonCode: 'personal',
+        cancelledAt: at('2025-01-07T09:00:00Z'),
+      });
     });
     await db.insert(tutorScores).values({
       id: ids.annScore,

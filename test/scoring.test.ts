@@ -169,36 +169,39 @@ describeEachBackend('scoring', (backend) => {
 
   async function addSessions(tutorId: string, specs: SessionSpec[]): Promise<string[]> {
     if (specs.length === 0) return [];
-    const rows = await db
-      .insert(sessions)
-      .values(
-        specs.map((spec, i) => {
-          const status = spec.reschedule ? 'rescheduled' : (spec.status ?? (i % 2 === 0 ? 'completed' : 'no_show'));
-          return {
-            tutorId,
-            studentId: `student-${i % 3}`,
-            scheduledTime: spec.at,
-            status,
-            completedTime: status === 'completed' ? new Date(spec.at.getTime() + 3_600_000) : null,
-            durationMinutes: status === 'completed' ? 60 : null,
-          } as const;
-        }),
-      )
-      .returning({ id: sessions.id, scheduledTime: sessions.scheduledTime });
-    const withReschedule = specs.flatMap((spec, i) => (spec.reschedule ? [{ reschedule: spec.reschedule, row: rows[i]! }] : []));
-    if (withReschedule.length > 0) {
-      await db.insert(reschedules).values(
-        withReschedule.map(({ reschedule, row }) => ({
-          sessionId: row.id,
-          initiator: reschedule.initiator,
-          originalTime: row.scheduledTime,
-          newTime: reschedule.newTime === undefined ? new Date(row.scheduledTime.getTime() + 2 * DAY) : reschedule.newTime,
-          cancelledAt: new Date(row.scheduledTime.getTime() - 5 * 3_600_000),
-          reasonCode: 'scheduling_conflict',
-        })),
-      );
-    }
-    return rows.map((row) => row.id);
+    // The rescheduled sessions and their reschedules commit together (reschedule_status_rule).
+    return db.transaction(async (tx) => {
+      const rows = await tx
+        .insert(sessions)
+        .values(
+          specs.map((spec, i) => {
+            const status = spec.reschedule ? 'rescheduled' : (spec.status ?? (i % 2 === 0 ? 'completed' : 'no_show'));
+            return {
+              tutorId,
+              studentId: `student-${i % 3}`,
+              scheduledTime: spec.at,
+              status,
+              completedTime: status === 'completed' ? new Date(spec.at.getTime() + 3_600_000) : null,
+              durationMinutes: status === 'completed' ? 60 : null,
+            } as const;
+          }),
+        )
+        .returning({ id: sessions.id, scheduledTime: sessions.scheduledTime });
+      const withReschedule = specs.flatMap((spec, i) => (spec.reschedule ? [{ reschedule: spec.reschedule, row: rows[i]! }] : []));
+      if (withReschedule.length > 0) {
+        await tx.insert(reschedules).values(
+          withReschedule.map(({ reschedule, row }) => ({
+            sessionId: row.id,
+            initiator: reschedule.initiator,
+            originalTime: row.scheduledTime,
+            newTime: reschedule.newTime === undefined ? new Date(row.scheduledTime.getTime() + 2 * DAY) : reschedule.newTime,
+            cancelledAt: new Date(row.scheduledTime.getTime() - 5 * 3_600_000),
+            reasonCode: 'scheduling_conflict',
+          })),
+        );
+      }
+      return rows.map((row) => row.id);
+    });
   }
 
   /** `count` sessions from `ago` ms before AS_OF backwards, a minute apart, the first `rescheduled` of them rescheduled by the tutor. */
@@ -360,13 +363,20 @@ describeEachBackend('scoring', (backend) => {
     await db.update(sessions).set({ studentId: 'someone-else' }).where(eq(sessions.id, aSession!));
     expect(await findStaleTutorIds(db)).toEqual([a]);
 
-    // A reschedule added to b's session (the session row itself is left alone), and a new tutor.
+    // A reschedule added to b's session, and a new tutor. The session's status follows in the same transaction
+    // (reschedule_status_rule) with its updated_at kept as it was: only the new reschedule can make b stale.
     const [bRow] = await db.select().from(sessions).where(eq(sessions.id, bSession!));
-    await db.insert(reschedules).values({
-      sessionId: bRow!.id,
-      initiator: 'tutor',
-      originalTime: bRow!.scheduledTime,
-      cancelledAt: new Date(bRow!.scheduledTime.getTime() - DAY),
+    await db.transaction(async (tx) => {
+      await tx.insert(reschedules).values({
+        sessionId: bRow!.id,
+        initiator: 'tutor',
+        originalTime: bRow!.scheduledTime,
+        cancelledAt: new Date(bRow!.scheduledTime.getTime() - DAY),
+      });
+      await tx
+        .update(sessions)
+        .set({ status: 'rescheduled', completedTime: null, durationMinutes: null, updatedAt: bRow!.updatedAt })
+        .where(eq(sessions.id, bRow!.id));
     });
     const d = await addTutor();
     expect(await findStaleTutorIds(db)).toEqual([a, b, d].sort());
@@ -504,31 +514,34 @@ describeEachBackend('scoring', (backend) => {
       insert into tutors (id, name, email, is_active)
       select md5('tutor' || i)::uuid, 'Tutor ' || i, 'tutor' || i || '@example.com', i % 10 <> 0
       from generate_series(1, 300) i`);
-    await db.execute(sql`
-      insert into sessions (id, tutor_id, student_id, scheduled_time, status, completed_time, duration_minutes)
-      select id, tutor_id, 'student' || (j % 7), scheduled_time, status,
-             case when status = 'completed' then scheduled_time + interval '1 hour' end,
-             case when status = 'completed' then 60 end
-      from (
-        select md5('session' || i || '-' || j)::uuid as id, md5('tutor' || i)::uuid as tutor_id, j,
-               ${asOf}::timestamptz - interval '1 millisecond' * (case (i * 31 + j * 17) % 43
-                 when 0 then 0 when 1 then -1
-                 when 2 then 604800000 when 3 then 604800000 - 1
-                 when 4 then 2592000000 when 5 then 2592000000 - 1
-                 when 6 then 7776000000 when 7 then 7776000000 - 1
-                 else ((i * 7919 + j * 104729) % 100) * 86400000 + (i * j * 7907) % 86400000 - 2 * 86400000
-               end) as scheduled_time,
-               case when (i * 3 + j * 5) % (3 + i % 9) = 0 then 'rescheduled'
-                    when j % 20 = 0 then 'no_show' else 'completed' end as status
-        from generate_series(1::bigint, 300) i, generate_series(1, (i * 13) % 37) j
-      ) g`);
-    await db.execute(sql`
-      insert into reschedules (session_id, initiator, original_time, new_time, cancelled_at, reason_code)
-      select id, case when b % 10 = 0 then 'student' else 'tutor' end, scheduled_time,
-             case when b % 4 = 0 then null else scheduled_time + interval '2 days' end,
-             scheduled_time - interval '5 hours', 'scheduling_conflict'
-      from (select id, scheduled_time, get_byte(decode(md5(id::text), 'hex'), 0) as b
-            from sessions where status = 'rescheduled') s`);
+    // One transaction: the rescheduled sessions and their reschedules commit together (reschedule_status_rule).
+    await db.transaction(async (tx) => {
+      await tx.execute(sql`
+        insert into sessions (id, tutor_id, student_id, scheduled_time, status, completed_time, duration_minutes)
+        select id, tutor_id, 'student' || (j % 7), scheduled_time, status,
+               case when status = 'completed' then scheduled_time + interval '1 hour' end,
+               case when status = 'completed' then 60 end
+        from (
+          select md5('session' || i || '-' || j)::uuid as id, md5('tutor' || i)::uuid as tutor_id, j,
+                 ${asOf}::timestamptz - interval '1 millisecond' * (case (i * 31 + j * 17) % 43
+                   when 0 then 0 when 1 then -1
+                   when 2 then 604800000 when 3 then 604800000 - 1
+                   when 4 then 2592000000 when 5 then 2592000000 - 1
+                   when 6 then 7776000000 when 7 then 7776000000 - 1
+                   else ((i * 7919 + j * 104729) % 100) * 86400000 + (i * j * 7907) % 86400000 - 2 * 86400000
+                 end) as scheduled_time,
+                 case when (i * 3 + j * 5) % (3 + i % 9) = 0 then 'rescheduled'
+                      when j % 20 = 0 then 'no_show' else 'completed' end as status
+          from generate_series(1::bigint, 300) i, generate_series(1, (i * 13) % 37) j
+        ) g`);
+      await tx.execute(sql`
+        insert into reschedules (session_id, initiator, original_time, new_time, cancelled_at, reason_code)
+        select id, case when b % 10 = 0 then 'student' else 'tutor' end, scheduled_time,
+               case when b % 4 = 0 then null else scheduled_time + interval '2 days' end,
+               scheduled_time - interval '5 hours', 'scheduling_conflict'
+        from (select id, scheduled_time, get_byte(decode(md5(id::text), 'hex'), 0) as b
+              from sessions where status = 'rescheduled') s`);
+    });
 
     // The oracle: the windows counted in JavaScript from the raw rows.
     const sessionRows = await db
@@ -628,22 +641,24 @@ describe('tqs-data score', () => {
           { name: 'Risky Tutor', email: 'risky@example.com' },
         ])
         .returning();
-      const rows = await db
-        .insert(sessions)
-        .values(
-          [calm!, risky!, risky!, risky!].map((tutor, i) => ({
-            tutorId: tutor.id,
-            studentId: 'student',
-            scheduledTime: at(-DAY - i),
-            status: i === 1 ? ('rescheduled' as const) : ('no_show' as const),
-          })),
-        )
-        .returning();
-      await db.insert(reschedules).values({
-        sessionId: rows[1]!.id,
-        initiator: 'tutor',
-        originalTime: rows[1]!.scheduledTime,
-        cancelledAt: at(-2 * DAY),
+      await db.transaction(async (tx) => {
+        const rows = await tx
+          .insert(sessions)
+          .values(
+            [calm!, risky!, risky!, risky!].map((tutor, i) => ({
+              tutorId: tutor.id,
+              studentId: 'student',
+              scheduledTime: at(-DAY - i),
+              status: i === 1 ? ('rescheduled' as const) : ('no_show' as const),
+            })),
+          )
+          .returning();
+        await tx.insert(reschedules).values({
+          sessionId: rows[1]!.id,
+          initiator: 'tutor',
+          originalTime: rows[1]!.scheduledTime,
+          cancelledAt: at(-2 * DAY),
+        });
       });
     } finally {
       await db.close();

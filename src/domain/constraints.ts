@@ -27,6 +27,8 @@ export const constraintDescriptions: Readonly<Record<string, string>> = {
   reschedules_new_time_after_original: 'reschedules.new_time must be after original_time (or null for a cancellation)',
   reschedules_reason_code_format: 'reschedules.reason_code must be lowercase snake_case (^[a-z][a-z0-9_]*$)',
   reschedules_timestamps_in_range: 'reschedules timestamps must be within the years 1 to 9999 (UTC)',
+  reschedule_status_rule:
+    "a session has a reschedules row exactly when its status is 'rescheduled' (SQLSTATE 23T01, checked at commit: write the session and its reschedule in one transaction, in either order)",
   tutor_scores_pkey: 'tutor_scores.id must be unique',
   tutor_scores_tutor_id_unique: 'a tutor has one score row (tutor_scores.tutor_id must be unique)',
   tutor_scores_tutor_id_fk: 'tutor_scores.tutor_id must reference an existing tutor',

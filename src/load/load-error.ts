@@ -34,6 +34,18 @@ export function loadError(error: unknown, state: LoadState, commits: boolean): u
   }
   const translated = translateDatabaseError(error);
   if (!(translated instanceof ConstraintViolationError) || state.table === undefined) return translated;
+  if (state.committing) {
+    // A check deferred to commit (reschedule_status_rule) is about the whole load, not the table loaded last.
+    return new ConstraintViolationError({
+      message: `insertDataset: at commit: ${translated.message}`,
+      sqlState: translated.sqlState,
+      constraint: translated.constraint,
+      table: translated.table,
+      column: translated.column,
+      detail: translated.detail,
+      cause: error,
+    });
+  }
   const where = findInChain(error, 'where', (v): v is string => typeof v === 'string');
   const line = where ? /COPY [^,]+, line (\d+)/.exec(where) : null;
   const key = datasetKey(state.table);

@@ -12,7 +12,10 @@ export type RescheduleInitiator = (typeof rescheduleInitiators)[number];
  *
  * `(session_id, original_time)` references `sessions (id, scheduled_time)`, so the database refuses an
  * `original_time` that differs from the session's `scheduled_time`, and refuses to move a session that has a
- * reschedule. `hours_before_session` is a generated column: the database derives it from `original_time` and
+ * reschedule. The foreign key is `DEFERRABLE INITIALLY IMMEDIATE` (migration `reschedule_status_rule`; Drizzle has no
+ * way to say so): `SET CONSTRAINTS reschedules_session_fk DEFERRED` lets a transaction write a reschedule before its
+ * session. A session has a reschedule exactly when its status is `rescheduled`, checked at commit
+ * (`reschedule_status_rule`, a constraint trigger written by hand in that migration). `hours_before_session` is a generated column: the database derives it from `original_time` and
  * `cancelled_at`, so it can never disagree with them.
  */
 export const reschedules = pgTable(

@@ -58,8 +58,9 @@ const schemas = tableSchemas(reschedules, rescheduleColumnSchemas, rules);
 /**
  * What `db.insert(reschedules).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from
  * what only the database can see: `(sessionId, originalTime)` must match an existing session's
- * `(id, scheduled_time)`, and a session has at most one reschedule. `hoursBeforeSession` is generated, so it is not
- * part of an insert.
+ * `(id, scheduled_time)`, a session has at most one reschedule, and its session's status is `rescheduled` by the time
+ * the transaction commits (`reschedule_status_rule`). `hoursBeforeSession` is generated, so it is not part of an
+ * insert.
  *
  * @example
  * const row = parseRow(rescheduleInsertSchema, {

@@ -51,7 +51,9 @@ const schemas = tableSchemas(sessions, sessionColumnSchemas, rules);
 
 /**
  * What `db.insert(sessions).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from the
- * foreign key to `tutors`, which only the database can see. Its output is what PostgreSQL stores.
+ * foreign key to `tutors`, which only the database can see. Its output is what PostgreSQL stores. A `rescheduled`
+ * session also needs its reschedule by the time the transaction commits (`reschedule_status_rule`), which no schema
+ * of one row can see.
  *
  * @example
  * const row = parseRow(sessionInsertSchema, {

@@ -115,7 +115,8 @@ export async function namedConstraints(db: Database): Promise<string[]> {
         join pg_class c on c.oid = k.conrelid
         join pg_namespace n on n.oid = c.relnamespace
         where n.nspname = 'public' and k.contype <> 'n'
-          and c.relname in ('email_reports', 'reschedules', 'sessions', 'tutor_scores', 'tutors')
+          -- reschedule_status_rule is the constraint trigger of the table that queues its check at commit.
+          and c.relname in ('email_reports', 'reschedules', 'sessions', 'tutor_scores', 'tutors', 'reschedule_rule_checks')
         union
         -- A unique index on an expression (tutors_email_unique, on lower(email)) enforces a rule by its name too.
         select i.relname as name
