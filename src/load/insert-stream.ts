@@ -105,7 +105,8 @@ function checkChunk(chunk: unknown, n: number): DatasetChunk {
  * Order: the tutors of the chunks up to the first one that holds sessions (every tutor must come by then), then one
  * COPY of the sessions of every chunk, fed as the chunks are generated; meanwhile each chunk's reschedules and email
  * reports go to temporary files (in the OS temporary directory, about 200 bytes a row, removed when the load ends),
- * which the next two COPY statements read back. On PostgreSQL generation and the server's COPY overlap: the load
+ * which the next two COPY statements read back (the files are unlinked as soon as they are open, so even a killed
+ * process leaves none behind). On PostgreSQL generation and the server's COPY overlap: the load
  * runs at about the speed of a bare COPY of the same rows.
  *
  * Progress counts: `rowsTotal` is `options.tutors` and `options.sessions` for those tables (the stream's promise,
@@ -152,6 +153,9 @@ export async function insertDatasetStream(
     spilled.push(rescheduleFile);
     const emailFile = await SpillFile.open(join(dir, 'email_reports.copy'));
     spilled.push(emailFile);
+    // Removed from the file system at once (POSIX keeps an open file's data until it is closed): a process killed
+    // mid-load (kill -9, a second Ctrl-C) leaves nothing behind. Where open files cannot be removed, `finally` does it.
+    await rm(dir, { recursive: true, force: true }).catch(() => {});
     const t = {
       tutors: streamTable('tutors', 'tutors', tutors),
       sessions: streamTable('sessions', 'sessions', sessions),
