@@ -1,8 +1,10 @@
+import { closeSync, createReadStream, openSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { getTableColumns } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { type Dataset, emailReports, rawClient, reschedules, sessions, type TqsDatabase, tutors } from '../src';
+import { type Dataset, type DatasetStream, emailReports, rawClient, reschedules, sessions, type TqsDatabase, tutors } from '../src';
 
 /*
  * The floor of the load figure: PostgreSQL's own bulk path with nothing of ours in the way. The rows are turned into
@@ -94,6 +96,57 @@ export async function copyLoad(db: TqsDatabase, tables: SerializedTable[], blobs
       if (table.rows === 0) continue;
       const writable = await tx.unsafe(`${table.statement} stdin`).writable();
       await pipeline(Readable.from(table.parts), writable);
+    }
+  });
+}
+
+/** One table's rows as COPY text in a file, written before the clock starts. */
+export interface SerializedFile {
+  table: string;
+  statement: string;
+  path: string;
+  rows: number;
+  bytes: number;
+}
+
+/**
+ * The floor of the xl figure, whose rows do not fit in memory: every row of a {@link DatasetStream} as COPY text, one
+ * file per table in `dir`, serialized as the chunks come (untimed). The same text as {@link serializeDataset}.
+ */
+export function serializeStreamToFiles(stream: DatasetStream, dir: string): SerializedFile[] {
+  const files = loadOrder.map(({ key, table, name }) => {
+    const columns = Object.entries(getTableColumns(table)).filter(([, column]) => column.generated === undefined);
+    const path = join(dir, `${name}.copy`);
+    const target = `"${name}" (${columns.map(([, column]) => `"${column.name}"`).join(', ')})`;
+    return { key, columns, fd: openSync(path, 'w'), file: { table: name, statement: `copy ${target} from`, path, rows: 0, bytes: 0 } };
+  });
+  try {
+    for (const chunk of stream) {
+      for (const f of files) {
+        const rows = chunk[f.key] as readonly Record<string, unknown>[];
+        if (rows.length === 0) continue;
+        const text = rows.map((row) => `${f.columns.map(([k]) => field(row[k])).join('\t')}\n`).join('');
+        const buffer = Buffer.from(text, 'utf8');
+        writeSync(f.fd, buffer);
+        f.file.rows += rows.length;
+        f.file.bytes += buffer.length;
+      }
+    }
+  } finally {
+    for (const f of files) closeSync(f.fd);
+  }
+  return files.map((f) => f.file);
+}
+
+/** The four COPY statements of {@link copyLoad} in one transaction, each fed from its file. Only this is timed. */
+export async function copyLoadFiles(db: TqsDatabase, files: SerializedFile[]): Promise<void> {
+  const client = rawClient(db);
+  if (client.backend !== 'postgres') throw new Error('copyLoadFiles: PostgreSQL only');
+  await client.sql.begin(async (tx) => {
+    for (const file of files) {
+      if (file.rows === 0) continue;
+      const writable = await tx.unsafe(`${file.statement} stdin`).writable();
+      await pipeline(createReadStream(file.path, { highWaterMark: 1 << 20 }), writable);
     }
   });
 }

@@ -1,6 +1,6 @@
 /** The command line of `npm run bench`. */
 
-export type ScaleName = 'small' | 'medium' | 'large';
+export type ScaleName = 'small' | 'medium' | 'large' | 'xl';
 export type BenchBackend = 'pglite' | 'postgres';
 
 export interface Scale {
@@ -13,6 +13,8 @@ export const scales: Record<ScaleName, Scale> = {
   small: { name: 'small', tutors: 100, sessions: 3_000 },
   medium: { name: 'medium', tutors: 2_000, sessions: 100_000 },
   large: { name: 'large', tutors: 10_000, sessions: 1_000_000 },
+  /** Only when asked for (`--scales xl`, PostgreSQL): streamed, too large to hold in memory; see bench/xl-figure.ts. */
+  xl: { name: 'xl', tutors: 50_000, sessions: 10_000_000 },
 };
 
 /** Runs per measurement and scale. Large measurements take tens of seconds each: fewer of them. */
@@ -58,6 +60,8 @@ const defaultRuns: Record<ScaleName, Runs> = {
   medium: { generate: 3, load: 3, loadFull: 3, drizzleSeed: 1, score: 5, perTutorLoop: 1, fixture: 10, fixtureScratch: 5, importCold: 9 },
   // A large load takes ~45 s and drizzle-seed ~200 s on 2 cores: the default run stays well under 15 minutes.
   large: { generate: 2, load: 2, loadFull: 3, drizzleSeed: 1, score: 3, perTutorLoop: 1, fixture: 10, fixtureScratch: 5, importCold: 9 },
+  // One run of each side: about 10 minutes on 2 cores.
+  xl: { generate: 1, load: 1, loadFull: 1, drizzleSeed: 0, score: 1, perTutorLoop: 1, fixture: 1, fixtureScratch: 1, importCold: 9 },
 };
 
 const quickRuns: Runs = {
@@ -74,7 +78,9 @@ const quickRuns: Runs = {
 
 export const usage = `usage: npm run bench -- [options]
 
-  --scales small,medium,large   scales to run (default: all; large runs on PostgreSQL only)
+  --scales small,medium,large   scales to run (default: these three; large runs on PostgreSQL only)
+  --scales xl                   50,000 tutors / 10,000,000 sessions on PostgreSQL: tqs-data generate (streamed) in a
+                                process of its own vs bare COPY of the same rows; time, rows/s, peak RSS (~10 min)
   --backends pglite,postgres    backends (default: pglite, plus postgres when TQS_BENCH_DATABASE_URL is set)
   --runs N                      runs per measurement (default: 2-10 depending on measurement and scale)
   --quick                       small scale only (unless --scales), 1-5 runs per measurement
@@ -117,7 +123,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     const value = () => inline ?? argv[++i];
     switch (flag) {
       case '--scales':
-        scaleList = list('--scales', value(), ['small', 'medium', 'large'] as const);
+        scaleList = list('--scales', value(), ['small', 'medium', 'large', 'xl'] as const);
         break;
       case '--backends':
         backendList = list('--backends', value(), ['pglite', 'postgres'] as const);
@@ -163,8 +169,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   }
   if (historyOnly && !history) throw new UsageError('--history-only and --no-history contradict each other');
   if (historyOnly && !postgresUrl) throw new UsageError('--history-only needs TQS_BENCH_DATABASE_URL (the figure runs on PostgreSQL)');
-  const order: ScaleName[] = ['small', 'medium', 'large'];
-  const chosen = scaleList ?? (quick ? ['small'] : order);
+  const order: ScaleName[] = ['small', 'medium', 'large', 'xl'];
+  const chosen = scaleList ?? (quick ? ['small'] : ['small', 'medium', 'large']);
+  if (chosen.includes('xl') && !postgresUrl) {
+    throw new UsageError('--scales xl needs TQS_BENCH_DATABASE_URL (10 million sessions run on PostgreSQL only)');
+  }
   return {
     scales: historyOnly ? [] : order.filter((s) => chosen.includes(s)),
     backends: (['pglite', 'postgres'] as const).filter((b) => backends.includes(b)),

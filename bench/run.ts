@@ -9,6 +9,7 @@
  *   npm run bench -- --drizzle-seed-large           # also drizzle-seed at 1M sessions (~3 more minutes)
  *   npm run bench -- --scales medium --backends postgres --runs 3 --compare bench/results/<earlier>.json
  *   TQS_BENCH_DATABASE_URL=... npm run bench -- --history-only   # the refresh with 900 vs 90 days of history
+ *   TQS_BENCH_DATABASE_URL=... npm run bench -- --scales xl --no-history   # 10M sessions streamed vs bare COPY
  *
  * Progress goes to stderr; the final table to stdout; the results to bench/results/<ISO timestamp>.json (and .md).
  */
@@ -25,6 +26,7 @@ import { formatMs, median, progress } from './measure';
 import { type BenchOptions, parseOptions, scales, usage, UsageError } from './options';
 import { formatComparison, formatTable, writeResults } from './report';
 import { scoreFigures } from './score-figures';
+import { xlFigures } from './xl-figure';
 import { dropAllScratch } from './scratch';
 
 const PGLITE_LARGE =
@@ -45,8 +47,14 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
   const command = commandLine(argv, options);
   process.stderr.write(`${command}\n${describeMachine(machine).join('\n')}\n`);
   const started = performance.now();
-  progress('import: cold import of @tqs/data and of the production baseline');
-  figures.push(...(await importFigures(options.runs('small').importCold)));
+  // `--scales xl` alone measures the 10M load only: the cold-import and history figures belong to the other scales.
+  const xlOnly = options.only === undefined && options.scales.length > 0 && options.scales.every((s) => s === 'xl');
+  if (xlOnly) {
+    notes.push('--scales xl alone: the cold-import and history figures are left out (run them without xl).');
+  } else {
+    progress('import: cold import of @tqs/data and of the production baseline');
+    figures.push(...(await importFigures(options.runs('small').importCold)));
+  }
   if (options.only === 'import') return finish({ startedAt, command, machine, notes, figures, started, options });
   process.stderr.write(`scales: ${options.scales.join(', ')}; backends: ${options.backends.join(', ')}\n`);
   if (options.backends.includes('pglite') && options.scales.includes('large')) {
@@ -69,6 +77,13 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
   const refreshByScale = new Map<string, number[]>();
   for (const scaleName of options.scales) {
     const scale = scales[scaleName];
+    if (scaleName === 'xl') {
+      // Checked by parseOptions: xl needs PostgreSQL.
+      progress(`scale xl: ${scale.tutors.toLocaleString('en-US')} tutors, ${scale.sessions.toLocaleString('en-US')} sessions (streamed)`);
+      figures.push(...(await xlFigures(scale, options.postgresUrl as string)));
+      progress(`scale xl done (${formatMs(performance.now() - started)} so far)`);
+      continue;
+    }
     const base = options.runs(scaleName);
     const runs = scaleName === 'large' && !options.drizzleSeedLarge ? { ...base, drizzleSeed: 0 } : base;
     const backends = options.backends.filter((b) => !(b === 'pglite' && scaleName === 'large'));
@@ -117,7 +132,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
     );
   }
 
-  if (options.historyRuns > 0 && options.postgresUrl) {
+  if (options.historyRuns > 0 && options.postgresUrl && !xlOnly) {
     progress('history: full refresh with 900 vs 90 days of history (PostgreSQL)');
     figures.push(await historyFigure(options.postgresUrl, options.historyRuns));
   }

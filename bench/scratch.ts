@@ -12,6 +12,8 @@ import { createScratchDatabase, type ScratchServerDatabase, withAdminClient } fr
 export interface ScratchDatabase {
   db: TqsDatabase;
   backend: Backend;
+  /** PostgreSQL: the scratch database's URL, for a process of its own to load into. */
+  url?: string;
   close(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function openScratch(backend: Backend, url?: string): Promise<Scrat
   return {
     db,
     backend,
+    url: scratch.url,
     close: async () => {
       await db.close();
       await dropScratch(scratch);

@@ -10,8 +10,9 @@ const LABEL_WIDTH = 'email_reports'.length;
 
 /**
  * An `onProgress` callback for `insertDataset` that reports on `io.stderr`: on a terminal, one bar per table redrawn
- * in place (`tutors        [██████████░░░░]  1,234/3,000`); elsewhere (a pipe, a log file), one plain line per
- * table when it is done, so logs stay readable. Once `io.signal` is aborted (Ctrl-C), it throws, and the load rolls back.
+ * in place with an estimate of the time left in the table (`sessions      [██████████░░░░]  4,100,000/10,000,000
+ * ~1 min 23 s left`); elsewhere (a pipe, a log file), one plain line per table when it is done, and one every 10 s
+ * with the estimate while a long table loads, so logs stay readable. Once `io.signal` is aborted (Ctrl-C), it throws, and the load rolls back.
  *
  * @example
  * await insertDataset(db, dataset, { onProgress: loadProgress(io) });
@@ -32,24 +33,65 @@ export function loadProgress(
   };
 }
 
+/** How often a load that is not on a terminal prints where it is, once a table has taken longer than that. */
+const PLAIN_LINE_EVERY_MS = 10_000;
+/** No estimate before a table has run this long: the first chunks say little about the rest. */
+const ESTIMATE_AFTER_MS = 2_000;
+
+/**
+ * A duration for people, rounded to what an estimate can promise.
+ *
+ * @example
+ * formatTimeLeft(83_000); // '1 min 23 s'
+ */
+export function formatTimeLeft(ms: number): string {
+  const s = Math.max(1, Math.round(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+}
+
+/**
+ * What is left of a table at the rate so far, `~1 min 23 s left`, or '' while too early to tell.
+ *
+ * @example
+ * estimate(4_000, 1_000_000, 10_000_000); // '~36 s left'
+ */
+export function estimate(elapsedMs: number, rowsDone: number, rowsTotal: number): string {
+  if (elapsedMs < ESTIMATE_AFTER_MS || rowsDone <= 0 || rowsDone >= rowsTotal) return '';
+  return `~${formatTimeLeft((elapsedMs * (rowsTotal - rowsDone)) / rowsDone)} left`;
+}
+
 function progressLines(io: Pick<CommandIo, 'stderr'>): (progress: InsertProgress) => void {
   const started = new Map<string, number>();
+  let lastPlainLine = 0;
   const tty = io.stderr.isTTY === true;
   return ({ table, phase, rowsDone, rowsTotal }) => {
-    if (phase === 'start') started.set(table, performance.now());
-    const ms = Math.round(performance.now() - (started.get(table) ?? performance.now()));
+    const now = performance.now();
+    if (phase === 'start') {
+      started.set(table, now);
+      lastPlainLine = now;
+    }
+    const elapsed = now - (started.get(table) ?? now);
+    const ms = Math.round(elapsed);
     const scoring = table === 'tutor_scores';
+    const left = phase === 'copying' ? estimate(elapsed, rowsDone, rowsTotal) : '';
     if (!tty) {
       if (phase === 'done') {
         io.stderr.write(scoring ? `scored ${formatCount(rowsDone)} tutors (${ms} ms)\n` : `${table}: ${formatCount(rowsTotal)} rows (${ms} ms)\n`);
+      } else if (phase === 'copying' && now - lastPlainLine >= PLAIN_LINE_EVERY_MS) {
+        // A long table (millions of rows) says where it is every 10 s; a short one only when done.
+        lastPlainLine = now;
+        io.stderr.write(`${table}: ${formatCount(rowsDone)}/${formatCount(rowsTotal)} rows${left ? `, ${left}` : ''}\n`);
       }
       return;
     }
     const share = rowsTotal > 0 ? rowsDone / rowsTotal : phase === 'done' ? 1 : 0;
-    const filled = Math.round(share * BAR_WIDTH);
+    const filled = Math.round(Math.min(1, share) * BAR_WIDTH);
     const bar = `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}]`;
     const figures = `${formatCount(rowsDone).padStart(formatCount(rowsTotal).length)}/${formatCount(rowsTotal)}${scoring ? ' tutors' : ''}`;
-    const tail = phase === 'done' ? `  ${ms} ms\n` : '';
+    const tail = phase === 'done' ? `  ${ms} ms\n` : left ? `  ${left}` : '';
     // \r and erase-line: the bar is redrawn in place until the table is done.
     io.stderr.write(`\r\x1b[2K${table.padEnd(LABEL_WIDTH)}  ${bar}  ${figures}${tail}`);
   };

@@ -249,17 +249,24 @@ function resolveTimeZone(value: unknown): string {
  * to 10000 (got 0)`, and whose `option` property holds its name (`'days'`, or a path such as `'tierRates.high.min'`).
  * `now` is required here: the caller decides where the reference time comes from.
  *
+ * `streaming`: the options are for `generateDatasetStream`, which holds the tutors in memory but only a chunk of the
+ * sessions, so only the tutors count against {@link maxGeneratedRows}. Default false (`generateDataset`: both count).
+ *
  * @example
  * const resolved = resolveGenerateOptions({ tutors: 10, sessions: 200 }, new Date('2026-01-15T12:00:00Z'));
  * resolved.tierMix; // { low: 0.6, medium: 0.25, high: 0.15 }
  */
-export function resolveGenerateOptions(options: GenerateOptions, now: Date | string | number): ResolvedGenerateOptions {
+export function resolveGenerateOptions(
+  options: GenerateOptions,
+  now: Date | string | number,
+  { streaming = false }: { streaming?: boolean } = {},
+): ResolvedGenerateOptions {
   const given = knownOptions(options);
   const d = defaultGenerateOptions;
   const pick = <K extends keyof typeof d>(key: K): unknown => (given[key] === undefined ? d[key] : given[key]);
   // The parts are resolved in this order, so that of several bad options the same one is always reported.
   const tiers = tierOptions(given);
-  const size = sizeOptions(pick('tutors'), pick('sessions'));
+  const size = sizeOptions(pick('tutors'), pick('sessions'), streaming);
   const hours = hourOptions(given, pick('peakShare'));
   const shares = dependentShares(pick);
   const durationList = durations(pick('durations'));
@@ -338,18 +345,38 @@ function tierOptions(given: GivenOptions): Pick<ResolvedGenerateOptions, 'tierMi
   return { tierMix, tierRates };
 }
 
-/** The tutor and session counts: sessions need at least one tutor. */
-function sizeOptions(tutorsIn: unknown, sessionsIn: unknown): Pick<ResolvedGenerateOptions, 'tutors' | 'sessions'> {
+/**
+ * The tutor and session counts: sessions need at least one tutor. What is held in memory (tutors + sessions, or the
+ * tutors alone when streaming) must fit {@link maxGeneratedRows}.
+ */
+function sizeOptions(
+  tutorsIn: unknown,
+  sessionsIn: unknown,
+  streaming: boolean,
+): Pick<ResolvedGenerateOptions, 'tutors' | 'sessions'> {
   const tutors = integer('tutors', tutorsIn, 0);
   const sessions = integer('sessions', sessionsIn, 0);
   if (sessions > 0 && tutors === 0) throw rangeError('tutors', 'at least 1 when sessions is above 0', tutors);
   const maxRows = maxGeneratedRows();
-  if (tutors + sessions > maxRows) {
+  if (streaming && tutors > maxRows) {
+    throw rangeError('tutors', `at most ${maxRows.toLocaleString('en-US')}, what this process's memory holds while generating`, tutors);
+  }
+  // Streaming, a tutor's sessions are still made at once; volumes vary up to about 3 times the mean, hence the margin.
+  const perTutor = Math.floor(maxRows / 4);
+  if (streaming && tutors > 0 && sessions > perTutor * tutors) {
+    throw rangeError(
+      'sessions',
+      `at most ${perTutor.toLocaleString('en-US')} per tutor on average (${(perTutor * tutors).toLocaleString('en-US')} for ` +
+        `${tutors.toLocaleString('en-US')} tutors): one tutor's sessions are generated at once, in memory; add tutors`,
+      sessions,
+    );
+  }
+  if (!streaming && tutors + sessions > maxRows) {
     const which = sessions >= tutors ? 'sessions' : 'tutors';
     throw rangeError(
       which,
       `such that tutors + sessions is at most ${maxRows.toLocaleString('en-US')}, what this process's memory holds while ` +
-        'generating (about 1 KB per row; see maxGeneratedRows): generate and load several smaller datasets with different seeds',
+        'generating (about 1 KB per row; see maxGeneratedRows): use generateDatasetStream and insertDatasetStream, which hold one chunk at a time',
       which === 'sessions' ? sessions : tutors,
     );
   }

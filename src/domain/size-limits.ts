@@ -26,8 +26,8 @@ const MAX_COLLECTION_SIZE = 2 ** 24;
 /**
  * The most rows (tutors + sessions) `generateDataset` builds in one call in this process: 60% of the smaller of the
  * JavaScript heap limit and the machine's memory, at ~1 KB per row, and never beyond V8's largest `Set`. Above it a
- * generation would run out of memory after minutes instead of being refused at once; generate in several calls
- * (`insertDataset` them one after the other, with different seeds) instead.
+ * generation would run out of memory after minutes instead of being refused at once; `generateDatasetStream` (fed to
+ * `insertDatasetStream`) holds one chunk at a time instead, and only its tutors count against this bound.
  *
  * @example
  * maxGeneratedRows(); // 2,605,000 with Node's default heap of ~4 GB

@@ -4,7 +4,7 @@ import { Prng } from './prng';
 import { createSessionContext, generateTutorSessions } from './sessions';
 import { allocateSessions, planTutors } from './tutors';
 import type { GenerateOptions, ResolvedGenerateOptions } from '../domain/dataset';
-import type { Dataset } from '../records/dataset';
+import type { Dataset, DatasetChunk, DatasetStream } from '../records/dataset';
 
 /**
  * Generates a realistic synthetic dataset (spec §5.2) in memory: tutors, sessions, reschedules and email reports,
@@ -36,7 +36,8 @@ import type { Dataset } from '../records/dataset';
  *
  * Randomness comes from one seeded PRNG ({@link Prng}, sfc32), passed explicitly; names come from a Faker instance
  * of its own seeded from it. Runs in linear time and memory: a million sessions take about ten seconds and 0.7 GB
- * of heap (their `Date`s are most of it).
+ * of heap (their `Date`s are most of it). For more than memory holds, {@link generateDatasetStream} yields the same
+ * rows chunk by chunk (this function is that stream collected into one chunk).
  *
  * @param options every option is optional; see {@link GenerateOptions} for each one and its default (the spec's
  *   targets). Invalid options throw a `TypeError` or `RangeError` naming the option in its message and in its
@@ -55,23 +56,95 @@ import type { Dataset } from '../records/dataset';
 export function generateDataset(options: GenerateOptions = {}): Dataset {
   // The one place the clock may be read: only when the caller gave no reference time.
   const now = options?.now ?? new Date();
-  return generateFromResolved(resolveGenerateOptions(options, now));
+  const o = resolveGenerateOptions(options, now);
+  // One chunk: the stream's own code path, with nothing to concatenate.
+  const dataset: Dataset = { options: o, tutors: [], sessions: [], reschedules: [], emailReports: [], groundTruth: [] };
+  for (const chunk of generateChunks(o, Number.POSITIVE_INFINITY)) {
+    append(dataset.tutors, chunk.tutors);
+    append(dataset.sessions, chunk.sessions);
+    append(dataset.reschedules, chunk.reschedules);
+    append(dataset.emailReports, chunk.emailReports);
+    append(dataset.groundTruth, chunk.groundTruth);
+  }
+  return dataset;
 }
 
-/** The generation proper, over options already checked. */
-function generateFromResolved(o: ResolvedGenerateOptions): Dataset {
+/** `to.push(...from)` without spreading (a spread of a million rows overflows the stack); `to = from` when empty. */
+function append<T>(to: T[], from: readonly T[]): void {
+  if (to === from) return;
+  for (let i = 0; i < from.length; i++) to.push(from[i]!);
+}
+
+/** Options of {@link generateDatasetStream}. */
+export interface DatasetStreamOptions {
+  /**
+   * A chunk is cut once it holds at least this many sessions, at a tutor boundary (a tutor's sessions are never split
+   * across chunks). Default 50,000: about 25 MB of rows.
+   */
+  chunkSessions?: number;
+}
+
+const DEFAULT_CHUNK_SESSIONS = 50_000;
+
+/**
+ * The dataset of {@link generateDataset} made chunk by chunk, so that only one chunk of sessions (with their
+ * reschedules and email reports) is in memory at a time: for datasets too large to hold, such as 10 million
+ * sessions, and to feed `insertDatasetStream`. Row for row the same data as `generateDataset(options)`: the chunks'
+ * arrays, concatenated table by table, are deep-equal to its dataset (`generateDataset` collects this very stream).
+ *
+ * The first chunk holds every tutor and all the ground truth (they are planned before any session is drawn: at most
+ * `maxGeneratedRows()` tutors), then sessions follow tutor by tutor, about `chunkSessions` per chunk. Memory is
+ * the tutors (~1 KB each), one chunk, and the student ids handed out so far (one short string per
+ * `sessionsPerStudent` sessions). Sessions have no `maxGeneratedRows()` bound here.
+ *
+ * Options are checked, and the clock read when `now` is not given, when this is called; generation happens as the
+ * stream is iterated, and each iteration starts again from the seed.
+ *
+ * @throws {RangeError|TypeError} invalid options, as {@link generateDataset}; a `chunkSessions` that is not a positive integer.
+ * @example
+ * const stream = generateDatasetStream({ tutors: 50_000, sessions: 10_000_000, seed: 7 });
+ * let sessions = 0;
+ * for (const chunk of stream) sessions += chunk.sessions.length; // 200 chunks of ~50,000 sessions
+ * await insertDatasetStream(db, stream); // loads the same rows, generating them again as it goes
+ */
+export function generateDatasetStream(options: GenerateOptions = {}, streamOptions: DatasetStreamOptions = {}): DatasetStream {
+  const chunkSessions = streamOptions.chunkSessions ?? DEFAULT_CHUNK_SESSIONS;
+  if (!Number.isInteger(chunkSessions) || chunkSessions < 1) {
+    throw Object.assign(
+      new RangeError(`generateDatasetStream: option 'chunkSessions' must be an integer >= 1 (got ${String(chunkSessions)})`),
+      { option: 'chunkSessions' },
+    );
+  }
+  const now = options?.now ?? new Date();
+  const o = resolveGenerateOptions(options, now, { streaming: true });
+  return { options: o, [Symbol.iterator]: () => generateChunks(o, chunkSessions) };
+}
+
+/**
+ * The generation proper, over options already checked: the tutors are planned and their sessions allocated (every
+ * draw of that happens first), then each tutor's sessions are drawn in turn from the same PRNG. A chunk is cut after
+ * the tutor that brings it to `chunkSessions` sessions; the last chunk takes the rest (there is always at least one).
+ */
+function* generateChunks(o: ResolvedGenerateOptions, chunkSessions: number): Generator<DatasetChunk, void, undefined> {
   const prng = new Prng(o.seed);
   const calendar = buildCalendar(o);
   const plans = planTutors(o, calendar, prng);
   allocateSessions(o, calendar, plans, prng);
   const ctx = createSessionContext(o, calendar, prng);
-  for (const plan of plans) generateTutorSessions(ctx, plan);
-  return {
-    options: o,
-    tutors: plans.map((p) => p.row),
-    sessions: ctx.sessions,
-    reschedules: ctx.reschedules,
-    emailReports: ctx.emailReports,
-    groundTruth: plans.map((p) => p.truth),
+  let tutors = plans.map((p) => p.row);
+  let groundTruth = plans.map((p) => p.truth);
+  const take = (): DatasetChunk => {
+    const chunk = { tutors, sessions: ctx.sessions, reschedules: ctx.reschedules, emailReports: ctx.emailReports, groundTruth };
+    tutors = [];
+    groundTruth = [];
+    ctx.sessions = [];
+    ctx.reschedules = [];
+    ctx.emailReports = [];
+    return chunk;
   };
+  for (let i = 0; i < plans.length; i++) {
+    generateTutorSessions(ctx, plans[i]!);
+    if (ctx.sessions.length >= chunkSessions && i < plans.length - 1) yield take();
+  }
+  yield take();
 }

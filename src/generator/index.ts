@@ -1,2 +1,2 @@
-export { generateDataset } from './generate';
+export { type DatasetStreamOptions, generateDataset, generateDatasetStream } from './generate';
 export { Prng } from './prng';

@@ -1,4 +1,4 @@
-import type { EmailReport, Session } from '../schema';
+import type { Session } from '../schema';
 import { DAY, HOUR, MINUTE } from '../domain/time';
 import { type Calendar, drawStart } from './calendar';
 import { pushEmailReports } from './email-reports';
@@ -6,7 +6,7 @@ import { type Prng, WeightedIndex } from './prng';
 import { buildReschedule, drawCancelledAt } from './reschedules';
 import type { TutorPlan } from './tutors';
 import type { ResolvedGenerateOptions } from '../domain/dataset';
-import type { DatasetReschedule } from '../records/dataset';
+import type { DatasetEmailReport, DatasetReschedule } from '../records/dataset';
 
 /** Sessions start on quarter hours; a tutor's sessions are kept from overlapping by marking the quarters they use. */
 const SLOT = 15 * MINUTE;
@@ -20,7 +20,10 @@ const NO_SHOW = 1;
 const TUTOR_RESCHEDULED = 2;
 const STUDENT_RESCHEDULED = 3;
 
-/** The rows generated so far and what every tutor's generation shares. */
+/**
+ * The rows generated since the stream last took them (a chunk) and what every tutor's generation shares. The
+ * student ids are kept for the whole generation: a later tutor may draw a student of an earlier one.
+ */
 export interface SessionContext {
   o: ResolvedGenerateOptions;
   calendar: Calendar;
@@ -33,7 +36,7 @@ export interface SessionContext {
   occupied: Set<number>;
   sessions: Session[];
   reschedules: DatasetReschedule[];
-  emailReports: EmailReport[];
+  emailReports: DatasetEmailReport[];
 }
 
 /** A fresh context: no rows yet, the weighted pickers built once from the options. */

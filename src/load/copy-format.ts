@@ -55,14 +55,15 @@ export function encodeCopyValue(value: unknown, where: () => string): string {
 /**
  * The columns to COPY into `table` for `rows`: every column but the generated ones, left out when no row gives it
  * a value, so that the database default fills it (a column some rows give and others leave undefined gets NULL in
- * the latter, as an INSERT of those rows would).
+ * the latter, as an INSERT of those rows would). `'all'`: every column but the generated ones (a stream's rows, which
+ * are not all at hand, are complete rows).
  */
-export function copyColumns(table: PgTable, rows: readonly object[]): CopyColumn[] {
+export function copyColumns(table: PgTable, rows: readonly object[] | 'all'): CopyColumn[] {
   const columns = Object.entries(getTableColumns(table)).filter(
     ([, column]) => column.generated === undefined && column.generatedIdentity === undefined,
   );
   return columns
-    .filter(([key]) => rows.some((row) => (row as Record<string, unknown>)[key] !== undefined))
+    .filter(([key]) => rows === 'all' || rows.some((row) => (row as Record<string, unknown>)[key] !== undefined))
     .map(([key, column]) => ({ key, name: column.name }));
 }
 
@@ -186,7 +187,8 @@ class CopyWriter {
 
 /**
  * `rows[from, to)` as COPY text, in UTF-8 parts of about 64 KiB: to write one by one or hand to a `Blob`, never one
- * buffer or string for the whole table. `label` names the rows in errors (`sessions[12].scheduledTime: ...`).
+ * buffer or string for the whole table. `label` names the rows in errors (`sessions[12].scheduledTime: ...`), each
+ * by its index plus `labelOffset` (the index of `rows[0]` in the whole table, when `rows` is one chunk of it).
  */
 export function encodeCopyRows(
   rows: readonly object[],
@@ -194,6 +196,7 @@ export function encodeCopyRows(
   from: number,
   to: number,
   label: string,
+  labelOffset = 0,
 ): Buffer[] {
   const out = new CopyWriter();
   const keys = columns.map((c) => c.key);
@@ -207,10 +210,10 @@ export function encodeCopyRows(
       if (typeof value === 'string') out.text(value);
       else if (value instanceof Date) {
         const ms = value.getTime();
-        if (Number.isNaN(ms)) throw new TypeError(`${label}[${i}].${key}: invalid Date`);
+        if (Number.isNaN(ms)) throw new TypeError(`${label}[${labelOffset + i}].${key}: invalid Date`);
         out.date(ms);
       } else if (typeof value === 'number' && Number.isInteger(value)) out.integer(value);
-      else out.ascii(encodeCopyValue(value, () => `${label}[${i}].${key}`));
+      else out.ascii(encodeCopyValue(value, () => `${label}[${labelOffset + i}].${key}`));
     }
     out.byte(NEWLINE);
   }

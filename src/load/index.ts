@@ -6,3 +6,4 @@ export {
   type InsertProgress,
   type InsertTable,
 } from './insert-dataset';
+export { insertDatasetStream } from './insert-stream';

@@ -2,13 +2,15 @@ import { sql } from 'drizzle-orm';
 import { driverSession, type Database } from '../db/client';
 import type { Dataset } from '../records/dataset';
 import { InvalidOptionError } from '../errors';
-import { reschedules, sessions, tutors, tutorScoreChanges } from '../schema';
+import { PGLITE_MAX_SESSIONS } from '../domain/size-limits';
+import { formatCount } from '../util/format';
+import { reschedules, sessions, tutors as tutorsTable, tutorScoreChanges } from '../schema';
 import { refreshTutorScores } from '../scoring';
 import { truncateAllTables } from './clear-database';
 import { checkSpace, diskFullOr, spaceNeed } from './space-check';
 import { loadError, type LoadState } from './load-error';
 import { copyChunks, type InsertTable, planLoad, type TablePlan } from './load-plan';
-import type { Loader, LoadTransaction } from './loader';
+import type { CopyChunk, Loader, LoadTransaction } from './loader';
 import { pgliteLoader } from './pglite-loader';
 import { postgresLoader } from './postgres-loader';
 
@@ -45,6 +47,12 @@ export interface InsertDatasetOptions {
    * scores match the history just loaded. Default true.
    */
   refreshScores?: boolean;
+  /**
+   * Load into PGlite even above its documented limit of `PGLITE_MAX_SESSIONS` (100,000) sessions, past which a load
+   * takes minutes and GBs of memory. Default false: such a load is refused with an `InvalidOptionError` before
+   * anything is written. No effect on PostgreSQL.
+   */
+  exceedPgliteLimit?: boolean;
 }
 
 /** What {@link insertDataset} wrote. */
@@ -107,17 +115,14 @@ export async function insertDataset(
   options: InsertDatasetOptions = {},
 ): Promise<InsertDatasetResult> {
   const started = performance.now();
-  // The destructive option is checked strictly: `clearExisting: 'no'` must not truncate.
-  const clearExisting = (options as { clearExisting?: unknown } | undefined)?.clearExisting;
-  if (clearExisting !== undefined && typeof clearExisting !== 'boolean') {
-    throw new InvalidOptionError(
-      'clearExisting',
-      `insertDataset: option 'clearExisting' must be true or false (got ${typeof clearExisting}); nothing was changed`,
-    );
-  }
+  checkClearExisting(options);
   const plans = planLoad(dataset);
   const asOf = scoresAsOf(dataset, options);
-  const space = spaceNeed(driverSession(db), dataset);
+  checkPgliteLimit(db, dataset.sessions.length, options, 'insertDataset');
+  const space = spaceNeed(
+    driverSession(db),
+    dataset.tutors.length + dataset.sessions.length + dataset.reschedules.length + dataset.emailReports.length,
+  );
   checkSpace(space);
   const loader = loaderFor(db);
   const load = new Load(options.onProgress);
@@ -126,7 +131,7 @@ export async function insertDataset(
     scores = await loader.transaction(async (tx) => {
       if (options.clearExisting) await truncateAllTables(tx.db);
       for (const plan of plans) await load.copyTable(tx, plan);
-      const refreshed = asOf === false ? { scored: 0, flagged: 0 } : await load.refreshScores(tx.db, dataset, asOf);
+      const refreshed = asOf === false ? { scored: 0, flagged: 0 } : await load.refreshScores(tx.db, dataset.tutors.length, asOf);
       load.state.committing = true;
       return refreshed;
     });
@@ -148,8 +153,39 @@ export async function insertDataset(
   };
 }
 
+/** The destructive option, checked strictly: `clearExisting: 'no'` must not truncate. */
+export function checkClearExisting(options: { clearExisting?: unknown } | undefined, fn = 'insertDataset'): void {
+  const clearExisting = options?.clearExisting;
+  if (clearExisting !== undefined && typeof clearExisting !== 'boolean') {
+    throw new InvalidOptionError(
+      'clearExisting',
+      `${fn}: option 'clearExisting' must be true or false (got ${typeof clearExisting}); nothing was changed`,
+    );
+  }
+}
+
+/**
+ * Refuses, before anything is written, more sessions than PGlite is documented to take ({@link PGLITE_MAX_SESSIONS}):
+ * past it a load takes minutes and GBs of WebAssembly memory, then swaps. `exceedPgliteLimit: true` loads anyway.
+ */
+export function checkPgliteLimit(
+  db: Database,
+  sessions: number,
+  options: { exceedPgliteLimit?: boolean },
+  fn: string,
+): void {
+  if (sessions <= PGLITE_MAX_SESSIONS || options.exceedPgliteLimit === true) return;
+  if (driverSession(db).backend !== 'pglite') return;
+  throw new InvalidOptionError(
+    'exceedPgliteLimit',
+    `${fn}: ${formatCount(sessions)} sessions is above PGlite's limit of ${formatCount(PGLITE_MAX_SESSIONS)} (past it a ` +
+      'load takes minutes and GBs of memory): load them into PostgreSQL, or pass exceedPgliteLimit: true to try anyway. ' +
+      'Nothing was written.',
+  );
+}
+
 /** The backend's {@link Loader} for `db`, a database or a transaction of one. */
-function loaderFor(db: Database): Loader {
+export function loaderFor(db: Database): Loader {
   return driverSession(db).backend === 'pglite' ? pgliteLoader(db) : postgresLoader(db);
 }
 
@@ -157,7 +193,7 @@ function loaderFor(db: Database): Loader {
  * The instant to score as of: `false` with `refreshScores: false`, undefined (now) when the dataset has no
  * `options.now`. Checked before anything is written.
  */
-function scoresAsOf(dataset: Dataset, options: InsertDatasetOptions): Date | undefined | false {
+export function scoresAsOf(dataset: Pick<Dataset, 'options'>, options: InsertDatasetOptions): Date | undefined | false {
   if (options.refreshScores === false) return false;
   const asOf = (dataset.options as { now?: unknown } | undefined)?.now;
   if (asOf !== undefined && !(asOf instanceof Date && !Number.isNaN(asOf.getTime()))) {
@@ -167,7 +203,7 @@ function scoresAsOf(dataset: Dataset, options: InsertDatasetOptions): Date | und
 }
 
 /** One run of the load: where it is (for errors) and its progress reports, the same on every backend. */
-class Load {
+export class Load {
   readonly state: LoadState = { table: undefined, offset: 0, committing: false };
   /** The latest `onProgress` call, which a failed load waits for before it rejects. */
   progress: Promise<void> | undefined;
@@ -197,15 +233,55 @@ class Load {
     await this.report({ table, phase: 'done', rowsDone: rowsTotal, rowsTotal });
   }
 
+  /**
+   * One table from chunks made as they are read: `start`, `copying` after each chunk that leaves rows to go, `done`.
+   * `rowsTotal` is what the progress reports say the table holds; the chunks decide what is copied.
+   */
+  async copyStream(
+    tx: LoadTransaction,
+    table: InsertTable,
+    target: string,
+    rowsTotal: number,
+    chunks: AsyncIterable<CopyChunk & { rows: number }>,
+  ): Promise<number> {
+    await this.report({ table, phase: 'start', rowsDone: 0, rowsTotal });
+    this.state.table = table;
+    this.state.offset = 0;
+    let rowsDone = 0;
+    const report = this.report.bind(this);
+    const counted = async function* () {
+      for await (const chunk of chunks) {
+        if (chunk.rows === 0) continue;
+        yield chunk;
+        rowsDone += chunk.rows;
+        if (rowsDone < rowsTotal) await report({ table, phase: 'copying', rowsDone, rowsTotal });
+      }
+    };
+    // No COPY statement for a table without rows (as copyTable): the first chunk is read before one is started.
+    const iterator = counted();
+    const first = await iterator.next();
+    if (first.done !== true) {
+      const all = async function* () {
+        yield first.value;
+        yield* iterator;
+      };
+      await tx.copy(target, all(), (row) => {
+        this.state.offset = row;
+      });
+    }
+    await this.report({ table, phase: 'done', rowsDone, rowsTotal: rowsDone });
+    return rowsDone;
+  }
+
   /** `tutor_scores` refreshed in the load's transaction, as of the dataset's `now`. */
-  async refreshScores(db: Database, dataset: Dataset, asOf: Date | undefined): Promise<{ scored: number; flagged: number }> {
-    await this.report({ table: 'tutor_scores', phase: 'start', rowsDone: 0, rowsTotal: dataset.tutors.length });
+  async refreshScores(db: Database, tutors: number, asOf: Date | undefined): Promise<{ scored: number; flagged: number }> {
+    await this.report({ table: 'tutor_scores', phase: 'start', rowsDone: 0, rowsTotal: tutors });
     this.state.table = 'tutor_scores';
     // The tables were just filled in this transaction, so PostgreSQL has no statistics on them (autovacuum cannot see
     // uncommitted rows): the planner then guesses a few hundred sessions and joins them with a nested loop that, at a
     // million sessions, ran for more than six minutes instead of one second. ANALYZE samples the rows this
     // transaction sees (~0.5 s at a million sessions) and its statistics count for this transaction's plans.
-    await db.execute(sql`analyze ${tutors}, ${sessions}, ${reschedules}`);
+    await db.execute(sql`analyze ${tutorsTable}, ${sessions}, ${reschedules}`);
     // Inside a transaction a retry could only fail again ("current transaction is aborted"): none.
     const { scored, flagged } = await refreshTutorScores(db, { ...(asOf ? { asOf } : {}), maxRetries: 0 });
     // The refresh just scored every tutor from a snapshot that holds the whole load, so the changes the load's own

@@ -16,13 +16,14 @@ export interface LoadState {
  * The error to throw for a failed load: integrity errors become a {@link ConstraintViolationError} that also names
  * the table being loaded and, when PostgreSQL says which COPY line failed, the dataset row; a lost connection becomes
  * a {@link ConnectionError} that says whether anything may have been written; anything else (a thrown `onProgress`, a
- * malformed value) goes through unchanged. `commits`: whether the load commits itself (not in a caller's transaction).
+ * malformed value) goes through unchanged. `commits`: whether the load commits itself (not in a caller's transaction);
+ * `fn` the function named at the start of the message.
  *
  * @example
  * throw loadError(error, { table: 'reschedules', offset: 0, committing: false }, true);
  * // ConstraintViolationError: insertDataset: loading reschedules[5]: reschedules_pkey: ...
  */
-export function loadError(error: unknown, state: LoadState, commits: boolean): unknown {
+export function loadError(error: unknown, state: LoadState, commits: boolean, fn = 'insertDataset'): unknown {
   if (connectionLost(error)) {
     const where =
       state.committing && commits
@@ -30,7 +31,7 @@ export function loadError(error: unknown, state: LoadState, commits: boolean): u
         : `while loading ${state.table ?? 'the dataset'}: the transaction was not committed, nothing was written`;
     const stalled = findInChain(error, 'code', (code): code is string => code === 'ETIMEDOUT') !== undefined;
     const lost = stalled ? 'stopped answering' : 'was lost';
-    return new ConnectionError(`insertDataset: the connection to the database ${lost} ${where}`, { cause: error });
+    return new ConnectionError(`${fn}: the connection to the database ${lost} ${where}`, { cause: error });
   }
   const translated = translateDatabaseError(error);
   if (!(translated instanceof ConstraintViolationError) || state.table === undefined) return translated;
@@ -51,7 +52,7 @@ export function loadError(error: unknown, state: LoadState, commits: boolean): u
   const key = datasetKey(state.table);
   const row = line ? `${key}[${state.offset + Number(line[1]) - 1}]` : key;
   return new ConstraintViolationError({
-    message: `insertDataset: loading ${row}: ${translated.message}`,
+    message: `${fn}: loading ${row}: ${translated.message}`,
     sqlState: translated.sqlState,
     constraint: translated.constraint,
     table: translated.table ?? state.table,

@@ -49,7 +49,9 @@ function postgresLoadTransaction(connection: Parameters<typeof copyFromStdin>[0]
           yield* chunk.data;
         }
       };
-      await copyFromStdin(connection, `copy ${target} from stdin`, Readable.from(bytes()));
+      // Up to 256 parts (~16 MiB) are made ahead of the socket: the chunks of a stream are generated while the server
+      // works through the ones before, instead of the server waiting for each.
+      await copyFromStdin(connection, `copy ${target} from stdin`, Readable.from(bytes(), { highWaterMark: 256 }));
     },
   };
 }

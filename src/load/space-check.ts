@@ -1,6 +1,5 @@
 import { type DriverSession } from '../db/client';
 import { freeBytes, isNoSpaceError, START_HEADROOM_BYTES } from '../db/free-space';
-import type { Dataset } from '../records/dataset';
 import { DiskFullError } from '../errors';
 import { formatBytes, formatCount } from '../util/format';
 
@@ -19,18 +18,17 @@ export interface SpaceNeed {
 }
 
 /**
- * The space a load of `dataset` needs, for a PGlite data directory; undefined for in-memory PGlite and PostgreSQL.
+ * The space a load of `rows` rows needs, for a PGlite data directory; undefined for in-memory PGlite and PostgreSQL.
  *
  * @example
- * spaceNeed(rawClient(db), dataset); // { path: '.tqs/pglite', rows: 3814, neededBytes: 37_259_264 }
+ * spaceNeed(rawClient(db), datasetRows(dataset)); // { path: '.tqs/pglite', rows: 3814, neededBytes: 37_259_264 }
  */
-export function spaceNeed(session: DriverSession, dataset: Dataset): SpaceNeed | undefined {
+export function spaceNeed(session: DriverSession, rows: number): SpaceNeed | undefined {
   // Inside a caller's transaction the load is part of theirs: its data directory is theirs to watch.
   if (session.backend !== 'pglite' || session.inTransaction) return undefined;
   const dataDir = session.client.dataDir;
   if (dataDir === undefined || dataDir === '' || dataDir.startsWith('memory://')) return undefined;
   const path = dataDir.replace(/^file:\/\//, '');
-  const rows = dataset.tutors.length + dataset.sessions.length + dataset.reschedules.length + dataset.emailReports.length;
   return { path, rows, neededBytes: rows * BYTES_PER_ROW + START_HEADROOM_BYTES };
 }
 

@@ -26,3 +26,32 @@ export interface Dataset {
   emailReports: DatasetEmailReport[];
   groundTruth: TutorGroundTruth[];
 }
+
+/**
+ * A piece of a dataset as {@link DatasetStream} yields it: rows of each table, in the dataset's order. Concatenating
+ * every chunk's arrays, table by table, gives the whole dataset. Tutors come first: every tutor is in a chunk no
+ * later than the first chunk that holds a session (the generator puts them all in the first chunk).
+ *
+ * @example
+ * for (const chunk of generateDatasetStream({ sessions: 10_000 })) total += chunk.sessions.length;
+ */
+export interface DatasetChunk {
+  tutors: Tutor[];
+  sessions: Session[];
+  reschedules: DatasetReschedule[];
+  emailReports: DatasetEmailReport[];
+  groundTruth: TutorGroundTruth[];
+}
+
+/**
+ * A dataset made chunk by chunk, so that only a chunk of it is in memory at a time: `generateDatasetStream()`
+ * returns one, `insertDatasetStream()` loads one. Each iteration starts over from the seed and yields the same chunks.
+ *
+ * @example
+ * const stream: DatasetStream = generateDatasetStream({ tutors: 50_000, sessions: 10_000_000 });
+ * stream.options.sessions; // 10000000: the sessions the chunks hold in all
+ */
+export interface DatasetStream extends Iterable<DatasetChunk> {
+  /** The options that make it, every default filled in; `options.tutors` and `options.sessions` are its row counts. */
+  readonly options: ResolvedGenerateOptions;
+}

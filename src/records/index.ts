@@ -1,4 +1,4 @@
-export type { Dataset, DatasetEmailReport, DatasetReschedule } from './dataset';
+export type { Dataset, DatasetChunk, DatasetEmailReport, DatasetReschedule, DatasetStream } from './dataset';
 export {
   claimPendingEmailReports,
   type ClaimEmailReportsOptions,

@@ -3,9 +3,10 @@ import { connectionLost } from '../../util/error-chain';
 import { assertDatabaseTimeZone, countTableRows, type Database, migrate, migrationStatus, type TableCounts } from '../../db';
 import { DestructiveOperationRefusedError } from '../../errors';
 import { MAX_SEED, PGLITE_MAX_SESSIONS, type ResolvedGenerateOptions, resolveGenerateOptions } from '../../domain';
-import type { Dataset } from '../../records/dataset';
-import { generateDataset } from '../../generator';
-import { type InsertDatasetResult, insertDataset } from '../../load';
+import type { Dataset, DatasetStream } from '../../records/dataset';
+import type { TutorGroundTruth } from '../../domain/dataset';
+import { generateDatasetStream } from '../../generator';
+import { type InsertDatasetResult, insertDatasetStream } from '../../load';
 import { qualityReportFromDatabase, reportTargets } from '../../report';
 import {
   type Command,
@@ -77,6 +78,8 @@ export function parseGenerateFlags(options: ParsedOptions): ResolvedGenerateOpti
         ...(timeZone !== undefined ? { timeZone } : {}),
       },
       now,
+      // The CLI generates as it loads (generateDatasetStream): only the tutors need to fit in memory at once.
+      { streaming: true },
     );
   } catch (error) {
     const option = (error as { option?: unknown }).option;
@@ -102,7 +105,8 @@ export async function checkTimeZone(db: Database, options: ParsedOptions): Promi
 
 /**
  * Refuses, before the database is opened, more sessions than the target's backend is documented to take: the
- * embedded PGlite database stops at {@link PGLITE_MAX_SESSIONS} (the generator's own memory bound applies to both).
+ * embedded PGlite database stops at {@link PGLITE_MAX_SESSIONS} (the library refuses it too; this says it in the CLI's
+ * words, before the database is opened).
  *
  * @example
  * checkTargetSize({ kind: 'pglite', dataDir: '.tqs/pglite' }, parseGenerateFlags({ sessions: '500000' })); // throws
@@ -166,20 +170,45 @@ export async function confirmClear(
 }
 
 /**
- * What {@link generateInto} did.
+ * What {@link generateInto} did: the options and ground truth of the dataset (its rows went to the database as they
+ * were made), the load, and the time spent generating (inside the generator, interleaved with the load).
  *
  * @example
  * const { dataset, load }: GenerateOutcome = await generateInto(db, io, options, resolved, rows);
  */
 export interface GenerateOutcome {
-  dataset: Dataset;
+  dataset: Pick<Dataset, 'options' | 'groundTruth'>;
   load: InsertDatasetResult;
   generateMs: number;
 }
 
 /**
- * Generates a dataset with `resolved` and loads it into `db` (one transaction, scores refreshed), with progress on
- * stderr; `--clear-existing` replaces the rows there. The caller has confirmed that first (see confirmClear).
+ * The chunks of `stream`, timing the generator and keeping the ground truth (one entry per tutor) as they pass.
+ */
+function observe(stream: DatasetStream): { stream: DatasetStream; groundTruth: TutorGroundTruth[]; ms: () => number } {
+  const groundTruth: TutorGroundTruth[] = [];
+  let ms = 0;
+  const observed: DatasetStream = {
+    options: stream.options,
+    *[Symbol.iterator]() {
+      const iterator = stream[Symbol.iterator]();
+      for (;;) {
+        const started = performance.now();
+        const next = iterator.next();
+        ms += performance.now() - started;
+        if (next.done === true) return;
+        for (const truth of next.value.groundTruth) groundTruth.push(truth);
+        yield next.value;
+      }
+    },
+  };
+  return { stream: observed, groundTruth, ms: () => Math.round(ms) };
+}
+
+/**
+ * Generates a dataset with `resolved` and loads it into `db` as it is generated, chunk by chunk (one transaction,
+ * scores refreshed; see insertDatasetStream), with progress on stderr; `--clear-existing` replaces the rows there.
+ * The caller has confirmed that first (see confirmClear).
  *
  * @example
  * await confirmClear(io, options, await countRows(db));
@@ -192,11 +221,9 @@ export async function generateInto(
   resolved: ResolvedGenerateOptions,
 ): Promise<GenerateOutcome> {
   const clearExisting = options['clear-existing'] === true;
-  const started = performance.now();
-  const dataset = generateDataset(resolved);
-  const generateMs = Math.round(performance.now() - started);
-  const load = await insertDataset(db, dataset, { clearExisting, onProgress: loadProgress(io) });
-  return { dataset, load, generateMs };
+  const { stream, groundTruth, ms } = observe(generateDatasetStream(resolved));
+  const load = await insertDatasetStream(db, stream, { clearExisting, onProgress: loadProgress(io) });
+  return { dataset: { options: stream.options, groundTruth }, load, generateMs: ms() };
 }
 
 /**
@@ -262,7 +289,7 @@ export function summaryJson({ dataset, load, generateMs }: GenerateOutcome) {
  * @example
  * const report = await reportAfterGenerate(db, outcome.dataset);
  */
-export function reportAfterGenerate(db: Database, dataset: Dataset) {
+export function reportAfterGenerate(db: Database, dataset: Pick<Dataset, 'options' | 'groundTruth'>) {
   return qualityReportFromDatabase(db, {
     groundTruth: dataset.groundTruth,
     targets: reportTargets(dataset.options),

@@ -1,0 +1,153 @@
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ConstraintViolationError, createDatabase, InvalidOptionError, queryRows, type TqsDatabase } from '../src';
+import type { GenerateOptions } from '../src/domain/dataset';
+import type { DatasetChunk, DatasetStream } from '../src/records';
+import { generateDataset, generateDatasetStream } from '../src/generator';
+import { clearDatabase, type InsertProgress, insertDataset, insertDatasetStream } from '../src/load';
+import { describeEachBackend, openTestDatabase } from './support/databases';
+
+const now = new Date('2026-01-15T12:00:00.000Z');
+const tables = ['tutors', 'sessions', 'reschedules', 'email_reports', 'tutor_scores'] as const;
+
+/** Every row of the five tables, as one hash per table (tutor_scores without its timestamps of the refresh). */
+async function fingerprint(db: TqsDatabase): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const table of tables) {
+    const row = table === 'tutor_scores'
+      ? `(t.tutor_id, t.total_sessions_7d, t.total_sessions_30d, t.total_sessions_90d, t.reschedule_rate_90d, t.is_high_risk, t.as_of)::text`
+      : 't::text';
+    const [result] = await queryRows<{ hash: string | null; n: number }>(
+      db,
+      sql.raw(`select md5(string_agg(${row}, '|' order by ${table === 'tutor_scores' ? 't.tutor_id' : 't.id'})) as hash, count(*)::int as n from "${table}" t`),
+    );
+    out[table] = `${result?.n}:${result?.hash}`;
+  }
+  return out;
+}
+
+const loadDirs = () => new Set(readdirSync(tmpdir()).filter((name) => name.startsWith('tqs-load-')));
+
+class Boom extends Error {}
+
+describeEachBackend('insertDatasetStream', (backend) => {
+  let db: TqsDatabase;
+  beforeAll(async () => {
+    db = await openTestDatabase(backend);
+  });
+  afterAll(async () => {
+    await db?.close();
+  });
+  beforeEach(async () => {
+    await clearDatabase(db, { confirm: true });
+  });
+
+  const optionSets: GenerateOptions[] = [
+    { seed: 7, now, tutors: 30, sessions: 2_000 },
+    { seed: 8, now, tutors: 12, sessions: 700, days: 200, timeZone: 'Europe/London', emailReportShare: 1 },
+  ];
+  for (const options of optionSets) {
+    it(`writes the same rows and scores as insertDataset of generateDataset (seed ${options.seed})`, async () => {
+      const whole = await insertDataset(db, generateDataset(options));
+      const expected = await fingerprint(db);
+      await clearDatabase(db, { confirm: true });
+      const before = loadDirs();
+      const streamed = await insertDatasetStream(db, generateDatasetStream(options, { chunkSessions: 150 }));
+      expect(await fingerprint(db)).toEqual(expected);
+      expect({ ...streamed, elapsedMs: 0 }).toEqual({ ...whole, elapsedMs: 0 });
+      // The temporary files of the reschedules and email reports are gone.
+      expect([...loadDirs()].filter((d) => !before.has(d))).toEqual([]);
+    });
+  }
+
+  it('reports progress per table and per chunk, the totals from the options and the spilled rows', async () => {
+    const stream = generateDatasetStream({ seed: 5, now, tutors: 20, sessions: 1_000 }, { chunkSessions: 300 });
+    const seen: InsertProgress[] = [];
+    const result = await insertDatasetStream(db, stream, { onProgress: (p) => void seen.push({ ...p }) });
+    expect([...new Set(seen.map((p) => p.table))]).toEqual(['tutors', 'sessions', 'reschedules', 'email_reports', 'tutor_scores']);
+    const forSessions = seen.filter((p) => p.table === 'sessions');
+    expect(forSessions[0]).toEqual({ table: 'sessions', phase: 'start', rowsDone: 0, rowsTotal: 1_000 });
+    expect(forSessions.at(-1)).toEqual({ table: 'sessions', phase: 'done', rowsDone: 1_000, rowsTotal: 1_000 });
+    const copying = forSessions.filter((p) => p.phase === 'copying').map((p) => p.rowsDone);
+    expect(copying.length).toBeGreaterThanOrEqual(2);
+    expect(copying).toEqual([...copying].sort((a, b) => a - b));
+    expect(seen.find((p) => p.table === 'reschedules' && p.phase === 'start')?.rowsTotal).toBe(result.rows.reschedules);
+  });
+
+  it('leaves the database exactly as it was when the load fails at any point, and removes its temporary files', async () => {
+    await insertDataset(db, generateDataset({ seed: 99, now, tutors: 5, sessions: 40 }));
+    const before = await fingerprint(db);
+    const dirs = loadDirs();
+    const options = { seed: 1, now, tutors: 20, sessions: 1_500 };
+    const stops: ((p: InsertProgress) => boolean)[] = [
+      (p) => p.table === 'sessions' && p.phase === 'copying', // mid-COPY, chunks still being generated
+      (p) => p.table === 'reschedules' && p.phase === 'start', // sessions in, reschedules spilled
+      (p) => p.table === 'email_reports' && p.phase === 'copying',
+      (p) => p.table === 'tutor_scores' && p.phase === 'done', // loaded and scored, not committed
+    ];
+    for (const stop of stops) {
+      await expect(
+        insertDatasetStream(db, generateDatasetStream(options, { chunkSessions: 200 }), {
+          clearExisting: stop === stops[0],
+          onProgress: async (p) => {
+            if (stop(p)) throw new Boom('stop here');
+          },
+        }),
+      ).rejects.toBeInstanceOf(Boom);
+      expect(await fingerprint(db)).toEqual(before);
+    }
+    expect([...loadDirs()].filter((d) => !dirs.has(d))).toEqual([]);
+  });
+
+  it('names the row of a constraint violation by its index in the whole stream, and rolls back', async () => {
+    const before = await fingerprint(db);
+    const source = generateDatasetStream({ seed: 2, now, tutors: 10, sessions: 900 }, { chunkSessions: 100 });
+    const chunks = [...source];
+    expect(chunks.length).toBeGreaterThan(3);
+    const third = chunks[2] as DatasetChunk;
+    const index = chunks[0]!.sessions.length + chunks[1]!.sessions.length + 1;
+    third.sessions[1] = { ...third.sessions[1]!, id: chunks[0]!.sessions[0]!.id }; // a duplicate id
+    const broken: DatasetStream = { options: source.options, [Symbol.iterator]: () => chunks[Symbol.iterator]() };
+    const error = await insertDatasetStream(db, broken).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConstraintViolationError);
+    expect(error).toMatchObject({ constraint: 'sessions_pkey', table: 'sessions' });
+    expect((error as Error).message).toContain(`sessions[${index}]`);
+    expect(await fingerprint(db)).toEqual(before);
+  });
+
+  it('refuses tutors after the first sessions, and a stream that is not one', async () => {
+    const source = generateDatasetStream({ seed: 2, now, tutors: 10, sessions: 300 }, { chunkSessions: 100 });
+    const chunks = [...source];
+    const moved = chunks[0]!.tutors.pop()!;
+    chunks[1]!.tutors.push(moved);
+    const broken: DatasetStream = { options: source.options, [Symbol.iterator]: () => chunks[Symbol.iterator]() };
+    await expect(insertDatasetStream(db, broken)).rejects.toThrow(/tutors after the first sessions/);
+    await expect(insertDatasetStream(db, {} as DatasetStream)).rejects.toThrow(TypeError);
+    await expect(insertDatasetStream(db, source, { clearExisting: 'yes' as unknown as boolean })).rejects.toThrow(
+      InvalidOptionError,
+    );
+    expect((await fingerprint(db)).tutors).toBe('0:null');
+  });
+});
+
+describe("PGlite's documented ceiling (PGLITE_MAX_SESSIONS)", () => {
+  it('refuses more than 100,000 sessions on PGlite at once, in one line, unless told to exceed it', async () => {
+    const db = await createDatabase();
+    try {
+      const stream = generateDatasetStream({ now, tutors: 100, sessions: 100_001 });
+      const error = await insertDatasetStream(db, stream).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(InvalidOptionError);
+      expect(error).toMatchObject({ option: 'exceedPgliteLimit' });
+      expect((error as Error).message).toMatch(/^insertDatasetStream: 100,001 sessions is above PGlite's limit of 100,000 .*PostgreSQL.*exceedPgliteLimit: true/);
+      expect((error as Error).message).not.toContain('\n');
+
+      const session = generateDataset({ now, tutors: 1, sessions: 1 }).sessions[0]!;
+      const dataset = { ...generateDataset({ now, tutors: 1, sessions: 0 }), sessions: new Array(100_001).fill(session) };
+      await expect(insertDataset(db, dataset)).rejects.toMatchObject({ option: 'exceedPgliteLimit' });
+    } finally {
+      await db.close();
+    }
+  });
+});
