@@ -119,7 +119,11 @@ describe('createTestDatabase', () => {
       const first = await createTestDatabase(options);
       const pristine = await tableDigests(first);
       await first.execute(sql`delete from email_reports`);
-      await first.execute(sql`delete from reschedules`);
+      // Reschedules and their sessions' status together (reschedule_status_rule), in one transaction.
+      await first.transaction(async (tx) => {
+        await tx.execute(sql`delete from reschedules`);
+        await tx.execute(sql`update sessions set status = 'no_show' where status = 'rescheduled'`);
+      });
       await first.execute(sql`update sessions set student_id = 'changed'`);
       await first.insert(tutors).values({ name: 'Leaky Tutor', email: 'leak@example.com' });
       await first.execute(sql`checkpoint`); // pages written out to the in-memory files, not only in shared buffers
