@@ -20,6 +20,12 @@ const TUTORS = 2_000;
 const SESSIONS = 100_000;
 
 async function fill(db: TqsDatabase): Promise<void> {
+  // One transaction: a rescheduled session and its reschedule must commit together (reschedule_status_rule).
+  await db.transaction(async (tx) => fillIn(tx as unknown as TqsDatabase));
+  await db.execute(sql`analyze`);
+}
+
+async function fillIn(db: TqsDatabase): Promise<void> {
   await db.execute(sql`select setseed(0.42)`);
   await db.execute(sql`
     insert into tutors (name, email, is_active)
@@ -47,7 +53,6 @@ async function fill(db: TqsDatabase): Promise<void> {
            case when random() < 0.2 then null else scheduled_time + interval '2 days' end,
            scheduled_time - random() * interval '72 hours', 'scheduling_conflict'
     from sessions where status = 'rescheduled'`);
-  await db.execute(sql`analyze`);
 }
 
 async function explain(db: TqsDatabase, title: string, statement: ReturnType<typeof refreshStatement>): Promise<void> {
