@@ -1,7 +1,8 @@
 import { inspect } from 'node:util';
-import { and, eq, getTableColumns, sql, TransactionRollbackError } from 'drizzle-orm';
+import { and, eq, getTableColumns, getTableName, sql, TransactionRollbackError } from 'drizzle-orm';
 import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { numeric as numericColumn, type PgColumn, type PgTable, pgTable, uuid as uuidColumn, varchar as varcharColumn } from 'drizzle-orm/pg-core';
+import { createInsertSchema, createSelectSchema, createUpdateSchema } from 'drizzle-zod';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
@@ -14,6 +15,8 @@ import {
   emailReports,
   emailReportSelectSchema,
   emailReportStatuses,
+  emailReportCreateRequestSchema,
+  emailReportUpdateRequestSchema,
   emailReportUpdateSchema,
   type NewEmailReport,
   type NewReschedule,
@@ -26,12 +29,16 @@ import {
   rescheduleInsertSchema,
   reschedules,
   rescheduleSelectSchema,
+  rescheduleCreateRequestSchema,
+  rescheduleUpdateRequestSchema,
   rescheduleUpdateSchema,
   type Session,
   sessionInsertSchema,
   sessions,
   sessionSelectSchema,
   sessionStatuses,
+  sessionCreateRequestSchema,
+  sessionUpdateRequestSchema,
   sessionUpdateSchema,
   type TqsDatabase,
   translateDatabaseError,
@@ -42,8 +49,12 @@ import {
   tutorScoreInsertSchema,
   tutorScores,
   tutorScoreSelectSchema,
+  tutorScoreCreateRequestSchema,
+  tutorScoreUpdateRequestSchema,
   tutorScoreUpdateSchema,
+  tutorCreateRequestSchema,
   tutorSelectSchema,
+  tutorUpdateRequestSchema,
   tutorUpdateSchema,
   ValidationError,
 } from '../src';
@@ -917,6 +928,43 @@ describe('Zod schemas: static types', () => {
 });
 
 describe('Zod schemas: one per column, bounds read from the Drizzle columns', () => {
+  it('each schema has the columns drizzle-zod gives it, each nullable and optional exactly where drizzle-zod makes it', () => {
+    // The column schemas reach drizzle-zod ready-made, so src/validation/row-rules.ts applies drizzle-zod's own
+    // nullable and optional rules: compared here with the schemas drizzle-zod builds by itself for each table.
+    type Schema = z.ZodType & { shape: Record<string, z.ZodType> };
+    // Per table: its insert, select, update, create-request and update-request schemas.
+    const cases: [PgTable, Schema[]][] = [
+      [tutors, [tutorInsertSchema, tutorSelectSchema, tutorUpdateSchema, tutorCreateRequestSchema, tutorUpdateRequestSchema]],
+      [sessions, [sessionInsertSchema, sessionSelectSchema, sessionUpdateSchema, sessionCreateRequestSchema, sessionUpdateRequestSchema]],
+      [reschedules, [rescheduleInsertSchema, rescheduleSelectSchema, rescheduleUpdateSchema, rescheduleCreateRequestSchema, rescheduleUpdateRequestSchema]],
+      [tutorScores, [tutorScoreInsertSchema, tutorScoreSelectSchema, tutorScoreUpdateSchema, tutorScoreCreateRequestSchema, tutorScoreUpdateRequestSchema]],
+      [emailReports, [emailReportInsertSchema, emailReportSelectSchema, emailReportUpdateSchema, emailReportCreateRequestSchema, emailReportUpdateRequestSchema]],
+    ];
+    const takes = (schema: Schema) =>
+      Object.fromEntries(
+        Object.entries(schema.shape).map(([key, column]) => [
+          key,
+          { undefined: column.safeParse(undefined).success, null: column.safeParse(null).success },
+        ]),
+      );
+    let columns = 0;
+    for (const [table, [insert, select, update, createRequest, updateRequest]] of cases) {
+      const name = getTableName(table);
+      const theirs = [createInsertSchema(table), createSelectSchema(table), createUpdateSchema(table)] as Schema[];
+      for (const [kind, ours, drizzleZods] of [
+        ['insert', insert, theirs[0]],
+        ['select', select, theirs[1]],
+        ['update', update, theirs[2]],
+        ['create request', createRequest, theirs[0]],
+        ['update request', updateRequest, theirs[2]],
+      ] as [string, Schema, Schema][]) {
+        expect(takes(ours), `${kind} schema of ${name}`).toEqual(takes(drizzleZods));
+        columns += Object.keys(ours.shape).length;
+      }
+    }
+    expect(columns).toBeGreaterThan(100);
+  });
+
   it('every column of every table has its own Zod schema', () => {
     const pairs: [PgTable, object][] = [
       [tutors, tutorColumnSchemas],

@@ -76,7 +76,8 @@ type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[k
 /**
  * Per column of the table, required for every one, a function building its Zod schema from the column's key (the
  * field named in messages) and the Drizzle column itself, so that lengths, precision and scale are read from the
- * table and never typed twice. No `.nullable()`/`.optional()`: drizzle-zod adds those.
+ * table and never typed twice. No `.nullable()`/`.optional()`: each schema of the table adds them where drizzle-zod
+ * would.
  *
  * @example
  * const columns: ColumnSchemas<typeof tutors> = {
@@ -109,17 +110,26 @@ type InsertRefinements<TTable extends Table, TColumns> = {
     : never;
 };
 
+/** What drizzle-zod reads of a column to decide whether a schema has it, and whether it may be null or left out. */
 interface ColumnFacts {
   notNull: boolean;
   hasDefault: boolean;
-  generated?: unknown;
+  columnType: string;
+  generated?: { type?: string };
+  generatedIdentity?: { type?: string };
+}
+
+/** A column of a table with its Zod schema, built once and shared by every schema of the table. */
+export interface BuiltColumn {
+  column: ColumnFacts;
+  schema: z.ZodType;
 }
 
 /**
- * Each column's builder bound to its key and Drizzle column. Throws when a column of the table has no builder or a
- * builder names no column: every column is refined, so a new column cannot pass unchecked.
+ * Each column's schema, built once from its key and Drizzle column. Throws when a column of the table has no
+ * builder or a builder names no column: every column is refined, so a new column cannot pass unchecked.
  */
-function bindColumnSchemas(table: Table, columns: object): Map<string, { column: ColumnFacts; build: () => z.ZodType }> {
+function buildColumnSchemas(table: Table, columns: object): Map<string, BuiltColumn> {
   const tableColumns = getTableColumns(table) as Record<string, ColumnFacts>;
   const builders = columns as Record<string, (field: string, column: unknown) => z.ZodType>;
   const name = getTableName(table);
@@ -132,15 +142,86 @@ function bindColumnSchemas(table: Table, columns: object): Map<string, { column:
   return new Map(
     Object.entries(tableColumns).map(([key, column]) => [
       key,
-      { column, build: () => (builders[key] as (field: string, column: unknown) => z.ZodType)(key, column) },
+      { column, schema: (builders[key] as (field: string, column: unknown) => z.ZodType)(key, column) },
     ]),
   );
 }
 
 /**
+ * drizzle-zod 0.8.3's rules for each kind of schema (`insertConditions` and its siblings in its source): which
+ * columns it leaves out, and which it makes nullable or optional. A column schema handed to drizzle-zod ready-made
+ * is taken as it is, so these wrappers are applied here; `test/validation.test.ts` compares the result with
+ * drizzle-zod's own schemas column by column.
+ */
+const CONDITIONS: Record<SchemaKind, { never: (c: ColumnFacts) => boolean; optional: (c: ColumnFacts) => boolean }> = {
+  select: { never: () => false, optional: () => false },
+  insert: { never: (c) => isGeneratedAlways(c), optional: (c) => !c.notNull || c.hasDefault },
+  update: { never: (c) => isGeneratedAlways(c), optional: () => true },
+};
+
+function isGeneratedAlways(column: ColumnFacts): boolean {
+  return column.generated?.type === 'always' || column.generatedIdentity?.type === 'always';
+}
+
+const CREATE = { select: createSelectSchema, insert: createInsertSchema, update: createUpdateSchema } as const;
+
+/**
+ * One kind of schema of a table, built by drizzle-zod from the columns' ready-made schemas (so it neither builds a
+ * default schema per column nor calls a builder again), with the row's cross-column rules in `superRefine`.
+ */
+function rowSchema(table: Table, built: ReadonlyMap<string, BuiltColumn>, kind: SchemaKind, rules: readonly RowRule<never>[]) {
+  const { never, optional } = CONDITIONS[kind];
+  const shape: Record<string, z.ZodType> = {};
+  for (const [key, { column, schema }] of built) {
+    if (never(column)) continue;
+    const nullable = column.notNull ? schema : schema.nullable();
+    shape[key] = optional(column) ? nullable.optional() : nullable;
+  }
+  // drizzle-zod's overloads check refinement keys against a concrete table type, which a generic function does not
+  // have, so the call is cast; the declared types are drizzle-zod's own (see TableSchemas).
+  const create = CREATE[kind] as (table: Table, refine: object) => z.ZodObject;
+  return create(table, shape).superRefine(checkRowRules(table, kind, rules));
+}
+
+/**
+ * The schemas {@link tableSchemas} returns, typed as drizzle-zod types them for the same column builders, so that an
+ * inferred row type is drizzle-zod's (the type tests compare them with the Drizzle row types).
+ */
+export interface TableSchemas<TTable extends Table, TColumns> {
+  insert: BuildSchema<'insert', TTable['_']['columns'], InsertRefinements<TTable, TColumns>, undefined>;
+  select: BuildSchema<'select', TTable['_']['columns'], BoundRefinements<TColumns>, undefined>;
+  update: BuildSchema<'update', TTable['_']['columns'], BoundRefinements<TColumns>, undefined>;
+}
+
+/** What a table's schemas were built from, for the JSON schemas built beside them (`wireSchemas`). */
+export interface SchemaParts<TTable extends Table, TColumns> {
+  table: TTable;
+  /** The column builders the schemas were built by (their types type the JSON schemas). */
+  builders: TColumns;
+  /** Each column's schema, as built by its builder. */
+  columns: ReadonlyMap<string, BuiltColumn>;
+  rules: readonly RowRule<TTable['$inferSelect']>[];
+}
+
+/**
+ * The insert, select and update schemas of `table` from its columns' schemas, as {@link TableSchemas} types them.
+ * `tableSchemas` and `wireSchemas` share it.
+ */
+export function buildTableSchemas<TTable extends Table, TColumns>(
+  table: TTable,
+  columns: ReadonlyMap<string, BuiltColumn>,
+  rules: readonly RowRule<TTable['$inferSelect']>[],
+  kinds: readonly SchemaKind[] = ['insert', 'select', 'update'],
+): TableSchemas<TTable, TColumns> {
+  const schemas: Partial<Record<SchemaKind, unknown>> = {};
+  for (const kind of kinds) schemas[kind] = rowSchema(table, columns, kind, rules as readonly RowRule<never>[]);
+  return schemas as TableSchemas<TTable, TColumns>;
+}
+
+/**
  * The insert, select and update schemas of a table: drizzle-zod's, with each column's schema built by `columns` (one
  * entry per column, see {@link ColumnSchemas}) and the row's cross-column CHECK rules in `superRefine`. Generated
- * columns are in the select schema only.
+ * columns are in the select schema only. Each column's schema is built once and shared by the three.
  *
  * @example
  * const { insert, select, update } = tableSchemas(tutors, tutorColumns, []);
@@ -149,30 +230,7 @@ export function tableSchemas<TTable extends Table, TColumns extends ColumnSchema
   table: TTable,
   columns: TColumns,
   rules: readonly RowRule<TTable['$inferSelect']>[],
-): {
-  insert: BuildSchema<'insert', TTable['_']['columns'], InsertRefinements<TTable, TColumns>, undefined>;
-  select: BuildSchema<'select', TTable['_']['columns'], BoundRefinements<TColumns>, undefined>;
-  update: BuildSchema<'update', TTable['_']['columns'], BoundRefinements<TColumns>, undefined>;
-  /** What the schemas were built from, for the JSON schemas built beside them (`wireSchemas`). */
-  parts: { table: TTable; columns: TColumns; rules: readonly RowRule<TTable['$inferSelect']>[] };
-} {
-  const bound = bindColumnSchemas(table, columns);
-  const refinements: Record<string, () => z.ZodType> = {};
-  const insertRefinements: Record<string, () => z.ZodType> = {};
-  for (const [key, { column, build }] of bound) {
-    refinements[key] = build;
-    if (column.generated !== undefined) continue;
-    insertRefinements[key] = column.notNull && !column.hasDefault ? build : () => build().optional();
-  }
-  // drizzle-zod's overloads check refinement keys against a concrete table type, which a generic function does not
-  // have, so the calls are cast; the declared return types are drizzle-zod's own, and the tests compare them with the
-  // Drizzle row types.
-  const schema = (create: (table: Table, refine: never) => z.ZodObject, refine: object, kind: SchemaKind) =>
-    create(table, refine as never).superRefine(checkRowRules(table, kind, rules)) as never;
-  return {
-    insert: schema(createInsertSchema, insertRefinements, 'insert'),
-    select: schema(createSelectSchema, refinements, 'select'),
-    update: schema(createUpdateSchema, refinements, 'update'),
-    parts: { table, columns, rules },
-  };
+): TableSchemas<TTable, TColumns> & { parts: SchemaParts<TTable, TColumns> } {
+  const built = buildColumnSchemas(table, columns);
+  return { ...buildTableSchemas<TTable, TColumns>(table, built, rules), parts: { table, builders: columns, columns: built, rules } };
 }

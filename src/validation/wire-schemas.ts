@@ -1,6 +1,6 @@
-import { getTableColumns, type Table } from 'drizzle-orm';
+import type { Table } from 'drizzle-orm';
 import type { z } from 'zod';
-import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
+import { type BuiltColumn, buildTableSchemas, type ColumnSchemas, type SchemaParts } from './row-rules';
 import { isoTimestamptz, jsonifyRow } from './wire';
 
 /** The keys of a table's `timestamptz` columns, read from the row type: the ones JSON carries as text. */
@@ -15,25 +15,27 @@ type WireColumns<TTable extends Table, TColumns> = {
 
 /**
  * The JSON schemas of a table, built from the same column schemas and rules as its row schemas: a create and an
- * update request (JSON in, the row out: ISO 8601 text becomes a `Date`), and a response (a row in, JSON out).
+ * update request (JSON in, the row out: ISO 8601 text becomes a `Date`), and a response (a row in, JSON out). Only
+ * the timestamp columns get new schemas; the others are the row schemas' own.
  *
  * @example
  * const { createRequest, updateRequest, response } = wireSchemas(tableSchemas(sessions, columns, rules));
  */
 export function wireSchemas<TTable extends Table, TColumns extends ColumnSchemas<TTable>, TSelect extends z.ZodType>(row: {
   select: TSelect;
-  parts: { table: TTable; columns: TColumns; rules: readonly RowRule<TTable['$inferSelect']>[] };
+  parts: SchemaParts<TTable, TColumns>;
 }) {
   const { table, columns, rules } = row.parts;
-  const select = row.select;
-  const wire: Record<string, unknown> = { ...columns };
-  for (const [key, column] of Object.entries(getTableColumns(table))) {
-    if (column.columnType === 'PgTimestamp') wire[key] = (field: string) => isoTimestamptz(field);
+  const wire = new Map<string, BuiltColumn>();
+  for (const [key, built] of columns) {
+    wire.set(key, built.column.columnType === 'PgTimestamp' ? { column: built.column, schema: isoTimestamptz(key) } : built);
   }
-  const { insert, update } = tableSchemas(table, wire as WireColumns<TTable, TColumns>, rules);
+  const { insert, update } = buildTableSchemas<TTable, WireColumns<TTable, TColumns>>(table, wire, rules, ['insert', 'update']);
   return {
     createRequest: insert,
     updateRequest: update,
-    response: select.transform((row) => jsonifyRow(row as object) as ReturnType<typeof jsonifyRow<z.output<TSelect> & object>>),
+    response: row.select.transform(
+      (selected) => jsonifyRow(selected as object) as ReturnType<typeof jsonifyRow<z.output<TSelect> & object>>,
+    ),
   };
 }
