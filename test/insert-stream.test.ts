@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConstraintViolationError, createDatabase, InvalidOptionError, queryRows, type TqsDatabase } from '../src';
+import { ConstraintViolationError, createDatabase, InvalidOptionError, migrate, queryRows, type TqsDatabase, tutors } from '../src';
 import type { GenerateOptions } from '../src/domain/dataset';
 import type { DatasetChunk, DatasetStream } from '../src/records';
 import { generateDataset, generateDatasetStream } from '../src/generator';
@@ -117,6 +117,60 @@ describeEachBackend('insertDatasetStream', (backend) => {
     expect(await fingerprint(db)).toEqual(before);
   });
 
+  it('loads an async iterable of chunks the same as the stream it was made from, promised counts or not', async () => {
+    const options = { seed: 9, now, tutors: 15, sessions: 900 };
+    const direct = await insertDatasetStream(db, generateDatasetStream(options, { chunkSessions: 100 }));
+    const expected = await fingerprint(db);
+    async function* chunks(): AsyncGenerator<DatasetChunk> {
+      for (const chunk of generateDatasetStream(options, { chunkSessions: 100 })) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yield chunk;
+      }
+    }
+    await clearDatabase(db, { confirm: true });
+    const promised = await insertDatasetStream(db, { options: { now }, [Symbol.asyncIterator]: chunks });
+    expect(await fingerprint(db)).toEqual(expected);
+    expect({ ...promised, elapsedMs: 0 }).toEqual({ ...direct, elapsedMs: 0 });
+
+    // No options at all: no totals to report up front, scores as of now.
+    await clearDatabase(db, { confirm: true });
+    const bare = await insertDatasetStream(db, chunks(), { refreshScores: false });
+    expect(bare.rows).toEqual(direct.rows);
+    const { tutor_scores: _scores, ...rows } = expected;
+    const { tutor_scores: noScores, ...loaded } = await fingerprint(db);
+    expect(loaded).toEqual(rows);
+    expect(noScores).toBe('0:null');
+  });
+
+  it('rolls back when an async source throws, and closes a source it stops reading', async () => {
+    await insertDataset(db, generateDataset({ seed: 99, now, tutors: 5, sessions: 40 }));
+    const before = await fingerprint(db);
+    const finished: string[] = [];
+    const source = (name: string, chunks: DatasetChunk[], failAt?: number) => ({
+      async *[Symbol.asyncIterator]() {
+        try {
+          for (const [i, chunk] of chunks.entries()) {
+            if (i === failAt) throw new Boom(`${name} failed`);
+            yield chunk;
+          }
+        } finally {
+          finished.push(name);
+        }
+      },
+    });
+    const chunks = [...generateDatasetStream({ seed: 3, now, tutors: 10, sessions: 600 }, { chunkSessions: 100 })];
+    expect(chunks.length).toBeGreaterThanOrEqual(4);
+    await expect(insertDatasetStream(db, source('throwing', chunks, 3))).rejects.toThrow('throwing failed');
+    expect(await fingerprint(db)).toEqual(before);
+
+    // The load refuses the third chunk (tutors after sessions): the source, not read to its end, is closed.
+    const moved = chunks.map((chunk) => ({ ...chunk, tutors: [...chunk.tutors] }));
+    moved[2]!.tutors.push(moved[0]!.tutors.pop()!);
+    await expect(insertDatasetStream(db, source('refused', moved))).rejects.toThrow(/chunk 2 of the stream holds tutors/);
+    expect(await fingerprint(db)).toEqual(before);
+    expect(finished).toEqual(['throwing', 'refused']);
+  });
+
   it('refuses tutors after the first sessions, and a stream that is not one', async () => {
     const source = generateDatasetStream({ seed: 2, now, tutors: 10, sessions: 300 }, { chunkSessions: 100 });
     const chunks = [...source];
@@ -142,6 +196,18 @@ describe("PGlite's documented ceiling (PGLITE_MAX_SESSIONS)", () => {
       expect(error).toMatchObject({ option: 'exceedPgliteLimit' });
       expect((error as Error).message).toMatch(/^insertDatasetStream: 100,001 sessions is above PGlite's limit of 100,000 .*PostgreSQL.*exceedPgliteLimit: true/);
       expect((error as Error).message).not.toContain('\n');
+
+      // A source that promises no count is refused when its sessions pass the limit, before they are copied.
+      await migrate(db);
+      const [first] = generateDatasetStream({ now, tutors: 1, sessions: 1 });
+      const unpromised = async function* (): AsyncGenerator<DatasetChunk> {
+        yield first!;
+        yield { ...first!, tutors: [], reschedules: [], emailReports: [], sessions: new Array(100_000).fill(first!.sessions[0]) };
+      };
+      const late = await insertDatasetStream(db, unpromised()).catch((e: unknown) => e);
+      expect(late).toMatchObject({ option: 'exceedPgliteLimit' });
+      expect((late as Error).message).toMatch(/^insertDatasetStream: 100,001 sessions is above PGlite's limit/);
+      expect(await db.$count(tutors)).toBe(0);
 
       const session = generateDataset({ now, tutors: 1, sessions: 1 }).sessions[0]!;
       const dataset = { ...generateDataset({ now, tutors: 1, sessions: 0 }), sessions: new Array(100_001).fill(session) };

@@ -193,7 +193,7 @@ export function loaderFor(db: Database): Loader {
  * The instant to score as of: `false` with `refreshScores: false`, undefined (now) when the dataset has no
  * `options.now`. Checked before anything is written.
  */
-export function scoresAsOf(dataset: Pick<Dataset, 'options'>, options: InsertDatasetOptions): Date | undefined | false {
+export function scoresAsOf(dataset: { readonly options?: unknown }, options: InsertDatasetOptions): Date | undefined | false {
   if (options.refreshScores === false) return false;
   const asOf = (dataset.options as { now?: unknown } | undefined)?.now;
   if (asOf !== undefined && !(asOf instanceof Date && !Number.isNaN(asOf.getTime()))) {

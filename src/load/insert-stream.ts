@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { driverSession, type Database } from '../db/client';
-import type { DatasetChunk, DatasetStream } from '../records/dataset';
+import type { DatasetChunk, DatasetChunkSource } from '../records/dataset';
 import { emailReports, reschedules, sessions, tutors } from '../schema';
 import { truncateAllTables } from './clear-database';
 import { type CopyColumn, copyColumns, copyTarget, encodeCopyRows } from './copy-format';
@@ -95,12 +95,28 @@ function checkChunk(chunk: unknown, n: number): DatasetChunk {
   return chunk as DatasetChunk;
 }
 
+/** The source's iterator, async or not: `next()` is awaited either way. */
+function chunkIterator(stream: DatasetChunkSource): Iterator<unknown> | AsyncIterator<unknown> {
+  if (stream !== null && typeof stream === 'object') {
+    const source = stream as Partial<AsyncIterable<unknown> & Iterable<unknown>>;
+    const asyncIterator = source[Symbol.asyncIterator];
+    if (typeof asyncIterator === 'function') return asyncIterator.call(source);
+    const syncIterator = source[Symbol.iterator];
+    if (typeof syncIterator === 'function') return syncIterator.call(source);
+  }
+  throw new TypeError(
+    'insertDatasetStream: stream must be an iterable or async iterable of chunks, such as generateDatasetStream() returns',
+  );
+}
+
 /**
- * Loads a {@link DatasetStream} (from `generateDatasetStream()`) the way {@link insertDataset} loads a dataset: the
- * four tables by COPY, then `tutor_scores` refreshed, all in ONE transaction that leaves the database as it was
- * should anything fail (a constraint, a throwing `onProgress`, a lost connection, Ctrl-C in the CLI). What differs is
+ * Loads a {@link DatasetStream} (from `generateDatasetStream()`), or any iterable or async iterable of chunks (see
+ * {@link DatasetChunkSource}), the way {@link insertDataset} loads a dataset: the four tables by COPY, then
+ * `tutor_scores` refreshed, all in ONE transaction that leaves the database as it was should anything fail (a
+ * constraint, a throwing `onProgress`, a source that throws, a lost connection, Ctrl-C in the CLI). What differs is
  * memory: the stream is read once, chunk by chunk, and only one chunk is held at a time, so 10 million sessions load
- * in well under a gigabyte.
+ * in well under a gigabyte. A source the load stops reading early (it failed) is closed with its iterator's
+ * `return()`, so a generator's `finally` runs.
  *
  * Order: the tutors of the chunks up to the first one that holds sessions (every tutor must come by then), then one
  * COPY of the sessions of every chunk, fed as the chunks are generated; meanwhile each chunk's reschedules and email
@@ -110,11 +126,12 @@ function checkChunk(chunk: unknown, n: number): DatasetChunk {
  * runs at about the speed of a bare COPY of the same rows.
  *
  * Progress counts: `rowsTotal` is `options.tutors` and `options.sessions` for those tables (the stream's promise,
- * which the `done` report corrects to what was copied), and the rows spilled for the other two.
+ * 0 when it makes none, which the `done` report corrects to what was copied), and the rows spilled for the other two.
+ * A source without `options.sessions` is held to PGlite's limit as its sessions arrive rather than up front.
  *
  * @throws everything {@link insertDataset} throws, with the same meaning; {@link InvalidOptionError} above PGlite's
- *   limit of 100,000 sessions (see `exceedPgliteLimit`); {@link TypeError} a chunk without the four arrays, or
- *   tutors after the first sessions.
+ *   limit of 100,000 sessions (see `exceedPgliteLimit`); {@link TypeError} a stream that is not iterable, a chunk
+ *   without the four arrays, or tutors after the first sessions; whatever the source throws, after rolling back.
  * @example
  * const stream = generateDatasetStream({ tutors: 50_000, sessions: 10_000_000, now: new Date('2026-01-15T12:00:00Z') });
  * const result = await insertDatasetStream(db, stream, {
@@ -124,14 +141,12 @@ function checkChunk(chunk: unknown, n: number): DatasetChunk {
  */
 export async function insertDatasetStream(
   db: Database,
-  stream: DatasetStream,
+  stream: DatasetChunkSource,
   options: InsertDatasetOptions = {},
 ): Promise<InsertDatasetResult> {
   const started = performance.now();
   checkClearExisting(options, 'insertDatasetStream');
-  if (stream === null || typeof stream !== 'object' || typeof stream[Symbol.iterator] !== 'function') {
-    throw new TypeError('insertDatasetStream: stream must be an iterable of chunks, such as generateDatasetStream() returns');
-  }
+  const iterator = chunkIterator(stream);
   const o = (stream as { options?: { tutors?: unknown; sessions?: unknown } }).options;
   const expected = {
     tutors: typeof o?.tutors === 'number' ? o.tutors : 0,
@@ -147,6 +162,8 @@ export async function insertDatasetStream(
   const dir = await mkdtemp(join(tmpdir(), 'tqs-load-'));
   const spilled: SpillFile[] = [];
   const rows = { tutors: 0, sessions: 0, reschedules: 0, emailReports: 0 };
+  /** The source has said it is done (its iterator returned `done`). */
+  let ended = false;
   let scores: { scored: number; flagged: number };
   try {
     const rescheduleFile = await SpillFile.open(join(dir, 'reschedules.copy'));
@@ -162,11 +179,9 @@ export async function insertDatasetStream(
       reschedules: streamTable('reschedules', 'reschedules', reschedules),
       emailReports: streamTable('email_reports', 'emailReports', emailReports),
     };
-    const iterator = stream[Symbol.iterator]();
     let n = 0;
     /** The chunk whose sessions the sessions COPY starts with (read while copying the tutors). */
     let pending: DatasetChunk | undefined;
-    let ended = false;
     const spill = async (chunk: DatasetChunk) => {
       await rescheduleFile.write(chunk.reschedules, t.reschedules);
       await emailFile.write(chunk.emailReports, t.emailReports);
@@ -174,7 +189,7 @@ export async function insertDatasetStream(
 
     async function* tutorChunks(): AsyncGenerator<CountedChunk> {
       for (;;) {
-        const next = iterator.next();
+        const next = await iterator.next();
         if (next.done === true) {
           ended = true;
           return;
@@ -198,6 +213,10 @@ export async function insertDatasetStream(
       pending = undefined;
       for (;;) {
         if (chunk !== undefined) {
+          // A source that promised fewer sessions (or no count) is held to PGlite's limit as they arrive.
+          if (rows.sessions + chunk.sessions.length > expected.sessions) {
+            checkPgliteLimit(db, rows.sessions + chunk.sessions.length, options, 'insertDatasetStream');
+          }
           const from = rows.sessions;
           rows.sessions += chunk.sessions.length;
           const count = chunk.sessions.length;
@@ -206,8 +225,11 @@ export async function insertDatasetStream(
           yield { from, rows: count, data };
         }
         if (ended) return;
-        const next = iterator.next();
-        if (next.done === true) return;
+        const next = await iterator.next();
+        if (next.done === true) {
+          ended = true;
+          return;
+        }
         chunk = checkChunk(next.value, n++);
         if (chunk.tutors.length > 0) {
           throw new TypeError(
@@ -231,6 +253,8 @@ export async function insertDatasetStream(
     });
   } catch (error) {
     await load.progress?.catch(() => {});
+    // Lets a source that was not read to its end run its own clean-up (a generator's `finally`, a cursor's close).
+    if (!ended) await Promise.resolve(iterator.return?.()).catch(() => {});
     throw diskFullOr(loadError(error, load.state, loader.commits, 'insertDatasetStream'), space);
   } finally {
     for (const file of spilled) await file.close().catch(() => {});

@@ -55,3 +55,23 @@ export interface DatasetStream extends Iterable<DatasetChunk> {
   /** The options that make it, every default filled in; `options.tutors` and `options.sessions` are its row counts. */
   readonly options: ResolvedGenerateOptions;
 }
+
+/**
+ * What `insertDatasetStream()` reads: a {@link DatasetStream}, or any iterable or async iterable of chunks (rows read
+ * from files or from another database, say). `options`, when given, promises the row counts (for progress, PGlite's
+ * limit and the free-space check before anything is written) and the instant to score as of.
+ *
+ * @example
+ * // The history of another database of this schema, 10,000 rows at a time (a postgres.js cursor).
+ * const source = postgres(url, { transform: postgres.camel }); // tutor_id -> tutorId
+ * async function* history(): AsyncGenerator<DatasetChunk> {
+ *   const none = { tutors: [], sessions: [], reschedules: [], emailReports: [], groundTruth: [] };
+ *   yield { ...none, tutors: await source<Tutor[]>`select * from tutors` };
+ *   for await (const rows of source<Session[]>`select * from sessions`.cursor(10_000)) yield { ...none, sessions: rows };
+ *   for await (const rows of source<Reschedule[]>`select * from reschedules`.cursor(10_000)) yield { ...none, reschedules: rows };
+ * }
+ * await insertDatasetStream(db, history());
+ */
+export type DatasetChunkSource = (Iterable<DatasetChunk> | AsyncIterable<DatasetChunk>) & {
+  readonly options?: { readonly tutors?: number; readonly sessions?: number; readonly now?: Date };
+};

@@ -1,4 +1,11 @@
-export type { Dataset, DatasetChunk, DatasetEmailReport, DatasetReschedule, DatasetStream } from './dataset';
+export type {
+  Dataset,
+  DatasetChunk,
+  DatasetChunkSource,
+  DatasetEmailReport,
+  DatasetReschedule,
+  DatasetStream,
+} from './dataset';
 export {
   claimPendingEmailReports,
   type ClaimEmailReportsOptions,
