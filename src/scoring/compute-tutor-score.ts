@@ -48,7 +48,7 @@ export const isUuid = (id: unknown): id is string => typeof id === 'string' && u
  * //   nextChangeAt: 2026-01-20T09:00:00.000Z }  // the next instant a session enters or leaves a window
  *
  * // SQL shape (one round trip):
- * // select count(s.id) filter (where s.scheduled_time > $asOf - 7 days), ..., count(r.id),
+ * // select count(s.id) filter (where s.scheduled_time > $asOf - 7 days), ..., count(r.session_id),
  * //   least((select min(scheduled_time) from sessions where tutor_id = t.id and scheduled_time > $asOf),
  * //         min(s.scheduled_time) filter (where s.scheduled_time > $asOf - 7 days) + 7 days, ...) as next_change_at
  * // from tutors t
