@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { computeTutorScore, type Dataset, queryRows, refreshDueScores, refreshTutorScores, type TqsDatabase } from '../src';
 import { type Figure, timeRatioFigure } from './figure';
 import { BENCH_NOW } from './generate-figure';
-import { collectGarbage, formatMs, median, progress, timed } from './measure';
+import { collectGarbage, collectGarbageAndSettle, formatMs, median, progress, timed } from './measure';
 import type { BenchBackend, Runs, Scale } from './options';
 import type { ScratchDatabase } from './scratch';
 
@@ -37,10 +37,10 @@ export async function scoreFigures(
   const refreshSamples: number[] = [];
   const aggregateSamples: number[] = [];
   for (let i = 0; i < runs.score; i++) {
-    collectGarbage();
+    await collectGarbageAndSettle();
     const aggregate = await timed(() => db.execute(bareAggregate));
     aggregateSamples.push(aggregate.ms);
-    collectGarbage();
+    await collectGarbageAndSettle();
     const refresh = await timed(() => refreshTutorScores(db, { asOf: BENCH_NOW }));
     refreshSamples.push(refresh.ms);
     if (refresh.value.scored !== dataset.tutors.length) {
@@ -155,13 +155,13 @@ async function dueFigures(
   const changed = Math.min(CHANGED_TUTORS, ids.length);
   for (let i = 0; i < runs.score; i++) {
     await changeSessions(db, ids, i);
-    collectGarbage();
+    await collectGarbageAndSettle();
     const due = await timed(() => refreshDueScores(db, { asOf: BENCH_NOW, limit: 100_000 }));
     if (due.value.refreshed !== changed) {
       throw new Error(`refreshDueScores refreshed ${due.value.refreshed} tutors, expected ${changed}`);
     }
     dueSamples.push(due.ms);
-    collectGarbage();
+    await collectGarbageAndSettle();
     const idle = await timed(() => refreshDueScores(db, { asOf: BENCH_NOW, limit: 100_000 }));
     if (idle.value.refreshed !== 0) throw new Error(`refreshDueScores refreshed ${idle.value.refreshed} tutors with nothing due`);
     idleSamples.push(idle.ms);
