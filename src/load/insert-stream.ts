@@ -214,9 +214,7 @@ export async function insertDatasetStream(
       for (;;) {
         if (chunk !== undefined) {
           // A source that promised fewer sessions (or no count) is held to PGlite's limit as they arrive.
-          if (rows.sessions + chunk.sessions.length > expected.sessions) {
-            checkPgliteLimit(db, rows.sessions + chunk.sessions.length, options, 'insertDatasetStream');
-          }
+          checkPgliteLimit(db, rows.sessions + chunk.sessions.length, options, 'insertDatasetStream');
           const from = rows.sessions;
           rows.sessions += chunk.sessions.length;
           const count = chunk.sessions.length;

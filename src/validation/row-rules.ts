@@ -166,8 +166,8 @@ function isGeneratedAlways(column: ColumnFacts): boolean {
 const CREATE = { select: createSelectSchema, insert: createInsertSchema, update: createUpdateSchema } as const;
 
 /**
- * One kind of schema of a table, built by drizzle-zod from the columns' ready-made schemas (so it neither builds a
- * default schema per column nor calls a builder again), with the row's cross-column rules in `superRefine`.
+ * One kind of schema of a table, built by drizzle-zod from the columns' ready-made schemas (so it builds no default
+ * schema for them and calls no builder again), with the row's cross-column rules in `superRefine`.
  */
 function rowSchema(table: Table, built: ReadonlyMap<string, BuiltColumn>, kind: SchemaKind, rules: readonly RowRule<never>[]) {
   const { never, optional } = CONDITIONS[kind];
@@ -204,18 +204,18 @@ export interface SchemaParts<TTable extends Table, TColumns> {
 }
 
 /**
- * The insert, select and update schemas of `table` from its columns' schemas, as {@link TableSchemas} types them.
- * `tableSchemas` and `wireSchemas` share it.
+ * The schemas of `kinds` for `table` from its columns' schemas, as {@link TableSchemas} types them. `tableSchemas`
+ * builds all three; `wireSchemas` only insert and update.
  */
-export function buildTableSchemas<TTable extends Table, TColumns>(
+export function buildTableSchemas<TTable extends Table, TColumns, K extends SchemaKind>(
   table: TTable,
   columns: ReadonlyMap<string, BuiltColumn>,
   rules: readonly RowRule<TTable['$inferSelect']>[],
-  kinds: readonly SchemaKind[] = ['insert', 'select', 'update'],
-): TableSchemas<TTable, TColumns> {
+  kinds: readonly K[],
+): Pick<TableSchemas<TTable, TColumns>, K> {
   const schemas: Partial<Record<SchemaKind, unknown>> = {};
   for (const kind of kinds) schemas[kind] = rowSchema(table, columns, kind, rules as readonly RowRule<never>[]);
-  return schemas as TableSchemas<TTable, TColumns>;
+  return schemas as Pick<TableSchemas<TTable, TColumns>, K>;
 }
 
 /**
@@ -232,5 +232,6 @@ export function tableSchemas<TTable extends Table, TColumns extends ColumnSchema
   rules: readonly RowRule<TTable['$inferSelect']>[],
 ): TableSchemas<TTable, TColumns> & { parts: SchemaParts<TTable, TColumns> } {
   const built = buildColumnSchemas(table, columns);
-  return { ...buildTableSchemas<TTable, TColumns>(table, built, rules), parts: { table, builders: columns, columns: built, rules } };
+  const schemas = buildTableSchemas<TTable, TColumns, SchemaKind>(table, built, rules, ['insert', 'select', 'update']);
+  return { ...schemas, parts: { table, builders: columns, columns: built, rules } };
 }

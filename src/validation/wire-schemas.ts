@@ -30,7 +30,10 @@ export function wireSchemas<TTable extends Table, TColumns extends ColumnSchemas
   for (const [key, built] of columns) {
     wire.set(key, built.column.columnType === 'PgTimestamp' ? { column: built.column, schema: isoTimestamptz(key) } : built);
   }
-  const { insert, update } = buildTableSchemas<TTable, WireColumns<TTable, TColumns>>(table, wire, rules, ['insert', 'update']);
+  const { insert, update } = buildTableSchemas<TTable, WireColumns<TTable, TColumns>, 'insert' | 'update'>(table, wire, rules, [
+    'insert',
+    'update',
+  ]);
   return {
     createRequest: insert,
     updateRequest: update,
