@@ -1,5 +1,38 @@
 export * from './schema';
-export * from './db';
+export {
+  assertDatabaseTimeZone,
+  assertMigrated,
+  type Backend,
+  type ConnectionHost,
+  type ConnectionUrl,
+  countTableRows,
+  createDatabase,
+  type CreateDatabaseOptions,
+  type Database,
+  defaultMigrationsFolder,
+  type ExistingClient,
+  migrate,
+  type MigrateOptions,
+  type MigrateResult,
+  type MigrationFile,
+  MIGRATIONS_SCHEMA,
+  MIGRATIONS_TABLE,
+  migrationStatus,
+  type MigrationStatus,
+  type MigrationStatusOptions,
+  parseConnectionUrl,
+  type PostgresOptions,
+  queryRows,
+  rawClient,
+  type RawClient,
+  readMigrations,
+  readReplicaOf,
+  rollback,
+  type RollbackOptions,
+  type RollbackResult,
+  type TableCounts,
+  type TqsDatabase,
+} from './db';
 export * from './errors';
 export * from './scoring';
 export * from './validation';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, InvalidOptionError, redactUrl } from '../src';
-import { parseConnectionUrl } from '../src/db/connection-url';
+import { parseConnectionUrl } from '../src';
 import { postgresUrl } from './support/databases';
 import { passwordRefusingServer } from './support/password-server';
 

@@ -561,18 +561,18 @@ const allowedDriverRaw: AllowedCall[] = [
     file: 'src/db/postgres-js/copy.ts',
     call: 'statement',
     buildsFrom:
-      "its only caller, src/load/postgres-loader.ts, passes `copy ${target} from stdin`: target is copyTarget(table name literal, column names from the Drizzle schema, quoted); the row values go as COPY data, escaped by copy-format.ts",
+      "its only caller, src/db/postgres-js/loader.ts, passes `copy ${target} from stdin`: target is copyTarget(table name literal, column names from the Drizzle schema, quoted); the row values go as COPY data, escaped by copy-format.ts",
   },
   {
-    file: 'src/load/pglite-loader.ts',
+    file: 'src/db/pglite/loader.ts',
     call: "`copy ${target} from '/dev/blob'`, [], { blob }",
     buildsFrom: 'the same target as the postgres.js COPY (copyTarget of the load plan); the rows go in the blob, as COPY data',
   },
   {
-    file: 'src/cli/commands/setup.ts',
-    call: '`create database ${quoteIdentifier(name)}`',
+    file: 'src/db/postgres-js/admin.ts',
+    call: '`create database ${quoteIdent(name)}`',
     buildsFrom:
-      'the database name of the URL the user gave, through quoteIdentifier (double quotes doubled): CREATE DATABASE takes no parameters, so an identifier is quoted, never spliced raw',
+      'the database name of the URL the user gave, through quoteIdent (double quotes doubled): CREATE DATABASE takes no parameters, so an identifier is quoted, never spliced raw',
   },
   {
     file: 'src/testing/snapshot.ts',

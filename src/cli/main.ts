@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { isNullSocketWrite } from '../db/postgres-js/null-socket-write';
+import { isNullSocketWrite } from '../db';
 import { runCli } from './run';
 import { stopOnSignals } from './signals';
 

@@ -1,4 +1,4 @@
-import { parseConnectionUrl } from '../db/connection-url';
+import { parseConnectionUrl } from '../db';
 import { describeServerError, InvalidOptionError, TqsError } from '../errors';
 import { connectionLost, isSqlState } from '../util/error-chain';
 import { packageVersion } from '../util/package-info';

@@ -1,7 +1,12 @@
 import { existsSync } from 'node:fs';
-import { createDatabase, migrationStatus, readMigrations, type TqsDatabase } from '../db';
-import { parseConnectionUrl } from '../db/connection-url';
-import { assertDataDir } from '../db/pglite/data-dir-kind';
+import {
+  assertDataDir,
+  createDatabase,
+  migrationStatus,
+  parseConnectionUrl,
+  readMigrations,
+  type TqsDatabase,
+} from '../db';
 import { InvalidOptionError, MigrationsPendingError } from '../errors';
 import { redactUrl } from '../util/redact-url';
 import { integerOption, type ParsedOptions, UsageError } from './command';

@@ -1,11 +1,7 @@
-export { type Backend, type Database, queryRows, rawClient, type RawClient } from './client';
-export {
-  createDatabase,
-  type CreateDatabaseOptions,
-  type ExistingClient,
-  type PostgresOptions,
-  type TqsDatabase,
-} from './create-database';
+export { type Backend, type Database, queryRows, type RawClient } from './client';
+export { createDatabase } from './create-database';
+export { type CreateDatabaseOptions, type ExistingClient, type PostgresOptions, type TqsDatabase } from './database';
+export { rawClient } from './backend';
 export { migrate, type MigrateOptions, type MigrateResult } from './migrate';
 export {
   assertMigrated,
@@ -17,5 +13,12 @@ export { defaultMigrationsFolder, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigra
 export { countTableRows, type TableCounts } from './table-counts';
 export { readReplicaOf } from './replicas';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback';
-export { type ConnectionHost, type ConnectionUrl, parseConnectionUrl } from './connection-url';
+export { type ConnectionHost, type ConnectionUrl, parseConnectionUrl } from './postgres-js/connection-url';
 export { assertDatabaseTimeZone } from './time-zone';
+
+// For the package's own layers above db (load, cli); the package entry leaves them out.
+export { databaseBackend, type DatabaseBackend } from './backend';
+export type { CopyChunk, Loader, LoadTransaction } from './loader';
+export { assertDataDir } from './pglite/data-dir-kind';
+export { ensurePostgresDatabase } from './postgres-js/admin';
+export { isNullSocketWrite } from './postgres-js/null-socket-write';

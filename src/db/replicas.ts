@@ -3,7 +3,7 @@ import { ConnectionError, redactUrl } from '../errors';
 import type { Database } from './client';
 import { findInChain } from '../util/error-chain';
 import { connectionLost } from '../util/error-chain';
-import type { TqsDatabase } from './create-database';
+import type { TqsDatabase } from './database';
 
 /*
  * Read replicas over drizzle's `withReplicas`: its select builders (`db.select()`, `db.query`, `db.$count`, `db.with`)

@@ -1,58 +1,76 @@
 import type { PgTable } from 'drizzle-orm/pg-core';
+import type { CopyChunk } from '../db';
 import type { Dataset } from '../records/dataset';
 import { emailReports, reschedules, sessions, tutors } from '../schema';
 import { type CopyColumn, copyColumns, copyTarget, encodeCopyRows } from './copy-format';
-import type { CopyChunk } from './loader';
 
 /** A table `insertDataset` reports progress on: the four it loads, in load order, then `tutor_scores`. */
 export type InsertTable = 'tutors' | 'sessions' | 'reschedules' | 'email_reports' | 'tutor_scores';
 
 /** The tables a dataset fills, in foreign-key order. */
-const loadOrder = [
+export const loadOrder = [
   { table: 'tutors', key: 'tutors', pgTable: tutors },
   { table: 'sessions', key: 'sessions', pgTable: sessions },
   { table: 'reschedules', key: 'reschedules', pgTable: reschedules },
   { table: 'email_reports', key: 'emailReports', pgTable: emailReports },
 ] as const satisfies readonly { table: InsertTable; key: keyof Dataset; pgTable: PgTable }[];
 
-/** How one table of a dataset is loaded. */
-export interface TablePlan {
-  table: InsertTable;
-  /** The dataset's key for the table (`emailReports`), which error messages name rows by. */
-  key: (typeof loadOrder)[number]['key'];
-  rows: readonly object[];
-  columns: CopyColumn[];
-  /** `"table" ("col", ...)` */
+/** One entry of {@link loadOrder}. */
+export type LoadedTable = (typeof loadOrder)[number];
+
+/** One table of a load, whatever its rows come from: where they go and the chunks that bring them. */
+export interface TableLoad {
+  table: LoadedTable['table'];
+  /** `"table" ("col", ...)`, the target of its COPY. */
   target: string;
-  /** Rows per chunk: the progress step, and the rows per COPY statement on PGlite. */
-  step: number;
+  /** The rows the progress reports announce, read when the table starts (a stream knows some only by then). */
+  rowsTotal(): number;
+  /** Its rows in COPY text, chunk by chunk, each made when the COPY asks for it. */
+  chunks(): AsyncIterable<CopyChunk>;
 }
 
 const MIN_CHUNK_ROWS = 1000;
 const CHUNKS_PER_TABLE = 50;
 
 /**
- * The load of a dataset, table by table in foreign-key order, checked for shape before anything is written.
+ * The load of a dataset held in memory, table by table in foreign-key order, checked for shape before anything is
+ * written. Each table goes in chunks of about 2% of its rows (at least 1,000): the progress step, and the rows per
+ * COPY statement on PGlite.
  *
  * @throws {TypeError} the dataset or one of its tables is not what `generateDataset()` returns.
  * @example
- * planLoad(generateDataset({ seed: 7 })).map((p) => p.table); // ['tutors', 'sessions', 'reschedules', 'email_reports']
+ * planLoad(generateDataset({ seed: 7 })).map((t) => t.table); // ['tutors', 'sessions', 'reschedules', 'email_reports']
  */
-export function planLoad(dataset: Dataset): TablePlan[] {
+export function planLoad(dataset: Dataset): TableLoad[] {
   if (dataset === null || typeof dataset !== 'object') throw new TypeError('insertDataset: dataset must be an object');
-  return loadOrder.map(({ table, key, pgTable }) => {
-    const rows = dataset[key] as readonly object[] | undefined;
-    if (!Array.isArray(rows)) throw new TypeError(`insertDataset: dataset.${key} must be an array of rows`);
-    const columns = copyColumns(pgTable, rows);
+  return loadOrder.map((entry) => {
+    const rows = dataset[entry.key] as readonly object[] | undefined;
+    if (!Array.isArray(rows)) throw new TypeError(`insertDataset: dataset.${entry.key} must be an array of rows`);
+    const columns = copyColumns(entry.pgTable, rows);
+    const step = Math.max(MIN_CHUNK_ROWS, Math.ceil(rows.length / CHUNKS_PER_TABLE));
     return {
-      table,
-      key,
-      rows,
-      columns,
-      target: copyTarget(table, columns),
-      step: Math.max(MIN_CHUNK_ROWS, Math.ceil(rows.length / CHUNKS_PER_TABLE)),
+      table: entry.table,
+      target: copyTarget(entry.table, columns),
+      rowsTotal: () => rows.length,
+      async *chunks() {
+        for (let from = 0; from < rows.length; from += step) {
+          const to = Math.min(rows.length, from + step);
+          yield { from, rows: to - from, data: encodeCopyRows(rows, columns, from, to, entry.key) };
+        }
+      },
     };
   });
+}
+
+/**
+ * The columns and COPY target of a table whose rows are complete (a stream's, which are not all at hand to look at).
+ *
+ * @example
+ * completeRows(loadOrder[0]).target; // '"tutors" ("id", "name", ...)'
+ */
+export function completeRows(entry: LoadedTable): { columns: CopyColumn[]; target: string } {
+  const columns = copyColumns(entry.pgTable, 'all');
+  return { columns, target: copyTarget(entry.table, columns) };
 }
 
 /**
@@ -62,19 +80,3 @@ export function planLoad(dataset: Dataset): TablePlan[] {
  * datasetKey('email_reports'); // 'emailReports'
  */
 export const datasetKey = (table: InsertTable): string => loadOrder.find((l) => l.table === table)?.key ?? table;
-
-/**
- * A table's rows as COPY text, chunk by chunk, calling `between(rowsDone)` after each chunk but the last is taken, so
- * that progress is reported per chunk, and a throwing callback stops the COPY.
- *
- * @example
- * for await (const chunk of copyChunks(plan, async (done) => console.log(done))) send(chunk.data);
- */
-export async function* copyChunks(plan: TablePlan, between: (rowsDone: number) => Promise<void>): AsyncGenerator<CopyChunk> {
-  const total = plan.rows.length;
-  for (let from = 0; from < total; from += plan.step) {
-    const to = Math.min(total, from + plan.step);
-    yield { from, data: encodeCopyRows(plan.rows, plan.columns, from, to, plan.key) };
-    if (to < total) await between(to);
-  }
-}

@@ -1,7 +1,4 @@
-import postgres from 'postgres';
-import { migrate } from '../../db';
-import { ConnectionError } from '../../errors';
-import { parseConnectionUrl, postgresJsTarget } from '../../db/connection-url';
+import { ensurePostgresDatabase, migrate } from '../../db';
 import { type QualityReport, qualityReportFromDatabase } from '../../report';
 import { type Command, type CommandIo, databaseOptions, type ParsedOptions } from '../command';
 import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
@@ -19,78 +16,7 @@ import {
   summarize,
   summaryJson,
 } from './generate';
-import { sqlStateOf } from '../../util/error-chain';
 import { integrityFailure, writeReport } from '../output';
-
-/** PostgreSQL's SQLSTATE for "database does not exist". */
-const INVALID_CATALOG_NAME = '3D000';
-/** ... and for "database already exists" (another process created it first). */
-const DUPLICATE_DATABASE = '42P04';
-
-/**
- * A double-quoted SQL identifier: any name, quotes included, becomes exactly that database name.
- *
- * @example
- * quoteIdentifier('My "odd"-db'); // '"My ""odd""-db"'
- */
-export const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
-
-/**
- * Creates the database of `url` on its server when it does not exist (spec §6.1 step 1): connects to the `postgres`
- * maintenance database of the same server with the same credentials and runs `CREATE DATABASE` with the name quoted.
- * Returns whether it created it.
- *
- * @example
- * await ensurePostgresDatabase('postgres://app:secret@db:5432/tqs_dev'); // true the first time, then false
- */
-export async function ensurePostgresDatabase(url: string): Promise<boolean> {
-  const parsed = parseConnectionUrl(url);
-  const probe = postgres(url, { ...postgresJsTarget(parsed), max: 1, onnotice: () => {}, connect_timeout: 10 });
-  try {
-    await probe`select 1`;
-    return false;
-  } catch (error) {
-    if (sqlStateOf(error) !== INVALID_CATALOG_NAME) return false; // createDatabase reports it, with the URL redacted
-  } finally {
-    await probe.end({ timeout: 0 }).catch(() => {});
-  }
-  // The name as the URL gives it, percent-decoded, exactly as createDatabase connects to it.
-  const name = parsed.database;
-  if (name === undefined) return false; // no name to create: createDatabase reports the server's refusal
-  const admin = postgres(url, {
-    ...postgresJsTarget(parsed),
-    database: 'postgres',
-    max: 1,
-    onnotice: () => {},
-    connect_timeout: 10,
-  });
-  try {
-    await admin.unsafe(`create database ${quoteIdentifier(name)}`);
-    return true;
-  } catch (error) {
-    if (sqlStateOf(error) === DUPLICATE_DATABASE) return false;
-    // Two CREATE DATABASE of one name at once can also fail with a unique violation on pg_database: the other won.
-    if (await databaseExists(url)) return false;
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ConnectionError(`cannot create the database of ${parsed.redacted}: ${parsed.password ? reason.split(parsed.password).join('***') : reason}`, { cause: error });
-  } finally {
-    await admin.end({ timeout: 0 }).catch(() => {});
-  }
-}
-
-/** Whether the database of `url` accepts a connection now. */
-async function databaseExists(url: string): Promise<boolean> {
-  const probe = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 10 });
-  try {
-    await probe`select 1`;
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await probe.end({ timeout: 0 }).catch(() => {});
-  }
-}
 
 interface SetupOutcome {
   created: boolean;

@@ -1,13 +1,47 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { PGlite } from '@electric-sql/pglite';
+import { PGlite } from '@electric-sql/pglite';
+import { drizzle } from 'drizzle-orm/pglite';
 import { DataDirError, DiskFullError, TqsError } from '../../errors';
+import { schema } from '../../schema';
 import { formatBytes } from '../../util/format';
-import { freeBytes, isNoSpaceError, START_HEADROOM_BYTES } from '../free-space';
+import { type CreateDatabaseOptions, type TqsDatabase, withClose } from '../database';
 import { acquireDataDirLock } from './data-dir-lock';
+import { freeBytes, isNoSpaceError, START_HEADROOM_BYTES } from './free-space';
+
+/*
+ * The PGlite backend of `createDatabase()`. This module is only ever loaded with a dynamic `import()`, so that
+ * importing the package (a service on PostgreSQL) never loads PGlite or its WebAssembly glue.
+ */
 
 /** The PostgreSQL major version of the bundled PGlite, as its data directories record it in PG_VERSION. */
 export const PGLITE_PG_VERSION = '18';
+
+/**
+ * Opens PGlite as `createDatabase()` was asked to: in memory (from a dumped data directory with `loadDataDir`), or on
+ * a data directory held by this process alone until `close()`.
+ *
+ * @example
+ * const db = await openPglite({ dataDir: '.tqs/pglite' });
+ */
+export async function openPglite(options: CreateDatabaseOptions): Promise<TqsDatabase> {
+  if (options.dataDir !== undefined) {
+    const { pglite, close } = await openDataDir(options.dataDir, options);
+    return overPglite(pglite, options.logger, close);
+  }
+  const pglite = await PGlite.create(options.loadDataDir !== undefined ? { loadDataDir: options.loadDataDir } : {});
+  return overPglite(pglite, options.logger, () => pglite.close());
+}
+
+/**
+ * A {@link TqsDatabase} over a PGlite instance that is already open; `close` decides what closing it does.
+ *
+ * @example
+ * const db = overPglite(pglite, false, async () => {}); // the caller's PGlite stays open
+ */
+export function overPglite(pglite: PGlite, logger: CreateDatabaseOptions['logger'], close: () => Promise<void>): TqsDatabase {
+  return withClose(drizzle({ client: pglite, schema, logger: logger ?? false }), 'pglite', close);
+}
 
 /** An open PGlite data directory; `close()` closes PGlite, then releases the directory's lock. */
 export interface OpenDataDir {
@@ -95,8 +129,6 @@ async function start(dataDir: string, options: { loadDataDir?: Blob }): Promise<
   } catch (error) {
     throw isNoSpaceError(error) ? diskFull(dataDir, 'create', error) : error;
   }
-  // Loaded here, not at the top: services that import the package for PostgreSQL never load PGlite.
-  const { PGlite } = await import('@electric-sql/pglite');
   const pglite = new PGlite({
     dataDir,
     ...(options.loadDataDir !== undefined ? { loadDataDir: options.loadDataDir } : {}),

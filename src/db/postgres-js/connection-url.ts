@@ -1,5 +1,5 @@
-import { InvalidOptionError } from '../errors';
-import { redactUrl } from '../util/redact-url';
+import { InvalidOptionError } from '../../errors';
+import { redactUrl } from '../../util/redact-url';
 
 /** One server of a connection string; a multi-host string (`h1:5432,h2:5433`) has several. */
 export interface ConnectionHost {

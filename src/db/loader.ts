@@ -1,9 +1,11 @@
-import type { Database } from '../db/client';
+import type { Database } from './client';
 
 /** One chunk of a table's rows, encoded in COPY's text format. */
 export interface CopyChunk {
   /** The dataset index of the chunk's first row. */
   from: number;
+  /** How many rows the chunk holds. */
+  rows: number;
   data: Buffer[];
 }
 
@@ -20,8 +22,8 @@ export interface LoadTransaction {
 }
 
 /**
- * What the load needs from a backend, implemented once per backend (`pglite-loader.ts`, `postgres-loader.ts`) the
- * way a Kysely dialect implements its driver: the load itself (plan, chunks, progress, errors) is written once.
+ * What a load needs from a backend, implemented once per backend (`pglite/loader.ts`, `postgres-js/loader.ts`) the
+ * way a Kysely dialect implements its driver: the load itself (chunks, progress, errors) is written once.
  */
 export interface Loader {
   /**

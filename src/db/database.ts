@@ -1,0 +1,82 @@
+import type { PGlite } from '@electric-sql/pglite';
+import type { Logger } from 'drizzle-orm';
+import type postgres from 'postgres';
+import type { Backend, Database } from './client';
+
+/**
+ * postgres.js options `createDatabase({ url })` passes through (ssl, prepare, idle_timeout, max_lifetime,
+ * connect_timeout, ...). `transform` is left out: the package's queries read rows by their column names.
+ */
+export type PostgresOptions = Omit<postgres.Options<{}>, 'transform'>;
+
+/** A client `createDatabase({ client })` can use: a postgres.js `sql`, a PGlite, or a Drizzle database over either. */
+export type ExistingClient = postgres.Sql<any> | PGlite | { $client: postgres.Sql<any> | PGlite };
+
+/** Where the database lives. With no option at all: a fresh in-memory PGlite. */
+export interface CreateDatabaseOptions {
+  /** A PostgreSQL connection string (`postgres://user:pass@host:5432/db`), served by postgres.js. */
+  url?: string;
+  /** A PGlite data directory on disk, created when missing. */
+  dataDir?: string;
+  /** A PGlite data directory dumped by `dumpDataDir()`, to start from instead of an empty database. */
+  loadDataDir?: Blob;
+  /**
+   * A client that is already open, used instead of opening one: a postgres.js `sql`, a PGlite instance, or a Drizzle
+   * database over either (its `$client` is used, with this package's schema). `close()` leaves it open unless
+   * `closeClient` is true.
+   */
+  client?: ExistingClient;
+  /** With `client`: end the caller's client on `close()`. Default false: whoever opened it ends it. */
+  closeClient?: boolean;
+  /**
+   * Connection strings of streaming replicas of `url` (PostgreSQL only). The read-only helpers (`computeTutorScore`,
+   * `listHighRiskTutors`, `findStaleTutorIds`, `qualityReportFromDatabase`) and drizzle's select builders read from
+   * one of them; writes, `execute`, transactions, migrations and refreshes go to `url`. `db.$primary` reads the
+   * primary (to see one's own writes). A replica that is down fails reads with a `ConnectionError` naming it.
+   */
+  readReplicas?: readonly string[];
+  /** postgres.js pool size. Default 10 (per server, replicas included). */
+  max?: number;
+  /**
+   * postgres.js options for the pool `url` opens, e.g. `{ ssl: 'require', prepare: false, max_lifetime: 1800 }`. They
+   * win over this package's defaults (`max: 10`, `connect_timeout: 10`, notices ignored, a TCP_NODELAY socket); a
+   * `socket` of your own replaces ours. `transform` is refused.
+   */
+  postgres?: PostgresOptions;
+  /** Log every query: `true` for Drizzle's default logger, or a Drizzle `Logger` (`{ logQuery(query, params) }`). */
+  logger?: boolean | Logger;
+  /**
+   * PostgreSQL only: seconds a connection may stay silent while a query waits for the server before it is failed
+   * with "the connection stopped answering" (a partition, a frozen proxy). It must exceed the longest statement the
+   * server runs without replying. Default: no bound (the CLI uses 120). TCP keepalive is on in any case.
+   */
+  socketTimeout?: number;
+}
+
+/** What `createDatabase()` returns: a Drizzle database that knows its backend and how to close itself. */
+export type TqsDatabase = Database & {
+  /** `'pglite'` or `'postgres'`. */
+  readonly backend: Backend;
+  /**
+   * The primary: this database itself, or with `readReplicas` the database behind it that takes every write. Pass it
+   * to a read-only helper that must see a write just made (a replica may lag).
+   */
+  readonly $primary: Database;
+  /** Closes the PGlite instance or ends the postgres.js pool. A PGlite left open keeps the process alive. */
+  close(): Promise<void>;
+  /** The same as `close()`, for `await using db = await createDatabase()`. */
+  [Symbol.asyncDispose](): Promise<void>;
+};
+
+/**
+ * Makes a Drizzle database a {@link TqsDatabase}: its backend, itself as `$primary`, and a `close` that runs `close`
+ * once however often it is called (a second `close()` or the `await using` disposal after one).
+ *
+ * @example
+ * const db = withClose(drizzle({ client: sql, schema }), 'postgres', () => sql.end({ timeout: 5 }));
+ */
+export function withClose(db: object, backend: Backend, close: () => Promise<void>): TqsDatabase {
+  let closing: Promise<void> | undefined;
+  const closeOnce = () => (closing ??= close());
+  return Object.assign(db, { backend, close: closeOnce, [Symbol.asyncDispose]: closeOnce, $primary: db }) as unknown as TqsDatabase;
+}

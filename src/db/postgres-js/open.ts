@@ -1,0 +1,61 @@
+import { drizzle } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import { ConnectionError } from '../../errors';
+import { schema } from '../../schema';
+import { type CreateDatabaseOptions, type TqsDatabase, withClose } from '../database';
+import { connectFailure, parseConnectionUrl, postgresJsTarget } from './connection-url';
+import { noDelaySocket } from './socket';
+import { guardStalls } from './stall-guard';
+
+/**
+ * Opens a postgres.js pool on `url` with this package's defaults and socket guards, and checks that it connects, so
+ * that a wrong URL fails here with the host it tried rather than at the first query.
+ *
+ * @throws {ConnectionError} the server cannot be reached or refuses the login; the message has no password.
+ * @example
+ * const db = await openPostgres('postgres://app@db:5432/tqs', { max: 4 });
+ */
+export async function openPostgres(url: string, options: CreateDatabaseOptions): Promise<TqsDatabase> {
+  const parsed = parseConnectionUrl(url);
+  const connectTimeout = Number(options.postgres?.connect_timeout ?? 10);
+  const sql = postgres(url, {
+    ...postgresJsTarget(parsed),
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connect_timeout: connectTimeout,
+    ...(parsed.hosts.length === 1 ? { socket: guardedSocket(options.socketTimeout) } : {}),
+    ...options.postgres,
+  });
+  try {
+    await sql`select 1`;
+  } catch (error) {
+    await sql.end({ timeout: 0 }).catch(() => {});
+    throw new ConnectionError(`cannot connect to ${parsed.redacted}: ${connectFailure(error, parsed, connectTimeout)}`, {
+      cause: error,
+    });
+  }
+  return overPostgres(sql, options.logger, () => sql.end({ timeout: 5 }));
+}
+
+/**
+ * A {@link TqsDatabase} over a postgres.js pool that is already open; `close` decides what closing it does.
+ *
+ * @example
+ * const db = overPostgres(sql, false, async () => {}); // the caller's pool stays open
+ */
+export function overPostgres(sql: postgres.Sql, logger: CreateDatabaseOptions['logger'], close: () => Promise<void>): TqsDatabase {
+  return withClose(drizzle({ client: sql, schema, logger: logger ?? false }), 'postgres', close);
+}
+
+/** postgres.js's `socket` option: {@link noDelaySocket}, with the stall guard when a socket timeout is set. */
+function guardedSocket(socketTimeout: number | undefined): typeof noDelaySocket {
+  if (socketTimeout !== undefined && !(Number.isFinite(socketTimeout) && socketTimeout > 0)) {
+    throw new RangeError(`createDatabase: socketTimeout must be a positive number of seconds (got ${socketTimeout})`);
+  }
+  if (socketTimeout === undefined) return noDelaySocket;
+  return async (options) => {
+    const socket = await noDelaySocket(options);
+    guardStalls(socket, socketTimeout * 1000);
+    return socket;
+  };
+}

@@ -1,0 +1,151 @@
+import { sql } from 'drizzle-orm';
+import { type CopyChunk, type Database, databaseBackend, type LoadTransaction } from '../db';
+import { InvalidOptionError } from '../errors';
+import { reschedules, sessions, tutors, tutorScoreChanges } from '../schema';
+import { refreshTutorScores } from '../scoring';
+import { formatCount } from '../util/format';
+import { truncateAllTables } from './clear-database';
+import { loadError, type LoadState } from './load-error';
+import type { InsertDatasetOptions, InsertDatasetResult, InsertProgress } from './load-options';
+import type { TableLoad } from './load-plan';
+
+/** What an entry point hands the load run: its tables, and the clean-up its source needs. */
+export interface LoadSource {
+  /** The function named in errors. */
+  fn: 'insertDataset' | 'insertDatasetStream';
+  /** Sessions and rows known before anything is read: checked against PGlite's limit and the free disk space. */
+  sessions: number;
+  rows: number;
+  /** The instant to score as of, from {@link scoresAsOf}. */
+  asOf: Date | undefined | false;
+  tables: readonly TableLoad[];
+  /** Prepares the source once the checks have passed (temporary files, ...). */
+  open?(): Promise<void>;
+  /** Called after a failed load, so that a source that was not read to its end can clean up. */
+  abandon?(): Promise<void>;
+  /** Called when the load ends, whatever its outcome. */
+  close?(): Promise<void>;
+}
+
+/**
+ * The one load of the package, behind `insertDataset` and `insertDatasetStream`: the backend is asked for once, the
+ * checks run before anything is written, then every table is copied and the scores refreshed in ONE transaction,
+ * which a failure anywhere rolls back.
+ *
+ * @example
+ * const result = await runLoad(db, {}, { fn: 'insertDataset', sessions: 0, rows: 0, asOf: false, tables: [] });
+ */
+export async function runLoad(db: Database, options: InsertDatasetOptions, source: LoadSource): Promise<InsertDatasetResult> {
+  const started = performance.now();
+  const backend = databaseBackend(db);
+  const checkSessions = (count: number) => checkSessionLimit(backend.maxLoadSessions, count, options, source.fn);
+  checkSessions(source.sessions);
+  const space = backend.loadSpace(source.rows);
+  space.check();
+  const load = new Load(options.onProgress, checkSessions);
+  try {
+    await source.open?.();
+    const scores = await backend.loader.transaction(async (tx) => {
+      if (options.clearExisting) await truncateAllTables(tx.db);
+      for (const table of source.tables) await load.copyTable(tx, table);
+      const refreshed = source.asOf === false ? { scored: 0, flagged: 0 } : await load.refreshScores(tx.db, source.asOf);
+      load.state.committing = true;
+      return refreshed;
+    });
+    return { rows: load.rows, ...scores, elapsedMs: Math.round(performance.now() - started) };
+  } catch (error) {
+    // A load can fail while a callback is still running (the connection dropped under it): settle after it, so that
+    // nothing the caller started is still running when the load has failed.
+    await load.progress?.catch(() => {});
+    await source.abandon?.().catch(() => {});
+    throw space.failure(loadError(error, load.state, backend.loader.commits, source.fn));
+  } finally {
+    await source.close?.();
+  }
+}
+
+/**
+ * Refuses, before anything is written, more sessions than the backend takes in one load (PGlite's
+ * `PGLITE_MAX_SESSIONS`): past it a load takes minutes and GBs of WebAssembly memory. `exceedPgliteLimit: true`
+ * loads anyway.
+ */
+function checkSessionLimit(max: number | undefined, sessions: number, options: InsertDatasetOptions, fn: string): void {
+  if (max === undefined || sessions <= max || options.exceedPgliteLimit === true) return;
+  throw new InvalidOptionError(
+    'exceedPgliteLimit',
+    `${fn}: ${formatCount(sessions)} sessions is above PGlite's limit of ${formatCount(max)} (past it a ` +
+      'load takes minutes and GBs of memory): load them into PostgreSQL, or pass exceedPgliteLimit: true to try anyway. ' +
+      'Nothing was written.',
+  );
+}
+
+/** One run of the load: where it is (for errors), what it copied, and its progress reports. */
+class Load {
+  readonly state: LoadState = { table: undefined, offset: 0, committing: false };
+  readonly rows = { tutors: 0, sessions: 0, reschedules: 0, emailReports: 0 };
+  /** The latest `onProgress` call, which a failed load waits for before it rejects. */
+  progress: Promise<void> | undefined;
+
+  constructor(
+    private readonly onProgress: InsertDatasetOptions['onProgress'],
+    private readonly checkSessions: (count: number) => void,
+  ) {}
+
+  async report(progress: InsertProgress): Promise<void> {
+    const { onProgress } = this;
+    if (!onProgress) return;
+    this.progress = (async () => onProgress(progress))();
+    await this.progress;
+  }
+
+  /**
+   * One table: `start`, its chunks in one COPY path (`copying` after each that leaves rows to go), `done` once the
+   * database has them all. No COPY statement for a table without rows: the first chunk is read before one starts.
+   */
+  async copyTable(tx: LoadTransaction, source: TableLoad): Promise<void> {
+    const { table } = source;
+    const rowsTotal = source.rowsTotal();
+    await this.report({ table, phase: 'start', rowsDone: 0, rowsTotal });
+    this.state.table = table;
+    this.state.offset = 0;
+    let rowsDone = 0;
+    const counted = async function* (this: Load): AsyncGenerator<CopyChunk> {
+      for await (const chunk of source.chunks()) {
+        if (chunk.rows === 0) continue;
+        // A source that promised fewer sessions (or no count) is held to the backend's limit as they arrive.
+        if (table === 'sessions') this.checkSessions(rowsDone + chunk.rows);
+        yield chunk;
+        rowsDone += chunk.rows;
+        if (rowsDone < rowsTotal) await this.report({ table, phase: 'copying', rowsDone, rowsTotal });
+      }
+    }.call(this);
+    const first = await counted.next();
+    if (first.done !== true) {
+      const all = async function* () {
+        yield first.value;
+        yield* counted;
+      };
+      await tx.copy(source.target, all(), (row) => {
+        this.state.offset = row;
+      });
+    }
+    this.rows[table === 'email_reports' ? 'emailReports' : table] = rowsDone;
+    await this.report({ table, phase: 'done', rowsDone, rowsTotal: rowsDone });
+  }
+
+  /** `tutor_scores` refreshed in the load's transaction, as of the dataset's `now`. */
+  async refreshScores(db: Database, asOf: Date | undefined): Promise<{ scored: number; flagged: number }> {
+    await this.report({ table: 'tutor_scores', phase: 'start', rowsDone: 0, rowsTotal: this.rows.tutors });
+    this.state.table = 'tutor_scores';
+    // Rows written in this transaction have no statistics yet (autovacuum cannot see them), and the planner would
+    // guess a few hundred sessions and pick a nested loop; ANALYZE samples what this transaction sees.
+    await db.execute(sql`analyze ${tutors}, ${sessions}, ${reschedules}`);
+    // Inside a transaction a retry could only fail again ("current transaction is aborted"): none.
+    const { scored, flagged } = await refreshTutorScores(db, { ...(asOf ? { asOf } : {}), maxRetries: 0 });
+    // The refresh scored every tutor from a snapshot that holds the whole load, so the changes the load's own
+    // statements queued are accounted for: consume those (rows of this transaction) and leave other writers' queued.
+    await db.execute(sql`delete from ${tutorScoreChanges} where xmin = pg_current_xact_id()::xid`);
+    await this.report({ table: 'tutor_scores', phase: 'done', rowsDone: scored, rowsTotal: scored });
+    return { scored, flagged };
+  }
+}
