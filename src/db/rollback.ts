@@ -123,53 +123,12 @@ function newerThan(journal: JournalRow[], migrations: MigrationFile[], tag: stri
  * await rollback(db, { to: 'base', force: true }); // everything, data included
  */
 export async function rollback(db: Database, options: RollbackOptions = {}): Promise<RollbackResult> {
-  // Every option is checked before the transaction: a rollback never does something other than what was written.
-  checkOptions('rollback', options, {
-    steps: isWholeNumber(1),
-    to: isNonEmptyString,
-    force: isBoolean,
-    migrationsFolder: isNonEmptyString,
-  });
-  if (options.steps !== undefined && options.to !== undefined) {
-    throw new InvalidOptionError('to', 'rollback: give steps or to, not both; nothing was changed');
-  }
-  const migrations = readMigrations(options.migrationsFolder);
-  const { to } = options;
-  if (to !== undefined && to !== 'base' && !migrations.some((m) => m.tag === to)) {
-    throw new InvalidOptionError(
-      'to',
-      `rollback: to must be 'base' or the name of a migration as written (${migrations.map((m) => m.tag).join(', ')}); ` +
-        `got ${JSON.stringify(to.length > 60 ? `${to.slice(0, 60)}…` : to)}. Nothing was changed.`,
-    );
-  }
-  const byWhen = new Map<number, MigrationFile>(migrations.map((m) => [m.when, m]));
+  const migrations = checkRollbackOptions(options);
   return db.transaction(async (tx) => {
     await lockMigrations(tx);
     // Only under the lock: concurrent `create ... if not exists` of the journal race on the catalog and one fails.
     await ensureJournal(tx);
-    const journal = await readJournal(tx);
-    const steps = options.steps ?? 1;
-    if (to === undefined && options.steps !== undefined && steps > journal.length) {
-      throw new InvalidOptionError(
-        'steps',
-        `rollback: steps is ${steps}, but ${journal.length} migration${journal.length === 1 ? ' is' : 's are'} applied ` +
-          "(to: 'base' undoes them all); nothing was changed",
-      );
-    }
-    const targets = to === undefined ? journal.slice(0, steps) : to === 'base' ? journal : newerThan(journal, migrations, to);
-    const plan = targets.map((row) => {
-      const migration = byWhen.get(row.created_at);
-      if (!migration) {
-        throw new MigrationError(
-          `journal entry ${row.id}`,
-          `applied at ${row.created_at}, but no migration in the folder has that timestamp`,
-        );
-      }
-      if (!migration.down) {
-        throw new MigrationError(migration.tag, `has no down migration (${migration.tag}.down.sql)`);
-      }
-      return { row, migration, down: migration.down };
-    });
+    const plan = planRollback(await readJournal(tx), migrations, options);
     const atRisk: { table: string; rows: number }[] = [];
     for (const step of plan) atRisk.push(...(await rowsAtRisk(tx, step.down)));
     if (atRisk.length > 0 && !options.force) {
@@ -195,5 +154,59 @@ export async function rollback(db: Database, options: RollbackOptions = {}): Pro
       );
     }
     return { rolledBack: plan.map((s) => s.migration.tag), rowsDropped: atRisk };
+  });
+}
+
+/**
+ * Checks every option before the transaction, so that a rollback never does something other than what was written,
+ * and returns the migrations of the folder.
+ */
+function checkRollbackOptions(options: RollbackOptions): MigrationFile[] {
+  checkOptions('rollback', options, {
+    steps: isWholeNumber(1),
+    to: isNonEmptyString,
+    force: isBoolean,
+    migrationsFolder: isNonEmptyString,
+  });
+  if (options.steps !== undefined && options.to !== undefined) {
+    throw new InvalidOptionError('to', 'rollback: give steps or to, not both; nothing was changed');
+  }
+  const migrations = readMigrations(options.migrationsFolder);
+  const { to } = options;
+  if (to !== undefined && to !== 'base' && !migrations.some((m) => m.tag === to)) {
+    throw new InvalidOptionError(
+      'to',
+      `rollback: to must be 'base' or the name of a migration as written (${migrations.map((m) => m.tag).join(', ')}); ` +
+        `got ${JSON.stringify(to.length > 60 ? `${to.slice(0, 60)}…` : to)}. Nothing was changed.`,
+    );
+  }
+  return migrations;
+}
+
+/** The applied migrations to undo, newest first, each with its down file; refused when one has none. */
+function planRollback(journal: JournalRow[], migrations: MigrationFile[], options: RollbackOptions) {
+  const { to } = options;
+  const steps = options.steps ?? 1;
+  if (to === undefined && options.steps !== undefined && steps > journal.length) {
+    throw new InvalidOptionError(
+      'steps',
+      `rollback: steps is ${steps}, but ${journal.length} migration${journal.length === 1 ? ' is' : 's are'} applied ` +
+        "(to: 'base' undoes them all); nothing was changed",
+    );
+  }
+  const byWhen = new Map<number, MigrationFile>(migrations.map((m) => [m.when, m]));
+  const targets = to === undefined ? journal.slice(0, steps) : to === 'base' ? journal : newerThan(journal, migrations, to);
+  return targets.map((row) => {
+    const migration = byWhen.get(row.created_at);
+    if (!migration) {
+      throw new MigrationError(
+        `journal entry ${row.id}`,
+        `applied at ${row.created_at}, but no migration in the folder has that timestamp`,
+      );
+    }
+    if (!migration.down) {
+      throw new MigrationError(migration.tag, `has no down migration (${migration.tag}.down.sql)`);
+    }
+    return { row, migration, down: migration.down };
   });
 }

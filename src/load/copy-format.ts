@@ -1,5 +1,6 @@
 import { getTableColumns } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import { quoteIdent } from '../util/quote-ident';
 
 /*
  * Rows to PostgreSQL's COPY text format (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2):
@@ -67,8 +68,6 @@ export function copyColumns(table: PgTable, rows: readonly object[] | 'all'): Co
     .map(([key, column]) => ({ key, name: column.name }));
 }
 
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
 /** `"table" ("col", ...)`, the target of a COPY statement. */
 export function copyTarget(tableName: string, columns: readonly CopyColumn[]): string {
   return `${quoteIdent(tableName)} (${columns.map((c) => quoteIdent(c.name)).join(', ')})`;
@@ -83,8 +82,8 @@ const ZERO = 0x30;
 
 /*
  * Encodes straight into Buffers: building the text as JS strings first (one per field, one per line) costs more in
- * garbage collection than the COPY itself once a table has 100,000 rows. UUIDs and other strings go through
- * `Buffer.write` (native UTF-8), Dates and integers are written digit by digit.
+ * garbage collection than the COPY itself on large tables. Strings go through `Buffer.write` (native UTF-8), Dates
+ * and integers are written digit by digit.
  */
 class CopyWriter {
   readonly parts: Buffer[] = [];

@@ -50,7 +50,13 @@ export interface InsertDatasetResult {
   elapsedMs: number;
 }
 
-/** The destructive option, checked strictly: `clearExisting: 'no'` must not truncate. */
+/**
+ * The destructive option, checked strictly: `clearExisting: 'no'` must not truncate.
+ *
+ * @throws {InvalidOptionError} `clearExisting` is given and not a boolean.
+ * @example
+ * checkClearExisting({ clearExisting: 'yes' }); // throws InvalidOptionError
+ */
 export function checkClearExisting(options: { clearExisting?: unknown } | undefined, fn = 'insertDataset'): void {
   const clearExisting = options?.clearExisting;
   if (clearExisting !== undefined && typeof clearExisting !== 'boolean') {
@@ -64,6 +70,9 @@ export function checkClearExisting(options: { clearExisting?: unknown } | undefi
 /**
  * The instant to score as of: `false` with `refreshScores: false`, undefined (now) when the dataset has no
  * `options.now`. Checked before anything is written.
+ *
+ * @example
+ * scoresAsOf(generateDataset({ now }), {}); // now
  */
 export function scoresAsOf(dataset: { readonly options?: unknown }, options: InsertDatasetOptions): Date | undefined | false {
   if (options.refreshScores === false) return false;

@@ -5,6 +5,11 @@ import { type CopyColumn, encodeCopyRows } from './copy-format';
 /**
  * Rows that must wait for their turn in a load, held as COPY text in a temporary file with the row and byte range of
  * each chunk, so that they are read back chunk by chunk. The caller removes the file.
+ *
+ * @example
+ * const file = await SpillFile.open(path, columns, 'reschedules');
+ * await file.write(chunk.reschedules);
+ * await tx.copy(target, file.chunks(), () => {});
  */
 export class SpillFile {
   private readonly index: { from: number; rows: number; position: number; bytes: number }[] = [];
@@ -27,7 +32,7 @@ export class SpillFile {
     return new SpillFile(await open(path, 'w+', 0o600), columns, key);
   }
 
-  /** Appends one chunk's rows as COPY text; `key` names them in errors, counted across chunks. */
+  /** Appends one chunk's rows as COPY text, named in errors by their index across chunks. */
   async write(rows: readonly object[]): Promise<void> {
     if (rows.length === 0) return;
     const parts = encodeCopyRows(rows, this.columns, 0, rows.length, this.key, this.rows);

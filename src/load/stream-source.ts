@@ -13,6 +13,10 @@ const [tutorTable, sessionTable, rescheduleTable, emailTable] = loadOrder;
  * A stream of dataset chunks as the four tables of a load, read once: the tutors of the chunks up to the first that
  * holds sessions, then one COPY of every chunk's sessions, fed as the chunks come. Meanwhile each chunk's reschedules
  * and email reports, which reference sessions, wait in temporary files that the last two COPY statements read back.
+ *
+ * @example
+ * const source = new StreamSource(generateDatasetStream({ sessions: 10_000 }));
+ * source.tables().map((t) => t.table); // ['tutors', 'sessions', 'reschedules', 'email_reports']
  */
 export class StreamSource {
   /** The rows the stream promises (`options.tutors`, `options.sessions`), 0 where it makes no promise. */

@@ -17,7 +17,7 @@ export function dataDirKind(path: string): DataDirKind {
   if (!existsSync(path)) return 'missing';
   if (!statSync(path).isDirectory()) return 'not-a-directory';
   if (existsSync(join(path, 'PG_VERSION'))) return 'pglite';
-  // A first creation that crashed half-way leaves its marker beside the folder (see open-data-dir.ts): ours, to redo.
+  // A first creation that crashed half-way leaves its marker beside the folder (see open.ts): ours, to redo.
   if (existsSync(`${resolve(path)}.creating`)) return 'pglite';
   // Hidden files (a lock file, .DS_Store) do not make a folder someone else's; a hidden folder (.git) does.
   const entries = readdirSync(path, { withFileTypes: true });

@@ -82,41 +82,50 @@ export function parseConnectionUrl(url: unknown, option = 'url'): ConnectionUrl 
   if (ats.length > 2) refuse(`has more than one '@', so its host cannot be told from its password: ${ENCODE_HINT}`);
   const [userinfo, hostList] = ats.length === 2 ? [ats[0]!, ats[1]!] : [undefined, ats[0]!];
 
-  let user: string | undefined;
-  let password: string | undefined;
-  if (userinfo !== undefined) {
-    const parts = userinfo.split(':');
-    if (parts.length > 2) refuse(`has more than one ':' before its '@': ${ENCODE_HINT}`);
-    if (!parts.every((part) => PERCENT_SAFE.test(part))) {
-      refuse(`has a user name or password with a character that must be percent-encoded: ${ENCODE_HINT}`);
-    }
-    const decoded = parts.map((part) => decode(part, refuse, 'user name or password'));
-    user = decoded[0] === '' ? undefined : decoded[0];
-    password = decoded.length === 2 ? decoded[1] : undefined;
-    if (user !== undefined && byteLength(user) > MAX_IDENTIFIER_BYTES) {
-      refuse(`has a user name longer than ${MAX_IDENTIFIER_BYTES} bytes, which PostgreSQL would truncate`);
-    }
-  }
-
-  const hosts = hostList.split(',').map((entry): ConnectionHost => {
-    if (entry === '') refuse('names no host: give one, e.g. postgres://user@localhost:5432/database');
-    const ipv6 = /^(\[[^\]]*\])(?::(.*))?$/.exec(entry);
-    const [hostPart, portPart] = ipv6 ? [ipv6[1]!, ipv6[2]] : splitPort(entry);
-    const host = IPV6.exec(hostPart)?.[1] ?? hostPart;
-    if (!(IPV6.test(hostPart) || (HOST_NAME.test(host) && host.length <= MAX_HOST_LENGTH))) {
-      refuse(`has a host that is not a host name or an IP address${userinfo === undefined ? '' : ` (${ENCODE_HINT})`}`);
-    }
-    if (portPart === undefined) return { host, port: DEFAULT_PORT };
-    const port = PORT.test(portPart) ? Number(portPart) : Number.NaN;
-    if (!(port >= 1 && port <= 65_535)) {
-      refuse(`has ${portPart === '' ? 'an empty port' : 'a port that is not a number from 1 to 65535'}${userinfo === undefined ? '' : ` (if the ':' belongs to a password: ${ENCODE_HINT})`}`);
-    }
-    return { host, port };
-  });
-
+  const { user, password } = userinfo === undefined ? { user: undefined, password: undefined } : readUserinfo(userinfo, refuse);
+  const hosts = hostList.split(',').map((entry) => readHost(entry, userinfo !== undefined, refuse));
   const queryStart = tail.indexOf('?');
-  const path = queryStart === -1 ? tail : tail.slice(0, queryStart);
-  const query = queryStart === -1 ? '' : tail.slice(queryStart + 1);
+  const database = readDatabase(queryStart === -1 ? tail : tail.slice(0, queryStart), refuse);
+  const params = readParams(queryStart === -1 ? '' : tail.slice(queryStart + 1), refuse);
+  return { hosts, user, password, database, params, redacted: redactUrl(url) };
+}
+
+type Refuse = (why: string) => never;
+
+/** The user name and password of a connection string's userinfo, percent-decoded. */
+function readUserinfo(userinfo: string, refuse: Refuse): { user: string | undefined; password: string | undefined } {
+  const parts = userinfo.split(':');
+  if (parts.length > 2) refuse(`has more than one ':' before its '@': ${ENCODE_HINT}`);
+  if (!parts.every((part) => PERCENT_SAFE.test(part))) {
+    refuse(`has a user name or password with a character that must be percent-encoded: ${ENCODE_HINT}`);
+  }
+  const decoded = parts.map((part) => decode(part, refuse, 'user name or password'));
+  const user = decoded[0] === '' ? undefined : decoded[0];
+  if (user !== undefined && byteLength(user) > MAX_IDENTIFIER_BYTES) {
+    refuse(`has a user name longer than ${MAX_IDENTIFIER_BYTES} bytes, which PostgreSQL would truncate`);
+  }
+  return { user, password: decoded.length === 2 ? decoded[1] : undefined };
+}
+
+/** One `host[:port]` of the host list; `withUserinfo` adds the hint that a stray ':' or '@' may belong to a password. */
+function readHost(entry: string, withUserinfo: boolean, refuse: Refuse): ConnectionHost {
+  if (entry === '') refuse('names no host: give one, e.g. postgres://user@localhost:5432/database');
+  const ipv6 = /^(\[[^\]]*\])(?::(.*))?$/.exec(entry);
+  const [hostPart, portPart] = ipv6 ? [ipv6[1]!, ipv6[2]] : splitPort(entry);
+  const host = IPV6.exec(hostPart)?.[1] ?? hostPart;
+  if (!(IPV6.test(hostPart) || (HOST_NAME.test(host) && host.length <= MAX_HOST_LENGTH))) {
+    refuse(`has a host that is not a host name or an IP address${withUserinfo ? ` (${ENCODE_HINT})` : ''}`);
+  }
+  if (portPart === undefined) return { host, port: DEFAULT_PORT };
+  const port = PORT.test(portPart) ? Number(portPart) : Number.NaN;
+  if (!(port >= 1 && port <= 65_535)) {
+    refuse(`has ${portPart === '' ? 'an empty port' : 'a port that is not a number from 1 to 65535'}${withUserinfo ? ` (if the ':' belongs to a password: ${ENCODE_HINT})` : ''}`);
+  }
+  return { host, port };
+}
+
+/** The database name of the path (`/name`), percent-decoded; undefined when the string names none. */
+function readDatabase(path: string, refuse: Refuse): string | undefined {
   if (path.lastIndexOf('/') > 0) refuse("has a '/' in its database name: percent-encode it as %2F");
   const rawDatabase = path.slice(1);
   if (!/^(?:[A-Za-z0-9\-._~!$&'()*+,;=:]|%[0-9A-Fa-f]{2})*$/.test(rawDatabase)) {
@@ -126,7 +135,11 @@ export function parseConnectionUrl(url: unknown, option = 'url'): ConnectionUrl 
   if (database !== undefined && byteLength(database) > MAX_IDENTIFIER_BYTES) {
     refuse(`has a database name longer than ${MAX_IDENTIFIER_BYTES} bytes, which PostgreSQL would truncate`);
   }
+  return database;
+}
 
+/** The query parameters, each given once as `name=value`, percent-decoded. */
+function readParams(query: string, refuse: Refuse): Record<string, string> {
   const params: Record<string, string> = {};
   for (const pair of query === '' ? [] : query.split('&')) {
     const eq = pair.indexOf('=');
@@ -135,7 +148,7 @@ export function parseConnectionUrl(url: unknown, option = 'url'): ConnectionUrl 
     if (name in params) refuse(`gives the query parameter '${name}' twice`);
     params[name] = decode(pair.slice(eq + 1), refuse, 'query parameter');
   }
-  return { hosts, user, password, database, params, redacted: redactUrl(url) };
+  return params;
 }
 
 /** `host:port` split at its only `:`; a second `:` is refused by the host check (it is not a host name). */
@@ -144,7 +157,7 @@ function splitPort(entry: string): [string, string | undefined] {
   return colon === -1 ? [entry, undefined] : [entry.slice(0, colon), entry.slice(colon + 1)];
 }
 
-function decode(text: string, refuse: (why: string) => never, what: string): string {
+function decode(text: string, refuse: Refuse, what: string): string {
   if (/%(?![0-9A-Fa-f]{2})/.test(text)) refuse(`has a '%' that does not start a %XX escape in its ${what}: write % as %25`);
   try {
     return decodeURIComponent(text);

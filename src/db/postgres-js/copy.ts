@@ -3,15 +3,11 @@ import { pipeline } from 'node:stream/promises';
 import type { Sql } from 'postgres';
 
 /**
- * Runs a `copy ... from stdin` statement on `connection` and streams `source` into it; settles when the server has
- * taken every row, or rejects with the server's error. `pipeline` honours the socket's backpressure and, should
- * either side fail, destroys the other (postgres.js then sends CopyFail, so the server aborts the COPY).
- *
- * postgres.js 3.4 loses an error the server reports after the last chunk (constraint checks that run at the end of the
- * statement, such as foreign keys, or a row in the last packet): it hands the error to the query promise, which has
- * already resolved with the stream, and never calls the stream's final callback, so a plain `pipeline` would wait
- * forever, with the transaction left open (porsager/postgres#1173). Wrapping the query's `reject` catches that error;
- * a rejection from either side settles the copy.
+ * Runs a `copy ... from stdin` statement on `connection` and streams `source` into it, with the socket's backpressure;
+ * settles when the server has taken every row, or rejects with the server's error (either side failing aborts the
+ * COPY). The query's `reject` is wrapped because postgres.js 3.4 loses an error the server reports after the last
+ * chunk (a foreign key checked at the end), which would leave a plain `pipeline` waiting forever
+ * (porsager/postgres#1173).
  *
  * @example
  * await copyFromStdin(connection, 'copy "tutors" ("id", "name") from stdin', Readable.from([Buffer.from('...\n')]));
