@@ -21,6 +21,8 @@ export type LoadedTable = (typeof loadOrder)[number];
 /** One table of a load, whatever its rows come from: where they go and the chunks that bring them. */
 export interface TableLoad {
   table: LoadedTable['table'];
+  /** The dataset's key for the table (`emailReports`), which results and errors name rows by. */
+  key: LoadedTable['key'];
   /** `"table" ("col", ...)`, the target of its COPY. */
   target: string;
   /** The rows the progress reports announce, read when the table starts (a stream knows some only by then). */
@@ -50,6 +52,7 @@ export function planLoad(dataset: Dataset): TableLoad[] {
     const step = Math.max(MIN_CHUNK_ROWS, Math.ceil(rows.length / CHUNKS_PER_TABLE));
     return {
       table: entry.table,
+      key: entry.key,
       target: copyTarget(entry.table, columns),
       rowsTotal: () => rows.length,
       async *chunks() {

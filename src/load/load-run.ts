@@ -129,7 +129,7 @@ class Load {
         this.state.offset = row;
       });
     }
-    this.rows[table === 'email_reports' ? 'emailReports' : table] = rowsDone;
+    this.rows[source.key] = rowsDone;
     await this.report({ table, phase: 'done', rowsDone, rowsTotal: rowsDone });
   }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { CopyChunk } from '../db';
 import type { DatasetChunk, DatasetChunkSource } from '../records/dataset';
 import { encodeCopyRows } from './copy-format';
-import { completeRows, loadOrder, type TableLoad } from './load-plan';
+import { completeRows, type LoadedTable, loadOrder, type TableLoad } from './load-plan';
 import { SpillFile } from './spill-file';
 
 const [tutorTable, sessionTable, rescheduleTable, emailTable] = loadOrder;
@@ -54,17 +54,19 @@ export class StreamSource {
 
   /** The four tables, in load order. */
   tables(): TableLoad[] {
-    const spilled = (entry: typeof rescheduleTable | typeof emailTable, file: () => SpillFile): TableLoad => ({
+    const table = (entry: LoadedTable, rowsTotal: () => number, chunks: () => AsyncIterable<CopyChunk>): TableLoad => ({
       table: entry.table,
+      key: entry.key,
       target: completeRows(entry).target,
-      rowsTotal: () => file().rows,
-      chunks: () => file().chunks(),
+      rowsTotal,
+      chunks,
     });
+    const spill = (n: number) => this.spills[n] as SpillFile;
     return [
-      { table: 'tutors', target: completeRows(tutorTable).target, rowsTotal: () => this.expected.tutors, chunks: () => this.tutorChunks() },
-      { table: 'sessions', target: completeRows(sessionTable).target, rowsTotal: () => this.expected.sessions, chunks: () => this.sessionChunks() },
-      spilled(rescheduleTable, () => this.spills[0] as SpillFile),
-      spilled(emailTable, () => this.spills[1] as SpillFile),
+      table(tutorTable, () => this.expected.tutors, () => this.tutorChunks()),
+      table(sessionTable, () => this.expected.sessions, () => this.sessionChunks()),
+      table(rescheduleTable, () => spill(0).rows, () => spill(0).chunks()),
+      table(emailTable, () => spill(1).rows, () => spill(1).chunks()),
     ];
   }
 

@@ -6,13 +6,10 @@ import { basename, dirname, resolve } from 'node:path';
 import { DataDirLockedError } from '../../errors';
 
 /*
- * PGlite is single-process: two processes on one data directory silently lose one's committed rows or corrupt the
- * directory. Node has no flock, so the lock is a file beside the directory (`<dataDir>.lock`, never inside it, so
- * that `dumpDataDir()` does not carry it away), made atomically with link(2): the file appears complete or not at all,
- * and only one of two racing openers can create it. It names its holder by pid, process start time (so that a pid
- * reused after a crash is not mistaken for the holder), boot id and host. A lock whose holder is gone is taken over
- * under a short-lived takeover directory, so that two processes that both find it stale do not remove each other's
- * fresh lock.
+ * PGlite is single-process: two processes on one data directory lose rows or corrupt it. Node has no flock, so the
+ * lock is a file beside the directory (inside, `dumpDataDir()` would carry it away), created atomically with link(2)
+ * and naming its holder by pid, process start time, boot id and host, so that a reused pid is not taken for it. A
+ * stale lock is taken over under a short-lived directory, so that two processes that find it stale do not race.
  */
 
 /** What a lock file holds. */
