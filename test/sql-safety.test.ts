@@ -570,9 +570,9 @@ const allowedDriverRaw: AllowedCall[] = [
   },
   {
     file: 'src/cli/commands/setup.ts',
-    call: '`create database ${quoteIdentifier(name)}`',
+    call: '`create database ${quoteIdent(name)}`',
     buildsFrom:
-      'the database name of the URL the user gave, through quoteIdentifier (double quotes doubled): CREATE DATABASE takes no parameters, so an identifier is quoted, never spliced raw',
+      'the database name of the URL the user gave, through quoteIdent (double quotes doubled): CREATE DATABASE takes no parameters, so an identifier is quoted, never spliced raw',
   },
   {
     file: 'src/testing/snapshot.ts',

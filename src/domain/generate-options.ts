@@ -1,5 +1,6 @@
 import { maxGeneratedRows } from './size-limits';
-import { isTimeZone, parseInstant } from './time';
+import { parseInstant } from './iso-8601';
+import { isTimeZone } from './time';
 import { deepFreeze } from '../util/freeze';
 import type {
   DayRange,

@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { type Database, queryRows } from '../db/client';
+import { countTableRows, type Database, queryRows } from '../db';
 import type { RiskTier, TutorGroundTruth } from '../domain/dataset';
 import { scoreWindows } from '../schema';
 import { countExpressions, scoredTutor, scoredTutorsFrom, timestamptz } from '../scoring/score-query';
@@ -106,33 +106,20 @@ const measuredTier = (targets: ReportTargets) => {
 };
 
 /**
- * Rows per table, and the active tutors.
+ * Rows per table ({@link countTableRows}), and the active tutors; both read the caller's one snapshot.
  *
  * ```sql
- * select (select count(*) from tutors)::int as tutors, (select count(*) from tutors where is_active)::int as active_tutors, ...
+ * select count(*)::int as active_tutors from tutors where is_active
  * ```
  *
  * @example
  * await tableCounts(tx); // { tutors: 100, activeTutors: 90, sessions: 3000, ... }
  */
 export async function tableCounts(tx: Database): Promise<ReportFacts['counts']> {
-  const [counts] = await queryRows(
-    tx,
-    sql`select (select count(*) from tutors)::int as tutors,
-      (select count(*) from tutors where is_active)::int as active_tutors,
-      (select count(*) from sessions)::int as sessions,
-      (select count(*) from reschedules)::int as reschedules,
-      (select count(*) from email_reports)::int as email_reports,
-      (select count(*) from tutor_scores)::int as tutor_scores`,
-  );
-  return {
-    tutors: num(counts?.tutors),
-    activeTutors: num(counts?.active_tutors),
-    sessions: num(counts?.sessions),
-    reschedules: num(counts?.reschedules),
-    emailReports: num(counts?.email_reports),
-    tutorScores: num(counts?.tutor_scores),
-  };
+  const counts = await countTableRows(tx);
+  const [active] = await queryRows(tx, sql`select count(*)::int as active_tutors from tutors where is_active`);
+  const { tutors, sessions, reschedules, emailReports, tutorScores } = counts;
+  return { tutors, activeTutors: num(active?.active_tutors), sessions, reschedules, emailReports, tutorScores };
 }
 
 /** The session facts: statuses, durations, the covered range and the local days with sessions. */

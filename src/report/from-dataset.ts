@@ -5,7 +5,8 @@ import { isHighRisk, rescheduleRate } from '../scoring/rates';
 import { buildReport } from './build-report';
 import { RATE_BAND_LABELS, rateBandIndex, type ReportFacts, type TruthCell } from './facts';
 import { localClock } from './local-time';
-import { reportTargets, withSpecTargets } from './targets';
+import { withSpecTargets } from './merge-targets';
+import { reportTargets } from './targets';
 import type { QualityReport, ReportTargets } from './types';
 
 const DAY_MS = 86_400_000;

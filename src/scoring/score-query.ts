@@ -104,3 +104,28 @@ export function nextChangeExpression(asOf: Date): SQL {
   const entering = sql`(select min(${next.scheduledTime}) from ${sessions} ${next} where ${next.tutorId} = ${scoredTutor.id} and ${next.scheduledTime} > ${timestamptz(asOf)})`;
   return sql`least(${entering}, ${sql.join(leaving, sql`, `)})`;
 }
+
+const st = alias(tutors, 'st');
+const sts = alias(tutorScores, 'sts');
+const ss = alias(sessions, 'ss');
+const sr = alias(reschedules, 'sr');
+
+/**
+ * The ids of the tutors whose score is stale, for `where id in (...)`: no score, or a session or reschedule timestamp
+ * at or after `last_calculated_at` (a tie counts: both come from the database clock, which may tick in milliseconds).
+ * One grouped pass over the history, not a look-up per tutor, which costs more than the refresh once tutors have
+ * many sessions.
+ *
+ * @example
+ * sql`select count(*) from (${staleTutorIdsQuery()}) stale`;
+ */
+export function staleTutorIdsQuery(): SQL {
+  return sql`select ${st.id} from ${tutors} ${st}
+    left join ${tutorScores} ${sts} on ${sts.tutorId} = ${st.id}
+    left join (
+      select ${ss.tutorId} as tutor_id, max(greatest(${ss.createdAt}, ${ss.updatedAt}, ${sr.createdAt})) as changed_at
+      from ${sessions} ${ss} left join ${reschedules} ${sr} on ${sr.sessionId} = ${ss.id}
+      group by ${ss.tutorId}
+    ) "changes" on "changes"."tutor_id" = ${st.id}
+    where ${sts.tutorId} is null or "changes"."changed_at" >= ${sts.lastCalculatedAt}`;
+}

@@ -5,36 +5,15 @@ import { parseConnectionUrl, postgresJsTarget } from '../../db/connection-url';
 import { type QualityReport, qualityReportFromDatabase } from '../../report';
 import { type Command, type CommandIo, databaseOptions, type ParsedOptions } from '../command';
 import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
-import {
-  afterCommit,
-  checkTargetSize,
-  checkTimeZone,
-  confirmClear,
-  countRows,
-  type GenerateOutcome,
-  generateInto,
-  generateOptions,
-  parseGenerateFlags,
-  reportAfterGenerate,
-  summarize,
-  summaryJson,
-} from './generate';
-import { sqlStateOf } from '../../util/error-chain';
+import { checkTargetSize, checkTimeZone, generateOptions, parseGenerateFlags } from '../dataset-options';
+import { afterCommit, confirmClear, countRows, type GenerateOutcome, generateInto, reportAfterGenerate, summarize, summaryJson } from '../seed';
+import { quoteIdent, sqlStateOf } from '../../util';
 import { integrityFailure, writeReport } from '../output';
 
 /** PostgreSQL's SQLSTATE for "database does not exist". */
 const INVALID_CATALOG_NAME = '3D000';
 /** ... and for "database already exists" (another process created it first). */
 const DUPLICATE_DATABASE = '42P04';
-
-/**
- * A double-quoted SQL identifier: any name, quotes included, becomes exactly that database name.
- *
- * @example
- * quoteIdentifier('My "odd"-db'); // '"My ""odd""-db"'
- */
-export const quoteIdentifier = (name: string) => `"${name.replace(/"/g, '""')}"`;
-
 
 /**
  * Creates the database of `url` on its server when it does not exist (spec §6.1 step 1): connects to the `postgres`
@@ -66,7 +45,7 @@ export async function ensurePostgresDatabase(url: string): Promise<boolean> {
     connect_timeout: 10,
   });
   try {
-    await admin.unsafe(`create database ${quoteIdentifier(name)}`);
+    await admin.unsafe(`create database ${quoteIdent(name)}`);
     return true;
   } catch (error) {
     if (sqlStateOf(error) === DUPLICATE_DATABASE) return false;
