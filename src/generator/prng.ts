@@ -4,11 +4,8 @@ const DASH = 45;
 
 
 /**
- * A small, fast, seedable pseudo-random generator: sfc32 (Chris Doty-Humphrey's Small Fast Counting generator, 128
- * bits of state), seeded through splitmix32. Its whole state is the four fields, so the same seed gives the same
- * sequence on every JavaScript engine: it uses only 32-bit integer arithmetic.
- *
- * The generator threads one instance through every step; nothing reads `Math.random`.
+ * A seedable pseudo-random generator (sfc32, seeded through splitmix32) on 32-bit integer arithmetic only, so the
+ * same seed gives the same sequence on every engine. The generator threads one instance through every step.
  *
  * @example
  * const prng = new Prng(42);

@@ -29,11 +29,8 @@ function wholeCount(fn: string, name: string, value: unknown): number {
 }
 
 /**
- * The percentage of sessions a tutor rescheduled, rounded to 2 decimals, or `null` when there are no sessions.
- *
- * Rounds half away from zero on the exact quotient, as PostgreSQL's `round(100.0 * r / s, 2)` does (the expression
- * behind the generated `reschedule_rate_*` columns), so the two always agree: the arithmetic is on integers, never
- * on binary fractions.
+ * The percentage of sessions a tutor rescheduled, rounded to 2 decimals, or `null` when there are no sessions. It
+ * rounds the exact quotient on integers, as the generated `reschedule_rate_*` columns do, so the two always agree.
  *
  * @throws {TypeError} an argument is not a whole number.
  * @throws {RangeError} an argument is negative, or `tutorReschedules > totalSessions`.
@@ -56,9 +53,8 @@ export function rescheduleRate(tutorReschedules: number, totalSessions: number):
 }
 
 /**
- * Whether a tutor is high risk: any non-null rate strictly greater than `threshold` (docs/design.md, "High risk"). A rate
- * equal to the threshold does not flag; `null` rates (windows without sessions) never flag. This is the rule of the
- * generated `tutor_scores.is_high_risk` column.
+ * Whether a tutor is high risk: any non-null rate strictly greater than `threshold`, the rule of the generated
+ * `tutor_scores.is_high_risk` column (docs/design.md, "High risk").
  *
  * @param rates the rates, keyed as the columns of `tutor_scores`: a score row or a {@link computeTutorScore} result.
  * @param threshold a percentage from 0 to 100 with at most 2 decimals; default {@link DEFAULT_RISK_THRESHOLD} (15).

@@ -7,15 +7,13 @@ import { countExpressions, nextChangeExpression, scoredTutor, scoredTutorsFrom, 
 type Overwritten = 'mark-due' | 'skip';
 
 /**
- * `insert into tutor_scores ... select ... on conflict (tutor_id) do update ... returning tutor_id, is_high_risk`:
- * the scores of the tutors `t` that `where` keeps, as of `asOf`, with `next_change_at`. The statement both refreshes
- * share, so they can never write a score differently.
+ * `insert into tutor_scores ... select ... on conflict (tutor_id) do update ... returning tutor_id, is_high_risk`: the
+ * scores of the tutors `t` that `where` keeps, as of `asOf`. Both refreshes write through it, so they cannot differ.
+ * A score row written by another transaction after this snapshot (recognised by its `xmin`) may be newer than what
+ * this statement saw: `'skip'` leaves it alone, `'mark-due'` overwrites it but makes it due again.
  *
- * A score row another transaction wrote after this statement's snapshot (a due refresh that committed meanwhile)
- * may hold newer data than this statement saw, and that transaction may have consumed the captured changes behind
- * it. `'skip'` leaves such a row alone (not returned); `'mark-due'` overwrites it but sets `next_change_at` to
- * `as_of`, so the next due refresh recomputes it. The row this statement saw is recognised by its `xmin` (the
- * transaction that wrote that version), read once through the snapshot and once as the row stands now.
+ * @example
+ * sql`with upserted as (${scoreUpsert({ asOf, threshold: 15, where: undefined, overwritten: 'mark-due' })}) select count(*) from upserted`;
  */
 export function scoreUpsert(input: { asOf: Date; threshold: number; where: SQL | undefined; overwritten: Overwritten }): SQL {
   const { asOf, threshold, where, overwritten } = input;
@@ -33,9 +31,8 @@ export function scoreUpsert(input: { asOf: Date; threshold: number; where: SQL |
     overwritten === 'mark-due' && column === tutorScores.nextChangeAt
       ? sql`${name(column)} = case when ${seen} then excluded.${name(column)} else excluded.${name(tutorScores.asOf)} end`
       : sql`${name(column)} = excluded.${name(column)}`;
-  // `order by t.id`: every concurrent refresh inserts and locks score rows in the same order, so two of them wait
-  // for each other instead of deadlocking. `last_calculated_at` is the database's transaction time: staleness
-  // compares it with `created_at`/`updated_at`, which the same clock wrote.
+  // `order by t.id`: concurrent refreshes lock score rows in one order, so they wait instead of deadlocking.
+  // `last_calculated_at` = now(): staleness compares it with timestamps the same database clock wrote.
   return sql`insert into ${tutorScores} (${name(tutorScores.tutorId)}, ${sql.join(written.map(name), sql`, `)})
   select ${scoredTutor.id}, ${sql.join(
     counts.map(([, expression]) => expression),
