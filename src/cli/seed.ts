@@ -1,14 +1,13 @@
 import { countTableRows, type Database } from '../db';
-import type { TutorGroundTruth } from '../domain/dataset';
+import type { ResolvedGenerateOptions, TutorGroundTruth } from '../domain';
 import { DestructiveOperationRefusedError } from '../errors';
 import { generateDatasetStream } from '../generator';
 import { type InsertDatasetResult, insertDatasetStream } from '../load';
 import type { Dataset, DatasetStream } from '../records/dataset';
 import { qualityReportFromDatabase, reportTargets } from '../report';
 import { dataTableNames } from '../schema';
-import type { ResolvedGenerateOptions } from '../domain';
+import { formatCount } from '../util';
 import { connectionLost } from '../util/error-chain';
-import { formatCount } from '../util/format';
 import type { CommandIo, ParsedOptions } from './command';
 import { confirm } from './confirm';
 import { loadProgress } from './progress';

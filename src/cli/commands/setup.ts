@@ -6,7 +6,16 @@ import { type QualityReport, qualityReportFromDatabase } from '../../report';
 import { type Command, type CommandIo, databaseOptions, type ParsedOptions } from '../command';
 import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
 import { checkTargetSize, checkTimeZone, generateOptions, parseGenerateFlags } from '../dataset-options';
-import { afterCommit, confirmClear, countRows, type GenerateOutcome, generateInto, reportAfterGenerate, summarize, summaryJson } from '../seed';
+import {
+  afterCommit,
+  confirmClear,
+  countRows,
+  type GenerateOutcome,
+  generateInto,
+  reportAfterGenerate,
+  summarize,
+  summaryJson,
+} from '../seed';
 import { quoteIdent, sqlStateOf } from '../../util';
 import { integrityFailure, writeReport } from '../output';
 
