@@ -1,9 +1,19 @@
-/** A value as an error message quotes it: strings in single quotes. */
+/**
+ * A value as an error message quotes it: strings in single quotes.
+ *
+ * @example
+ * describe('15'); // "'15'"
+ */
 export const describe = (value: unknown) => (typeof value === 'string' ? `'${value}'` : String(value));
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Whether `id` is a UUID in PostgreSQL's canonical text form (what the `uuid` columns hold). */
+/**
+ * Whether `id` is a UUID in PostgreSQL's text form (what the `uuid` columns hold), in either case.
+ *
+ * @example
+ * isUuid('0b6f1c2e-8a4d-4e0f-9b1a-2c3d4e5f6a7b'); // true
+ */
 export const isUuid = (id: unknown): id is string => typeof id === 'string' && uuidPattern.test(id);
 
 /**
@@ -24,7 +34,12 @@ export function riskThresholdProblem(threshold: unknown): string | undefined {
   return undefined;
 }
 
-/** Returns `threshold` if it is a valid risk threshold, else throws a RangeError (TypeError if not a number) naming it. */
+/**
+ * Returns `threshold` if it is a valid risk threshold, else throws a RangeError (TypeError if not a number) naming `fn`.
+ *
+ * @example
+ * assertRiskThreshold('refreshTutorScores', 15.555); // throws RangeError: refreshTutorScores: threshold must be ...
+ */
 export function assertRiskThreshold(fn: string, threshold: unknown): number {
   const problem = riskThresholdProblem(threshold);
   if (problem === undefined) return threshold as number;

@@ -9,9 +9,12 @@ export const DEFAULT_MAX_RETRIES = 3;
 const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
 
 /**
- * Runs `attempt` again when PostgreSQL aborts it with a deadlock (40P01) or a serialization failure (40001), up to
- * `maxRetries` times, after a short, growing, jittered pause; never inside a transaction the caller opened (a retry
- * there could only fail again: "current transaction is aborted"). Other errors are translated and thrown.
+ * Runs `attempt` again after a deadlock (40P01) or serialization failure (40001), up to `maxRetries` times with a
+ * growing, jittered pause; never inside the caller's transaction, where a retry could only fail again. Other errors
+ * are translated and thrown.
+ *
+ * @example
+ * await withRetries(db, 3, () => queryRows(db, refreshStatement({ asOf })));
  */
 export async function withRetries<T>(db: Database, maxRetries: number, attempt: () => Promise<T>): Promise<T> {
   const retryable = !is(db, PgTransaction);
@@ -29,7 +32,12 @@ export async function withRetries<T>(db: Database, maxRetries: number, attempt: 
   }
 }
 
-/** `maxRetries` if it is a whole number of at least 0, else a RangeError naming `fn`. */
+/**
+ * `maxRetries` if it is a whole number of at least 0, else a RangeError naming `fn`.
+ *
+ * @example
+ * checkMaxRetries('refreshDueScores', -1); // throws RangeError: refreshDueScores: maxRetries must be ...
+ */
 export function checkMaxRetries(fn: string, maxRetries: number): number {
   if (!Number.isInteger(maxRetries) || maxRetries < 0) {
     throw new RangeError(`${fn}: maxRetries must be a whole number of at least 0 (got ${maxRetries})`);
