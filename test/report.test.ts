@@ -54,7 +54,7 @@ describe('qualityReport over a generated dataset at the default options', () => 
     }
   });
 
-  it('meets every spec target it can judge; the 25% rescheduled share is n/a (DESIGN.md), the season n/a over 90 days', () => {
+  it('meets every spec target it can judge; the 25% rescheduled share is n/a (docs/design.md), the season n/a over 90 days', () => {
     for (const report of reports) {
       expect(report.targets.passed).toBe(true);
       const statuses = Object.fromEntries(report.targets.results.map((r) => [r.id, r.status]));
@@ -75,7 +75,7 @@ describe('qualityReport over a generated dataset at the default options', () => 
         durations: 'pass',
       });
       const rescheduled = target(report, 'rescheduled_share');
-      expect(rescheduled.note).toMatch(/DESIGN\.md/);
+      expect(rescheduled.note).toMatch(/docs\/design\.md/);
       expect(rescheduled.value).toBeGreaterThan(0.09);
       expect(rescheduled.value).toBeLessThan(0.16);
       expect(target(report, 'tier_mix_intended').achieved).toBe('60/25/15%');

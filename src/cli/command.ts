@@ -1,4 +1,5 @@
-import { INSTANT_FORMATS, isTimeZone, parseInstant } from '../domain/time';
+import { INSTANT_FORMATS, parseInstant } from '../domain';
+import { isTimeZone } from '../domain/time';
 import { parseArgs } from 'node:util';
 
 /** One option of a command, as `util.parseArgs` takes it, with the text `--help` prints. */

@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { InvalidOptionError, MigrationError, RollbackRefusedError, translateDatabaseError } from '../errors';
-import { checkOptions, isBoolean, isNonEmptyString, isWholeNumber } from '../util/check-options';
+import { checkOptions, isBoolean, isNonEmptyString, isWholeNumber } from '../errors/check-options';
 import type { Database } from './client';
 import { queryRows } from './client';
 import {

@@ -1,5 +1,6 @@
 import { maxGeneratedRows } from './size-limits';
-import { isTimeZone, parseInstant } from './time';
+import { parseInstant } from './iso-8601';
+import { isTimeZone } from './time';
 import { deepFreeze } from '../util/freeze';
 import type {
   DayRange,
@@ -244,13 +245,9 @@ function resolveTimeZone(value: unknown): string {
 }
 
 /**
- * Fills in the defaults of `options` and checks every value, throwing a `TypeError` (wrong type) or `RangeError`
- * (out of range) whose message names the option, e.g. `generateDataset: option 'days' must be an integer from 1
- * to 10000 (got 0)`, and whose `option` property holds its name (`'days'`, or a path such as `'tierRates.high.min'`).
- * `now` is required here: the caller decides where the reference time comes from.
- *
- * `streaming`: the options are for `generateDatasetStream`, which holds the tutors in memory but only a chunk of the
- * sessions, so only the tutors count against {@link maxGeneratedRows}. Default false (`generateDataset`: both count).
+ * Fills in the defaults of `options` and checks every value: a `TypeError` or `RangeError` names the option in its
+ * message and in `option` (`'days'`, `'tierRates.high.min'`). `now` is required: the caller decides where time comes
+ * from. With `streaming`, only the tutors count against {@link maxGeneratedRows} (the sessions come a chunk at a time).
  *
  * @example
  * const resolved = resolveGenerateOptions({ tutors: 10, sessions: 200 }, new Date('2026-01-15T12:00:00Z'));

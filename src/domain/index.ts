@@ -13,6 +13,5 @@ export type {
 } from './dataset';
 export { defaultGenerateOptions, MAX_SEED, resolveGenerateOptions } from './generate-options';
 export { riskCategoryBounds, riskCategoryOf, riskTiers, tierForRate } from './risk-tiers';
-export { constraintDescriptions } from './constraints';
 export { maxGeneratedRows, PGLITE_MAX_SESSIONS } from './size-limits';
-export { INSTANT_FORMATS, parseInstant } from './time';
+export { INSTANT_FORMATS, parseInstant } from './iso-8601';

@@ -1,4 +1,5 @@
-import { type Prng, WeightedIndex } from './prng';
+import type { Prng } from './prng';
+import { WeightedIndex } from './weighted-index';
 import type { ResolvedGenerateOptions } from '../domain/dataset';
 import { DAY, HOUR, MINUTE, zoneOffset } from '../domain/time';
 

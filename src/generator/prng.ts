@@ -4,11 +4,8 @@ const DASH = 45;
 
 
 /**
- * A small, fast, seedable pseudo-random generator: sfc32 (Chris Doty-Humphrey's Small Fast Counting generator, 128
- * bits of state), seeded through splitmix32. Its whole state is the four fields, so the same seed gives the same
- * sequence on every JavaScript engine: it uses only 32-bit integer arithmetic.
- *
- * The generator threads one instance through every step; nothing reads `Math.random`.
+ * A seedable pseudo-random generator (sfc32, seeded through splitmix32) on 32-bit integer arithmetic only, so the
+ * same seed gives the same sequence on every engine. The generator threads one instance through every step.
  *
  * @example
  * const prng = new Prng(42);
@@ -107,43 +104,5 @@ export class Prng {
       items[j] = tmp;
     }
     return items;
-  }
-}
-
-/**
- * A sampler over weighted choices: `pick(prng)` returns an index with probability proportional to its weight.
- * Built once per option, so the hot loops draw with one float and a short search, without closures per row.
- *
- * @example
- * const durations = new WeightedIndex([15, 20, 40, 15, 10]);
- * const minutes = [30, 45, 60, 90, 120][durations.pick(prng)];
- */
-export class WeightedIndex {
-  /** `cumulative[i]` is the sum of the weights before and including `i`. */
-  private readonly cumulative: Float64Array;
-  private readonly total: number;
-
-  constructor(weights: readonly number[]) {
-    this.cumulative = new Float64Array(weights.length);
-    let sum = 0;
-    for (let i = 0; i < weights.length; i++) {
-      sum += weights[i]!;
-      this.cumulative[i] = sum;
-    }
-    this.total = sum;
-  }
-
-  /** An index drawn with probability weight ÷ total weight; never an index whose weight is 0. */
-  pick(prng: Prng): number {
-    const u = prng.next() * this.total;
-    const c = this.cumulative;
-    let lo = 0;
-    let hi = c.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (c[mid]! > u) hi = mid;
-      else lo = mid + 1;
-    }
-    return lo;
   }
 }

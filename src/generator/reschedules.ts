@@ -1,5 +1,6 @@
 import { DAY, MINUTE } from '../domain/time';
-import type { Prng, WeightedIndex } from './prng';
+import type { Prng } from './prng';
+import type { WeightedIndex } from './weighted-index';
 import type { ResolvedGenerateOptions } from '../domain/dataset';
 import type { DatasetReschedule } from '../records/dataset';
 

@@ -4,7 +4,8 @@ import type { Tutor } from '../schema';
 import { DAY } from '../domain/time';
 import { type Calendar, dayIndexOf, daysWeight } from './calendar';
 import { rescheduleCount } from '../domain/risk-tiers';
-import { type Prng, WeightedIndex } from './prng';
+import type { Prng } from './prng';
+import { WeightedIndex } from './weighted-index';
 import type { RateBand, ResolvedGenerateOptions, RiskTier, TutorGroundTruth } from '../domain/dataset';
 
 /** A tutor's first session is at least this long after the account was created (onboarding). */

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { countTableRows } from '../db/table-counts';
 import { DestructiveOperationRefusedError } from '../errors';
-import { checkOptions } from '../util/check-options';
+import { checkOptions } from '../errors/check-options';
 
 /** Every table of the schema, children first: one TRUNCATE statement empties them all. */
 const TRUNCATE_ALL =

@@ -3,7 +3,7 @@ import type { PgTable } from 'drizzle-orm/pg-core';
 import { type Database, queryRows } from '../db/client';
 import { DestructiveOperationRefusedError, InvalidOptionError, translateDatabaseError } from '../errors';
 import { emailReports, reschedules, scoreWindows, sessions, tutorScores } from '../schema';
-import { checkOptions, isBoolean, type OptionCheck } from '../util/check-options';
+import { checkOptions, isBoolean, type OptionCheck } from '../errors/check-options';
 
 /**
  * The PostgreSQL schema of the archive tables (migration `archive_history`): `tqs_archive.sessions`,
@@ -237,19 +237,11 @@ async function safeCutoff(db: Database, now: Date): Promise<Date> {
 }
 
 /**
- * Moves the sessions scheduled before `before`, with their reschedules and email reports, from the live tables into
- * the archive tables (`tqs_archive.sessions`, `.reschedules`, `.email_reports`: the same columns, every value kept),
- * oldest first, `batchSize` sessions per transaction. Each batch is atomic: its rows are in the archive and gone from
- * the live tables, or neither. Stopped half-way (an error, a throw from `onProgress`, a lost connection), it keeps
- * what it committed, and a second call with the same `before` moves the rest. Inside a transaction you opened, each
- * batch is a savepoint of it and your commit (or rollback) decides. Behind pgbouncer's transaction pooling it keeps
- * no session state.
- *
- * It refuses a cutoff later than `safeBefore` (90 days before the oldest stored score's `as_of`, or before now)
- * unless `force: true`: below that cutoff no session counts in any stored score, so archiving changes none. Moving
- * sessions is a delete as far as the change capture is concerned: their tutors are queued for the next
- * `refreshDueScores`, which recomputes the same counts. Pending email reports of archived sessions leave the claim
- * queue with them.
+ * Moves the sessions scheduled before `before`, with their reschedules and email reports, into the archive tables
+ * (`tqs_archive.*`, same columns), oldest first, one atomic transaction per `batchSize` sessions; stopped half-way,
+ * it keeps what it committed and a second call moves the rest. It refuses a cutoff later than `safeBefore` unless
+ * `force: true`, since below it no session counts in any stored score; the moved sessions' tutors are queued for the
+ * next `refreshDueScores` (docs/operations.md).
  *
  * SQL of one batch, in one transaction:
  * ```sql
@@ -302,11 +294,9 @@ export async function archiveHistory(db: Database, options: ArchiveHistoryOption
 }
 
 /**
- * Moves archived sessions (all of them, or those scheduled in `[from, before)`) back into the live tables with their
- * reschedules and email reports, oldest first, a batch per transaction, exactly as {@link archiveHistory} moved them
- * out (the same statement, the other way). Resumable the same way. The change capture sees the inserts: the tutors
- * concerned are due for `refreshDueScores`. A session whose tutor has been deleted since cannot come back: its batch
- * is refused by `sessions_tutor_id_fk` and rolled back.
+ * Moves archived sessions (all, or those scheduled in `[from, before)`) back into the live tables with their
+ * reschedules and email reports, the way {@link archiveHistory} moved them out, and as resumable. A session whose
+ * tutor was deleted since is refused by `sessions_tutor_id_fk` and its batch rolled back.
  *
  * @throws {ConstraintViolationError} a live table refused a row (e.g. the session's tutor no longer exists); the
  *   batch was rolled back, earlier batches stay restored.

@@ -41,12 +41,8 @@ export function isCompleted(session: SessionStatusLike): boolean {
 const MS_PER_MINUTE = 60_000;
 
 /**
- * How long the session lasted, in minutes, or `null` when that is unknown.
- *
- * The recorded `durationMinutes` wins when it is set. Otherwise a session with a `completedTime` lasted from its
- * `scheduledTime` to its `completedTime`, rounded to the nearest whole minute (halves up), like the recorded
- * durations, which are whole minutes. A session that never completed (rescheduled, no-show) has no duration: `null`,
- * never 0, so that averages over durations leave it out.
+ * How long the session lasted, in whole minutes: the recorded `durationMinutes`, else `scheduledTime` to
+ * `completedTime` rounded; `null`, never 0, for a session that did not complete, so averages leave it out.
  *
  * @example
  * getDuration({ scheduledTime, completedTime, durationMinutes: 55 });              // 55

@@ -1,5 +1,5 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { type Database, queryRows } from '../db/client';
+import { countTableRows, type Database, queryRows } from '../db';
 import type { RiskTier, TutorGroundTruth } from '../domain/dataset';
 import { scoreWindows } from '../schema';
 import { countExpressions, scoredTutor, scoredTutorsFrom, timestamptz } from '../scoring/score-query';
@@ -106,33 +106,16 @@ const measuredTier = (targets: ReportTargets) => {
 };
 
 /**
- * Rows per table, and the active tutors.
- *
- * ```sql
- * select (select count(*) from tutors)::int as tutors, (select count(*) from tutors where is_active)::int as active_tutors, ...
- * ```
+ * Rows per table ({@link countTableRows}), and the active tutors; both read the caller's one snapshot.
  *
  * @example
  * await tableCounts(tx); // { tutors: 100, activeTutors: 90, sessions: 3000, ... }
  */
 export async function tableCounts(tx: Database): Promise<ReportFacts['counts']> {
-  const [counts] = await queryRows(
-    tx,
-    sql`select (select count(*) from tutors)::int as tutors,
-      (select count(*) from tutors where is_active)::int as active_tutors,
-      (select count(*) from sessions)::int as sessions,
-      (select count(*) from reschedules)::int as reschedules,
-      (select count(*) from email_reports)::int as email_reports,
-      (select count(*) from tutor_scores)::int as tutor_scores`,
-  );
-  return {
-    tutors: num(counts?.tutors),
-    activeTutors: num(counts?.active_tutors),
-    sessions: num(counts?.sessions),
-    reschedules: num(counts?.reschedules),
-    emailReports: num(counts?.email_reports),
-    tutorScores: num(counts?.tutor_scores),
-  };
+  const counts = await countTableRows(tx);
+  const [active] = await queryRows(tx, sql`select count(*)::int as active_tutors from tutors where is_active`);
+  const { tutors, sessions, reschedules, emailReports, tutorScores } = counts;
+  return { tutors, activeTutors: num(active?.active_tutors), sessions, reschedules, emailReports, tutorScores };
 }
 
 /** The session facts: statuses, durations, the covered range and the local days with sessions. */
@@ -143,11 +126,6 @@ export type SessionFacts = Pick<
 
 /**
  * Sessions by status, the first and last scheduled time, local days with sessions, and durations in the target range.
- *
- * ```sql
- * select (count(*) filter (where status = 'completed'))::int as completed, ..., count(distinct (scheduled_time at time zone $1)::date)::int as days_with_sessions, ...
- * from sessions
- * ```
  *
  * @example
  * (await sessionFacts(tx, context)).sessionsByStatus; // { completed: 2300, rescheduled: 370, noShow: 160 }
@@ -180,12 +158,6 @@ export async function sessionFacts(tx: Database, { targets, timeZone }: FactsQue
 /**
  * Reschedules by initiator, the last-minute ones (by the targets' hours) and the cancelled ones (no new time).
  *
- * ```sql
- * select (count(*) filter (where initiator = 'tutor'))::int as tutor, ...,
- *   (count(*) filter (where original_time - cancelled_at < $1::float8 * interval '1 millisecond'))::int as last_minute, ...
- * from reschedules
- * ```
- *
  * @example
  * await rescheduleFacts(tx, context); // { tutorInitiated: 363, studentInitiated: 7, lastMinute: 150, cancelled: 40 }
  */
@@ -209,11 +181,6 @@ export async function rescheduleFacts(tx: Database, { targets }: FactsQueryConte
 
 /**
  * Sessions by local weekday, hour and month, from one grouped pass.
- *
- * ```sql
- * select extract(dow from l)::int as dow, extract(hour from l)::int as hour, extract(month from l)::int as month, count(*)::int as n
- * from (select (scheduled_time at time zone $1) as l from sessions) x group by 1, 2, 3
- * ```
  *
  * @example
  * (await calendarFacts(tx, context)).hours.length; // 24
@@ -242,10 +209,6 @@ export async function calendarFacts(
 /**
  * The rows breaking each integrity check, one count per check, named after it.
  *
- * ```sql
- * select (select count(*) from sessions s where not exists (select 1 from tutors tt where tt.id = s.tutor_id))::int as sessions_without_tutor, ...
- * ```
- *
  * @example
  * (await integrityViolations(tx)).sessions_without_tutor; // 0
  */
@@ -273,11 +236,6 @@ export async function integrityViolations(tx: Database): Promise<ReportFacts['vi
 /**
  * The distribution of the scores (stored, or computed as of `asOf`): rate bands, flags, measured tiers, the very-high
  * band, and the as-of instants and threshold they were computed with. `tutors`: the tutor count, for the unscored.
- *
- * ```sql
- * with scores as (...) select count(*)::int as scored, (count(*) filter (where flagged))::int as flagged,
- *   (count(*) filter (where rate_90d >= 0 and rate_90d <= 10))::int as band0, ... from scores
- * ```
  *
  * @example
  * (await scoreFacts(tx, context, 100)).scored; // 100
@@ -330,13 +288,6 @@ export async function scoreFacts(
 /**
  * The intended tiers against the scores: tutors per (intended tier, flagged, measured tier), null without a ground
  * truth.
- *
- * ```sql
- * with scores as (...), truth as (select * from unnest($1::uuid[], $2::text[]) as g(tutor_id, tier))
- * select truth.tier, scores.flagged, case when scores.tutor_id is null then null else <measured tier> end as measured,
- *   count(*)::int as tutors
- * from truth left join scores on scores.tutor_id = truth.tutor_id group by 1, 2, 3
- * ```
  *
  * @example
  * await truthFacts(tx, context, dataset.groundTruth); // [{ tier: 'high', flagged: true, measured: 'high', tutors: 14 }, ...]

@@ -4,8 +4,7 @@ import { readFromReplica } from '../db/replicas';
 import type { TutorGroundTruth } from '../domain/dataset';
 import { DEFAULT_RISK_THRESHOLD } from '../schema';
 import { resolveAsOf } from '../scoring/as-of';
-import { isUuid } from '../scoring/compute-tutor-score';
-import { assertRiskThreshold } from '../scoring/rates';
+import { assertRiskThreshold, isUuid } from '../scoring/arguments';
 import { buildReport } from './build-report';
 import {
   calendarFacts,
@@ -18,7 +17,7 @@ import {
   truthFacts,
 } from './database-queries';
 import type { ReportFacts } from './facts';
-import { withSpecTargets } from './targets';
+import { withSpecTargets } from './merge-targets';
 import type { QualityReport, ReportTargets } from './types';
 
 /**
@@ -76,32 +75,15 @@ function checkTimeZone(timeZone: unknown): string {
 }
 
 /**
- * The quality report (spec §5.4) of what a database holds, from set-based SQL aggregates in one read-only snapshot
- * (a handful of queries; no table is loaded into memory): counts, date coverage, integrity checks (orphans,
- * `original_time` = the session's `scheduled_time`, completed ⇔ `completed_time`, stored scores equal to a
- * recomputation as of their `as_of`), each spec target beside what was achieved, the 90-day rate distribution, weekday
- * and hour histograms in `timeZone`, and, given the dataset's `groundTruth`, how well the flags recover the intended
- * tiers. Over the rows of a dataset loaded with `insertDataset`, it agrees with {@link qualityReport} of that dataset.
+ * The quality report (spec §5.4) of what a database holds, from set-based aggregates in one read-only snapshot (no
+ * table is loaded into memory): counts, coverage, integrity checks, spec targets, rate distribution, histograms in
+ * `timeZone`, and with `groundTruth` how well the flags recover the intended tiers. Over a dataset loaded with
+ * `insertDataset` it agrees with {@link qualityReport} of that dataset.
  *
  * @throws {RangeError} an invalid `asOf`, `threshold` or `timeZone`. {@link TypeError} a ground-truth id that is not a UUID.
  * @example
- * const dataset = generateDataset({ seed: 7, now: new Date('2026-01-15T12:00:00Z') });
- * await insertDataset(db, dataset);
- * const report = await qualityReportFromDatabase(db, {
- *   groundTruth: dataset.groundTruth,
- *   targets: reportTargets(dataset.options),
- * });
+ * const report = await qualityReportFromDatabase(db, { groundTruth: dataset.groundTruth, targets: reportTargets(dataset.options) });
  * report.integrity.checks.find((c) => c.id === 'stored_scores_differ')?.status; // 'pass'
- *
- * // SQL shape of the stored-score check (one grouped pass):
- * // select count(*) from (
- * //   select ts.*, count(s.id) filter (where s.scheduled_time > ts.as_of - interval '168 hours') as s7, ...
- * //   from tutor_scores ts
- * //   left join sessions s on s.tutor_id = ts.tutor_id and s.scheduled_time > ts.as_of - interval '2160 hours'
- * //                        and s.scheduled_time <= ts.as_of
- * //   left join reschedules r on r.session_id = s.id and r.initiator = 'tutor'
- * //   group by ts.id) x
- * // where (x.total_sessions_7d is distinct from x.s7) or ... or x.is_high_risk is distinct from (...)
  */
 export async function qualityReportFromDatabase(db: Database, options: DatabaseReportOptions = {}): Promise<QualityReport> {
   const asOf = options.asOf === undefined ? undefined : resolveAsOf('qualityReportFromDatabase', options.asOf);

@@ -5,7 +5,8 @@ import { isHighRisk, rescheduleRate } from '../scoring/rates';
 import { buildReport } from './build-report';
 import { RATE_BAND_LABELS, rateBandIndex, type ReportFacts, type TruthCell } from './facts';
 import { localClock } from './local-time';
-import { reportTargets, withSpecTargets } from './targets';
+import { withSpecTargets } from './merge-targets';
+import { reportTargets } from './targets';
 import type { QualityReport, ReportTargets } from './types';
 
 const DAY_MS = 86_400_000;
@@ -245,12 +246,9 @@ function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: 
 }
 
 /**
- * The quality report (spec §5.4) of a generated dataset, in memory: counts, date coverage, integrity checks, each
- * spec target beside what was achieved, the reschedule-rate distribution, weekday and hour histograms (in the
- * dataset's time zone), and how well the risk flags recover the intended tiers. Scores are computed as
- * `refreshTutorScores` would store them as of the dataset's `now`, so this report agrees with
- * {@link qualityReportFromDatabase} over the same rows once loaded with `insertDataset`. Checks of stored scores are
- * `n/a`. One pass over each table: linear time.
+ * The quality report (spec §5.4) of a generated dataset, in memory, with scores computed as `refreshTutorScores`
+ * would store them as of the dataset's `now`: it agrees with {@link qualityReportFromDatabase} over the same rows
+ * once loaded. Checks of stored scores are `n/a`.
  *
  * @example
  * const dataset = generateDataset({ seed: 7, now: new Date('2026-01-15T12:00:00Z') });

@@ -118,7 +118,7 @@ const activeShare: TargetRule = ({ facts: { counts }, targets: t }) =>
     false,
   );
 
-/** Shown, never judged: DESIGN.md overrides the spec's 25%. */
+/** Shown, never judged: the risk tiers override the spec's 25% (docs/design.md). */
 const rescheduledShare: TargetRule = ({ facts: { counts, sessionsByStatus }, targets: t }) => ({
   ...shareTarget(
     { id: 'rescheduled_share', spec: '§5.2.2', description: 'rescheduled', target: pct(t.rescheduledShare, 0) },
@@ -131,7 +131,7 @@ const rescheduledShare: TargetRule = ({ facts: { counts, sessionsByStatus }, tar
   tolerance: '-',
   status: 'n/a',
   note:
-    "overridden by DESIGN.md ('The generator'): the risk tiers win, and tiers of 60/25/15% at 0-10/10-20/20-40% " +
+    "overridden by docs/design.md (the generator's targets): the risk tiers win, and tiers of 60/25/15% at 0-10/10-20/20-40% " +
     'rates give about 12% rescheduled sessions, not 25%',
 });
 

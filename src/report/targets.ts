@@ -13,7 +13,7 @@ const durationRange = (durations: readonly { minutes: number; weight: number }[]
 
 /**
  * The spec's targets (§5.2), as the quality report judges them. The generator's defaults realize them, apart from
- * the rescheduled share, which DESIGN.md overrides (the risk tiers win). Frozen; spread it to change one.
+ * the rescheduled share, which docs/design.md overrides (the risk tiers win). Frozen; spread it to change one.
  *
  * @example
  * qualityReportFromDatabase(db, { targets: { ...specTargets, peakShare: 0.5 } });
@@ -75,19 +75,4 @@ export function reportTargets(options: GenerateOptions | ResolvedGenerateOptions
     busyMonths: [...pick('busyMonths')],
     durations: options.durations ? durationRange(options.durations) : { ...specTargets.durations },
   };
-}
-
-/**
- * `targets` merged over the spec's, object by object.
- *
- * @example
- * withSpecTargets({ peakShare: 0.5 }).tutors; // { min: 75, max: 100 }
- */
-export function withSpecTargets(targets: Partial<ReportTargets> = {}): ReportTargets {
-  return {
-    ...specTargets,
-    ...targets,
-    tierRates: { ...specTargets.tierRates, ...targets.tierRates },
-    busyMonths: [...(targets.busyMonths ?? specTargets.busyMonths)],
-  } as ReportTargets;
 }

@@ -10,7 +10,7 @@ export type CheckStatus = 'pass' | 'fail' | 'n/a';
 
 /**
  * The result of one target: `info` when a size target is missed because the caller asked for other sizes, `n/a`
- * when the data cannot show it (too short a range, a target that DESIGN.md overrides).
+ * when the data cannot show it (too short a range, a target that docs/design.md overrides).
  *
  * @example
  * const judged = report.targets.results.filter((t) => !(['n/a', 'info'] as TargetStatus[]).includes(t.status));
@@ -244,7 +244,7 @@ export interface ReportTargets {
   /** Share of the high tier meant to be in `veryHighRate`: "some" such tutors are expected when it is above 0. */
   veryHighShare: number;
   activeShare: number;
-  /** The spec's 25%: reported, never judged (DESIGN.md: the tiers win). */
+  /** The spec's 25%: reported, never judged (docs/design.md: the tiers win). */
   rescheduledShare: number;
   tutorInitiatedShare: number;
   /** Share of no-shows among sessions that were not rescheduled: 5 / 75 for the spec's 70:5. */

@@ -30,7 +30,7 @@ export function parseTimestamptz(text: string): Date {
 }
 
 /**
- * `timestamp with time zone`, read and written as a JS `Date` (DESIGN.md: every timestamp is stored in UTC), in
+ * `timestamp with time zone`, read and written as a JS `Date` (docs/design.md, "Time": every timestamp is stored in UTC), in
  * every year from 1 to 9999: Drizzle's own `timestamp` column, whose built column reads the database's text with
  * {@link parseTimestamptz} instead of `new Date(text)`. Types, SQL and migrations are Drizzle's unchanged.
  */

@@ -9,7 +9,7 @@ export type EmailReportStatus = (typeof emailReportStatuses)[number];
 
 /**
  * The audit log of email reports about a session (spec §2.2.5). A session may have several rows: a failed attempt,
- * then a sent one (DESIGN.md). Deleting a session that has reports is refused, so the audit log is never lost as a
+ * then a sent one (docs/design.md). Deleting a session that has reports is refused, so the audit log is never lost as a
  * side effect.
  */
 export const emailReports = pgTable(

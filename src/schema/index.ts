@@ -1,3 +1,4 @@
+import { getTableName } from 'drizzle-orm';
 import { emailReports } from './email-reports';
 import { emailReportsRelations, reschedulesRelations, sessionsRelations, tutorScoresRelations, tutorsRelations } from './relations';
 import { reschedules } from './reschedules';
@@ -39,6 +40,20 @@ export const schema = {
   tutorScoresRelations,
   emailReportsRelations,
 };
+
+/** The five tables that hold the data, parents before children (the order they load in). */
+const dataTables = { tutors, sessions, reschedules, emailReports, tutorScores } as const;
+
+/**
+ * The SQL name of each of the five data tables, by its TypeScript name, parents before children (the order they load
+ * in). The one list of them: counts, loads and messages iterate it.
+ *
+ * @example
+ * Object.values(dataTableNames); // ['tutors', 'sessions', 'reschedules', 'email_reports', 'tutor_scores']
+ */
+export const dataTableNames = Object.freeze(
+  Object.fromEntries(Object.entries(dataTables).map(([key, table]) => [key, getTableName(table)])),
+) as { readonly [K in keyof typeof dataTables]: (typeof dataTables)[K]['_']['name'] };
 
 /** The type of {@link schema}. */
 export type Schema = typeof schema;

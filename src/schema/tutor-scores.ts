@@ -14,7 +14,7 @@ export type ScoreWindow = (typeof scoreWindows)[number];
 /*
  * The rates and the flag are generated columns, so PostgreSQL derives them from the counts and the threshold and no
  * writer can store a flag that disagrees with its rates. A rate is 100 × reschedules ÷ sessions rounded to 2
- * decimals, and null when the window holds no session (DESIGN.md "Decisions"). A generated column may not read
+ * decimals, and null when the window holds no session (docs/design.md, "The reschedule rate"). A generated column may not read
  * another, so the flag spells the three rates out again.
  */
 // The rate is only computed for counts its check constraint allows: otherwise a count far above the sessions would

@@ -6,7 +6,8 @@ import { readFromReplica } from '../db/replicas';
 import { NotFoundError } from '../errors';
 import { DEFAULT_RISK_THRESHOLD, type TutorScore, tutorScores } from '../schema';
 import { resolveAsOf } from './as-of';
-import { assertRiskThreshold, isHighRisk, type RescheduleRates, rescheduleRate, type WindowCounts } from './rates';
+import { assertRiskThreshold, isUuid } from './arguments';
+import { isHighRisk, type RescheduleRates, rescheduleRate, type WindowCounts } from './rates';
 import { countExpressions, nextChangeExpression, scoredTutor, scoredTutorsFrom } from './score-query';
 
 /**
@@ -25,36 +26,25 @@ export interface ScoreOptions {
   threshold?: number;
 }
 
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
-/** Whether `id` is a UUID in PostgreSQL's canonical text form (what the `uuid` columns hold). */
-export const isUuid = (id: unknown): id is string => typeof id === 'string' && uuidPattern.test(id);
-
 /**
- * Computes one tutor's reschedule rates, counts and risk flag, in one query, without writing anything: what
- * {@link refreshTutorScores} would store for this tutor with the same `asOf` and `threshold`.
+ * Computes one tutor's reschedule rates, counts and risk flag in one query, without writing anything: what
+ * {@link refreshTutorScores} would store with the same `asOf` and `threshold`. Window N holds the sessions with
+ * `scheduled_time` in `(asOf − N days, asOf]`. With `readReplicas` it reads a replica: pass `db.$primary` to see a
+ * write just made.
  *
- * Window N holds the tutor's sessions with `scheduled_time` in `(asOf − N days, asOf]`, whatever their status; its
- * rate is 100 × tutor-initiated reschedules (cancellations included) ÷ sessions, rounded to 2 decimals, or `null`
- * without sessions. The tutor is high risk when any rate is strictly above `threshold`. With `readReplicas`, it reads
- * a replica: pass `db.$primary` to see a write just made.
+ * ```sql
+ * select count(s.id) filter (where s.scheduled_time > $start7), ..., count(r.session_id), least(...) as next_change_at
+ * from tutors t
+ * left join sessions s on s.tutor_id = t.id and s.scheduled_time > $start90 and s.scheduled_time <= $asOf
+ * left join reschedules r on r.session_id = s.id and r.initiator = 'tutor'
+ * where t.id = $tutorId group by t.id
+ * ```
  *
  * @throws {NotFoundError} no tutor has this id (a string that is not a UUID included).
  * @throws {RangeError} `threshold` is outside 0–100 or has more than 2 decimals; `asOf` is an invalid date.
  * @example
  * const score = await computeTutorScore(db, tutorId, { asOf: new Date('2026-01-15T12:00:00Z') });
- * // { tutorId, rescheduleRate7d: 50, rescheduleRate30d: 25, rescheduleRate90d: 33.33,
- * //   totalSessions7d: 2, ..., tutorReschedules90d: 2, isHighRisk: true, riskThreshold: 15, asOf,
- * //   nextChangeAt: 2026-01-20T09:00:00.000Z }  // the next instant a session enters or leaves a window
- *
- * // SQL shape (one round trip):
- * // select count(s.id) filter (where s.scheduled_time > $asOf - 7 days), ..., count(r.session_id),
- * //   least((select min(scheduled_time) from sessions where tutor_id = t.id and scheduled_time > $asOf),
- * //         min(s.scheduled_time) filter (where s.scheduled_time > $asOf - 7 days) + 7 days, ...) as next_change_at
- * // from tutors t
- * // left join sessions s on s.tutor_id = t.id and s.scheduled_time > $asOf - 90 days and s.scheduled_time <= $asOf
- * // left join reschedules r on r.session_id = s.id and r.initiator = 'tutor'
- * // where t.id = $tutorId group by t.id
+ * score.rescheduleRate30d; // 25
  */
 export async function computeTutorScore(
   db: Database,

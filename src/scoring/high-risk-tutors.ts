@@ -1,7 +1,7 @@
 import { and, asc, count, eq, getTableColumns, inArray, type SQL, sql } from 'drizzle-orm';
 import type { RiskTier } from '../domain/dataset';
 import { riskTiers } from '../domain/risk-tiers';
-import { isUuid } from './compute-tutor-score';
+import { isUuid } from './arguments';
 import type { Database } from '../db/client';
 import { readFromReplica } from '../db/replicas';
 import { type TutorScore, tutors, tutorScores } from '../schema';
@@ -71,25 +71,24 @@ function wholeNumber(name: string, value: number, min: number): number {
 }
 
 /**
- * The flagged tutors with their stored scores, worst first, a page at a time: the dashboard's first question.
+ * The flagged tutors with their stored scores, worst first (highest rate, then 90-day rate, then id, so pages never
+ * overlap or skip a row), a page at a time. Reads `tutor_scores` as the last refresh left it; `total` counts every
+ * flagged tutor.
  *
- * Worst first means the highest of the three rates, then the highest 90-day rate, then tutor id, so pages never
- * overlap or skip a row while the scores stand still. Reads `tutor_scores` as the last refresh left it: refresh first
- * for current numbers. `total` counts every flagged tutor.
+ * ```sql
+ * select t.id, t.name, t.email, t.is_active, ts.reschedule_rate_7d, ..., count(*) over () as total
+ * from tutor_scores ts join tutors t on t.id = ts.tutor_id
+ * where ts.is_high_risk = true
+ * order by greatest(ts.reschedule_rate_7d, ts.reschedule_rate_30d, ts.reschedule_rate_90d) desc,
+ *          ts.reschedule_rate_90d desc nulls last, ts.tutor_id
+ * limit $limit offset $offset
+ * ```
  *
  * @throws {RangeError} `limit` or `offset` is not a whole number (limit ≥ 0, offset ≥ 0).
  * @example
  * const { tutors, total } = await listHighRiskTutors(db, { limit: 10 });
  * // tutors[0]: { tutorId, name: 'Ada Byron', email, isActive, rescheduleRate7d: 50, ..., riskThreshold: 15, asOf, lastCalculatedAt }
  * const page2 = await listHighRiskTutors(db, { limit: 10, offset: 10 });
- *
- * // SQL shape (uses tutor_scores_is_high_risk_idx):
- * // select t.id, t.name, t.email, t.is_active, ts.reschedule_rate_7d, ..., count(*) over () as total
- * // from tutor_scores ts join tutors t on t.id = ts.tutor_id
- * // where ts.is_high_risk = true
- * // order by greatest(ts.reschedule_rate_7d, ts.reschedule_rate_30d, ts.reschedule_rate_90d) desc,
- * //          ts.reschedule_rate_90d desc nulls last, ts.tutor_id
- * // limit $limit offset $offset
  */
 export async function listHighRiskTutors(
   db: Database,

@@ -1,4 +1,7 @@
 import { DEFAULT_RISK_THRESHOLD, type TutorScore } from '../schema';
+import { assertRiskThreshold, describe } from './arguments';
+
+export { riskThresholdProblem } from './arguments';
 
 /**
  * The three rates of a score, named as in `tutor_scores`, so a score row (or a {@link computeTutorScore} result)
@@ -17,8 +20,6 @@ export type WindowCounts = Pick<
   | 'tutorReschedules90d'
 >;
 
-const describe = (value: unknown) => (typeof value === 'string' ? `'${value}'` : String(value));
-
 function wholeCount(fn: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw new TypeError(`${fn}: ${name} must be a whole number (got ${describe(value)})`);
@@ -28,11 +29,8 @@ function wholeCount(fn: string, name: string, value: unknown): number {
 }
 
 /**
- * The percentage of sessions a tutor rescheduled, rounded to 2 decimals, or `null` when there are no sessions.
- *
- * Rounds half away from zero on the exact quotient, as PostgreSQL's `round(100.0 * r / s, 2)` does (the expression
- * behind the generated `reschedule_rate_*` columns), so the two always agree: the arithmetic is on integers, never
- * on binary fractions.
+ * The percentage of sessions a tutor rescheduled, rounded to 2 decimals, or `null` when there are no sessions. It
+ * rounds the exact quotient on integers, as the generated `reschedule_rate_*` columns do, so the two always agree.
  *
  * @throws {TypeError} an argument is not a whole number.
  * @throws {RangeError} an argument is negative, or `tutorReschedules > totalSessions`.
@@ -55,35 +53,8 @@ export function rescheduleRate(tutorReschedules: number, totalSessions: number):
 }
 
 /**
- * Why `threshold` is not a valid risk threshold, or `undefined` when it is: a number from 0 to 100 with at most 2
- * decimals, what `tutor_scores.risk_threshold numeric(5,2)` stores without rounding it (a threshold of 15.555 would
- * be stored as 15.56, and the stored flag would disagree with the one computed in JavaScript).
- *
- * @example
- * riskThresholdProblem(15);     // undefined
- * riskThresholdProblem(15.555); // 'must be from 0 to 100 with at most 2 decimals (got 15.555)'
- * riskThresholdProblem('15');   // "must be a number (got '15')"
- */
-export function riskThresholdProblem(threshold: unknown): string | undefined {
-  if (typeof threshold !== 'number' || !Number.isFinite(threshold)) return `must be a number (got ${describe(threshold)})`;
-  if (threshold < 0 || threshold > 100 || Math.round(threshold * 100) / 100 !== threshold) {
-    return `must be from 0 to 100 with at most 2 decimals (got ${threshold})`;
-  }
-  return undefined;
-}
-
-/** Returns `threshold` if it is a valid risk threshold, else throws a RangeError (TypeError if not a number) naming it. */
-export function assertRiskThreshold(fn: string, threshold: unknown): number {
-  const problem = riskThresholdProblem(threshold);
-  if (problem === undefined) return threshold as number;
-  const Err = typeof threshold === 'number' && Number.isFinite(threshold) ? RangeError : TypeError;
-  throw new Err(`${fn}: threshold ${problem}`);
-}
-
-/**
- * Whether a tutor is high risk: any non-null rate strictly greater than `threshold` (DESIGN.md "Decisions"). A rate
- * equal to the threshold does not flag; `null` rates (windows without sessions) never flag. This is the rule of the
- * generated `tutor_scores.is_high_risk` column.
+ * Whether a tutor is high risk: any non-null rate strictly greater than `threshold`, the rule of the generated
+ * `tutor_scores.is_high_risk` column (docs/design.md, "High risk").
  *
  * @param rates the rates, keyed as the columns of `tutor_scores`: a score row or a {@link computeTutorScore} result.
  * @param threshold a percentage from 0 to 100 with at most 2 decimals; default {@link DEFAULT_RISK_THRESHOLD} (15).

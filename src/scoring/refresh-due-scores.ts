@@ -3,16 +3,14 @@ import { type Database, queryRows } from '../db/client';
 import { DEFAULT_RISK_THRESHOLD, tutors, tutorScoreChanges, tutorScores } from '../schema';
 import { resolveAsOf } from './as-of';
 import type { ScoreOptions } from './compute-tutor-score';
-import { assertRiskThreshold } from './rates';
-import { checkMaxRetries, DEFAULT_MAX_RETRIES, scoreUpsert, withRetries } from './refresh-tutor-scores';
+import { assertRiskThreshold } from './arguments';
+import { checkMaxRetries, DEFAULT_MAX_RETRIES, withRetries } from './retries';
 import { scoredTutor, timestamptz } from './score-query';
+import { scoreUpsert } from './score-upsert';
 
 /** Options of {@link refreshDueScores}. */
 export interface RefreshDueScoresOptions extends ScoreOptions {
-  /**
-   * The most tutors one call refreshes (a whole number ≥ 1). Default 1,000. Several workers split a large backlog
-   * between them a `limit` at a time; `more` says when a call stopped at it.
-   */
+  /** The most tutors one call refreshes (a whole number ≥ 1). Default 1,000; `more` says when a call stopped at it. */
   limit?: number;
   /** As in {@link refreshTutorScores}: reruns after a deadlock or serialization failure, never inside your transaction. */
   maxRetries?: number;
@@ -53,26 +51,21 @@ function checkLimit(fn: string, limit: number): number {
 }
 
 /**
- * The due refresh as one SQL statement, without running it: for `EXPLAIN`. {@link refreshDueScores} runs exactly
- * this (see its SQL shape); it returns one row `{ claimed, refreshed, flagged, consumed, tutor_ids }`.
+ * The due refresh as one SQL statement, without running it, for `EXPLAIN`: exactly what {@link refreshDueScores}
+ * runs. It returns one row `{ claimed, refreshed, flagged, consumed, tutor_ids }`.
  *
  * @throws {RangeError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date; `limit` < 1.
  * @example
- * const statement = refreshDueStatement({ asOf: new Date('2026-01-15T12:00:00Z') });
- * await db.execute(sql`explain (analyze, buffers) ${statement}`);
+ * await db.execute(sql`explain ${refreshDueStatement({ asOf: new Date('2026-01-15T12:00:00Z') })}`);
  */
 export function refreshDueStatement(options: RefreshDueStatementOptions): SQL {
   const threshold = assertRiskThreshold('refreshDueStatement', options.threshold ?? DEFAULT_RISK_THRESHOLD);
   if (options.asOf === undefined) throw new TypeError('refreshDueStatement: asOf is required');
   const asOf = resolveAsOf('refreshDueStatement', options.asOf);
   const limit = checkLimit('refreshDueStatement', options.limit ?? DEFAULT_LIMIT);
-  // Every part reads the statement's one snapshot: the change rows it deletes are exactly the ones it read (those
-  // of the tutors it wrote, as the snapshot shows them), and the scores are computed from the same snapshot, so a
-  // change committed while this runs is neither seen nor consumed, and stays for the next call. The claim locks
-  // tutors rows FOR NO KEY UPDATE: it excludes other workers (SKIP LOCKED: they take the next tutors instead of
-  // waiting) and never blocks a writer, whose foreign key checks take FOR KEY SHARE. `= any(array(...))` rather
-  // than joins: the queue's size swings between empty and a bulk load's worth, so its statistics are often wrong,
-  // and these forms stay index look-ups whatever the estimate.
+  // One snapshot for every part: the changes deleted are exactly those read, and one committed meanwhile stays for
+  // the next call. FOR NO KEY UPDATE SKIP LOCKED splits the work between workers without blocking writers' key
+  // checks; `= any(array(...))` keeps index look-ups whatever the queue's (often wrong) statistics say.
   return sql`with "due" as materialized (
   select ${tutorScoreChanges.tutorId} as "tutor_id" from ${tutorScoreChanges}
   union
@@ -108,47 +101,23 @@ select (select count(*)::int from "claimed") as "claimed",
 }
 
 /**
- * Refreshes exactly the tutors whose score may be wrong, and no other: those with a change captured since their
- * last refresh (any insert, update or delete of their sessions or reschedules, by whoever wrote it, back-dated or
- * not, a new tutor), and those whose `next_change_at` has come (a session entering or leaving a window as time
- * passes). One set-based statement; without anything due, one small query reads the change queue and one index,
- * never `sessions`, and the call ends there. After it, every refreshed score equals `computeTutorScore` at `asOf`, and every other score equals it
- * too (its counts cannot have moved since its own `as_of`).
+ * Refreshes exactly the tutors whose score may be wrong: those with a change captured since their last refresh (any
+ * write to their sessions or reschedules, whoever made it) and those whose `next_change_at` has come. Several workers
+ * may call it at once: each claims up to `limit` due tutors with `FOR NO KEY UPDATE SKIP LOCKED`, so they split the
+ * work and writers never wait for them. When nothing is due, one small query answers and the call ends there.
+ * A change of `threshold` alone makes no tutor due: run {@link refreshTutorScores} for that (docs/scoring.md).
  *
- * Several workers may call it at once, on separate connections: each claims up to `limit` due tutors with
- * `FOR NO KEY UPDATE SKIP LOCKED`, so they split the work, none waits for another, and no tutor is refreshed by two
- * of them at once. A change committed while a call runs is not consumed by it and is picked up by the next call.
- * Writers never wait for a worker (their foreign key checks take `FOR KEY SHARE`, which the claim allows); a
- * transaction that updates or deletes a `tutors` row waits for the worker holding it, and a worker skips a tutor
- * whose row such a transaction holds.
- *
- * `asOf` should move forward from call to call (the default, now, does): a score is recomputed when its
- * `next_change_at` is at or before `asOf`, so a call with an earlier `asOf` than the stored scores' leaves them
- * alone. A change of `threshold` alone makes no tutor due: run {@link refreshTutorScores} for that.
+ * ```sql
+ * select not exists (select 1 from tutor_score_changes) and not exists (... where next_change_at <= $asOf) as idle;
+ * with due as materialized (...), claimed as materialized (... for no key update of t skip locked),
+ *   upserted as (insert into tutor_scores ... on conflict (tutor_id) do update ... returning ...),
+ *   consumed as (delete from tutor_score_changes ...), orphaned as (delete ... skip locked)
+ * select count(claimed), count(upserted), ..., array_agg(upserted.tutor_id)
+ * ```
  *
  * @throws {RangeError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date; `limit` < 1.
  * @example
- * // A worker's loop: refresh what is due until nothing is left, then wait a little.
- * for (;;) {
- *   const { refreshed, more } = await refreshDueScores(db);
- *   if (!more) await new Promise((resolve) => setTimeout(resolve, 1_000));
- * }
- *
- * // SQL shape: first `select not exists (queued change) and not exists (score with next_change_at <= $asOf)`,
- * // which ends the call when nothing is due; else one statement, one round trip:
- * // with due as materialized (select tutor_id from tutor_score_changes union
- * //                          select tutor_id from tutor_scores where next_change_at <= $asOf),
- * // claimed as materialized (select t.id from tutors t where t.id in (select tutor_id from due)
- * //                          order by t.id limit $limit for no key update of t skip locked),
- * // upserted as (insert into tutor_scores (...) select t.id, <counts>, $threshold, $asOf, now(), <next change>
- * //               from tutors t left join sessions s ... left join reschedules r ...
- * //               where t.id = any(array(select id from claimed)) group by t.id order by t.id
- * //               on conflict (tutor_id) do update set ... where <row unchanged since the snapshot>
- * //               returning tutor_id, is_high_risk),
- * // consumed as (delete from tutor_score_changes
- * //              where tutor_id = any(array(select tutor_id from upserted))),  -- the rows this snapshot read
- * // orphaned as (delete the pending rows of tutors deleted since, skip locked)
- * // select count(claimed), count(upserted), ..., array_agg(upserted.tutor_id)
+ * const { refreshed, more } = await refreshDueScores(db); // call again while `more`, then wait a little
  */
 export async function refreshDueScores(
   db: Database,
@@ -160,7 +129,7 @@ export async function refreshDueScores(
   const asOf = resolveAsOf('refreshDueScores', options.asOf);
   const statement = refreshDueStatement({ asOf, threshold, limit });
   return withRetries(db, maxRetries, async () => {
-    // Most calls of a worker find nothing due: two index-sized look-ups answer that, without planning the refresh.
+    // Most calls find nothing due: answer that without planning the refresh.
     const [probe] = await queryRows<{ idle: boolean }>(db, nothingDueQuery(asOf));
     if (probe?.idle === true) return { tutorIds: [], refreshed: 0, flagged: 0, changesConsumed: 0, more: false, asOf, threshold };
     const [row] = await queryRows<{
@@ -183,11 +152,7 @@ export async function refreshDueScores(
   });
 }
 
-/**
- * `idle`: true when no change is queued and no score's `next_change_at` has come by `asOf`. The first row of the queue
- * and one range of the `next_change_at` index; a change committed after it is read is left for the next call, as
- * with the refresh statement's own snapshot.
- */
+/** `idle`: no change queued and no `next_change_at` come by `asOf`, read from the queue's first row and one index range. */
 function nothingDueQuery(asOf: Date): SQL {
   return sql`select not exists (select 1 from ${tutorScoreChanges})
   and not exists (select 1 from ${tutorScores} where ${tutorScores.nextChangeAt} <= ${timestamptz(asOf)}) as "idle"`;

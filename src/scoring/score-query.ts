@@ -3,12 +3,9 @@ import { alias, type PgColumn } from 'drizzle-orm/pg-core';
 import { reschedules, type ScoreWindow, scoreWindows, sessions, tutors, tutorScores } from '../schema';
 
 /*
- * The SQL that computeTutorScore and refreshTutorScores share, so that the two can never count differently.
- *
- * A window of N days ending at asOf holds the sessions with scheduled_time in (asOf - N days, asOf]. The start is
- * computed here as an exact instant (asOf - N × 86,400,000 ms) and sent as a parameter: `asOf - interval 'N days'`
- * would step over calendar days in the session's TimeZone, so across a DST change the window would be an hour
- * longer or shorter depending on the server's setting.
+ * The SQL that computeTutorScore and both refreshes share, so they can never count differently. Window starts are
+ * exact instants sent as parameters: `asOf - interval 'N days'` would follow the session's TimeZone across a DST
+ * change.
  */
 
 const DAY_MS = 86_400_000;
@@ -41,9 +38,11 @@ export const countColumns: Record<ScoreWindow, { sessions: PgColumn; reschedules
 };
 
 /**
- * The six counts as `[column, expression]` pairs, in the order of `countColumns`: every session of the window
- * whatever its status, and the tutor-initiated reschedules of those sessions (a cancellation, `new_time` null,
- * included). One pass: each aggregate filters the joined rows of the largest window.
+ * The six counts as `[column, expression]` pairs: the window's sessions whatever their status, and their
+ * tutor-initiated reschedules (cancellations included), each aggregate filtering the joined rows of the largest window.
+ *
+ * @example
+ * countExpressions(asOf).map(([column]) => column.name); // ['total_sessions_7d', 'tutor_reschedules_7d', ...]
  */
 export function countExpressions(asOf: Date): [PgColumn, SQL][] {
   const starts = windowStarts(asOf);
@@ -53,9 +52,7 @@ export function countExpressions(asOf: Date): [PgColumn, SQL][] {
       days === largestWindow
         ? sql`count(${column})::int`
         : sql`(count(${column}) filter (where ${windowSession.scheduledTime} > ${timestamptz(starts[days])}))::int`;
-    // The reschedules are counted by `r.session_id` (non-null in every joined row), not `r.id`: the hash of the
-    // reschedules then carries one uuid a row instead of two, and at 1M sessions it fits in memory instead of
-    // spilling both sides of the join to disk in batches.
+    // Reschedules counted by `r.session_id`, not `r.id`: the join's hash then carries one uuid a row, not two.
     return [
       [countColumns[days].sessions, count(windowSession.id)],
       [countColumns[days].reschedules, count(tutorReschedule.sessionId)],
@@ -64,14 +61,13 @@ export function countExpressions(asOf: Date): [PgColumn, SQL][] {
 }
 
 /**
- * `tutors t`, each with its sessions of the largest window ending at `asOf` and their tutor-initiated reschedules.
- * Sessions after `asOf` never join. A tutor without sessions still gives one row (of nulls), so it is scored.
+ * `tutors t`, each with its sessions of the largest window ending at `asOf` and their tutor-initiated reschedules (a
+ * tutor without sessions still gives one row, so it is scored). Both joins are index-only range scans of the window;
+ * the range on `r.original_time` changes no count (it equals the session's time) but keeps the join from reading the
+ * whole history.
  *
- * Both sides read the window alone, whatever the history: the sessions through `sessions_window_idx`
- * `(scheduled_time, tutor_id, id)` and the reschedules through `reschedules_tutor_window_idx`
- * `(original_time, session_id, id) where initiator = 'tutor'`, both index-only range scans. The range on
- * `r.original_time` changes no count (the database keeps `original_time` equal to its session's `scheduled_time`);
- * without it the join hashes every tutor-initiated reschedule ever made, and the refresh slows as history grows.
+ * @example
+ * sql`select ${scoredTutor.id} from ${scoredTutorsFrom(asOf)} group by ${scoredTutor.id}`;
  */
 export function scoredTutorsFrom(asOf: Date): SQL {
   const start = windowStarts(asOf)[largestWindow];
@@ -84,11 +80,12 @@ export function scoredTutorsFrom(asOf: Date): SQL {
 const plusDays = (instant: SQL, days: number): SQL => sql`${instant} + ${sql.raw(`interval '${days * 86_400} seconds'`)}`;
 
 /**
- * The next instant after `asOf` at which the counts of `t` change by time alone, for `tutor_scores.next_change_at`:
- * the earliest of its first session after `asOf` (which enters every window when `asOf` reaches it) and, per window
- * N, its earliest session in the window plus N days (when that session leaves it). Null when there is neither. To be
- * selected from {@link scoredTutorsFrom} grouped by `t.id`: the window minimums come from the joined rows, the next
- * session from one look-up on `sessions (tutor_id, scheduled_time)` per tutor, so no session is read twice.
+ * The next instant after `asOf` at which the counts of `t` change by time alone (`tutor_scores.next_change_at`): its
+ * first session after `asOf`, or its earliest session of a window plus that window's length, whichever comes first.
+ * To be selected from {@link scoredTutorsFrom} grouped by `t.id`.
+ *
+ * @example
+ * sql`select ${nextChangeExpression(asOf)} from ${scoredTutorsFrom(asOf)} group by ${scoredTutor.id}`;
  */
 export function nextChangeExpression(asOf: Date): SQL {
   const starts = windowStarts(asOf);
@@ -103,4 +100,29 @@ export function nextChangeExpression(asOf: Date): SQL {
   );
   const entering = sql`(select min(${next.scheduledTime}) from ${sessions} ${next} where ${next.tutorId} = ${scoredTutor.id} and ${next.scheduledTime} > ${timestamptz(asOf)})`;
   return sql`least(${entering}, ${sql.join(leaving, sql`, `)})`;
+}
+
+const st = alias(tutors, 'st');
+const sts = alias(tutorScores, 'sts');
+const ss = alias(sessions, 'ss');
+const sr = alias(reschedules, 'sr');
+
+/**
+ * The ids of the tutors whose score is stale, for `where id in (...)`: no score, or a session or reschedule timestamp
+ * at or after `last_calculated_at` (a tie counts: both come from the database clock, which may tick in milliseconds).
+ * One grouped pass over the history, not a look-up per tutor, which costs more than the refresh once tutors have
+ * many sessions.
+ *
+ * @example
+ * sql`select count(*) from (${staleTutorIdsQuery()}) stale`;
+ */
+export function staleTutorIdsQuery(): SQL {
+  return sql`select ${st.id} from ${tutors} ${st}
+    left join ${tutorScores} ${sts} on ${sts.tutorId} = ${st.id}
+    left join (
+      select ${ss.tutorId} as tutor_id, max(greatest(${ss.createdAt}, ${ss.updatedAt}, ${sr.createdAt})) as changed_at
+      from ${sessions} ${ss} left join ${reschedules} ${sr} on ${sr.sessionId} = ${ss.id}
+      group by ${ss.tutorId}
+    ) "changes" on "changes"."tutor_id" = ${st.id}
+    where ${sts.tutorId} is null or "changes"."changed_at" >= ${sts.lastCalculatedAt}`;
 }

@@ -14,6 +14,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { sleep } from '../util';
 import { type SnapshotImage, snapshotImage } from './snapshot';
 import { decodeSnapshotFile, encodeSnapshotFile } from './snapshot-file';
 import { holdLock, lockIsAbandoned, tryLock } from './snapshot-lock';
@@ -255,8 +256,6 @@ function unusableReason(cacheDir: string, error: unknown): string {
   }
   return describeError(error);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function readOrBuild(
   file: string,

@@ -18,13 +18,9 @@ export interface SnapshotImage {
 }
 
 /*
- * Settings written into the snapshot's postgresql.auto.conf, so every database started from it gets them:
- * - shared_buffers: PGlite's default of 128 MB does not fit in the 128 MB of memory a PGlite starts with; growing the
- *   WebAssembly memory and setting up the pool made a start ~200 ms slower (median 524 ms against 328 ms with 16 MB;
- *   8, 16 and 32 MB measured alike). The files live in memory either way: a smaller pool only means pages are copied
- *   from them more often, which the tests' queries did not show.
- * - min_wal_size: with the 1 MB WAL segments of `initdb --wal-segsize=1` (instead of one 16 MB segment), keeps the
- *   WAL in the snapshot at a few MB: 32 MB for a 3,000-session dataset instead of 42 MB.
+ * Written into the snapshot's postgresql.auto.conf, so every database started from it gets them: a buffer pool that
+ * fits PGlite's initial memory (the default one makes it grow its WebAssembly memory on every start), and a small WAL
+ * to keep the snapshot small. Figures in BENCHMARKS.md.
  */
 const SNAPSHOT_SETTINGS = { shared_buffers: '16MB', min_wal_size: '2MB' } as const;
 
@@ -93,10 +89,8 @@ interface EmscriptenFs {
 }
 
 /**
- * PGlite's in-memory file system, filled from a parsed snapshot before PostgreSQL starts. PGlite's own `loadDataDir`
- * reads the Blob through a stream, parses the tar and looks up every parent folder of every file on every start;
- * writing the files of a snapshot parsed once saved ~130 ms of a ~400 ms start (medians 227 against 359 ms, and 277
- * against 439 ms, in two runs). Each file is copied into MEMFS, so one database's writes never reach the snapshot.
+ * PGlite's in-memory file system, filled from a snapshot parsed once, instead of `loadDataDir`, which parses the tar
+ * again on every start. Each file is copied, so one database's writes never reach the snapshot.
  */
 class SnapshotFilesystem extends EmscriptenBuiltinFilesystem {
   readonly #image: SnapshotImage;

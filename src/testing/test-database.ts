@@ -90,32 +90,17 @@ function datasetIdentity(dataset: GenerateOptions | Dataset): { key: string; get
 }
 
 /**
- * A migrated in-memory PGlite database, optionally filled with a generated dataset, for one test.
- *
- * Every call starts a new PGlite from a snapshot of a data directory. The migrated schema's snapshot ships with the
- * package, so even a process's first call needs no initdb or migrations (unless `migrationsFolder` names other
- * migrations); a dataset's snapshot is built by its first call. Snapshots are cached in this process's memory, and
- * on disk when `cacheDir` is given (shared by parallel test workers: one builds, the others wait, for a bounded
- * time, for its file). Concurrent calls share one build. A snapshot's key covers the migrations, the package and
- * PGlite versions and the dataset, so a changed migration builds a new one; a file with any byte changed is built
- * again, and a `cacheDir` that cannot be written is reported in a warning (code `TQS_TESTING_CACHE`) and bypassed.
- * Every call returns an independent database: what one test writes never reaches another.
- *
- * The snapshot's PostgreSQL runs with `shared_buffers = 16MB` (PGlite's default is 128 MB) and 1 MB WAL segments,
- * which halves the time a database takes to start; the data, schema and behaviour are those of a database built
- * with `createDatabase()`, `migrate()` and `insertDataset()`.
+ * A migrated in-memory PGlite database, optionally filled with a generated dataset, for one test. Each call starts a
+ * new PGlite from a snapshot (the migrated one ships with the package; a dataset's is built by its first call and
+ * cached in memory, and on disk with `cacheDir`, shared by parallel workers). Every database is independent, and
+ * holds what `createDatabase()`, `migrate()` and `insertDataset()` would make (docs/testing.md).
  *
  * @example
- * import { createTestDatabase, type TestDatabase } from '@tqs/data/testing';
- *
  * let db: TestDatabase;
  * beforeEach(async () => {
  *   db = await createTestDatabase({ dataset: { tutors: 20, sessions: 600, seed: 7 }, cacheDir: 'node_modules/.cache/tqs-data' });
  * });
  * afterEach(() => db.close());
- *
- * // or, with explicit resource management:
- * await using db = await createTestDatabase();
  */
 export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
   const folder = options.migrationsFolder === undefined ? undefined : resolve(options.migrationsFolder);

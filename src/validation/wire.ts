@@ -1,24 +1,9 @@
 import { z } from 'zod';
+import { daysInMonth, readIsoText, readOffset, utcInstant } from '../domain/iso-8601';
 import { ruleMessage, timestamptz } from './column-types';
-
-/*
- * JSON on the wire. An API receives timestamps as ISO 8601 text and sends them back the same way; the row schemas
- * take and give `Date`s. These pieces convert between the two, refusing exactly the text PostgreSQL refuses within
- * the grammar below, so a request schema accepts a JSON body if and only if the database accepts the row.
- */
-
-/**
- * ISO 8601 date and time with an offset, as an API sends it: `YYYY-MM-DDTHH:MM[:SS[.fff]]` and `Z` or `±HH[:MM[:SS]]`
- * (`T` and `Z` in either case). Four-digit years; at most milliseconds (a `Date` holds no more).
- */
-const ISO_INSTANT = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(?:\.(\d{1,3}))?)?(?:(Z)|([+-])(\d\d)(?::?(\d\d)(?::?(\d\d))?)?)$/i;
 
 /** The largest UTC offset PostgreSQL takes in a timestamp's text: 15:59:59. */
 const MAX_OFFSET_SECONDS = 15 * 3600 + 59 * 60 + 59;
-
-const isLeap = (year: number) => (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31] as const;
-const daysInMonth = (year: number, month: number) => (month === 2 && isLeap(year) ? 29 : (MONTH_DAYS[month - 1] ?? 0));
 
 /**
  * The instant an ISO 8601 text names, read as PostgreSQL reads it (`24:00:00` is the next midnight, second 60 the
@@ -30,21 +15,19 @@ const daysInMonth = (year: number, month: number) => (month === 2 && isLeap(year
  * parseIsoInstant('2026-02-30T00:00:00Z');                      // undefined
  */
 export function parseIsoInstant(text: string): Date | undefined {
-  const m = ISO_INSTANT.exec(text);
-  if (!m) return undefined;
-  const [, y, mo, d, h, mi, s = '0', frac = '', zulu, sign, oh = '0', om = '0', os = '0'] = m;
-  const [year, month, day, hour, minute, second] = [y, mo, d, h, mi, s].map(Number) as [number, number, number, number, number, number];
-  const millis = Number(frac.padEnd(3, '0'));
+  const t = readIsoText(text);
+  if (!t?.timeMark || !t.zone || t.fractionMark === ',' || (t.fraction ?? '').length > 3) return undefined;
+  const [year, month, day] = [Number(t.year), Number(t.month), Number(t.day)];
+  const [hour, minute, second] = [Number(t.hour), Number(t.minute), Number(t.second ?? 0)];
+  const millis = Number((t.fraction ?? '').padEnd(3, '0'));
   if (year < 1 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return undefined;
   if (minute > 59 || second > 60) return undefined;
   if (hour > 24 || (hour === 24 && (minute > 0 || second > 0 || millis > 0))) return undefined;
-  const offset = zulu ? 0 : (Number(oh) * 3600 + Number(om) * 60 + Number(os)) * (sign === '-' ? -1 : 1);
-  if (Number(om) > 59 || Number(os) > 59 || Math.abs(offset) > MAX_OFFSET_SECONDS) return undefined;
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day); // not Date.UTC, which reads the years 0–99 as 1900–1999
-  date.setUTCHours(hour, minute, second, millis); // hour 24 and second 60 roll over, as in PostgreSQL
-  date.setTime(date.getTime() - offset * 1000);
-  return date;
+  const o = readOffset(t.zone) ?? { sign: 1, hours: 0, minutes: 0, seconds: 0 };
+  const offset = o.sign * (o.hours * 3600 + o.minutes * 60 + o.seconds);
+  if (o.minutes > 59 || o.seconds > 59 || Math.abs(offset) > MAX_OFFSET_SECONDS) return undefined;
+  // Hour 24 and second 60 roll over, as in PostgreSQL.
+  return new Date(utcInstant(year, month, day, hour, minute, second, millis).getTime() - offset * 1000);
 }
 
 /**

@@ -2,20 +2,8 @@ import { ensurePostgresDatabase, migrate } from '../../db';
 import { type QualityReport, qualityReportFromDatabase } from '../../report';
 import { type Command, type CommandIo, databaseOptions, type ParsedOptions } from '../command';
 import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
-import {
-  afterCommit,
-  checkTargetSize,
-  checkTimeZone,
-  confirmClear,
-  countRows,
-  type GenerateOutcome,
-  generateInto,
-  generateOptions,
-  parseGenerateFlags,
-  reportAfterGenerate,
-  summarize,
-  summaryJson,
-} from './generate';
+import { checkTargetSize, checkTimeZone, generateOptions, parseGenerateFlags } from '../dataset-options';
+import { afterCommit, confirmClear, countRows, type GenerateOutcome, generateInto, reportAfterGenerate, summarize, summaryJson } from '../seed';
 import { integrityFailure, writeReport } from '../output';
 
 interface SetupOutcome {

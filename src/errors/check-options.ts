@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors';
+import { InvalidOptionError } from './classes';
 
 /** What one option may be; `undefined` is always allowed (the option is left out). */
 export type OptionCheck = (value: unknown) => string | undefined;

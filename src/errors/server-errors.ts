@@ -1,0 +1,102 @@
+import { errorChain, isSqlState } from '../util/error-chain';
+import { ConstraintViolationError, TqsError } from './classes';
+import { constraintDescriptions } from './constraint-descriptions';
+
+interface PgErrorFields {
+  code?: unknown;
+  message?: unknown;
+  constraint?: unknown;
+  constraint_name?: unknown;
+  table?: unknown;
+  table_name?: unknown;
+  column?: unknown;
+  column_name?: unknown;
+  detail?: unknown;
+}
+
+const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** The PostgreSQL error behind an error thrown by drizzle, postgres.js or PGlite, if there is one. */
+function findPgError(error: unknown): PgErrorFields | undefined {
+  for (const link of errorChain(error)) if (isSqlState((link as PgErrorFields).code)) return link as PgErrorFields;
+  return undefined;
+}
+
+/*
+ * Messages of class 22 quote the bad value, which is a query parameter (`invalid input syntax for type uuid: "…"`,
+ * `value "…" is out of range for type integer`): keep it out of the message. It stays on `cause`.
+ */
+const withoutValue = (sqlState: string, message: string) =>
+  sqlState.startsWith('22') ? message.replace(/"[\s\S]*"/, '"…"') : message;
+
+/**
+ * Turns an integrity error from the database (SQLSTATE class 23, and bad values of class 22) into a
+ * {@link ConstraintViolationError} that names the constraint and says in words what it requires. Any other error is
+ * returned unchanged. The message never contains the query text or its parameters.
+ *
+ * @example
+ * try {
+ *   await db.insert(sessions).values(row);
+ * } catch (error) {
+ *   throw translateDatabaseError(error); // ConstraintViolationError: sessions_completed_after_scheduled: ...
+ * }
+ */
+export function translateDatabaseError(error: unknown): unknown {
+  if (error instanceof TqsError) return error;
+  const pg = findPgError(error);
+  if (!pg) return error;
+  const sqlState = pg.code as string;
+  if (!sqlState.startsWith('23') && !sqlState.startsWith('22')) return error;
+  const constraint = str(pg.constraint) ?? str(pg.constraint_name);
+  const table = str(pg.table) ?? str(pg.table_name);
+  const column = str(pg.column) ?? str(pg.column_name);
+  const serverMessage = withoutValue(sqlState, str(pg.message) ?? 'integrity constraint violated');
+  const described = constraint ? constraintDescriptions[constraint] : undefined;
+  const message = constraint
+    ? `${constraint}: ${described ?? serverMessage}${described ? ` (${serverMessage})` : ''}`
+    : serverMessage;
+  return new ConstraintViolationError({
+    message,
+    sqlState,
+    constraint,
+    table,
+    column,
+    detail: str(pg.detail),
+    cause: error,
+  });
+}
+
+/** What to do about a server error, by SQLSTATE (exact code first, then its class). */
+const serverErrorHints: Record<string, string> = {
+  '55P03': 'another session holds a lock on these tables: retry when it has finished, or raise lock_timeout',
+  '57014': 'the statement was cancelled (statement_timeout or a cancel request): retry, or raise statement_timeout',
+  '42P01': "a table is missing: the schema is not migrated (run 'tqs-data migrate' or migrate(db))",
+  '42703': "a column is missing: the schema is older than this package (run 'tqs-data migrate' or migrate(db))",
+  '3D000': "the database does not exist: create it ('tqs-data setup' creates it)",
+  '25006': 'the server is read-only (a standby?): point the URL at the primary',
+  '53100': "the server's disk is full: free space on the server; the transaction was rolled back",
+  '53300': 'the server has no free connection slot: lower the pool size (max) or raise max_connections',
+  '40001': 'a concurrent transaction conflicted with this one: retry',
+  '40P01': 'a deadlock with another session: retry',
+  '28P01': 'check the user name and password of the URL',
+  '57P01': 'the server was shut down or the backend terminated: retry when it is back',
+  '08': 'the connection failed: check that the server is up and reachable',
+  '53': 'the server is out of resources: retry later or raise its limits',
+};
+
+/**
+ * The server's own message for a failed query, with its SQLSTATE and what to do, instead of drizzle's
+ * `Failed query: <SQL>`; undefined when no PostgreSQL error is behind `error`. The query text and its parameters
+ * never appear.
+ *
+ * @example
+ * describeServerError(error); // 'canceling statement due to lock timeout (SQLSTATE 55P03): another session holds ...'
+ */
+export function describeServerError(error: unknown): string | undefined {
+  const pg = findPgError(error);
+  if (!pg) return undefined;
+  const sqlState = pg.code as string;
+  const hint = serverErrorHints[sqlState] ?? serverErrorHints[sqlState.slice(0, 2)];
+  const message = withoutValue(sqlState, str(pg.message) ?? 'the server refused the query');
+  return `${message} (SQLSTATE ${sqlState})${hint ? `: ${hint}` : ''}`;
+}

@@ -1,0 +1,48 @@
+import { type SQL, sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import { tutorScores } from '../schema';
+import { countExpressions, nextChangeExpression, scoredTutor, scoredTutorsFrom, timestamptz } from './score-query';
+
+/** How {@link scoreUpsert} treats a score row written by another transaction after its statement began. */
+type Overwritten = 'mark-due' | 'skip';
+
+/**
+ * `insert into tutor_scores ... select ... on conflict (tutor_id) do update ... returning tutor_id, is_high_risk`: the
+ * scores of the tutors `t` that `where` keeps, as of `asOf`. Both refreshes write through it, so they cannot differ.
+ * A score row written by another transaction after this snapshot (recognised by its `xmin`) may be newer than what
+ * this statement saw: `'skip'` leaves it alone, `'mark-due'` overwrites it but makes it due again.
+ *
+ * @example
+ * sql`with upserted as (${scoreUpsert({ asOf, threshold: 15, where: undefined, overwritten: 'mark-due' })}) select count(*) from upserted`;
+ */
+export function scoreUpsert(input: { asOf: Date; threshold: number; where: SQL | undefined; overwritten: Overwritten }): SQL {
+  const { asOf, threshold, where, overwritten } = input;
+  const counts = countExpressions(asOf);
+  const written = [
+    ...counts.map(([column]) => column),
+    tutorScores.riskThreshold,
+    tutorScores.asOf,
+    tutorScores.lastCalculatedAt,
+    tutorScores.nextChangeAt,
+  ];
+  const name = (column: { name: string }) => sql.identifier(column.name);
+  const seen = sql`${tutorScores}.xmin = (select "seen".xmin from ${tutorScores} "seen" where "seen".${name(tutorScores.tutorId)} = excluded.${name(tutorScores.tutorId)})`;
+  const assign = (column: PgColumn) =>
+    overwritten === 'mark-due' && column === tutorScores.nextChangeAt
+      ? sql`${name(column)} = case when ${seen} then excluded.${name(column)} else excluded.${name(tutorScores.asOf)} end`
+      : sql`${name(column)} = excluded.${name(column)}`;
+  // `order by t.id`: concurrent refreshes lock score rows in one order, so they wait instead of deadlocking.
+  // `last_calculated_at` = now(): staleness compares it with timestamps the same database clock wrote.
+  return sql`insert into ${tutorScores} (${name(tutorScores.tutorId)}, ${sql.join(written.map(name), sql`, `)})
+  select ${scoredTutor.id}, ${sql.join(
+    counts.map(([, expression]) => expression),
+    sql`, `,
+  )}, ${threshold.toFixed(2)}::numeric, ${timestamptz(asOf)}, now(), ${nextChangeExpression(asOf)}
+  from ${scoredTutorsFrom(asOf)}
+  ${where ? sql`where ${where}` : sql``}
+  group by ${scoredTutor.id}
+  order by ${scoredTutor.id}
+  on conflict (${name(tutorScores.tutorId)}) do update set ${sql.join(written.map(assign), sql`, `)}
+  ${overwritten === 'skip' ? sql`where ${seen}` : sql``}
+  returning ${tutorScores.tutorId}, ${tutorScores.isHighRisk}`;
+}
