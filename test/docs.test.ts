@@ -63,6 +63,8 @@ function tsBlocks(page: string): Block[] {
 
 const blocks = pages.flatMap(tsBlocks);
 const programs = blocks.filter((b) => b.kind === 'program');
+/** Fragments that are whole modules (they import what they use) are type-checked with the programs, never run. */
+const checkedFragments = blocks.filter((b) => b.kind === 'fragment' && /^import /m.test(b.code));
 const fileOf = (b: Block) => `${b.page.replace(/\W+/g, '_')}_${b.line}.ts`;
 /** Whether a program reads DATABASE_URL (outside `//` comments, which may mention it). */
 const needsServer = (b: Block) => b.code.split('\n').some((line) => line.replace(/(^|\s)\/\/.*$/, '').includes('process.env.DATABASE_URL'));
@@ -115,7 +117,7 @@ beforeAll(() => {
   mkdirSync(join(project, 'node_modules', '@types'), { recursive: true });
   symlinkSync(repoRoot, join(project, 'node_modules', '@tqs', 'data'), 'dir');
   mkdirSync(join(project, 'node_modules', '@electric-sql'), { recursive: true });
-  for (const dependency of ['drizzle-orm', 'zod', 'postgres', '@electric-sql/pglite', '@types/node']) symlinkSync(bin(dependency), join(project, 'node_modules', dependency), 'dir');
+  for (const dependency of ['drizzle-orm', 'drizzle-kit', 'zod', 'postgres', '@electric-sql/pglite', '@types/node']) symlinkSync(bin(dependency), join(project, 'node_modules', dependency), 'dir');
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'docs-examples', private: true, type: 'module' }));
   writeFileSync(
     join(project, 'tsconfig.json'),
@@ -134,7 +136,7 @@ beforeAll(() => {
       include: ['*.ts'],
     }),
   );
-  for (const b of programs) writeFileSync(join(project, fileOf(b)), b.code);
+  for (const b of [...programs, ...checkedFragments]) writeFileSync(join(project, fileOf(b)), b.code);
 });
 
 afterAll(() => {
@@ -200,7 +202,7 @@ describe('documents', () => {
     expect(listed.sort()).toEqual(Object.keys(codes).sort());
   });
 
-  it('programs type-check against the built declarations', async () => {
+  it('programs (and fragments that are whole modules) type-check against the built declarations', async () => {
     await slot(() =>
       exec(process.execPath, [bin('typescript/bin/tsc'), '-p', project], { cwd: project, timeout: 240_000, maxBuffer: 16 << 20 }).catch(
         (error: { stdout?: string; message: string }) => {
