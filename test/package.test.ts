@@ -434,10 +434,10 @@ describe('an npm-workspaces consumer', () => {
   );
 });
 
-/** The consumer drizzle.config.ts block of README.md, as written there. */
+/** The consumer drizzle.config.ts block of docs/database.md, as written there. */
 function readmeDrizzleConfig(): string {
-  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-  const block = /```ts\n(\/\/ drizzle\.config\.ts in your project\n[\s\S]*?)```/.exec(readme);
-  if (!block) throw new Error('README.md has no "// drizzle.config.ts in your project" block');
+  const readme = readFileSync(join(repoRoot, 'docs', 'database.md'), 'utf8');
+  const block = /```ts fragment\n(\/\/ drizzle\.config\.ts in your project\n[\s\S]*?)```/.exec(readme);
+  if (!block) throw new Error('docs/database.md has no "// drizzle.config.ts in your project" block');
   return block[1]!;
 }

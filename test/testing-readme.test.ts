@@ -18,12 +18,12 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 
 function section(markdown: string, heading: string): string {
   const start = markdown.indexOf(`\n${heading}\n`);
-  if (start < 0) throw new Error(`README has no section ${heading}`);
+  if (start < 0) throw new Error(`docs/testing.md has no section ${heading}`);
   const end = markdown.indexOf('\n## ', start + heading.length + 2);
   return markdown.slice(start, end < 0 ? undefined : end);
 }
 
-const examples = [...section(readFileSync(join(repoRoot, 'README.md'), 'utf8'), '## Test databases').matchAll(/```ts\n([\s\S]*?)```/g)].map(
+const examples = [...section(readFileSync(join(repoRoot, 'docs', 'testing.md'), 'utf8'), '## A test file').matchAll(/```ts vitest\n([\s\S]*?)```/g)].map(
   (m) => m[1] as string,
 );
 
