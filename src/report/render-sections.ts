@@ -1,5 +1,6 @@
 import { riskTiers } from '../domain/risk-tiers';
 import { formatCount, renderTable } from '../util/format';
+import { highRiskTutors, leadTimes, reasonCodes, weeklyTrend } from './render-activity';
 import { barChart, hourChart, mark, type Paint, paintMarks, pct, section, when, wrap } from './text-charts';
 import type { QualityReport } from './types';
 
@@ -188,6 +189,10 @@ export const reportSections: readonly SectionRenderer[] = [
   rescheduleRates,
   weekdays,
   hours,
+  weeklyTrend,
   highRisk,
+  highRiskTutors,
   groundTruth,
+  reasonCodes,
+  leadTimes,
 ];
