@@ -20,6 +20,7 @@ import {
   summaryJson,
 } from './generate';
 import { sqlStateOf } from '../../util/error-chain';
+import { htmlOption, htmlTarget, writeHtmlReport } from '../html-file';
 import { integrityFailure, writeReport } from '../output';
 
 /** PostgreSQL's SQLSTATE for "database does not exist". */
@@ -148,10 +149,12 @@ export const setupCommand: Command = {
     init: { type: 'boolean', description: 'create and migrate the database (always done; kept for the spec)' },
     'seed-data': { type: 'boolean', description: 'generate and load a dataset into an empty database' },
     ...generateOptions,
+    ...htmlOption,
     ...databaseOptions,
   },
   async run(options, io) {
     const target = resolveTarget(options, io.env);
+    const html = htmlTarget(options);
     const where = describeTarget(target); // before setup: says '(new)' for a PGlite directory it creates
     const outcome = await setup(target, options, io);
     if (outcome.report === undefined) return 0;
@@ -175,6 +178,7 @@ export const setupCommand: Command = {
       writeReport(io, outcome.report, false);
       io.stdout.write(`\nverification: ${failure ?? 'every integrity check passed'}\n`);
     }
+    if (html) writeHtmlReport(io, outcome.report, html, options.json === true);
     if (failure) io.stderr.write(`tqs-data: verification failed: ${failure}\n`);
     return failure ? 1 : 0;
   },

@@ -245,6 +245,7 @@ export function renderReportHtml(report: QualityReport, options: RenderReportHtm
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="generator" content="tqs-data">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">
 <title>${esc(title)}</title>
 <style>${REPORT_CSS}</style>
