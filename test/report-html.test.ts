@@ -181,6 +181,24 @@ describe.skipIf(skipReason !== undefined)('renderReportHtml in a browser', () =>
       for (const fill of hatched) expect(fill).toMatch(/url\(.*rate-distribution-hatch/);
     });
 
+    it('has a print stylesheet: sections kept whole on a page, charts still drawn', async () => {
+      const style = () =>
+        page.$eval('#rates', (section) => {
+          const view = section.ownerDocument.defaultView!;
+          const svg = section.querySelector('svg')!.getBoundingClientRect();
+          return { breakInside: view.getComputedStyle(section).breakInside, chartWidth: svg.width };
+        });
+      expect((await style()).breakInside).toBe('auto');
+      await page.emulateMedia({ media: 'print' });
+      try {
+        const printed = await style();
+        expect(printed.breakInside).toBe('avoid');
+        expect(printed.chartWidth).toBeGreaterThan(100);
+      } finally {
+        await page.emulateMedia({ media: 'screen' });
+      }
+    });
+
     /** The marks of a chart as [label, written value, data value]. */
     const marks = (chart: string) =>
       page.$$eval(`#${chart} .mark`, (rects) =>

@@ -12,6 +12,7 @@ h2 { font-size: 19px; margin: 0 0 8px; border-bottom: 1px solid var(--rule); pad
 p.subject, p.note, figcaption { color: var(--muted); }
 section { margin: 28px 0; }
 .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(280px, 1fr)); gap: 8px 28px; }
+#targets-table { width: 100%; }
 table { border-collapse: collapse; font-variant-numeric: tabular-nums; margin: 6px 0; }
 th, td { padding: 3px 10px 3px 0; text-align: left; vertical-align: top; border-bottom: 1px solid #eaeef2; }
 th { font-weight: 600; border-bottom: 1px solid var(--rule); }
