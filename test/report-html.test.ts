@@ -6,6 +6,7 @@ import {
   generateDataset,
   insertDataset,
   type QualityReport,
+  qualityReport,
   qualityReportFromDatabase,
   renderQualityReport,
   renderReportHtml,
@@ -72,6 +73,29 @@ const textBars = (lines: string[]) =>
   });
 
 const normalize = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+describe('renderReportHtml without a browser', () => {
+  it('renders an empty database’s report with no chart of nothing and no NaN', () => {
+    const report = qualityReport(generateDataset({ now: TEST_NOW, tutors: 0, sessions: 0 }));
+    const html = renderReportHtml(report);
+    expect(html).not.toMatch(/NaN|undefined|Infinity/);
+    expect(html).toContain('<p>No sessions.</p>');
+    expect(html).toContain('<p>No reschedules.</p>');
+    expect(html).not.toContain('data-chart="weekly-trend"');
+    expect(html).toContain('Reschedule rates, 90-day window (0 tutors scored)');
+    const text = renderQualityReport(report);
+    expect(textSection(text, 'Sessions (bars) and tutor reschedules by week')).toContain('no sessions');
+    expect(textSection(text, 'High-risk tutors')).toContain('none flagged');
+  });
+
+  it('escapes what the rows hold: a tutor name is text, never markup', () => {
+    const report = qualityReport(generateDataset({ now: TEST_NOW, tutors: 10, sessions: 200, seed: 1 }));
+    const name = '<script>alert("x")</script> & Co';
+    const html = renderReportHtml({ ...report, highRiskTutors: [{ tutorId: 'x', name, rate7d: 50, rate30d: null, rate90d: 20 }] });
+    expect(html).not.toContain('<script');
+    expect(html).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Co');
+  });
+});
 
 if (skipReason !== undefined) {
   describe('renderReportHtml in a browser', () => it.skip(`skipped: ${skipReason}`, () => {}));

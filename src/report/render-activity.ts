@@ -7,7 +7,12 @@ import { barChart, rateText, section } from './text-charts';
  * lead times. The HTML report draws the same figures.
  */
 
-/** The flagged tutors by name, worst first. */
+/**
+ * The flagged tutors by name, worst first.
+ *
+ * @example
+ * highRiskTutors(report, { width: 80, paint: (text) => text });
+ */
 export const highRiskTutors: SectionRenderer = ({ highRiskTutors: tutors, highRisk }, { paint }) =>
   section(
     `High-risk tutors (worst ${formatCount(tutors.length)} of ${formatCount(highRisk.flagged)} flagged)`,
@@ -21,7 +26,12 @@ export const highRiskTutors: SectionRenderer = ({ highRiskTutors: tutors, highRi
     paint,
   );
 
-/** Sessions per week (the bars) with the tutor reschedules among them and their rate. */
+/**
+ * Sessions per week (the bars) with the tutor reschedules among them and their rate.
+ *
+ * @example
+ * weeklyTrend(report, { width: 80, paint: (text) => text });
+ */
 export const weeklyTrend: SectionRenderer = (r, { paint, width }) => {
   const counts = r.weeklyTrend.map((w) => formatCount(w.tutorReschedules));
   const rates = r.weeklyTrend.map((w) => rateText(w.rate));
@@ -44,7 +54,12 @@ export const weeklyTrend: SectionRenderer = (r, { paint, width }) => {
   );
 };
 
-/** Reschedules by reason code, most first. */
+/**
+ * Reschedules by reason code, most first.
+ *
+ * @example
+ * reasonCodes(report, { width: 80, paint: (text) => text });
+ */
 export const reasonCodes: SectionRenderer = (r, { paint, width }) =>
   section(
     'Reschedules by reason code',
@@ -52,6 +67,11 @@ export const reasonCodes: SectionRenderer = (r, { paint, width }) =>
     paint,
   );
 
-/** Reschedules by how long before the session they came. */
+/**
+ * Reschedules by how long before the session they came.
+ *
+ * @example
+ * leadTimes(report, { width: 80, paint: (text) => text });
+ */
 export const leadTimes: SectionRenderer = (r, { paint, width }) =>
   section('Reschedules by lead time (before the session)', barChart(r.leadTimes, width - 2, paint), paint);

@@ -2,6 +2,12 @@
  * The page's one stylesheet: screen and print. Marks are a mid blue with a dark outline; emphasis is hatching, so
  * a grey print or a reader who cannot tell colours apart loses nothing.
  */
+/**
+ * The stylesheet of the HTML report, inlined in its `<style>`.
+ *
+ * @example
+ * `<style>${REPORT_CSS}</style>`;
+ */
 export const REPORT_CSS = `
 :root { --ink: #1b1f24; --muted: #57606a; --mark: #4a7ab5; --mark-light: #c9d9ee; --rule: #d0d7de; --pass: #1a7f37; --fail: #cf222e; --info: #9a6700; }
 * { box-sizing: border-box; }

@@ -7,7 +7,12 @@ import { escapeHtml as esc } from './escape';
  * counts and reads.
  */
 
-/** One mark of a chart: its label, its value, how the value is written, and whether it is hatched. */
+/**
+ * One mark of a chart: its label, its value, how the value is written, and whether it is hatched.
+ *
+ * @example
+ * const bin: ChartBin = { label: 'Mon', value: 496, text: '496' };
+ */
 export interface ChartBin {
   label: string;
   value: number;
@@ -15,7 +20,12 @@ export interface ChartBin {
   hatched?: boolean;
 }
 
-/** What every chart has: an id (unique in the page), a title and a description read by screen readers. */
+/**
+ * What every chart has: an id (unique in the page), a title and a description read by screen readers.
+ *
+ * @example
+ * const frame: ChartFrame = { id: 'weekdays', title: 'Sessions by weekday (UTC)', description: 'Mon 496, Tue 502, ...' };
+ */
 export interface ChartFrame {
   id: string;
   title: string;
@@ -24,13 +34,19 @@ export interface ChartFrame {
 
 const fmt = (x: number) => (Math.round(x * 10) / 10).toString();
 
-/** A round axis top at or above `max`, and its tick step (1, 2 or 5 times a power of ten, 4 to 5 ticks). */
+/**
+ * A round axis top at or above `max`, and its whole tick step (1, 2 or 5 times a power of ten, 4 to 5 ticks).
+ *
+ * @example
+ * niceScale(383); // { top: 400, step: 100 }
+ */
 export function niceScale(max: number): { top: number; step: number } {
   if (max <= 0) return { top: 1, step: 1 };
   const raw = max / 4;
   const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
-  return { top: Math.ceil(max / step) * step, step: Math.max(step, Number.MIN_VALUE) };
+  // Whole steps: every chart counts rows.
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power);
+  return { top: Math.ceil(max / step) * step, step };
 }
 
 /** The hatch and dot patterns of one chart, ids prefixed with the chart's so several charts never share one. */
@@ -58,7 +74,12 @@ function yAxis(top: number, step: number, box: { x: number; y: number; w: number
   return `<g aria-hidden="true">${lines.join('')}</g>`;
 }
 
-/** Options of {@link columnChart}: a marker drawn at a fractional position along the x axis, e.g. a threshold. */
+/**
+ * Options of {@link columnChart}: a marker drawn at a fractional position along the x axis, e.g. a threshold.
+ *
+ * @example
+ * const options: ColumnChartOptions = { marker: { at: 1.5, label: 'threshold 15%' }, height: 260 };
+ */
 export interface ColumnChartOptions {
   /** A vertical rule at `at` (0 = left edge of the first column's band, n = right edge of the last) with a label. */
   marker?: { at: number; label: string };
@@ -131,7 +152,12 @@ export function barRows(frame: ChartFrame, bins: readonly ChartBin[], width = 72
   return `${open(frame, width, height, 'bars')}${marks.join('')}</svg>`;
 }
 
-/** One segment of a stacked bar: its value, and how it is filled (solid, hatched, dotted). */
+/**
+ * One segment of a stacked bar: its value, and how it is filled (solid, hatched, dotted).
+ *
+ * @example
+ * const segment: StackSegment = { label: 'flagged', value: 15, fill: 'hatch' };
+ */
 export interface StackSegment {
   label: string;
   value: number;
@@ -178,7 +204,12 @@ export function stackedRows(
   return `${open(frame, width, height, 'stacked')}${marks.join('')}</svg>`;
 }
 
-/** One line of a line chart: its name, a value per x position, and how its points are drawn. */
+/**
+ * One line of a line chart: its name, a value per x position, and how its points are drawn.
+ *
+ * @example
+ * const series: LineSeries = { name: 'sessions', values: [240, 251, 238], style: 'circle' };
+ */
 export interface LineSeries {
   name: string;
   values: readonly number[];
