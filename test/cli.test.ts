@@ -69,7 +69,7 @@ describe('tqs-data end to end on an embedded data directory', () => {
     expect(past.stdout).toContain('Sessions by weekday (Europe/Paris)');
   });
 
-  it('report --html: writes the page beside the text report, replaces its own page, never a file it did not write', async () => {
+  it('report --html (and setup --html): writes the page beside the text report, replaces its own page, never a file it did not write', async () => {
     const page = join(scratch, 'pages', 'report.html');
     const first = await run(['report', '--html', page, ...db]);
     expect(first.code, first.stderr).toBe(0);
@@ -92,6 +92,11 @@ describe('tqs-data end to end on an embedded data directory', () => {
     const folder = await run(['report', '--html', scratch, ...db]);
     expect(folder.code).toBe(2);
     expect(folder.stderr).toMatch(/^tqs-data: --html .* is not a regular file/);
+    const setupPage = join(scratch, 'pages', 'setup.html');
+    const setup = await run(['setup', '--html', setupPage, ...db]);
+    expect(setup.code, setup.stderr).toBe(0);
+    expect(setup.stdout).toMatch(/verification: every integrity check passed\nhtml report: .*setup\.html \(open file:/);
+    expect(readFileSync(setupPage, 'utf8')).toContain('Unknown: the intended tiers are kept in the generated dataset');
   });
 
   it('generate on a database with rows refuses without --clear-existing or --append; nothing changes', async () => {
