@@ -299,6 +299,9 @@ describe.skipIf(skipReason !== undefined)('renderReportHtml in a browser', () =>
       const prose = normalize(tiers.slice(tiers.findIndex((l) => l.startsWith('flagged vs'))).join(' '));
       expect(prose).toContain(normalize((await page.textContent('#agreement'))!));
 
+      const verdict = (titleStart: string) => textSections(text).find((x) => x.title.startsWith(titleStart))!.title.split(/ {2}/)[1];
+      expect(await page.textContent('#targets .verdict')).toBe(verdict('Spec targets'));
+      expect(await page.textContent('#integrity .verdict')).toBe(verdict('Integrity checks'));
       const checks = textTable(textSection(text, 'Integrity checks'));
       expect((await tableRows('integrity-table')).map((r) => [r[0], r[1], r[2]!.replace(/^\S+ /, '')])).toEqual(checks);
     });

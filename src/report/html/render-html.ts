@@ -1,11 +1,12 @@
 import { riskTiers } from '../../domain/risk-tiers';
 import { formatCount } from '../../util/format';
+import { RATE_BAND_BOUNDS } from '../facts';
 import { countRows, reportSubject } from '../render-sections';
 import { mark, pct, rateText, when } from '../text-charts';
-import type { QualityReport, TargetStatus } from '../types';
+import type { HistogramBin, QualityReport, TargetStatus } from '../types';
 import { escapeHtml as esc } from './escape';
 import { REPORT_CSS } from './styles';
-import { barRows, columnChart, lineChart, stackedRows } from './svg-charts';
+import { barRows, type ChartBin, type ChartFrame, columnChart, lineChart, stackedRows } from './svg-charts';
 
 /*
  * The HTML report: one self-contained page (inline CSS and SVG, no script, no external resource) that shows the same
@@ -48,11 +49,23 @@ const status = (s: TargetStatus): Cell => {
 const section = (id: string, title: string, body: string) =>
   `<section id="${id}" aria-labelledby="${id}-h"><h2 id="${id}-h">${esc(title)}</h2>${body}</section>`;
 
+/** A chart's frame whose description is its figures in words: `Mon 496, Tue 502, ...`. */
+const frameOf = (id: string, title: string, bins: readonly HistogramBin[], unit = ''): ChartFrame => ({
+  id,
+  title,
+  description: bins.map((b) => `${b.label}${unit} ${formatCount(b.count)}`).join(', '),
+});
+
+/** The marks of a histogram, each count written as the text report writes it. */
+const marksOf = (bins: readonly HistogramBin[], hatched: (index: number) => boolean = () => false): ChartBin[] =>
+  bins.map((b, i) => ({ label: b.label, value: b.count, text: formatCount(b.count), hatched: hatched(i) }));
+
 const figure = (svg: string, caption: string) => `<figure>${svg}<figcaption>${esc(caption)}</figcaption></figure>`;
 
 function overview(r: QualityReport): string {
   const c = r.coverage;
-  const counts = table('counts', ['table', { num: 'rows' }, 'details'], countRows(r).map(([t, n, d]) => [t!, { num: n! }, d!]));
+  const rows = countRows(r).map(([name, n, details]) => [name!, { num: n! }, details!]);
+  const counts = table('counts', ['table', { num: 'rows' }, 'details'], rows);
   const coverage = table('coverage', ['', ''], [
     ['first session', when(c.firstScheduled)],
     ['last session', when(c.lastScheduled)],
@@ -65,95 +78,104 @@ function targets(r: QualityReport): string {
   const { results, passed } = r.targets;
   const tally = (s: TargetStatus) => results.filter((x) => x.status === s).length;
   const rows = results.map((x) => [x.description, x.target, x.achieved, x.tolerance, status(x.status), x.note ?? '']);
-  const verdict = `${passed ? 'PASS' : 'FAIL'}: ${tally('pass')} passed, ${tally('fail')} failed, ${tally('info')} informative, ${tally('n/a')} n/a`;
+  const verdict =
+    `${passed ? 'PASS' : 'FAIL'} (${tally('pass')} passed, ${tally('fail')} failed, ` +
+    `${tally('info')} informative, ${tally('n/a')} n/a)`;
+  const headers = ['', 'target', 'achieved', 'tolerance', 'result', 'note'];
   return section(
     'targets',
     'Spec targets (§5.2): target beside achieved',
-    `<p class="verdict">${esc(verdict)}</p>${table('targets-table', ['', 'target', 'achieved', 'tolerance', 'result', 'note'], rows)}`,
+    `<p class="verdict">${esc(verdict)}</p>${table('targets-table', headers, rows)}`,
   );
 }
 
 function integrity(r: QualityReport): string {
   const { checks, passed } = r.integrity;
-  const rows = checks.map((x) => [x.description, { num: x.violations === null ? '-' : formatCount(x.violations) }, status(x.status)]);
+  const rows = checks.map((x) => [
+    x.description,
+    { num: x.violations === null ? '-' : formatCount(x.violations) },
+    status(x.status),
+  ]);
+  const ok = checks.filter((x) => x.status === 'pass').length;
+  const failed = checks.filter((x) => x.status === 'fail').length;
+  const verdict = `${passed ? 'PASS' : 'FAIL'} (${ok} passed${failed ? `, ${failed} failed` : ''}, ${checks.length - ok - failed} n/a)`;
   return section(
     'integrity',
     'Integrity checks',
-    `<p class="verdict">${passed ? 'PASS' : 'FAIL'}</p>${table('integrity-table', ['check', { num: 'violations' }, 'result'], rows)}`,
+    `<p class="verdict">${esc(verdict)}</p>${table('integrity-table', ['check', { num: 'violations' }, 'result'], rows)}`,
   );
 }
 
 function calendar(r: QualityReport): string {
-  const weekdays = columnChart(
-    { id: 'weekdays', title: `Sessions by weekday (${r.timeZone})`, description: r.weekdays.map((d) => `${d.label} ${formatCount(d.count)}`).join(', ') },
-    r.weekdays.map((d) => ({ label: d.label, value: d.count, text: formatCount(d.count) })),
-    { height: 240 },
-  );
-  const perDay = r.weekdays.map((d) => `${d.label} ${d.perDay === null ? '-' : `${d.perDay.toFixed(1)}/day`}`).join(', ');
+  const weekdaysTitle = `Sessions by weekday (${r.timeZone})`;
+  const weekdays = columnChart(frameOf('weekdays', weekdaysTitle, r.weekdays), marksOf(r.weekdays), { height: 240 });
+  const perDay = r.weekdays.map((d) => `${d.label} ${d.perDay === null ? '-' : `${d.perDay.toFixed(1)}/day`}`);
   const peak = r.hours.reduce((best, b) => (b.count > best.count ? b : best), r.hours[0] ?? { label: '-', count: 0 });
-  const hours = columnChart(
-    { id: 'hours', title: `Sessions by hour of day (${r.timeZone})`, description: r.hours.map((h) => `${h.label}:00 ${formatCount(h.count)}`).join(', ') },
-    r.hours.map((h) => ({ label: h.label, value: h.count, text: formatCount(h.count) })),
-  );
+  const hoursTitle = `Sessions by hour of day (${r.timeZone})`;
+  const hours = columnChart(frameOf('hours', hoursTitle, r.hours, ':00'), marksOf(r.hours));
+  const tallest = `tallest: ${formatCount(peak.count)} sessions at ${peak.label}:00`;
   return (
-    section('weekdays-section', `Sessions by weekday (${r.timeZone})`, figure(weekdays, `Sessions per local day of the range: ${perDay}.`)) +
-    section(
-      'hours-section',
-      `Sessions by hour of day (${r.timeZone})`,
-      figure(hours, `Local hour the session was scheduled at; tallest: ${formatCount(peak.count)} sessions at ${peak.label}:00.`),
-    )
+    section('weekdays-section', weekdaysTitle, figure(weekdays, `Sessions per local day of the range: ${perDay.join(', ')}.`)) +
+    section('hours-section', hoursTitle, figure(hours, `Local hour the session was scheduled at; ${tallest}.`))
   );
 }
 
 function trend(r: QualityReport): string {
   const weeks = r.weeklyTrend;
   if (weeks.length === 0) return section('trend', 'Sessions and tutor reschedules by week', '<p>No sessions.</p>');
+  const title = `Sessions and tutor reschedules by week (weeks from Monday, ${r.timeZone})`;
+  const description = `${weeks.length} weeks from ${weeks[0]!.week} to ${weeks.at(-1)!.week}`;
   const chart = lineChart(
-    { id: 'weekly-trend', title: `Sessions and tutor reschedules per week (weeks from Monday, ${r.timeZone})`, description: `${weeks.length} weeks from ${weeks[0]!.week} to ${weeks.at(-1)!.week}` },
+    { id: 'weekly-trend', title, description },
     weeks.map((w) => w.week),
     [
       { name: 'sessions', values: weeks.map((w) => w.sessions), style: 'circle' },
       { name: 'tutor reschedules', values: weeks.map((w) => w.tutorReschedules), style: 'square' },
     ],
   );
-  const rows = weeks.map((w) => [w.week, { num: formatCount(w.sessions) }, { num: formatCount(w.tutorReschedules) }, { num: rateText(w.rate) }]);
+  const rows = weeks.map((w) => [
+    w.week,
+    { num: formatCount(w.sessions) },
+    { num: formatCount(w.tutorReschedules) },
+    { num: rateText(w.rate) },
+  ]);
+  const caption =
+    'Circles on a solid line: sessions; squares on a dashed line: tutor-initiated reschedules of those sessions. ' +
+    'The first and last weeks may be partial.';
   return section(
     'trend',
-    `Sessions and tutor reschedules by week (weeks from Monday, ${r.timeZone})`,
-    figure(chart, 'Circles on a solid line: sessions; squares on a dashed line: tutor-initiated reschedules of those sessions. The first and last weeks may be partial.') +
+    title,
+    figure(chart, caption) +
       table('trend-table', ['week', { num: 'sessions' }, { num: 'by tutors' }, { num: 'rate' }], rows),
   );
 }
 
 function rates(r: QualityReport): string {
   const d = r.rescheduleRates;
-  const bounds = [0, 10, 20, 40, 60, 100];
+  const bounds = [0, ...RATE_BAND_BOUNDS, 100]; // the last band, 60%+, drawn as ending at 100%
   const t = d.threshold;
   // The threshold's place on the x axis: inside the band holding it, in proportion to the band's range.
   const upper = t === null ? -1 : bounds.findIndex((bound, i) => i > 0 && t <= bound);
   const band = upper - 1;
-  const at = t === null ? null : upper === -1 ? bounds.length - 1 : band + (t - bounds[band]!) / (bounds[upper]! - bounds[band]!);
+  const at =
+    t === null ? null : upper === -1 ? bounds.length - 1 : band + (t - bounds[band]!) / (bounds[upper]! - bounds[band]!);
+  const aboveThreshold = (i: number) => t !== null && i < bounds.length - 1 && bounds[i]! >= t;
   const chart = columnChart(
-    { id: 'rate-distribution', title: 'Tutors by 90-day reschedule rate', description: d.bands.map((b) => `${b.label} ${b.count}`).join(', ') },
-    d.bands.map((b, i) => ({
-      label: b.label,
-      value: b.count,
-      text: formatCount(b.count),
-      hatched: t !== null && i < bounds.length - 1 && bounds[i]! >= t,
-    })),
+    frameOf('rate-distribution', 'Tutors by 90-day reschedule rate', d.bands),
+    marksOf(d.bands, aboveThreshold),
     { height: 260, ...(at === null ? {} : { marker: { at, label: `threshold ${t}%` } }) },
   );
-  const title = `Reschedule rates, 90-day window (${d.scored} tutors scored${d.unscored ? `, ${d.unscored} without a score` : ''})`;
-  return section(
-    'rates',
-    title,
-    figure(chart, 'Hatched: bands wholly above the risk threshold (the dashed rule). A tutor is flagged when any of its 7-, 30- or 90-day rates is above it.'),
-  );
+  const unscored = d.unscored ? `, ${d.unscored} without a score` : '';
+  const caption =
+    'Hatched: bands wholly above the risk threshold (the dashed rule). ' +
+    'A tutor is flagged when any of its 7-, 30- or 90-day rates is above it.';
+  return section('rates', `Reschedule rates, 90-day window (${d.scored} tutors scored${unscored})`, figure(chart, caption));
 }
 
 function highRisk(r: QualityReport): string {
   const { flagged, scored, threshold } = r.highRisk;
-  const line = `${formatCount(flagged)} of ${formatCount(scored)} scored tutors flagged (a rate above ${threshold === null ? '-' : `${threshold}%`})`;
+  const above = threshold === null ? '-' : `${threshold}%`;
+  const line = `${formatCount(flagged)} of ${formatCount(scored)} scored tutors flagged (a rate above ${above})`;
   const tutors = r.highRiskTutors;
   const list =
     tutors.length === 0
@@ -162,7 +184,7 @@ function highRisk(r: QualityReport): string {
         table(
           'high-risk-table',
           ['tutor', { num: '7-day' }, { num: '30-day' }, { num: '90-day' }],
-          tutors.map((x) => [x.name, { num: rateText(x.rate7d) }, { num: rateText(x.rate30d) }, { num: rateText(x.rate90d) }]),
+          tutors.map((x) => [x.name, ...[x.rate7d, x.rate30d, x.rate90d].map((rate) => ({ num: rateText(rate) }))]),
         );
   return section('high-risk', 'High-risk tutors', `<p id="high-risk-line">${esc(line)}</p>${list}`);
 }
@@ -170,10 +192,12 @@ function highRisk(r: QualityReport): string {
 function groundTruth(r: QualityReport): string {
   const g = r.groundTruth;
   if (g === null) {
-    return section('tiers', 'Risk tiers and the ground truth', '<p>Unknown: the intended tiers are kept in the generated dataset, not in a table (known right after generating).</p>');
+    const why = 'the intended tiers are kept in the generated dataset, not in a table (known right after generating)';
+    return section('tiers', 'Risk tiers and the ground truth', `<p>Unknown: ${esc(why)}.</p>`);
   }
+  const description = riskTiers.map((t) => `${t}: ${g.byTier[t].flagged} of ${g.byTier[t].tutors} flagged`).join(', ');
   const chart = stackedRows(
-    { id: 'tiers-chart', title: 'Flags by intended risk tier', description: riskTiers.map((t) => `${t}: ${g.byTier[t].flagged} of ${g.byTier[t].tutors} flagged`).join(', ') },
+    { id: 'tiers-chart', title: 'Flags by intended risk tier', description },
     riskTiers.map((tier) => ({
       label: tier,
       segments: [
@@ -185,16 +209,21 @@ function groundTruth(r: QualityReport): string {
   );
   const rows = riskTiers.map((tier) => {
     const a = g.byTier[tier];
-    return [tier, ...[a.tutors, a.flagged, a.notFlagged, a.unscored, a.measured.low, a.measured.medium, a.measured.high, a.measured.none].map((n) => ({ num: formatCount(n) }))];
+    const { low, medium, high, none } = a.measured;
+    const counts = [a.tutors, a.flagged, a.notFlagged, a.unscored, low, medium, high, none];
+    return [tier, ...counts.map((n) => ({ num: formatCount(n) }))];
   });
   const fixed = (x: number | null) => (x === null ? '-' : x.toFixed(2));
-  const summary = `flagged vs intended high: precision ${fixed(g.precision)}, recall ${fixed(g.recall)}; tiers recovered by the 90-day rate: ${pct(g.tierAgreement)}`;
-  const headers = ['intended', ...['tutors', 'flagged', 'not flagged', 'no score', 'rate: low', 'medium', 'high', 'none'].map((h) => ({ num: h }))];
+  const summary =
+    `flagged vs intended high: precision ${fixed(g.precision)}, recall ${fixed(g.recall)}; ` +
+    `tiers recovered by the 90-day rate: ${pct(g.tierAgreement)}`;
+  const columns = ['tutors', 'flagged', 'not flagged', 'no score', 'rate: low', 'medium', 'high', 'none'];
+  const caption = 'Each bar: the tutors the generator meant for that tier. Hatched: flagged; plain: not flagged; dotted: no score.';
   return section(
     'tiers',
     'Risk tiers: flags and 90-day rates vs intended tiers',
-    figure(chart, 'Each bar: the tutors the generator meant for that tier. Hatched: flagged; plain: not flagged; dotted: no score.') +
-      table('tiers-table', headers, rows) +
+    figure(chart, caption) +
+      table('tiers-table', ['intended', ...columns.map((h) => ({ num: h }))], rows) +
       `<p id="agreement">${esc(summary)}</p><p class="note">${esc(g.note)}</p>`,
   );
 }
@@ -203,17 +232,15 @@ function reschedules(r: QualityReport): string {
   const reasons =
     r.reasonCodes.length === 0
       ? '<p>No reschedules.</p>'
-      : barRows(
-          { id: 'reason-codes', title: 'Reschedules by reason code', description: r.reasonCodes.map((b) => `${b.label} ${b.count}`).join(', ') },
-          r.reasonCodes.map((b) => ({ label: b.label, value: b.count, text: formatCount(b.count) })),
-        );
+      : barRows(frameOf('reason-codes', 'Reschedules by reason code', r.reasonCodes), marksOf(r.reasonCodes));
   const leads = barRows(
-    { id: 'lead-times', title: 'Reschedules by lead time', description: r.leadTimes.map((b) => `${b.label} ${b.count}`).join(', ') },
-    r.leadTimes.map((b, i) => ({ label: b.label, value: b.count, text: formatCount(b.count), hatched: i === 0 })),
+    frameOf('lead-times', 'Reschedules by lead time', r.leadTimes),
+    marksOf(r.leadTimes, (i) => i === 0),
   );
+  const caption = 'Hatched: last-minute (under 24 hours before the session).';
   return (
     section('reasons', 'Reschedules by reason code', reasons) +
-    section('lead-times-section', 'Reschedules by lead time (before the session)', figure(leads, 'Hatched: last-minute (under 24 hours before the session).'))
+    section('lead-times-section', 'Reschedules by lead time (before the session)', figure(leads, caption))
   );
 }
 
@@ -221,7 +248,7 @@ function reschedules(r: QualityReport): string {
  * Renders a {@link QualityReport} as one self-contained HTML page: the spec's targets beside what was achieved,
  * sessions by weekday and hour, the reschedule-rate distribution with the threshold marked, risk tiers against the
  * ground truth, the high-risk tutors, the weekly fleet trend, reason codes and lead times. Charts are inline SVG with
- * their values written on them; the page has no script and loads nothing, and prints in grey.
+ * their values written on them; the page has no script, loads nothing, and has a print stylesheet.
  *
  * @example
  * const report = await qualityReportFromDatabase(db);
