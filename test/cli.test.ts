@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -67,6 +67,36 @@ describe('tqs-data end to end on an embedded data directory', () => {
     expect(past.code).toBe(0);
     expect(past.stdout).toContain('scores computed as of 2025-12-01 00:00 UTC');
     expect(past.stdout).toContain('Sessions by weekday (Europe/Paris)');
+  });
+
+  it('report --html (and setup --html): writes the page beside the text report, replaces its own page, never a file it did not write', async () => {
+    const page = join(scratch, 'pages', 'report.html');
+    const first = await run(['report', '--html', page, ...db]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toContain('Quality report');
+    expect(first.stdout).toContain(`html report: ${page} (open file://`);
+    const html = readFileSync(page, 'utf8');
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).toContain('Sessions by weekday (UTC)');
+    const json = await run(['report', '--json', '--html', page, ...db]);
+    expect(json.code, json.stderr).toBe(0);
+    expect(JSON.parse(json.stdout).counts.tutors).toBe(20); // stdout stays JSON; the path goes to stderr
+    expect(json.stderr).toContain(`html report: ${page}`);
+    const foreign = join(scratch, 'notes.html');
+    writeFileSync(foreign, '<p>my notes</p>');
+    const refused = await run(['report', '--html', foreign, ...db]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toMatch(/DESTRUCTIVE_OPERATION_REFUSED: --html .*notes\.html exists and is not a report written by tqs-data/);
+    expect(readFileSync(foreign, 'utf8')).toBe('<p>my notes</p>');
+    const folder = await run(['report', '--html', scratch, ...db]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toMatch(/^tqs-data: --html .* is not a regular file/);
+    const setupPage = join(scratch, 'pages', 'setup.html');
+    const setup = await run(['setup', '--html', setupPage, ...db]);
+    expect(setup.code, setup.stderr).toBe(0);
+    expect(setup.stdout).toMatch(/verification: every integrity check passed\nhtml report: .*setup\.html \(open file:/);
+    expect(readFileSync(setupPage, 'utf8')).toContain('Unknown: the intended tiers are kept in the generated dataset');
   });
 
   it('generate on a database with rows refuses without --clear-existing or --append; nothing changes', async () => {

@@ -109,6 +109,30 @@ describe('qualityReport over a generated dataset at the default options', () => 
     expect(report.rescheduleRates).toMatchObject({ source: 'computed', asOf: TEST_NOW, threshold: 15, scored: 100 });
   });
 
+  it('trends the weeks, lists the worst flagged tutors, and breaks reschedules down by reason and lead time', () => {
+    const [report, other] = reports as [QualityReport, QualityReport];
+    const weeks = report.weeklyTrend;
+    expect(weeks.reduce((a, w) => a + w.sessions, 0)).toBe(3000);
+    expect(weeks.reduce((a, w) => a + w.tutorReschedules, 0)).toBe(report.reschedules.tutorInitiated);
+    for (const [i, w] of weeks.entries()) {
+      expect(new Date(`${w.week}T00:00:00Z`).getUTCDay(), w.week).toBe(1);
+      if (i > 0) expect(Date.parse(w.week) - Date.parse(weeks[i - 1]!.week)).toBe(7 * DAY);
+    }
+    expect(weeks.length).toBeGreaterThanOrEqual(13);
+    expect(report.leadTimes.map((b) => b.label)).toEqual(['under 24 h', '1–3 days', '3–7 days', '7 days or more']);
+    expect(report.leadTimes.reduce((a, b) => a + b.count, 0)).toBe(report.counts.reschedules);
+    expect(report.leadTimes[0]!.count).toBe(report.reschedules.lastMinute);
+    expect(report.reasonCodes.reduce((a, b) => a + b.count, 0)).toBe(report.counts.reschedules);
+    const counts = report.reasonCodes.map((b) => b.count);
+    expect(counts).toEqual([...counts].sort((a, b) => b - a));
+    for (const r of [report, other]) {
+      expect(r.highRiskTutors).toHaveLength(Math.min(10, r.highRisk.flagged));
+      const highest = r.highRiskTutors.map((t) => Math.max(...[t.rate7d, t.rate30d, t.rate90d].map((x) => x ?? -1)));
+      expect(highest).toEqual([...highest].sort((a, b) => b - a));
+      expect(highest.every((h) => h > 15)).toBe(true);
+    }
+  });
+
   it('says how well the flags recover the intended tiers: every high tutor flagged, some medium ones too', () => {
     for (const report of reports) {
       const g = report.groundTruth!;

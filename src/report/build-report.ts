@@ -1,5 +1,7 @@
+import { DAY } from '../domain/time';
 import { riskTiers } from '../domain/risk-tiers';
-import { RATE_BAND_LABELS, type ReportFacts } from './facts';
+import { rescheduleRate } from '../scoring';
+import { LEAD_TIME_LABELS, RATE_BAND_LABELS, type ReportFacts, type WeekCount } from './facts';
 import { daysInRange, localClock } from './local-time';
 import { sum } from './target-judges';
 import { evaluateTargets } from './target-rules';
@@ -10,6 +12,7 @@ import type {
   QualityReport,
   ReportTargets,
   TierAgreement,
+  WeekBin,
 } from './types';
 
 const integrityRules: Record<IntegrityCheckId, string> = {
@@ -70,6 +73,25 @@ function groundTruthAgreement(f: ReportFacts, t: ReportTargets): GroundTruthAgre
   };
 }
 
+/** Codes in code-point order (as the database's own `C` order would give), reschedules without one last. */
+const byCodeNoneLast = (a: string | null, b: string | null) =>
+  a === b ? 0 : a === null ? 1 : b === null ? -1 : a < b ? -1 : 1;
+
+/** Every week from the first to the last with sessions, the empty ones at zero, so a chart's x axis is time. */
+function weeklyTrend(weeks: WeekCount[]): WeekBin[] {
+  if (weeks.length === 0) return [];
+  const byMonday = new Map(weeks.map((w) => [w.monday, w]));
+  const first = Math.min(...byMonday.keys());
+  const last = Math.max(...byMonday.keys());
+  const trend: WeekBin[] = [];
+  for (let monday = first; monday <= last; monday += 7) {
+    const { sessions = 0, tutorReschedules = 0 } = byMonday.get(monday) ?? {};
+    const week = new Date(monday * DAY).toISOString().slice(0, 10);
+    trend.push({ week, sessions, tutorReschedules, rate: rescheduleRate(tutorReschedules, sessions) });
+  }
+  return trend;
+}
+
 /**
  * Turns the facts of a dataset or a database into the report, judging them against `targets`. Pure.
  *
@@ -119,5 +141,11 @@ export function buildReport(f: ReportFacts, targets: ReportTargets): QualityRepo
     hours: f.hours.map((n, hour) => ({ label: String(hour).padStart(2, '0'), count: n })),
     highRisk: { flagged, scored: scores.scored, threshold: scores.threshold },
     groundTruth: groundTruthAgreement(f, targets),
+    highRiskTutors: f.highRiskTutors,
+    weeklyTrend: weeklyTrend(f.weeks),
+    reasonCodes: [...f.reasonCodes]
+      .sort((a, b) => b.count - a.count || byCodeNoneLast(a.code, b.code))
+      .map(({ code, count }) => ({ label: code ?? '(none)', count })),
+    leadTimes: LEAD_TIME_LABELS.map((label, i) => ({ label, count: f.leadTimes[i] ?? 0 })),
   };
 }

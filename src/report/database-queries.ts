@@ -3,8 +3,15 @@ import { countTableRows, type Database, queryRows } from '../db';
 import type { RiskTier, TutorGroundTruth } from '../domain/dataset';
 import { scoreWindows } from '../schema';
 import { countExpressions, scoredTutor, scoredTutorsFrom, timestamptz } from '../scoring/score-query';
-import { RATE_BAND_BOUNDS, type ReportFacts, type TruthCell } from './facts';
-import type { ReportTargets } from './types';
+import {
+  HIGH_RISK_LIST_LIMIT,
+  LEAD_TIME_BOUNDS,
+  RATE_BAND_BOUNDS,
+  type ReportFacts,
+  type TruthCell,
+  type WeekCount,
+} from './facts';
+import type { FlaggedTutor, ReportTargets } from './types';
 
 /*
  * The named queries of the database report, each reading one part of `ReportFacts` with a set-based aggregate. They
@@ -29,12 +36,13 @@ const rate = (sessions: SQL, reschedules: SQL) =>
 const hours = (days: number) => sql.raw(`interval '${days * 24} hours'`);
 
 /**
- * `scores (tutor_id, rate_90d, flagged, as_of, risk_threshold)`: the stored `tutor_scores` of existing tutors, or, with
+ * `scores (tutor_id, rate_7d, rate_30d, rate_90d, flagged, as_of, risk_threshold)`: the stored `tutor_scores` of existing tutors, or, with
  * `asOf`, every tutor's score counted as `refreshTutorScores` would store it (the same SQL), written nowhere.
  */
 function scoresQuery(asOf: Date | undefined, threshold: number): SQL {
   if (asOf === undefined) {
-    return sql`select ts.tutor_id, ts.reschedule_rate_90d as rate_90d, ts.is_high_risk as flagged, ts.as_of, ts.risk_threshold
+    return sql`select ts.tutor_id, ts.reschedule_rate_7d as rate_7d, ts.reschedule_rate_30d as rate_30d,
+        ts.reschedule_rate_90d as rate_90d, ts.is_high_risk as flagged, ts.as_of, ts.risk_threshold
       from tutor_scores ts join tutors tt on tt.id = ts.tutor_id`;
   }
   const counts = countExpressions(asOf);
@@ -45,7 +53,8 @@ function scoresQuery(asOf: Date | undefined, threshold: number): SQL {
   const rates = scoreWindows.map((days) =>
     rate(sql.raw(`c."total_sessions_${days}d"`), sql.raw(`c."tutor_reschedules_${days}d"`)),
   );
-  return sql`select c.tutor_id, ${rates[scoreWindows.indexOf(90)]} as rate_90d,
+  return sql`select c.tutor_id, ${rates[scoreWindows.indexOf(7)]} as rate_7d, ${rates[scoreWindows.indexOf(30)]} as rate_30d,
+      ${rates[scoreWindows.indexOf(90)]} as rate_90d,
       coalesce(${sql.join(
         rates.map((r) => sql`${r} > ${threshold}::numeric`),
         sql` or `,
@@ -310,4 +319,94 @@ export async function truthFacts(
     group by 1, 2, 3`,
   );
   return rows.map((row) => ({ tier: row.tier, flagged: row.flagged, measured: row.measured, tutors: num(row.tutors) }));
+}
+
+/** A numeric rate column as a number, null kept. */
+const nullableNum = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+/**
+ * The flagged tutors, worst first (the highest of the three rates, then the 90-day rate, then id, as
+ * `listHighRiskTutors` orders them), at most `HIGH_RISK_LIST_LIMIT`.
+ *
+ * ```sql
+ * with scores as (...) select scores.tutor_id, t.name, rate_7d, rate_30d, rate_90d
+ * from scores join tutors t on t.id = scores.tutor_id where flagged
+ * order by greatest(rate_7d, rate_30d, rate_90d) desc, rate_90d desc nulls last, scores.tutor_id limit 10
+ * ```
+ *
+ * @example
+ * (await highRiskTutorFacts(tx, context))[0]; // { tutorId: '…', name: 'Ada Lovelace', rate7d: 50, rate30d: 42.5, rate90d: 38.1 }
+ */
+export async function highRiskTutorFacts(tx: Database, { asOf, threshold }: FactsQueryContext): Promise<FlaggedTutor[]> {
+  const rows = await queryRows(
+    tx,
+    sql`with scores as (${scoresQuery(asOf, threshold)})
+    select scores.tutor_id, t.name, rate_7d::float8 as rate_7d, rate_30d::float8 as rate_30d, rate_90d::float8 as rate_90d
+    from scores join tutors t on t.id = scores.tutor_id
+    where flagged
+    order by greatest(rate_7d, rate_30d, rate_90d) desc, rate_90d desc nulls last, scores.tutor_id
+    limit ${HIGH_RISK_LIST_LIMIT}`,
+  );
+  return rows.map((row) => ({
+    tutorId: String(row.tutor_id),
+    name: String(row.name),
+    rate7d: nullableNum(row.rate_7d),
+    rate30d: nullableNum(row.rate_30d),
+    rate90d: nullableNum(row.rate_90d),
+  }));
+}
+
+/**
+ * The fleet trend: sessions and tutor reschedules per local week (by the session's scheduled time), weeks with
+ * sessions only (the report fills the gaps). Kept on its own so a read-model trend can replace it.
+ *
+ * ```sql
+ * select (date_trunc('week', s.scheduled_time at time zone $1)::date - date '1970-01-01') as monday,
+ *   count(*)::int as sessions, count(r.id)::int as tutor_reschedules
+ * from sessions s left join reschedules r on r.session_id = s.id and r.initiator = 'tutor' group by 1
+ * ```
+ *
+ * @example
+ * await weeklyTrendFacts(tx, context); // [{ monday: 20466, sessions: 240, tutorReschedules: 28 }, ...]
+ */
+export async function weeklyTrendFacts(tx: Database, { timeZone }: FactsQueryContext): Promise<WeekCount[]> {
+  const rows = await queryRows(
+    tx,
+    sql`select (date_trunc('week', s.scheduled_time at time zone ${timeZone})::date - date '1970-01-01')::int as monday,
+      count(*)::int as sessions, count(r.id)::int as tutor_reschedules
+    from sessions s left join reschedules r on r.session_id = s.id and r.initiator = 'tutor'
+    group by 1`,
+  );
+  return rows.map((row) => ({ monday: num(row.monday), sessions: num(row.sessions), tutorReschedules: num(row.tutor_reschedules) }));
+}
+
+/**
+ * Reschedules by reason code and by lead time (how long before the session they came, in `LEAD_TIME_BOUNDS` bands),
+ * from one grouped pass.
+ *
+ * ```sql
+ * select reason_code, count(*)::int as n,
+ *   (count(*) filter (where original_time - cancelled_at < $1::float8 * interval '1 millisecond'))::int as lead0, ...
+ * from reschedules group by reason_code
+ * ```
+ *
+ * @example
+ * (await rescheduleBreakdownFacts(tx)).leadTimes; // [150, 90, 70, 60]
+ */
+export async function rescheduleBreakdownFacts(tx: Database): Promise<Pick<ReportFacts, 'reasonCodes' | 'leadTimes'>> {
+  const leadBands = LEAD_TIME_BOUNDS.map(
+    (hours, i) =>
+      sql`(count(*) filter (where original_time - cancelled_at < ${hours * 3_600_000}::float8 * interval '1 millisecond'))::int as ${sql.raw(`under${i}`)}`,
+  );
+  const rows = await queryRows(
+    tx,
+    sql`select reason_code, count(*)::int as n, ${sql.join(leadBands, sql`, `)} from reschedules group by reason_code`,
+  );
+  // Each band's count is "under its upper bound" minus "under the one before".
+  const under = LEAD_TIME_BOUNDS.map((_, i) => rows.reduce((total, row) => total + num(row[`under${i}`]), 0));
+  const total = rows.reduce((n, row) => n + num(row.n), 0);
+  return {
+    reasonCodes: rows.map((row) => ({ code: row.reason_code === null ? null : String(row.reason_code), count: num(row.n) })),
+    leadTimes: [...under, total].map((n, i) => n - (i === 0 ? 0 : (under[i - 1] ?? 0))),
+  };
 }

@@ -1,5 +1,5 @@
 import type { RiskTier } from '../domain/dataset';
-import type { IntegrityCheckId, QualityReport, RateDistribution } from './types';
+import type { FlaggedTutor, IntegrityCheckId, QualityReport, RateDistribution } from './types';
 
 /**
  * The upper bounds of the rate bands of the distribution, in percent: 0–10, 10–20, 20–40, 40–60, then 60+.
@@ -68,6 +68,62 @@ export interface ReportFacts {
     veryHigh: number;
   };
   truth: TruthCell[] | null;
+  /** The flagged tutors, worst first, at most {@link HIGH_RISK_LIST_LIMIT}. */
+  highRiskTutors: FlaggedTutor[];
+  /** Weeks with sessions, by their local Monday (days since 1970-01-01), in any order. */
+  weeks: WeekCount[];
+  /** Reschedules by reason code (null: none), in any order. */
+  reasonCodes: { code: string | null; count: number }[];
+  /** Reschedules per lead-time band, as {@link LEAD_TIME_LABELS}. */
+  leadTimes: number[];
+}
+
+/**
+ * The sessions of one local week and the tutor reschedules among them.
+ *
+ * @example
+ * const week: WeekCount = { monday: 20466, sessions: 240, tutorReschedules: 28 };
+ */
+export interface WeekCount {
+  monday: number;
+  sessions: number;
+  tutorReschedules: number;
+}
+
+/**
+ * How many flagged tutors the report lists by name (`highRisk.flagged` counts them all).
+ *
+ * @example
+ * report.highRiskTutors.length <= HIGH_RISK_LIST_LIMIT; // true
+ */
+export const HIGH_RISK_LIST_LIMIT = 10;
+
+/**
+ * The upper bounds of the lead-time bands of the reschedules, in hours before the session: under 24 h, 1–3 days,
+ * 3–7 days, then 7 days or more. A band holds `[lower, upper)`.
+ *
+ * @example
+ * LEAD_TIME_BOUNDS.findIndex((hours) => 30 < hours); // 1: the 1–3 days band
+ */
+export const LEAD_TIME_BOUNDS = [24, 72, 168] as const;
+
+/**
+ * The labels of the lead-time bands.
+ *
+ * @example
+ * LEAD_TIME_LABELS[leadTimeIndex(3_600_000)]; // 'under 24 h'
+ */
+export const LEAD_TIME_LABELS = ['under 24 h', '1–3 days', '3–7 days', '7 days or more'] as const;
+
+/**
+ * The lead-time band index of a reschedule made `ms` milliseconds before its session.
+ *
+ * @example
+ * leadTimeIndex(48 * 3_600_000); // 1
+ */
+export function leadTimeIndex(ms: number): number {
+  const index = LEAD_TIME_BOUNDS.findIndex((hours) => ms < hours * 3_600_000);
+  return index === -1 ? LEAD_TIME_BOUNDS.length : index;
 }
 
 /**

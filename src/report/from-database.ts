@@ -9,12 +9,15 @@ import { buildReport } from './build-report';
 import {
   calendarFacts,
   type FactsQueryContext,
+  highRiskTutorFacts,
   integrityViolations,
+  rescheduleBreakdownFacts,
   rescheduleFacts,
   scoreFacts,
   sessionFacts,
   tableCounts,
   truthFacts,
+  weeklyTrendFacts,
 } from './database-queries';
 import type { ReportFacts } from './facts';
 import { withSpecTargets } from './merge-targets';
@@ -61,8 +64,24 @@ async function databaseFacts(
         const violations = await integrityViolations(tx);
         const scores = await scoreFacts(tx, context, counts.tutors);
         const truth = await truthFacts(tx, context, groundTruth);
+        const highRiskTutors = await highRiskTutorFacts(tx, context);
+        const weeks = await weeklyTrendFacts(tx, context);
+        const breakdown = await rescheduleBreakdownFacts(tx);
         const { timeZone } = context;
-        return { source: 'database', timeZone, counts, ...sessions, reschedules, ...calendar, violations, scores, truth };
+        return {
+          source: 'database',
+          timeZone,
+          counts,
+          ...sessions,
+          reschedules,
+          ...calendar,
+          violations,
+          scores,
+          truth,
+          highRiskTutors,
+          weeks,
+          ...breakdown,
+        };
       },
       { isolationLevel: 'repeatable read', accessMode: 'read only' },
     ),

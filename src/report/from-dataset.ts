@@ -3,11 +3,20 @@ import type { Dataset } from '../records/dataset';
 import { DEFAULT_RISK_THRESHOLD, scoreWindows } from '../schema';
 import { isHighRisk, rescheduleRate } from '../scoring/rates';
 import { buildReport } from './build-report';
-import { RATE_BAND_LABELS, rateBandIndex, type ReportFacts, type TruthCell } from './facts';
+import {
+  HIGH_RISK_LIST_LIMIT,
+  LEAD_TIME_LABELS,
+  leadTimeIndex,
+  RATE_BAND_LABELS,
+  rateBandIndex,
+  type ReportFacts,
+  type TruthCell,
+  type WeekCount,
+} from './facts';
 import { localClock } from './local-time';
 import { withSpecTargets } from './merge-targets';
 import { reportTargets } from './targets';
-import type { QualityReport, ReportTargets } from './types';
+import type { FlaggedTutor, QualityReport, ReportTargets } from './types';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -59,7 +68,7 @@ function scoreTutors(dataset: Dataset, asOf: number, threshold: number) {
         number | null,
       ];
       const rates = { rescheduleRate7d: r7, rescheduleRate30d: r30, rescheduleRate90d: r90 };
-      return [tutorId, { rate90d: r90, flagged: isHighRisk(rates, threshold) }];
+      return [tutorId, { rate7d: r7, rate30d: r30, rate90d: r90, flagged: isHighRisk(rates, threshold) }];
     }),
   );
 }
@@ -196,6 +205,51 @@ function truthCells(dataset: Dataset, scores: TutorScores, targets: ReportTarget
   return [...cells.values()];
 }
 
+/** The flagged tutors, worst first as the database query orders them: highest rate, 90-day rate, then id. */
+function flaggedTutors(dataset: Dataset, scores: TutorScores): FlaggedTutor[] {
+  const highest = (t: FlaggedTutor) => Math.max(...[t.rate7d, t.rate30d, t.rate90d].filter((r) => r !== null));
+  return dataset.tutors
+    .flatMap((tutor) => {
+      const score = scores.get(tutor.id);
+      if (!score?.flagged) return [];
+      const { rate7d, rate30d, rate90d } = score;
+      return [{ tutorId: tutor.id, name: tutor.name, rate7d, rate30d, rate90d }];
+    })
+    .sort(
+      (a, b) =>
+        highest(b) - highest(a) ||
+        (b.rate90d ?? -1) - (a.rate90d ?? -1) ||
+        (a.tutorId < b.tutorId ? -1 : a.tutorId > b.tutorId ? 1 : 0),
+    )
+    .slice(0, HIGH_RISK_LIST_LIMIT);
+}
+
+/** Sessions and tutor reschedules per local week (by the session's scheduled time), weeks with sessions only. */
+function weeklyCounts(dataset: Dataset): WeekCount[] {
+  const tutorReschedule = new Set(dataset.reschedules.filter((r) => r.initiator === 'tutor').map((r) => r.sessionId));
+  const clock = localClock(dataset.options.timeZone);
+  const weeks = new Map<number, WeekCount>();
+  for (const s of dataset.sessions) {
+    const local = clock(s.scheduledTime.getTime());
+    const monday = local.day - ((local.weekday + 6) % 7);
+    const week = weeks.get(monday) ?? weeks.set(monday, { monday, sessions: 0, tutorReschedules: 0 }).get(monday)!;
+    week.sessions++;
+    if (tutorReschedule.has(s.id)) week.tutorReschedules++;
+  }
+  return [...weeks.values()];
+}
+
+/** Reschedules by reason code and by lead-time band. */
+function rescheduleBreakdown(dataset: Dataset): Pick<ReportFacts, 'reasonCodes' | 'leadTimes'> {
+  const codes = new Map<string | null, number>();
+  const leadTimes = new Array<number>(LEAD_TIME_LABELS.length).fill(0);
+  for (const r of dataset.reschedules) {
+    codes.set(r.reasonCode, (codes.get(r.reasonCode) ?? 0) + 1);
+    leadTimes[leadTimeIndex(r.originalTime.getTime() - r.cancelledAt.getTime())]!++;
+  }
+  return { reasonCodes: [...codes].map(([code, count]) => ({ code, count })), leadTimes };
+}
+
 /** The facts of a dataset, from one pass over each table and the scores computed as of `asOf`. */
 function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: ReportTargets): ReportFacts {
   const { tutors, sessions, reschedules, emailReports } = dataset;
@@ -242,6 +296,9 @@ function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: 
       veryHigh,
     },
     truth: truthCells(dataset, scores, targets),
+    highRiskTutors: flaggedTutors(dataset, scores),
+    weeks: weeklyCounts(dataset),
+    ...rescheduleBreakdown(dataset),
   };
 }
 

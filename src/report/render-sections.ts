@@ -1,5 +1,6 @@
 import { riskTiers } from '../domain/risk-tiers';
 import { formatCount, renderTable } from '../util/format';
+import { highRiskTutors, leadTimes, reasonCodes, weeklyTrend } from './render-activity';
 import { barChart, hourChart, mark, type Paint, paintMarks, pct, section, when, wrap } from './text-charts';
 import type { QualityReport } from './types';
 
@@ -16,19 +17,33 @@ export type SectionRenderer = (report: QualityReport, view: View) => string;
 const verdict = (passed: boolean, paint: Paint, tally: string) =>
   `${paint(passed ? 'PASS' : 'FAIL', passed ? 'green' : 'red')} (${tally})`;
 
-/** The title line: the source, the time zone, and where the scores come from. */
-const header: SectionRenderer = (r, { paint }) => {
+/**
+ * What the report is of, in words: the source, the time zone, and where the scores come from.
+ *
+ * @example
+ * reportSubject(report); // 'database, times in UTC, stored scores as of 2026-01-15 12:00 UTC'
+ */
+export function reportSubject(r: QualityReport): string {
   const rates = r.rescheduleRates;
   const scoresFrom =
     rates.source === 'stored'
       ? `stored scores as of ${when(rates.asOf)}${rates.mixedAsOf ? ' (latest of several)' : ''}`
       : `scores computed as of ${when(rates.asOf)}`;
-  return `${paint('Quality report', 'bold')}: ${r.source}, times in ${r.timeZone}, ${scoresFrom}\n`;
-};
+  return `${r.source}, times in ${r.timeZone}, ${scoresFrom}`;
+}
 
-const counts: SectionRenderer = (r, { paint }) => {
+/** The title line. */
+const header: SectionRenderer = (r, { paint }) => `${paint('Quality report', 'bold')}: ${reportSubject(r)}\n`;
+
+/**
+ * The rows of the counts table: table, rows, details.
+ *
+ * @example
+ * countRows(report)[0]; // ['tutors', '100', '90 active']
+ */
+export function countRows(r: QualityReport): string[][] {
   const { counts: n, sessionsByStatus: st, reschedules: rs } = r;
-  const rows: string[][] = [
+  return [
     ['tutors', formatCount(n.tutors), `${formatCount(n.activeTutors)} active`],
     [
       'sessions',
@@ -43,8 +58,10 @@ const counts: SectionRenderer = (r, { paint }) => {
     ['email_reports', formatCount(n.emailReports), ''],
     ...(n.tutorScores === null ? [] : [['tutor_scores', formatCount(n.tutorScores), '']]),
   ];
-  return section('Counts', renderTable(['table', 'rows', 'details'], rows, { align: ['left', 'right', 'left'] }), paint);
-};
+}
+
+const counts: SectionRenderer = (r, { paint }) =>
+  section('Counts', renderTable(['table', 'rows', 'details'], countRows(r), { align: ['left', 'right', 'left'] }), paint);
 
 const coverage: SectionRenderer = ({ coverage: c }, { paint }) =>
   section(
@@ -188,6 +205,10 @@ export const reportSections: readonly SectionRenderer[] = [
   rescheduleRates,
   weekdays,
   hours,
+  weeklyTrend,
   highRisk,
+  highRiskTutors,
   groundTruth,
+  reasonCodes,
+  leadTimes,
 ];

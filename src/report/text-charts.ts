@@ -121,3 +121,11 @@ export function section(title: string, body: string, paint: Paint, status?: stri
   return `${head}\n${indent(body.trimEnd())}\n`;
 }
 
+
+/**
+ * A rate in percent with two decimals, as the scores store it; `-` for none.
+ *
+ * @example
+ * rateText(38.1); // '38.10%'
+ */
+export const rateText = (rate: number | null) => (rate === null ? '-' : `${rate.toFixed(2)}%`);

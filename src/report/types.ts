@@ -223,7 +223,16 @@ export interface QualityReport {
   highRisk: { flagged: number; scored: number; threshold: number | null };
   /** Null when the intended tiers are unknown (a database report without `groundTruth`). */
   groundTruth: GroundTruthAgreement | null;
+  /** The flagged tutors, worst first as `listHighRiskTutors` orders them (highest rate, 90-day rate, id), at most 10. */
+  highRiskTutors: FlaggedTutor[];
+  /** Sessions and tutor reschedules per local week, Monday first, empty weeks included, oldest first. */
+  weeklyTrend: WeekBin[];
+  /** Reschedules by reason code, most first (ties by code); `(none)` for those without one. */
+  reasonCodes: HistogramBin[];
+  /** Reschedules by how long before the session they came: under 24 h, 1–3 days, 3–7 days, 7 days or more. */
+  leadTimes: HistogramBin[];
 }
+
 
 /**
  * What a quality report compares the data with. `specTargets` holds the spec's (§5.2); `reportTargets(options)`
@@ -257,4 +266,34 @@ export interface ReportTargets {
   busyMonths: number[];
   /** The range every duration should fall in, in minutes. */
   durations: { min: number; max: number };
+}
+
+/**
+ * One local week of the fleet trend: the sessions scheduled in it and the tutor reschedules among them.
+ *
+ * @example
+ * const week: WeekBin = report.weeklyTrend[0]!; // { week: '2025-10-13', sessions: 240, tutorReschedules: 28, rate: 11.67 }
+ */
+export interface WeekBin {
+  /** The week's local Monday, `YYYY-MM-DD`. */
+  week: string;
+  sessions: number;
+  /** Tutor-initiated reschedules of the week's sessions (by the session's scheduled time). */
+  tutorReschedules: number;
+  /** `tutorReschedules / sessions` in percent, rounded as the scores are; null for a week without sessions. */
+  rate: number | null;
+}
+
+/**
+ * A flagged tutor of the report's high-risk list, with its three rates.
+ *
+ * @example
+ * const worst: FlaggedTutor = report.highRiskTutors[0]!; // { tutorId: '…', name: 'Ada Lovelace', rate7d: 50, rate30d: 42.5, rate90d: 38.1 }
+ */
+export interface FlaggedTutor {
+  tutorId: string;
+  name: string;
+  rate7d: number | null;
+  rate30d: number | null;
+  rate90d: number | null;
 }

@@ -4,6 +4,7 @@ import { type Command, type CommandIo, databaseOptions, type ParsedOptions } fro
 import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
 import { checkTargetSize, checkTimeZone, generateOptions, parseGenerateFlags } from '../dataset-options';
 import { afterCommit, confirmClear, countRows, type GenerateOutcome, generateInto, reportAfterGenerate, summarize, summaryJson } from '../seed';
+import { htmlOption, htmlTarget, writeHtmlReport } from '../html-file';
 import { integrityFailure, writeReport } from '../output';
 
 interface SetupOutcome {
@@ -62,10 +63,12 @@ export const setupCommand: Command = {
     init: { type: 'boolean', description: 'create and migrate the database (always done; kept for the spec)' },
     'seed-data': { type: 'boolean', description: 'generate and load a dataset into an empty database' },
     ...generateOptions,
+    ...htmlOption,
     ...databaseOptions,
   },
   async run(options, io) {
     const target = resolveTarget(options, io.env);
+    const html = htmlTarget(options);
     const where = describeTarget(target); // before setup: says '(new)' for a PGlite directory it creates
     const outcome = await setup(target, options, io);
     if (outcome.report === undefined) return 0;
@@ -89,6 +92,7 @@ export const setupCommand: Command = {
       writeReport(io, outcome.report, false);
       io.stdout.write(`\nverification: ${failure ?? 'every integrity check passed'}\n`);
     }
+    if (html) writeHtmlReport(io, outcome.report, html, options.json === true);
     if (failure) io.stderr.write(`tqs-data: verification failed: ${failure}\n`);
     return failure ? 1 : 0;
   },

@@ -1,0 +1,1 @@
+export { renderReportHtml, type RenderReportHtmlOptions } from './render-html';
