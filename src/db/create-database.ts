@@ -1,4 +1,4 @@
-import { openDatabase } from './backend';
+import { openDatabase } from './open-database';
 import type { CreateDatabaseOptions, TqsDatabase } from './database';
 import { assertDataDir } from './pglite/data-dir-kind';
 import { assertExplicitTarget } from './postgres-js/connection-url';

@@ -11,7 +11,7 @@ export {
 } from './migration-status';
 export { defaultMigrationsFolder, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations, type MigrationFile } from './migrations';
 export { countTableRows, type TableCounts } from './table-counts';
-export { readReplicaOf } from './replicas';
+export { readReplicaOf } from './read-replica-of';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback';
 export { type ConnectionHost, type ConnectionUrl, parseConnectionUrl } from './postgres-js/connection-url';
 export { assertDatabaseTimeZone } from './time-zone';

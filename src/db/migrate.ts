@@ -1,15 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { MigrationError, translateDatabaseError } from '../errors';
 import type { Database } from './client';
-import {
-  ensureJournal,
-  lockMigrations,
-  MIGRATIONS_SCHEMA,
-  MIGRATIONS_TABLE,
-  pendingMigrations,
-  readJournal,
-  readMigrations,
-} from './migrations';
+import { MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations } from './migrations';
+import { ensureJournal, lockMigrations, pendingMigrations, readJournal } from './journal';
 
 export interface MigrateOptions {
   /** A drizzle-kit migrations folder. Default: the `drizzle/` shipped with this package. */

@@ -1,6 +1,7 @@
 import { MigrationsPendingError } from '../errors';
 import type { Database } from './client';
-import { journalExists, pendingMigrations, readJournal, readMigrations } from './migrations';
+import { readMigrations } from './migrations';
+import { journalExists, pendingMigrations, readJournal } from './journal';
 
 /**
  * Options of {@link migrationStatus} and {@link assertMigrated}.

@@ -4,6 +4,7 @@ import type { Database } from './client';
 import { findInChain } from '../util/error-chain';
 import { connectionLost } from '../util/error-chain';
 import type { TqsDatabase } from './database';
+import { readReplicaOf } from './read-replica-of';
 
 /*
  * Read replicas over drizzle's `withReplicas`: its select builders (`db.select()`, `db.query`, `db.$count`, `db.with`)
@@ -58,22 +59,6 @@ export async function withReadReplicas(
     close: closeAll,
     [Symbol.asyncDispose]: closeAll,
   }) as unknown as TqsDatabase;
-}
-
-/**
- * The database a read-only helper should read from: one of `db`'s read replicas (picked at random, as drizzle's
- * `withReplicas` does) when `db` was opened with `readReplicas`, otherwise `db` itself. A transaction, and
- * `db.$primary`, have no replicas: they read the primary, and so see their own writes.
- *
- * @example
- * const db = await createDatabase({ url: primaryUrl, readReplicas: [replicaUrl] });
- * await queryRows(readReplicaOf(db), sql`select pg_is_in_recovery() as standby`); // [{ standby: true }]
- * await queryRows(readReplicaOf(db.$primary), sql`select pg_is_in_recovery() as standby`); // [{ standby: false }]
- */
-export function readReplicaOf(db: Database): Database {
-  const replicas = (db as { $replicas?: unknown }).$replicas;
-  if (!Array.isArray(replicas) || replicas.length === 0) return db;
-  return replicas[Math.floor(Math.random() * replicas.length)] as Database;
 }
 
 /**

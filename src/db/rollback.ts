@@ -3,16 +3,8 @@ import { InvalidOptionError, MigrationError, RollbackRefusedError, translateData
 import { checkOptions, isBoolean, isNonEmptyString, isWholeNumber } from '../errors/check-options';
 import type { Database } from './client';
 import { queryRows } from './client';
-import {
-  ensureJournal,
-  lockMigrations,
-  type JournalRow,
-  type MigrationFile,
-  MIGRATIONS_SCHEMA,
-  MIGRATIONS_TABLE,
-  readJournal,
-  readMigrations,
-} from './migrations';
+import { type MigrationFile, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations } from './migrations';
+import { ensureJournal, lockMigrations, type JournalRow, readJournal } from './journal';
 
 export interface RollbackOptions {
   /** How many of the newest applied migrations to undo. Default 1. */

@@ -1,7 +1,7 @@
 import type { Database } from '../db';
 import type { DatasetChunkSource } from '../records/dataset';
-import { checkClearExisting, type InsertDatasetOptions, type InsertDatasetResult, scoresAsOf } from './load-options';
-import { runLoad } from './load-run';
+import type { InsertDatasetOptions, InsertDatasetResult } from './load-options';
+import { checkClearExisting, runLoad, scoresAsOf } from './load-run';
 import { StreamSource } from './stream-source';
 
 /**

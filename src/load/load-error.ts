@@ -1,7 +1,8 @@
 import { connectionLost } from '../util/error-chain';
 import { ConnectionError, ConstraintViolationError, translateDatabaseError } from '../errors';
 import { findInChain } from '../util/error-chain';
-import { datasetKey, type InsertTable } from './load-plan';
+import type { InsertTable } from './load-options';
+import { datasetKey } from './load-plan';
 
 /** Where a load is, so that an error can say which table and row it came from. */
 export interface LoadState {

@@ -1,5 +1,3 @@
-import { InvalidOptionError } from '../errors';
-import type { InsertTable } from './load-plan';
 
 /** One progress report of {@link insertDataset}. */
 export interface InsertProgress {
@@ -50,35 +48,5 @@ export interface InsertDatasetResult {
   elapsedMs: number;
 }
 
-/**
- * The destructive option, checked strictly: `clearExisting: 'no'` must not truncate.
- *
- * @throws {InvalidOptionError} `clearExisting` is given and not a boolean.
- * @example
- * checkClearExisting({ clearExisting: 'yes' }); // throws InvalidOptionError
- */
-export function checkClearExisting(options: { clearExisting?: unknown } | undefined, fn = 'insertDataset'): void {
-  const clearExisting = options?.clearExisting;
-  if (clearExisting !== undefined && typeof clearExisting !== 'boolean') {
-    throw new InvalidOptionError(
-      'clearExisting',
-      `${fn}: option 'clearExisting' must be true or false (got ${typeof clearExisting}); nothing was changed`,
-    );
-  }
-}
-
-/**
- * The instant to score as of: `false` with `refreshScores: false`, undefined (now) when the dataset has no
- * `options.now`. Checked before anything is written.
- *
- * @example
- * scoresAsOf(generateDataset({ now }), {}); // now
- */
-export function scoresAsOf(dataset: { readonly options?: unknown }, options: InsertDatasetOptions): Date | undefined | false {
-  if (options.refreshScores === false) return false;
-  const asOf = (dataset.options as { now?: unknown } | undefined)?.now;
-  if (asOf !== undefined && !(asOf instanceof Date && !Number.isNaN(asOf.getTime()))) {
-    throw new TypeError('insertDataset: dataset.options.now must be a valid Date (the scores are computed as of it)');
-  }
-  return asOf;
-}
+/** A table `insertDataset` reports progress on: the four it loads, in load order, then `tutor_scores`. */
+export type InsertTable = 'tutors' | 'sessions' | 'reschedules' | 'email_reports' | 'tutor_scores';

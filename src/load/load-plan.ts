@@ -3,9 +3,8 @@ import type { CopyChunk } from '../db';
 import type { Dataset } from '../records/dataset';
 import { emailReports, reschedules, sessions, tutors } from '../schema';
 import { type CopyColumn, copyColumns, copyTarget, encodeCopyRows } from './copy-format';
+import type { InsertTable } from './load-options';
 
-/** A table `insertDataset` reports progress on: the four it loads, in load order, then `tutor_scores`. */
-export type InsertTable = 'tutors' | 'sessions' | 'reschedules' | 'email_reports' | 'tutor_scores';
 
 /** The tables a dataset fills, in foreign-key order. */
 export const loadOrder = [

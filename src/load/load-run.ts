@@ -4,7 +4,7 @@ import { InvalidOptionError } from '../errors';
 import { reschedules, sessions, tutors, tutorScoreChanges } from '../schema';
 import { refreshTutorScores } from '../scoring';
 import { formatCount } from '../util/format';
-import { truncateAllTables } from './clear-database';
+import { truncateAllTables } from './truncate-tables';
 import { loadError, type LoadState } from './load-error';
 import type { InsertDatasetOptions, InsertDatasetResult, InsertProgress } from './load-options';
 import type { TableLoad } from './load-plan';
@@ -148,4 +148,37 @@ class Load {
     await this.report({ table: 'tutor_scores', phase: 'done', rowsDone: scored, rowsTotal: scored });
     return { scored, flagged };
   }
+}
+
+/**
+ * The destructive option, checked strictly: `clearExisting: 'no'` must not truncate.
+ *
+ * @throws {InvalidOptionError} `clearExisting` is given and not a boolean.
+ * @example
+ * checkClearExisting({ clearExisting: 'yes' }); // throws InvalidOptionError
+ */
+export function checkClearExisting(options: { clearExisting?: unknown } | undefined, fn = 'insertDataset'): void {
+  const clearExisting = options?.clearExisting;
+  if (clearExisting !== undefined && typeof clearExisting !== 'boolean') {
+    throw new InvalidOptionError(
+      'clearExisting',
+      `${fn}: option 'clearExisting' must be true or false (got ${typeof clearExisting}); nothing was changed`,
+    );
+  }
+}
+
+/**
+ * The instant to score as of: `false` with `refreshScores: false`, undefined (now) when the dataset has no
+ * `options.now`. Checked before anything is written.
+ *
+ * @example
+ * scoresAsOf(generateDataset({ now }), {}); // now
+ */
+export function scoresAsOf(dataset: { readonly options?: unknown }, options: InsertDatasetOptions): Date | undefined | false {
+  if (options.refreshScores === false) return false;
+  const asOf = (dataset.options as { now?: unknown } | undefined)?.now;
+  if (asOf !== undefined && !(asOf instanceof Date && !Number.isNaN(asOf.getTime()))) {
+    throw new TypeError('insertDataset: dataset.options.now must be a valid Date (the scores are computed as of it)');
+  }
+  return asOf;
 }

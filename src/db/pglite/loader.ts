@@ -1,5 +1,6 @@
 import type { Transaction } from '@electric-sql/pglite';
-import { type Database, sessionClient } from '../client';
+import type { Database } from '../client';
+import { sessionClient } from '../driver-session';
 import type { Loader } from '../loader';
 
 /**

@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
 import type { Sql, TransactionSql } from 'postgres';
-import { type Database, sessionClient } from '../client';
+import type { Database } from '../client';
+import { sessionClient } from '../driver-session';
 import type { CopyChunk, Loader, LoadTransaction } from '../loader';
 import { copyFromStdin } from './copy';
 import { inReservedTransaction } from './reserved-transaction';

@@ -1,0 +1,33 @@
+import type { CreateDatabaseOptions, ExistingClient, TqsDatabase } from './database';
+import { driverSessionOf } from './driver-session';
+import { openPostgres, overPostgres } from './postgres-js/open';
+
+/**
+ * Opens the database `options` name (their checks done): a postgres.js pool for `url`, PGlite otherwise, or a database
+ * over the caller's `client`, closed by `close()` only with `closeClient`.
+ *
+ * @throws {TypeError} `client` is neither a postgres.js `sql`, a PGlite, nor a Drizzle database over either.
+ * @example
+ * const db = await openDatabase({ url: 'postgres://app@db:5432/tqs' });
+ */
+export async function openDatabase(options: CreateDatabaseOptions): Promise<TqsDatabase> {
+  if (options.client !== undefined) return overClient(options.client, options);
+  if (options.url !== undefined) return openPostgres(options.url, options);
+  const { openPglite } = await import('./pglite/open');
+  return openPglite(options);
+}
+
+async function overClient(client: ExistingClient, options: CreateDatabaseOptions): Promise<TqsDatabase> {
+  const given = typeof client === 'object' && '$client' in client ? client.$client : client;
+  const session = driverSessionOf(given, false);
+  if (!session || session.inTransaction) {
+    throw new TypeError('createDatabase: client must be a postgres.js sql, a PGlite, or a Drizzle database over either');
+  }
+  if (session.backend === 'postgres') {
+    const sql = session.client;
+    return overPostgres(sql, options.logger, () => (options.closeClient ? sql.end({ timeout: 5 }) : Promise.resolve()));
+  }
+  const pglite = session.client;
+  const { overPglite } = await import('./pglite/open');
+  return overPglite(pglite, options.logger, () => (options.closeClient ? pglite.close() : Promise.resolve()));
+}
