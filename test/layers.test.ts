@@ -1,7 +1,17 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { entries, type ImportEdge, importEdges, importSpecifiers, layers, unitOf, violation } from './support/layers';
+import {
+  entries,
+  type ImportEdge,
+  importEdges,
+  importSpecifiers,
+  layers,
+  sourceFiles,
+  unitOf,
+  violation,
+} from './support/layers';
 
 const srcDir = fileURLToPath(new URL('../src', import.meta.url));
 
@@ -98,5 +108,19 @@ describe('the layer checker', () => {
   it('names the unit of a path', () => {
     expect(unitOf('db/postgres-js/socket.ts')).toBe('db');
     expect(unitOf('errors.ts')).toBe('errors.ts');
+  });
+});
+
+describe('bench/', () => {
+  it('stands on its own support: nothing under bench/ imports from test/', () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const inTest = (file: string, specifier: string) =>
+      specifier.startsWith('.') && relative(root, resolve(dirname(file), specifier)).split(sep)[0] === 'test';
+    const fromTest = sourceFiles(join(root, 'bench')).flatMap((file) =>
+      importSpecifiers(readFileSync(file, 'utf8'))
+        .filter((specifier) => inTest(file, specifier))
+        .map((specifier) => `${relative(root, file)} → '${specifier}'`),
+    );
+    expect(fromTest).toEqual([]);
   });
 });
