@@ -3,17 +3,25 @@ import { defineConfig } from 'vitest/config';
 /** Runs last and alone: it times the README's examples against vitest's default timeouts. */
 const alone = ['test/testing-readme.test.ts'];
 
-const shared = {
+/**
+ * Fault scenarios too slow for `npm test`: they start clusters of their own, kill processes and wait for servers to
+ * come back. `npm run test:faults` runs them (vitest.faults.config.ts), and CI runs both.
+ */
+export const faultFiles = ['test/faults.test.ts', 'test/replicas.test.ts'];
+
+export const shared = {
   testTimeout: 120_000,
   hookTimeout: 120_000,
   // PGlite instances are large; forks keep each test file's memory its own and freed when the file ends.
   pool: 'forks',
+  // dist/ built once before any file runs, when it is missing or out of date (the CLI and the examples run it).
+  globalSetup: 'test/support/global-setup.ts',
 } as const;
 
 export default defineConfig({
   test: {
     projects: [
-      { test: { ...shared, name: 'suite', include: ['test/**/*.test.ts'], exclude: alone } },
+      { test: { ...shared, name: 'suite', include: ['test/**/*.test.ts'], exclude: [...alone, ...faultFiles] } },
       { test: { ...shared, name: 'alone', include: alone, fileParallelism: false, sequence: { groupOrder: 1 } } },
     ],
   },

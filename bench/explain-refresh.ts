@@ -12,7 +12,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { createDatabase, migrate, queryRows, redactUrl, refreshStatement, type TqsDatabase } from '../src';
-import { createScratchDatabase } from '../test/support/scratch-database';
+import { createScratchDatabase } from './support/scratch-database';
 import { runScript } from './script';
 
 const AS_OF = new Date('2026-01-15T12:00:00.000Z');

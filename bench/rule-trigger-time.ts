@@ -7,7 +7,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { createDatabase, generateDataset, insertDataset, migrate, queryRows } from '../src';
-import { createScratchDatabase } from '../test/support/scratch-database';
+import { createScratchDatabase } from './support/scratch-database';
 
 const url = process.env.TQS_BENCH_DATABASE_URL;
 if (!url) throw new Error('set TQS_BENCH_DATABASE_URL');

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Backend, createDatabase, migrate, rawClient, type TqsDatabase } from '../src';
-import { createScratchDatabase, type ScratchServerDatabase, withAdminClient } from '../test/support/scratch-database';
+import { createScratchDatabase, type ScratchServerDatabase, withAdminClient } from './support/scratch-database';
 
 /*
  * Every measurement gets freshly migrated tables of its own: a new in-memory PGlite, or on PostgreSQL a scratch

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import {
   claimPendingEmailReports,
   computeTutorScore,
@@ -18,10 +18,10 @@ import {
   tutorScores,
 } from '../src';
 import { TEST_NOW } from '../src/testing';
-import { describeEachBackend, openTestDatabase, postgresUrl } from './support/databases';
+import { describeEachBackend, openTestDatabase, postgresUrl, useDatabase } from './support/databases';
+import { uuid } from './support/ids';
 
 const DAY = 86_400_000;
-const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 
 /** A tutor with `sessions` sessions in the last week, `rescheduled` of them rescheduled by the tutor. */
 async function tutorWithRate(db: TqsDatabase, n: number, total: number, rescheduled: number): Promise<string> {
@@ -47,12 +47,7 @@ async function tutorWithRate(db: TqsDatabase, n: number, total: number, reschedu
 
 describeEachBackend('API contract', (backend) => {
   let db: TqsDatabase;
-  beforeAll(async () => {
-    db = await openTestDatabase(backend);
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  useDatabase(backend, (opened) => (db = opened));
 
   it('ids come back as the database writes them, whatever spelling was asked for', async () => {
     const id = await tutorWithRate(db, 1, 4, 1);

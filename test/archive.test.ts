@@ -34,7 +34,7 @@ import {
 } from '../src';
 import { TEST_NOW } from '../src/testing';
 import { archiveTables, catalogSnapshot } from './support/catalog';
-import { describeEachBackend, openTestDatabase, postgresUrl } from './support/databases';
+import { describeEachBackend, openTestDatabase, postgresUrl, useDatabase } from './support/databases';
 import { findPgbouncer, startPgbouncer } from './support/pgbouncer';
 import { runCliCaptured } from './support/run-cli';
 
@@ -110,8 +110,8 @@ describeEachBackend('archiveHistory and restoreHistory', (backend) => {
   /** The rows before SAFE, as a dry run should count them. */
   let expected: { sessions: number; reschedules: number; emailReports: number };
 
+  useDatabase(backend, (opened) => (db = opened));
   beforeAll(async () => {
-    db = await openTestDatabase(backend);
     await insertDataset(db, dataset);
     await drainDue(db);
     original = await digests(db, 'live');
@@ -125,7 +125,6 @@ describeEachBackend('archiveHistory and restoreHistory', (backend) => {
     );
     expected = { sessions: Number(row?.s), reschedules: Number(row?.r), emailReports: Number(row?.e) };
   }, 120_000);
-  afterAll(() => db?.close());
 
   it('the archive tables have the columns and checks of the live tables', async () => {
     const catalog = await catalogSnapshot(db);

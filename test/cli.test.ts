@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readMigrations } from '../src/db';
+import { readMigrations } from '../src';
 import { TEST_NOW } from '../src/testing';
 import { postgresUrl } from './support/databases';
 import { type CliRun as Run, reportFingerprint, runCliCaptured } from './support/run-cli';
 import { passwordRefusingServer } from './support/password-server';
-import { dropDatabase } from './support/scratch-database';
+import { dropDatabase } from '../bench/support/scratch-database';
 
 /** Runs the CLI in-process; `input` is what the user types, `tty` whether stdin is a terminal. */
 const run = (argv: string[], options: { tty?: boolean; input?: string } = {}): Promise<Run> => runCliCaptured(argv, options);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, InvalidOptionError, redactUrl } from '../src';
-import { parseConnectionUrl } from '../src';
+import { createDatabase, InvalidOptionError, parseConnectionUrl, redactUrl } from '../src';
 import { postgresUrl } from './support/databases';
 import { passwordRefusingServer } from './support/password-server';
 

@@ -1,6 +1,6 @@
 import { eq, getTableColumns, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ConstraintViolationError,
   constraintDescriptions,
@@ -20,7 +20,8 @@ import {
   tutors,
 } from '../src';
 import { namedConstraints } from './support/catalog';
-import { describeEachBackend, openTestDatabase } from './support/databases';
+import { describeEachBackend, useDatabase } from './support/databases';
+import { uuid } from './support/ids';
 
 /*
  * Every named constraint, broken on its own: each case makes one write that breaks exactly that constraint (and no
@@ -28,7 +29,6 @@ import { describeEachBackend, openTestDatabase } from './support/databases';
  * back, so the cases share one database and one fixture and never see each other's rows.
  */
 
-const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 const at = (iso: string) => new Date(iso);
 const HOUR = 3_600_000;
 
@@ -126,8 +126,8 @@ const rescheduleRow: NewReschedule = {
 };
 const scoreRow: NewTutorScore = { id: uuid(103), tutorId: fixture.tutorAlone };
 const scoreWithCounts = (
-  totals: [number, number, number],
-  counts: [number, number, number],
+  totals: readonly [number, number, number],
+  counts: readonly [number, number, number],
 ): NewTutorScore => ({
   ...scoreRow,
   totalSessions7d: totals[0],
@@ -163,6 +163,13 @@ function insert<T extends Record<string, unknown>>(
   return (tx, isBroken) => tx.insert(table).values({ ...row, ...(isBroken ? broken : fixed) } as never);
 }
 
+/** A case: `constraint` refuses the write that `broken` describes, and accepts its valid neighbour. */
+const refuses = (constraint: string, broken: string, write: ConstraintCase['write']): ConstraintCase => ({
+  constraint,
+  broken,
+  write,
+});
+
 /** `write`, then the checks deferred to commit, run at once (the case's transaction is rolled back, never committed). */
 function atCommit(write: ConstraintCase['write']): ConstraintCase['write'] {
   return async (tx, broken) => {
@@ -173,56 +180,34 @@ function atCommit(write: ConstraintCase['write']): ConstraintCase['write'] {
 
 const cases: ConstraintCase[] = [
   // tutors
-  {
-    constraint: 'tutors_pkey',
-    broken: 'an id already taken',
-    write: insert(tutors, newTutor, { id: fixture.tutorWithSessions }),
-  },
-  {
-    constraint: 'tutors_email_unique',
-    broken: 'an email already taken',
-    write: insert(tutors, newTutor, { email: 'ann@example.com' }),
-  },
-  {
-    constraint: 'tutors_email_unique',
-    broken: 'an email already taken, in other letter case',
-    write: insert(tutors, newTutor, { email: 'Ann@Example.COM' }, { email: 'Nia@Example.COM' }),
-  },
-  { constraint: 'tutors_name_not_blank', broken: 'an empty name', write: insert(tutors, newTutor, { name: '' }) },
-  {
-    constraint: 'tutors_name_not_blank',
-    broken: 'a name of whitespace',
-    write: insert(tutors, newTutor, { name: ' \t\r\n' }),
-  },
-  ...['nia.example.com', 'nia@ex@ample.com', 'nia @example.com', '@example.com', 'nia@'].map((email) => ({
-    constraint: 'tutors_email_format',
-    broken: `email ${JSON.stringify(email)}`,
-    write: insert(tutors, newTutor, { email }),
-  })),
+  refuses('tutors_pkey', 'an id already taken', insert(tutors, newTutor, { id: fixture.tutorWithSessions })),
+  refuses('tutors_email_unique', 'an email already taken', insert(tutors, newTutor, { email: 'ann@example.com' })),
+  refuses(
+    'tutors_email_unique',
+    'an email already taken, in other letter case',
+    insert(tutors, newTutor, { email: 'Ann@Example.COM' }, { email: 'Nia@Example.COM' }),
+  ),
+  refuses('tutors_name_not_blank', 'an empty name', insert(tutors, newTutor, { name: '' })),
+  refuses('tutors_name_not_blank', 'a name of whitespace', insert(tutors, newTutor, { name: ' \t\r\n' })),
+  ...['nia.example.com', 'nia@ex@ample.com', 'nia @example.com', '@example.com', 'nia@'].map((email) =>
+    refuses('tutors_email_format', `email ${JSON.stringify(email)}`, insert(tutors, newTutor, { email })),
+  ),
 
   // sessions
-  {
-    constraint: 'sessions_pkey',
-    broken: 'an id already taken',
-    write: insert(sessions, noShowRow, { id: fixture.noShowSession }),
-  },
-  {
-    constraint: 'sessions_tutor_id_fk',
-    broken: 'an unknown tutor',
-    write: insert(sessions, noShowRow, { tutorId: uuid(999) }),
-  },
-  {
-    constraint: 'sessions_tutor_id_fk',
-    broken: 'deleting a tutor that has sessions (restrict)',
-    write: (tx, broken) =>
+  refuses('sessions_pkey', 'an id already taken', insert(sessions, noShowRow, { id: fixture.noShowSession })),
+  refuses('sessions_tutor_id_fk', 'an unknown tutor', insert(sessions, noShowRow, { tutorId: uuid(999) })),
+  refuses(
+    'sessions_tutor_id_fk',
+    'deleting a tutor that has sessions (restrict)',
+    (tx, broken) =>
       tx.delete(tutors).where(eq(tutors.id, broken ? fixture.tutorWithSessions : fixture.tutorAlone)),
-  },
-  {
-    // (id, scheduled_time) is unique because id is; the pkey fires first, so it is dropped (in the rolled-back
-    // transaction) to show that the constraint the reschedules FK references holds on its own.
-    constraint: 'sessions_id_scheduled_time_unique',
-    broken: 'a second (id, scheduled_time) pair, with sessions_pkey dropped',
-    write: async (tx, broken) => {
+  ),
+  // (id, scheduled_time) is unique because id is; the pkey fires first, so it is dropped (in the rolled-back
+  // transaction) to show that the constraint the reschedules FK references holds on its own.
+  refuses(
+    'sessions_id_scheduled_time_unique',
+    'a second (id, scheduled_time) pair, with sessions_pkey dropped',
+    async (tx, broken) => {
       await tx.execute(sql`alter table sessions drop constraint sessions_pkey cascade`);
       await tx.insert(sessions).values({
         ...noShowRow,
@@ -230,289 +215,235 @@ const cases: ConstraintCase[] = [
         scheduledTime: broken ? fixture.times.noShow : noShowRow.scheduledTime,
       });
     },
-  },
-  {
-    constraint: 'sessions_status_valid',
-    broken: "status 'cancelled'",
-    write: insert(sessions, noShowRow, { status: 'cancelled' as never }),
-  },
-  {
-    constraint: 'sessions_status_valid',
-    broken: "status 'No_Show'",
-    write: insert(sessions, noShowRow, { status: 'No_Show' as never }),
-  },
-  {
-    constraint: 'sessions_student_id_not_blank',
-    broken: 'an empty student_id',
-    write: insert(sessions, noShowRow, { studentId: '' }),
-  },
-  {
-    constraint: 'sessions_student_id_not_blank',
-    broken: 'a student_id of whitespace',
-    write: insert(sessions, noShowRow, { studentId: '  \t' }),
-  },
-  {
-    constraint: 'sessions_completed_time_matches_status',
-    broken: 'a completed session without completed_time',
-    write: insert(sessions, completedRow, { completedTime: null }),
-  },
-  {
-    constraint: 'sessions_completed_time_matches_status',
-    broken: 'a no-show with a completed_time',
-    write: insert(sessions, noShowRow, { completedTime: at('2025-02-03T16:00:00Z') }),
-  },
-  {
-    constraint: 'sessions_completed_time_matches_status',
-    broken: 'a rescheduled session with a completed_time',
-    write: insert(sessions, { ...noShowRow, status: 'rescheduled' }, { completedTime: at('2025-02-03T16:00:00Z') }),
-  },
-  {
-    constraint: 'sessions_completed_after_scheduled',
-    broken: 'completed a minute before scheduled',
-    write: insert(
+  ),
+  ...['cancelled', 'No_Show'].map((value) =>
+    refuses(
+      'sessions_status_valid',
+      `status ${JSON.stringify(value)}`,
+      insert(sessions, noShowRow, { status: value as never }),
+    ),
+  ),
+  refuses('sessions_student_id_not_blank', 'an empty student_id', insert(sessions, noShowRow, { studentId: '' })),
+  refuses(
+    'sessions_student_id_not_blank',
+    'a student_id of whitespace',
+    insert(sessions, noShowRow, { studentId: '  \t' }),
+  ),
+  refuses(
+    'sessions_completed_time_matches_status',
+    'a completed session without completed_time',
+    insert(sessions, completedRow, { completedTime: null }),
+  ),
+  refuses(
+    'sessions_completed_time_matches_status',
+    'a no-show with a completed_time',
+    insert(sessions, noShowRow, { completedTime: at('2025-02-03T16:00:00Z') }),
+  ),
+  refuses(
+    'sessions_completed_time_matches_status',
+    'a rescheduled session with a completed_time',
+    insert(sessions, { ...noShowRow, status: 'rescheduled' }, { completedTime: at('2025-02-03T16:00:00Z') }),
+  ),
+  refuses(
+    'sessions_completed_after_scheduled',
+    'completed a minute before scheduled',
+    insert(
       sessions,
       completedRow,
       { completedTime: at('2025-02-03T14:59:00Z') },
       { completedTime: at('2025-02-03T15:00:00Z') },
     ),
-  },
-  {
-    constraint: 'sessions_duration_positive',
-    broken: 'duration 0',
-    write: insert(sessions, completedRow, { durationMinutes: 0 }, { durationMinutes: 1 }),
-  },
-  {
-    constraint: 'sessions_duration_positive',
-    broken: 'duration -30',
-    write: insert(sessions, completedRow, { durationMinutes: -30 }),
-  },
-  {
-    constraint: 'sessions_duration_only_when_completed',
-    broken: 'a no-show with a duration',
-    write: insert(sessions, noShowRow, { durationMinutes: 30 }),
-  },
-  {
-    constraint: 'sessions_duration_only_when_completed',
-    broken: 'a rescheduled session with a duration',
-    write: insert(sessions, { ...noShowRow, status: 'rescheduled' }, { durationMinutes: 30 }),
-  },
+  ),
+  refuses(
+    'sessions_duration_positive',
+    'duration 0',
+    insert(sessions, completedRow, { durationMinutes: 0 }, { durationMinutes: 1 }),
+  ),
+  refuses('sessions_duration_positive', 'duration -30', insert(sessions, completedRow, { durationMinutes: -30 })),
+  refuses(
+    'sessions_duration_only_when_completed',
+    'a no-show with a duration',
+    insert(sessions, noShowRow, { durationMinutes: 30 }),
+  ),
+  refuses(
+    'sessions_duration_only_when_completed',
+    'a rescheduled session with a duration',
+    insert(sessions, { ...noShowRow, status: 'rescheduled' }, { durationMinutes: 30 }),
+  ),
 
   // reschedules
-  {
-    constraint: 'reschedules_pkey',
-    broken: 'an id already taken',
-    write: insert(reschedules, rescheduleRow, { id: fixture.reschedule }),
-  },
-  {
-    constraint: 'reschedules_session_id_unique',
-    broken: 'a second reschedule of one session',
-    write: insert(reschedules, rescheduleRow, {
+  refuses('reschedules_pkey', 'an id already taken', insert(reschedules, rescheduleRow, { id: fixture.reschedule })),
+  refuses(
+    'reschedules_session_id_unique',
+    'a second reschedule of one session',
+    insert(reschedules, rescheduleRow, {
       sessionId: fixture.rescheduledSession,
       originalTime: fixture.times.rescheduled,
       newTime: null,
     }),
-  },
-  {
-    constraint: 'reschedules_session_fk',
-    broken: "original_time a minute off its session's scheduled_time",
-    write: insert(reschedules, rescheduleRow, { originalTime: new Date(fixture.times.noShow.getTime() + 60_000) }),
-  },
-  {
-    constraint: 'reschedules_session_fk',
-    broken: 'an unknown session',
-    write: insert(reschedules, rescheduleRow, { sessionId: uuid(999) }),
-  },
-  {
-    constraint: 'reschedules_session_fk',
-    broken: 'moving a session that has a reschedule',
-    write: (tx, broken) =>
+  ),
+  refuses(
+    'reschedules_session_fk',
+    "original_time a minute off its session's scheduled_time",
+    insert(reschedules, rescheduleRow, { originalTime: new Date(fixture.times.noShow.getTime() + 60_000) }),
+  ),
+  refuses('reschedules_session_fk', 'an unknown session', insert(reschedules, rescheduleRow, { sessionId: uuid(999) })),
+  refuses(
+    'reschedules_session_fk',
+    'moving a session that has a reschedule',
+    (tx, broken) =>
       tx
         .update(sessions)
         .set({ scheduledTime: at('2025-03-01T15:00:00Z') })
         .where(eq(sessions.id, broken ? fixture.rescheduledSession : fixture.noShowSession)),
-  },
-  {
-    constraint: 'reschedules_initiator_valid',
-    broken: "initiator 'admin'",
-    write: insert(reschedules, rescheduleRow, { initiator: 'admin' as never }),
-  },
-  {
-    constraint: 'reschedules_initiator_valid',
-    broken: "initiator 'Tutor'",
-    write: insert(reschedules, rescheduleRow, { initiator: 'Tutor' as never }),
-  },
-  {
-    constraint: 'reschedules_new_time_after_original',
-    broken: 'new_time equal to original_time',
-    write: insert(
+  ),
+  ...['admin', 'Tutor'].map((value) =>
+    refuses(
+      'reschedules_initiator_valid',
+      `initiator ${JSON.stringify(value)}`,
+      insert(reschedules, rescheduleRow, { initiator: value as never }),
+    ),
+  ),
+  refuses(
+    'reschedules_new_time_after_original',
+    'new_time equal to original_time',
+    insert(
       reschedules,
       rescheduleRow,
       { newTime: fixture.times.noShow },
       { newTime: new Date(fixture.times.noShow.getTime() + 1) },
     ),
-  },
-  {
-    constraint: 'reschedules_new_time_after_original',
-    broken: 'new_time before original_time',
-    write: insert(reschedules, rescheduleRow, { newTime: at('2025-01-08T14:00:00Z') }, { newTime: null }),
-  },
-  ...['Personal', '1st_time', 'family emergency', 'family-emergency', ''].map((reasonCode) => ({
-    constraint: 'reschedules_reason_code_format',
-    broken: `reason_code ${JSON.stringify(reasonCode)}`,
-    write: insert(reschedules, rescheduleRow, { reasonCode }, { reasonCode: 'family_emergency2' }),
-  })),
+  ),
+  refuses(
+    'reschedules_new_time_after_original',
+    'new_time before original_time',
+    insert(reschedules, rescheduleRow, { newTime: at('2025-01-08T14:00:00Z') }, { newTime: null }),
+  ),
+  ...['Personal', '1st_time', 'family emergency', 'family-emergency', ''].map((reasonCode) =>
+    refuses(
+      'reschedules_reason_code_format',
+      `reason_code ${JSON.stringify(reasonCode)}`,
+      insert(reschedules, rescheduleRow, { reasonCode }, { reasonCode: 'family_emergency2' }),
+    ),
+  ),
 
   // reschedule_status_rule is checked at commit; these transactions roll back, so each asks for the check at its end.
-  {
-    constraint: 'reschedule_status_rule',
-    broken: "a session inserted as 'rescheduled' without its reschedule",
-    write: atCommit(async (tx, broken) => {
+  refuses(
+    'reschedule_status_rule',
+    "a session inserted as 'rescheduled' without its reschedule",
+    atCommit(async (tx, broken) => {
       await tx.insert(sessions).values({ ...noShowRow, status: 'rescheduled' });
       if (!broken) {
         await tx.insert(reschedules).values({ ...rescheduleRow, sessionId: noShowRow.id!, originalTime: noShowRow.scheduledTime, newTime: null });
       }
     }),
-  },
-  {
-    constraint: 'reschedule_status_rule',
-    broken: "a reschedule of a 'no_show' session",
-    write: atCommit(async (tx, broken) => {
+  ),
+  refuses(
+    'reschedule_status_rule',
+    "a reschedule of a 'no_show' session",
+    atCommit(async (tx, broken) => {
       await tx.insert(reschedules).values(rescheduleRow);
       if (!broken) await tx.update(sessions).set({ status: 'rescheduled' }).where(eq(sessions.id, fixture.noShowSession));
     }),
-  },
-  {
-    constraint: 'reschedule_status_rule',
-    broken: "a session's status changed away from 'rescheduled', its reschedule kept",
-    write: atCommit(async (tx, broken) => {
+  ),
+  refuses(
+    'reschedule_status_rule',
+    "a session's status changed away from 'rescheduled', its reschedule kept",
+    atCommit(async (tx, broken) => {
       await tx.update(sessions).set({ status: 'no_show' }).where(eq(sessions.id, fixture.rescheduledSession));
       if (!broken) await tx.delete(reschedules).where(eq(reschedules.sessionId, fixture.rescheduledSession));
     }),
-  },
-  {
-    constraint: 'reschedule_status_rule',
-    broken: "a reschedule deleted, its session left 'rescheduled'",
-    write: atCommit(async (tx, broken) => {
+  ),
+  refuses(
+    'reschedule_status_rule',
+    "a reschedule deleted, its session left 'rescheduled'",
+    atCommit(async (tx, broken) => {
       await tx.delete(reschedules).where(eq(reschedules.sessionId, fixture.rescheduledSession));
       if (!broken) await tx.delete(sessions).where(eq(sessions.id, fixture.rescheduledSession));
     }),
-  },
+  ),
 
   // tutor_scores
-  {
-    constraint: 'tutor_scores_pkey',
-    broken: 'an id already taken',
-    write: insert(tutorScores, scoreRow, { id: fixture.score }),
-  },
-  {
-    constraint: 'tutor_scores_tutor_id_unique',
-    broken: 'a second score for a tutor',
-    write: insert(tutorScores, scoreRow, { tutorId: fixture.tutorWithSessions }),
-  },
-  {
-    constraint: 'tutor_scores_tutor_id_fk',
-    broken: 'an unknown tutor',
-    write: insert(tutorScores, scoreRow, { tutorId: uuid(999) }),
-  },
-  {
-    constraint: 'tutor_scores_risk_threshold_in_range',
-    broken: 'threshold -0.01',
-    write: insert(tutorScores, scoreRow, { riskThreshold: -0.01 }, { riskThreshold: 0 }),
-  },
-  {
-    constraint: 'tutor_scores_risk_threshold_in_range',
-    broken: 'threshold 100.01',
-    write: insert(tutorScores, scoreRow, { riskThreshold: 100.01 }, { riskThreshold: 100 }),
-  },
-  {
-    constraint: 'tutor_scores_7d_counts_valid',
-    broken: 'more 7d reschedules than 7d sessions',
-    write: insert(tutorScores, scoreWithCounts([1, 5, 10], [1, 2, 2]), { tutorReschedules7d: 2 }),
-  },
-  {
-    // Far more reschedules than sessions would overflow the generated numeric(5,2) rate if it were computed first.
-    constraint: 'tutor_scores_7d_counts_valid',
-    broken: '50 times more 7d reschedules than 7d sessions',
-    write: insert(tutorScores, scoreWithCounts([1, 50, 50], [1, 50, 50]), { tutorReschedules7d: 50 }),
-  },
-  {
-    constraint: 'tutor_scores_7d_counts_valid',
-    broken: 'negative 7d reschedules',
-    write: insert(tutorScores, scoreWithCounts([0, 0, 0], [0, 0, 0]), { tutorReschedules7d: -1 }),
-  },
-  {
-    constraint: 'tutor_scores_30d_counts_valid',
-    broken: 'more 30d reschedules than 30d sessions',
-    write: insert(tutorScores, scoreWithCounts([0, 1, 10], [0, 1, 2]), { tutorReschedules30d: 2 }),
-  },
-  {
-    constraint: 'tutor_scores_90d_counts_valid',
-    broken: 'more 90d reschedules than 90d sessions',
-    write: insert(tutorScores, scoreWithCounts([0, 0, 1], [0, 0, 1]), { tutorReschedules90d: 2 }),
-  },
-  {
-    constraint: 'tutor_scores_windows_nested',
-    broken: 'fewer 30d sessions than 7d sessions',
-    write: insert(tutorScores, scoreWithCounts([5, 5, 10], [0, 0, 0]), { totalSessions30d: 3 }),
-  },
-  {
-    constraint: 'tutor_scores_windows_nested',
-    broken: 'fewer 30d reschedules than 7d reschedules',
-    write: insert(tutorScores, scoreWithCounts([10, 10, 10], [1, 1, 1]), { tutorReschedules30d: 0 }),
-  },
+  refuses('tutor_scores_pkey', 'an id already taken', insert(tutorScores, scoreRow, { id: fixture.score })),
+  refuses(
+    'tutor_scores_tutor_id_unique',
+    'a second score for a tutor',
+    insert(tutorScores, scoreRow, { tutorId: fixture.tutorWithSessions }),
+  ),
+  refuses('tutor_scores_tutor_id_fk', 'an unknown tutor', insert(tutorScores, scoreRow, { tutorId: uuid(999) })),
+  refuses(
+    'tutor_scores_risk_threshold_in_range',
+    'threshold -0.01',
+    insert(tutorScores, scoreRow, { riskThreshold: -0.01 }, { riskThreshold: 0 }),
+  ),
+  refuses(
+    'tutor_scores_risk_threshold_in_range',
+    'threshold 100.01',
+    insert(tutorScores, scoreRow, { riskThreshold: 100.01 }, { riskThreshold: 100 }),
+  ),
+  // The counts of a score (7/30/90-day sessions, then reschedules), then one count broken.
+  ...(
+    [
+      ['tutor_scores_7d_counts_valid', 'more 7d reschedules than 7d sessions', [1, 5, 10], [1, 2, 2], { tutorReschedules7d: 2 }],
+      // Far more reschedules than sessions would overflow the generated numeric(5,2) rate if it were computed first.
+      ['tutor_scores_7d_counts_valid', '50 times more 7d reschedules than 7d sessions', [1, 50, 50], [1, 50, 50], { tutorReschedules7d: 50 }],
+      ['tutor_scores_7d_counts_valid', 'negative 7d reschedules', [0, 0, 0], [0, 0, 0], { tutorReschedules7d: -1 }],
+      ['tutor_scores_30d_counts_valid', 'more 30d reschedules than 30d sessions', [0, 1, 10], [0, 1, 2], { tutorReschedules30d: 2 }],
+      ['tutor_scores_90d_counts_valid', 'more 90d reschedules than 90d sessions', [0, 0, 1], [0, 0, 1], { tutorReschedules90d: 2 }],
+      ['tutor_scores_windows_nested', 'fewer 30d sessions than 7d sessions', [5, 5, 10], [0, 0, 0], { totalSessions30d: 3 }],
+      ['tutor_scores_windows_nested', 'fewer 30d reschedules than 7d reschedules', [10, 10, 10], [1, 1, 1], { tutorReschedules30d: 0 }],
+    ] as const
+  ).map(([constraint, broken, totals, counts, value]) =>
+    refuses(constraint, broken, insert(tutorScores, scoreWithCounts(totals, counts), value as Partial<NewTutorScore>)),
+  ),
 
   // email_reports
-  {
-    constraint: 'email_reports_pkey',
-    broken: 'an id already taken',
-    write: insert(emailReports, reportRow, { id: fixture.report }),
-  },
-  {
-    constraint: 'email_reports_session_id_fk',
-    broken: 'an unknown session',
-    write: insert(emailReports, reportRow, { sessionId: uuid(999) }),
-  },
-  {
-    constraint: 'email_reports_session_id_fk',
-    broken: 'deleting a session that has email reports (restrict)',
-    write: (tx, broken) =>
+  refuses('email_reports_pkey', 'an id already taken', insert(emailReports, reportRow, { id: fixture.report })),
+  refuses(
+    'email_reports_session_id_fk',
+    'an unknown session',
+    insert(emailReports, reportRow, { sessionId: uuid(999) }),
+  ),
+  refuses(
+    'email_reports_session_id_fk',
+    'deleting a session that has email reports (restrict)',
+    (tx, broken) =>
       tx.delete(sessions).where(eq(sessions.id, broken ? fixture.completedSession : fixture.noShowSession)),
-  },
-  {
-    constraint: 'email_reports_status_valid',
-    broken: "status 'bounced'",
-    write: insert(emailReports, reportRow, { status: 'bounced' as never }),
-  },
-  {
-    constraint: 'email_reports_status_valid',
-    broken: "status 'SENT'",
-    write: insert(emailReports, reportRow, { status: 'SENT' as never }),
-  },
-  ...['ops.example.com', 'ops@ex@ample.com', 'ops\t@example.com', '@example.com', 'ops@'].map((recipientEmail) => ({
-    constraint: 'email_reports_recipient_email_format',
-    broken: `recipient ${JSON.stringify(recipientEmail)}`,
-    write: insert(emailReports, reportRow, { recipientEmail }),
-  })),
-  {
-    constraint: 'email_reports_error_message_when_failed',
-    broken: 'a failed report without error_message',
-    write: insert(emailReports, reportRow, { status: 'failed' }, { status: 'failed', errorMessage: 'SMTP 550' }),
-  },
-  {
-    constraint: 'email_reports_error_message_when_failed',
-    broken: 'a sent report with an error_message',
-    write: insert(emailReports, reportRow, { errorMessage: 'SMTP 550' }),
-  },
-  {
-    constraint: 'email_reports_error_message_when_failed',
-    broken: 'a pending report with an error_message',
-    write: insert(emailReports, { ...reportRow, status: 'pending' }, { errorMessage: 'SMTP 550' }),
-  },
-  {
-    constraint: 'email_reports_claim_only_when_pending',
-    broken: 'a sent report with a claim',
-    write: insert(emailReports, reportRow, { claimedUntil: at('2025-01-06T18:05:00Z') }, { status: 'pending', claimedUntil: at('2025-01-06T18:05:00Z') }),
-  },
+  ),
+  ...['bounced', 'SENT'].map((value) =>
+    refuses(
+      'email_reports_status_valid',
+      `status ${JSON.stringify(value)}`,
+      insert(emailReports, reportRow, { status: value as never }),
+    ),
+  ),
+  ...['ops.example.com', 'ops@ex@ample.com', 'ops\t@example.com', '@example.com', 'ops@'].map((recipientEmail) =>
+    refuses(
+      'email_reports_recipient_email_format',
+      `recipient ${JSON.stringify(recipientEmail)}`,
+      insert(emailReports, reportRow, { recipientEmail }),
+    ),
+  ),
+  refuses(
+    'email_reports_error_message_when_failed',
+    'a failed report without error_message',
+    insert(emailReports, reportRow, { status: 'failed' }, { status: 'failed', errorMessage: 'SMTP 550' }),
+  ),
+  refuses(
+    'email_reports_error_message_when_failed',
+    'a sent report with an error_message',
+    insert(emailReports, reportRow, { errorMessage: 'SMTP 550' }),
+  ),
+  refuses(
+    'email_reports_error_message_when_failed',
+    'a pending report with an error_message',
+    insert(emailReports, { ...reportRow, status: 'pending' }, { errorMessage: 'SMTP 550' }),
+  ),
+  refuses(
+    'email_reports_claim_only_when_pending',
+    'a sent report with a claim',
+    insert(emailReports, reportRow, { claimedUntil: at('2025-01-06T18:05:00Z') }, { status: 'pending', claimedUntil: at('2025-01-06T18:05:00Z') }),
+  ),
   // Timestamps in years 1–9999 (UTC). A Date outside them never reaches the database (the driver sends text PostgreSQL
   // refuses to parse), but text can: '0001-01-01 00:00:00+01' is 1 BC, '9999-12-31 23:00:00-05' is year 10000.
   ...(
@@ -630,12 +561,9 @@ describe('constraint cases', () => {
 describeEachBackend('constraints', (backend) => {
   let db: TqsDatabase;
 
+  useDatabase(backend, (opened) => (db = opened));
   beforeAll(async () => {
-    db = await openTestDatabase(backend);
     await insertFixture(db);
-  });
-  afterAll(async () => {
-    await db?.close();
   });
 
   it('every constraint in the catalog has a description, and every description a constraint', async () => {

@@ -3,10 +3,10 @@ import { eq, type Logger, sql } from 'drizzle-orm';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase, type ExistingClient, migrate, type TqsDatabase, tutors } from '../src';
-import { describeEachBackend, postgresUrl, type TestBackend } from './support/databases';
-import { createScratchDatabase } from './support/scratch-database';
+import type { ScratchServerDatabase } from '../bench/support/scratch-database';
+import { describeEachBackend, postgresUrl, type TestBackend, useScratchDatabase } from './support/databases';
 
 /** A Drizzle logger that keeps what it is given. */
 class RecordingLogger implements Logger {
@@ -46,6 +46,16 @@ async function openOwnClient(backend: TestBackend, url: string | undefined): Pro
   };
 }
 
+/** Runs `fn` with a client of the backend's own, ended afterwards whatever `fn` did with it. */
+async function withOwnClient(backend: TestBackend, url: string | undefined, fn: (own: OwnClient) => Promise<void>) {
+  const own = await openOwnClient(backend, url);
+  try {
+    await fn(own);
+  } finally {
+    await own.end();
+  }
+}
+
 describe('createDatabase: options that do not go together', () => {
   const unreachable = postgres('postgres://nobody@127.0.0.1:1/none', { max: 1 });
   afterAll(() => unreachable.end({ timeout: 0 }));
@@ -70,17 +80,11 @@ describe('createDatabase: options that do not go together', () => {
 });
 
 describeEachBackend('createDatabase({ client })', (backend) => {
-  let scratch: { url: string; drop(): Promise<void> } | undefined;
-  beforeAll(async () => {
-    if (backend.url) scratch = await createScratchDatabase(backend.url, 'tqs_test');
-  });
-  afterAll(async () => {
-    await scratch?.drop();
-  });
+  let scratch: ScratchServerDatabase | undefined;
+  useScratchDatabase(backend.url, (created) => (scratch = created));
 
-  it('uses a client the caller opened, and close() leaves it open', async () => {
-    const own = await openOwnClient(backend, scratch?.url);
-    try {
+  it('uses a client the caller opened, and close() leaves it open', () =>
+    withOwnClient(backend, scratch?.url, async (own) => {
       const db = await createDatabase({ client: own.client as ExistingClient });
       expect(db.backend).toBe(backend.name);
       await migrate(db);
@@ -88,26 +92,18 @@ describeEachBackend('createDatabase({ client })', (backend) => {
       expect(await db.query.tutors.findFirst({ where: eq(tutors.id, row!.id) })).toMatchObject({ name: 'Own Client' });
       await db.close();
       expect(await own.works()).toBe(true);
-    } finally {
-      await own.end();
-    }
-  });
+    }));
 
-  it('ends the client on close() with closeClient: true', async () => {
-    const own = await openOwnClient(backend, scratch?.url);
-    try {
+  it('ends the client on close() with closeClient: true', () =>
+    withOwnClient(backend, scratch?.url, async (own) => {
       const db = await createDatabase({ client: own.client as ExistingClient, closeClient: true });
       expect(await db.execute(sql`select 1 as one`)).toBeTruthy();
       await db.close();
       expect(await own.works()).toBe(false);
-    } finally {
-      await own.end();
-    }
-  });
+    }));
 
-  it("takes a Drizzle database built without the schema, and adds the package's schema over its client", async () => {
-    const own = await openOwnClient(backend, scratch?.url);
-    try {
+  it("takes a Drizzle database built without the schema, and adds the package's schema over its client", () =>
+    withOwnClient(backend, scratch?.url, async (own) => {
       const plain =
         own.client instanceof PGlite ? drizzlePglite({ client: own.client }) : drizzlePostgres({ client: own.client });
       expect((plain as unknown as { query: Record<string, unknown> }).query.tutors).toBeUndefined();
@@ -115,20 +111,12 @@ describeEachBackend('createDatabase({ client })', (backend) => {
       await migrate(db);
       expect(await db.query.tutors.findMany({ limit: 1 })).toBeInstanceOf(Array);
       expect(clientOf(db)).toBe(own.client);
-    } finally {
-      await own.end();
-    }
-  });
+    }));
 });
 
 describeEachBackend('createDatabase({ logger })', (backend) => {
-  let scratch: { url: string; drop(): Promise<void> } | undefined;
-  beforeAll(async () => {
-    if (backend.url) scratch = await createScratchDatabase(backend.url, 'tqs_test');
-  });
-  afterAll(async () => {
-    await scratch?.drop();
-  });
+  let scratch: ScratchServerDatabase | undefined;
+  useScratchDatabase(backend.url, (created) => (scratch = created));
 
   it("sends every query and its parameters to a Drizzle Logger", async () => {
     const logger = new RecordingLogger();
@@ -146,13 +134,8 @@ describeEachBackend('createDatabase({ logger })', (backend) => {
 });
 
 describe.skipIf(!postgresUrl)('createDatabase({ url, postgres })', () => {
-  let scratch: { url: string; drop(): Promise<void> };
-  beforeAll(async () => {
-    scratch = await createScratchDatabase(postgresUrl as string, 'tqs_test');
-  });
-  afterAll(async () => {
-    await scratch?.drop();
-  });
+  let scratch: ScratchServerDatabase;
+  useScratchDatabase(postgresUrl, (created) => (scratch = created));
 
   it('passes postgres.js options through; they win over the package defaults', async () => {
     await using db = await createDatabase({

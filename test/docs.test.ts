@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDatabase, migrate, type TqsErrorCode } from '../src';
-import { createScratchDatabase } from './support/scratch-database';
+import { createScratchDatabase } from '../bench/support/scratch-database';
 
 /*
  * The code blocks of README.md and docs/*.md, run as a reader would run them (the convention is in

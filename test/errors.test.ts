@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { type SQL, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ConnectionError,
   ConstraintViolationError,
@@ -17,7 +17,7 @@ import {
   tutors,
   ValidationError,
 } from '../src';
-import { describeEachBackend, openTestDatabase, postgresUrl } from './support/databases';
+import { describeEachBackend, postgresUrl, useDatabase } from './support/databases';
 
 const tutorId = '00000000-0000-4000-8000-000000000001';
 
@@ -129,12 +129,9 @@ async function errorOf(promise: Promise<unknown>): Promise<unknown> {
 describeEachBackend('translateDatabaseError', (backend) => {
   let db: TqsDatabase;
 
+  useDatabase(backend, (opened) => (db = opened));
   beforeAll(async () => {
-    db = await openTestDatabase(backend);
     await db.insert(tutors).values({ id: tutorId, name: 'Ann Tutor', email: 'ann@example.com' });
-  });
-  afterAll(async () => {
-    await db?.close();
   });
 
   /** The same statement through the bare driver: PGlite's `query` or postgres.js's `unsafe`. */

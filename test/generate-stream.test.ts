@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { GenerateOptions } from '../src/domain/dataset';
-import { maxGeneratedRows } from '../src/domain';
-import type { Dataset, DatasetStream } from '../src/records';
-import { generateDataset, generateDatasetStream } from '../src/generator';
+import {
+  type Dataset,
+  type DatasetStream,
+  generateDataset,
+  generateDatasetStream,
+  type GenerateOptions,
+  maxGeneratedRows,
+} from '../src';
 
 const now = new Date('2026-01-15T12:00:00.000Z');
 

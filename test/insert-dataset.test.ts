@@ -2,16 +2,22 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { asc, inArray, sql } from 'drizzle-orm';
 import postgres from 'postgres';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
+  clearDatabase,
   ConnectionError,
   ConstraintViolationError,
   type Database,
+  type Dataset,
   DestructiveOperationRefusedError,
   emailReports,
+  generateDataset,
+  insertDataset,
+  type InsertProgress,
   queryRows,
   rawClient,
   reschedules,
+  resolveGenerateOptions,
   schema,
   sessions,
   type TqsDatabase,
@@ -19,12 +25,8 @@ import {
   tutorScores,
 } from '../src';
 import { TEST_NOW } from '../src/testing';
-import { resolveGenerateOptions } from '../src/domain';
-import type { Dataset } from '../src/records';
-import { generateDataset } from '../src/generator';
-import { clearDatabase, type InsertProgress, insertDataset } from '../src/load';
 import { copyColumns, encodeCopyRows } from '../src/load/copy-format';
-import { describeEachBackend, openTestDatabase } from './support/databases';
+import { describeEachBackend, openTestDatabase, useDatabase } from './support/databases';
 
 const HOUR = 3_600_000;
 
@@ -160,15 +162,7 @@ class Boom extends Error {}
 
 describeEachBackend('insertDataset', (backend) => {
   let db: TqsDatabase;
-  beforeAll(async () => {
-    db = await openTestDatabase(backend);
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
-  beforeEach(async () => {
-    await clearDatabase(db, { confirm: true });
-  });
+  useDatabase(backend, (opened) => (db = opened), { clearBeforeEach: true });
 
   it('round-trips every column, escaped text, nulls and millisecond Dates included', async () => {
     const dataset = buildDataset();

@@ -1,13 +1,26 @@
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ConstraintViolationError, createDatabase, InvalidOptionError, migrate, queryRows, type TqsDatabase, tutors } from '../src';
-import type { GenerateOptions } from '../src/domain/dataset';
-import type { DatasetChunk, DatasetStream } from '../src/records';
-import { generateDataset, generateDatasetStream } from '../src/generator';
-import { clearDatabase, type InsertProgress, insertDataset, insertDatasetStream } from '../src/load';
-import { describeEachBackend, openTestDatabase } from './support/databases';
+import { describe, expect, it } from 'vitest';
+import {
+  clearDatabase,
+  ConstraintViolationError,
+  createDatabase,
+  type DatasetChunk,
+  type DatasetStream,
+  generateDataset,
+  generateDatasetStream,
+  type GenerateOptions,
+  insertDataset,
+  insertDatasetStream,
+  type InsertProgress,
+  InvalidOptionError,
+  migrate,
+  queryRows,
+  type TqsDatabase,
+  tutors,
+} from '../src';
+import { describeEachBackend, useDatabase } from './support/databases';
 
 const now = new Date('2026-01-15T12:00:00.000Z');
 const tables = ['tutors', 'sessions', 'reschedules', 'email_reports', 'tutor_scores'] as const;
@@ -34,15 +47,7 @@ class Boom extends Error {}
 
 describeEachBackend('insertDatasetStream', (backend) => {
   let db: TqsDatabase;
-  beforeAll(async () => {
-    db = await openTestDatabase(backend);
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
-  beforeEach(async () => {
-    await clearDatabase(db, { confirm: true });
-  });
+  useDatabase(backend, (opened) => (db = opened), { clearBeforeEach: true });
 
   const optionSets: GenerateOptions[] = [
     { seed: 7, now, tutors: 30, sessions: 2_000 },

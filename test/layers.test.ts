@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,6 +13,7 @@ import {
   namedImportEdges,
   namedImports,
   siblingViolation,
+  sourceFiles,
   unitOf,
   violation,
 } from './support/layers';
@@ -201,5 +203,19 @@ describe('the layer checker', () => {
     expect(unitOf('db/postgres-js/socket.ts')).toBe('db');
     expect(unitOf('errors/classes.ts')).toBe('errors');
     expect(unitOf('index.ts')).toBe('index.ts');
+  });
+});
+
+describe('bench/', () => {
+  it('stands on its own support: nothing under bench/ imports from test/', () => {
+    const root = fileURLToPath(new URL('..', import.meta.url));
+    const inTest = (file: string, specifier: string) =>
+      specifier.startsWith('.') && relative(root, resolve(dirname(file), specifier)).split(sep)[0] === 'test';
+    const fromTest = sourceFiles(join(root, 'bench')).flatMap((file) =>
+      importSpecifiers(readFileSync(file, 'utf8'))
+        .filter((specifier) => inTest(file, specifier))
+        .map((specifier) => `${relative(root, file)} → '${specifier}'`),
+    );
+    expect(fromTest).toEqual([]);
   });
 });

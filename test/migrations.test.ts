@@ -19,8 +19,8 @@ import {
   tutors,
 } from '../src';
 import { archiveTables, type CatalogSnapshot, catalogSnapshot, journal, ourTables } from './support/catalog';
-import { describeEachBackend, openEmptyDatabase, type TestBackend } from './support/databases';
-import { createScratchDatabase } from './support/scratch-database';
+import { describeEachBackend, openEmptyDatabase, type TestBackend, useDatabase } from './support/databases';
+import { createScratchDatabase } from '../bench/support/scratch-database';
 
 const run = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -97,8 +97,8 @@ describeEachBackend('migrations', (backend: TestBackend) => {
   let beforeNewest: CatalogSnapshot;
   let brokenFolder: string;
 
+  useDatabase(backend, (opened) => (db = opened), { migrated: false });
   beforeAll(async () => {
-    db = await openEmptyDatabase(backend);
     brokenFolder = brokenMigrationsFolder();
     const prefixFolder = migrationsPrefixFolder(journalTags.length - 1);
     const prefix = await openEmptyDatabase(backend);
@@ -110,8 +110,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
       rmSync(prefixFolder, { recursive: true, force: true });
     }
   });
-  afterAll(async () => {
-    await db?.close();
+  afterAll(() => {
     if (brokenFolder) rmSync(brokenFolder, { recursive: true, force: true });
   });
 

@@ -9,17 +9,16 @@ import {
   readFileSync,
   renameSync,
   rmSync,
-  statSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readMigrations } from '../src';
+import { buildInputs, repoRoot, staleBuild } from './support/build';
 
 /*
  * The package as a consumer gets it: built, packed with `npm pack`, unpacked into a consumer project's node_modules.
@@ -27,7 +26,6 @@ import { readMigrations } from '../src';
  */
 
 const exec = promisify(execFile);
-const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
 const attw = join(repoRoot, 'node_modules', '@arethetypeswrong', 'cli', 'dist', 'index.js');
 const tags = readMigrations().map((m) => m.tag);
@@ -49,28 +47,19 @@ function describeFailure(error: unknown): string {
   return [e.message, e.stdout, e.stderr].filter(Boolean).join('\n');
 }
 
-/** The newest modification time of a file or of anything below a folder. */
-function newestMtime(path: string): number {
-  const stat = statSync(path);
-  if (!stat.isDirectory()) return stat.mtimeMs;
-  return Math.max(stat.mtimeMs, ...readdirSync(path).map((entry) => newestMtime(join(path, entry))));
-}
-
-const buildInputs = ['src', 'drizzle', 'package.json', 'tsup.config.ts', 'tsconfig.json', 'README.md', 'CHANGELOG.md'];
-
 /*
- * The folder to pack. When the repository's dist/ is newer than everything it is built from (as in CI, which builds
- * before testing), that is the repository itself. Otherwise the package is built in a copy under `work`: rebuilding
- * the repository's own dist/ would pull it from under other test files that run the built CLI at the same time.
+ * The folder to pack. When the repository's dist/ is current (the suite's global setup builds it before any file
+ * runs), that is the repository itself. Otherwise (a source changed during the run) the package is built in a copy
+ * under `work`: rebuilding the repository's own dist/ would pull it from under other test files that run the built
+ * CLI at the same time.
  */
 async function builtPackageRoot(work: string): Promise<string> {
-  const built = join(repoRoot, 'dist', 'index.js');
-  if (existsSync(built) && statSync(built).mtimeMs > Math.max(...buildInputs.map((p) => newestMtime(join(repoRoot, p))))) {
-    return repoRoot;
-  }
+  if (staleBuild(repoRoot) === undefined) return repoRoot;
   const copy = join(work, 'build');
   mkdirSync(copy);
-  for (const entry of buildInputs) cpSync(join(repoRoot, entry), join(copy, entry), { recursive: true });
+  for (const entry of [...buildInputs, 'README.md', 'CHANGELOG.md']) {
+    cpSync(join(repoRoot, entry), join(copy, entry), { recursive: true });
+  }
   symlinkSync(join(repoRoot, 'node_modules'), join(copy, 'node_modules'));
   await run('npm', ['run', 'build'], copy, BUILD_TIMEOUT);
   return copy;

@@ -1,5 +1,5 @@
 import { eq, sql, TransactionRollbackError } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   calculateHoursBefore,
   ConstraintViolationError,
@@ -20,9 +20,9 @@ import {
   type TqsDatabase,
   tutors,
 } from '../src';
-import { describeEachBackend, openTestDatabase } from './support/databases';
+import { describeEachBackend, useDatabase } from './support/databases';
+import { uuid } from './support/ids';
 
-const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 const at = (iso: string) => new Date(iso);
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
@@ -144,12 +144,9 @@ describeEachBackend('model helpers against the database', (backend) => {
   let db: TqsDatabase;
   const tutorId = uuid(1);
 
+  useDatabase(backend, (opened) => (db = opened));
   beforeAll(async () => {
-    db = await openTestDatabase(backend);
     await db.insert(tutors).values({ id: tutorId, name: 'Ann Tutor' });
-  });
-  afterAll(async () => {
-    await db?.close();
   });
 
   describe('calculateHoursBefore and isLastMinute agree with the generated hours_before_session', () => {

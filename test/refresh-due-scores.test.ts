@@ -1,6 +1,6 @@
 import { eq, inArray, sql } from 'drizzle-orm';
 import fc from 'fast-check';
-import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
+import { beforeEach, expect, it } from 'vitest';
 import {
   computeTutorScore,
   findStaleTutorIds,
@@ -16,7 +16,7 @@ import {
   tutorScores,
   tutors,
 } from '../src';
-import { describeEachBackend, openTestDatabase } from './support/databases';
+import { describeEachBackend, useDatabase } from './support/databases';
 
 const AS_OF = new Date('2026-03-15T12:00:00.000Z');
 const HOUR = 3_600_000;
@@ -26,10 +26,7 @@ const at = (ms: number, from: Date = AS_OF) => new Date(from.getTime() + ms);
 describeEachBackend('refreshDueScores', (backend) => {
   let db: TqsDatabase;
 
-  beforeAll(async () => {
-    db = await openTestDatabase(backend);
-  });
-  afterAll(() => db?.close());
+  useDatabase(backend, (opened) => (db = opened));
   beforeEach(async () => {
     await db.execute(sql`truncate ${tutors}, ${sessions}, ${reschedules}, ${tutorScores}, ${tutorScoreChanges} cascade`);
   });

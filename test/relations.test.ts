@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { emailReports, reschedules, sessions, type TqsDatabase, tutorScores, tutors } from '../src';
-import { describeEachBackend, openTestDatabase } from './support/databases';
+import { describeEachBackend, useDatabase } from './support/databases';
+import { uuid } from './support/ids';
 
-const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 const at = (iso: string) => new Date(iso);
 
 const ids = {
@@ -21,8 +21,8 @@ const ids = {
 describeEachBackend('relational queries', (backend) => {
   let db: TqsDatabase;
 
+  useDatabase(backend, (opened) => (db = opened));
   beforeAll(async () => {
-    db = await openTestDatabase(backend);
     await db.insert(tutors).values([
       { id: ids.ann, name: 'Ann Tutor', email: 'ann@example.com' },
       { id: ids.ben, name: 'Ben Tutor' },
@@ -92,9 +92,6 @@ describeEachBackend('relational queries', (backend) => {
         status: 'sent',
       },
     ]);
-  });
-  afterAll(async () => {
-    await db?.close();
   });
 
   it('tutors with their sessions (each with its reschedule and email reports) and their score', async () => {

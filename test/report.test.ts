@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   type Dataset,
   generateDataset,
@@ -16,7 +16,7 @@ import {
   type TqsDatabase,
 } from '../src';
 import { TEST_NOW } from '../src/testing';
-import { describeEachBackend, openTestDatabase } from './support/databases';
+import { describeEachBackend, useDatabase } from './support/databases';
 
 const DAY = 86_400_000;
 const SMALL = { tutors: 24, sessions: 480 } as const;
@@ -216,12 +216,9 @@ describeEachBackend('qualityReportFromDatabase', (backend) => {
   let db: TqsDatabase;
   const dataset = generateDataset({ now: TEST_NOW, ...SMALL, seed: 11, timeZone: 'America/New_York' });
 
+  useDatabase(backend, (opened) => (db = opened));
   beforeAll(async () => {
-    db = await openTestDatabase(backend);
     await insertDataset(db, dataset);
-  });
-  afterAll(async () => {
-    await db?.close();
   });
 
   const fromDatabase = (options = {}) =>

@@ -2,15 +2,16 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   clearDatabase,
   ConstraintViolationError,
   createDatabase,
   type Database,
+  generateDataset,
   insertDataset,
-  MigrationError,
   migrate,
+  MigrationError,
   queryRows,
   readMigrations,
   reschedules,
@@ -20,12 +21,11 @@ import {
   translateDatabaseError,
   tutors,
 } from '../src';
-import { generateDataset } from '../src/generator';
 import { catalogSnapshot } from './support/catalog';
-import { describeEachBackend, openTestDatabase } from './support/databases';
+import { describeEachBackend, useDatabase } from './support/databases';
+import { uuid } from './support/ids';
 
 const HOUR = 3_600_000;
-const uuid = (n: number) => `00000000-0000-4000-8000-${n.toString().padStart(12, '0')}`;
 const TUTOR = uuid(1);
 const OTHER_TUTOR = uuid(2);
 const at = (hours: number) => new Date(Date.UTC(2025, 0, 6, 15) + hours * HOUR);
@@ -98,15 +98,12 @@ async function statusOf(db: Database, id: string) {
 describeEachBackend('reschedule_status_rule', (backend) => {
   let db: TqsDatabase;
 
+  useDatabase(backend, (opened) => (db = opened));
   beforeAll(async () => {
-    db = await openTestDatabase(backend);
     await db.insert(tutors).values([
       { id: TUTOR, name: 'Ann Tutor' },
       { id: OTHER_TUTOR, name: 'Ben Tutor' },
     ]);
-  });
-  afterAll(async () => {
-    await db?.close();
   });
   beforeEach(async () => {
     // Whatever a test did, no note of the check outlives its transaction.
@@ -343,12 +340,7 @@ describeEachBackend('reschedule_status_rule', (backend) => {
 describeEachBackend('reschedule_status_rule migration', (backend) => {
   let db: TqsDatabase;
 
-  beforeAll(async () => {
-    db = await openTestDatabase(backend);
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  useDatabase(backend, (opened) => (db = opened));
 
   it('refuses when rows already break the rule, counting both kinds, and changes nothing', async () => {
     await rollback(db, { to: beforeRule });

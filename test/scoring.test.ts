@@ -25,7 +25,7 @@ import {
   tutors,
 } from '../src';
 import { runCli } from '../src/cli/run';
-import { describeEachBackend, openTestDatabase } from './support/databases';
+import { describeEachBackend, useDatabase } from './support/databases';
 
 const AS_OF = new Date('2026-03-15T12:00:00.000Z');
 const DAY = 86_400_000;
@@ -149,10 +149,7 @@ interface SessionSpec {
 describeEachBackend('scoring', (backend) => {
   let db: TqsDatabase;
 
-  beforeAll(async () => {
-    db = await openTestDatabase(backend);
-  });
-  afterAll(() => db?.close());
+  useDatabase(backend, (opened) => (db = opened));
   beforeEach(async () => {
     await db.execute(sql`truncate ${tutors}, ${sessions}, ${reschedules}, ${tutorScores} cascade`);
   });

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { eq, inArray, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   computeTutorScore,
   ConstraintViolationError,
@@ -28,7 +28,7 @@ import {
 } from '../src';
 import { TEST_NOW } from '../src/testing';
 import { ourTables } from './support/catalog';
-import { describeEachBackend, openTestDatabase } from './support/databases';
+import { describeEachBackend, useDatabase } from './support/databases';
 
 /*
  * SQL safety: every value that reaches SQL goes as a parameter (or, for bulk loads, as COPY data escaped for COPY's
@@ -256,12 +256,7 @@ const countWhere = async (db: Database, table: string, ids: string[]) => {
 describeEachBackend('SQL safety', (backend) => {
   let db: TqsDatabase;
 
-  beforeAll(async () => {
-    db = await openTestDatabase(backend);
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  useDatabase(backend, (opened) => (db = opened));
 
   it('drizzle inserts store every payload verbatim in every free string column', async () => {
     const rows = payloadRows(1);

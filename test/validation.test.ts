@@ -4,7 +4,7 @@ import { DrizzleQueryError } from 'drizzle-orm/errors';
 import { numeric as numericColumn, type PgColumn, type PgTable, pgTable, uuid as uuidColumn, varchar as varcharColumn } from 'drizzle-orm/pg-core';
 import { createInsertSchema, createSelectSchema, createUpdateSchema } from 'drizzle-zod';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { z } from 'zod';
 import {
   ConstraintViolationError,
@@ -65,7 +65,7 @@ import { tableSchemas } from '../src/validation/row-rules';
 import { sessionColumnSchemas } from '../src/validation/sessions';
 import { tutorScoreColumnSchemas } from '../src/validation/tutor-scores';
 import { tutorColumnSchemas } from '../src/validation/tutors';
-import { describeEachBackend, openTestDatabase } from './support/databases';
+import { describeEachBackend, useDatabase } from './support/databases';
 
 /*
  * The agreement test: random rows, valid and invalid, go to Zod (`safeParse` of the insert schema) and to the database
@@ -707,12 +707,7 @@ const checkConstraints = Object.keys(constraintDescriptions).filter(
 
 describeEachBackend('Zod and PostgreSQL', (backend) => {
   let db: TqsDatabase;
-  beforeAll(async () => {
-    db = await openTestDatabase(backend);
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  useDatabase(backend, (opened) => (db = opened));
 
   for (const spec of tableSpecs) {
     it(`${spec.name}: Zod accepts a row if and only if PostgreSQL does`, async () => {

@@ -1,7 +1,7 @@
 import { eq, sql, TransactionRollbackError } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
   type Database,
@@ -24,7 +24,7 @@ import {
   tutorScores,
   tutorUpdateRequestSchema,
 } from '../src';
-import { describeEachBackend, openTestDatabase } from './support/databases';
+import { describeEachBackend, useDatabase } from './support/databases';
 
 /*
  * The JSON contract, on both backends:
@@ -194,12 +194,7 @@ describe('parseIsoInstant', () => {
 
 describeEachBackend('JSON request and response schemas', (backend) => {
   let db: TqsDatabase;
-  beforeAll(async () => {
-    db = await openTestDatabase(backend);
-  });
-  afterAll(async () => {
-    await db?.close();
-  });
+  useDatabase(backend, (opened) => (db = opened));
 
   for (const spec of specs) {
     it(`${spec.name}: row → response → JSON → request → insert gives back an equal row, years 1–9999`, async () => {

@@ -2,9 +2,10 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 
 /*
- * Scratch PostgreSQL databases for the tests and the benchmarks (no vitest here, so `bench/` can use it): each is
- * created next to the database a URL names, under a name of its own, and dropped afterwards, so parallel runs never
- * see each other's rows and nothing is written to the database the URL names.
+ * Scratch PostgreSQL databases for the benchmarks and the tests (no vitest here: the benchmarks stand on their own
+ * support, and test/support imports this file): each is created next to the database a URL names, under a name of
+ * its own, and dropped afterwards, so parallel runs never see each other's rows and nothing is written to the
+ * database the URL names.
  */
 
 /**
