@@ -133,6 +133,8 @@ describeEachBackend('migrations', (backend: TestBackend) => {
       sorted([
         ...ourTables,
         'tutor_score_changes',
+        'tutor_score_history',
+        'tutor_risk_events',
         'reschedule_rule_checks',
         'reschedule_rule_pending',
         ...archiveTables.map((table) => `tqs_archive.${table}`),
@@ -150,6 +152,8 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tutor_scores_touch_updated_at',
         'tutors_capture_insert',
         'tutors_touch_updated_at',
+        'tutor_scores_record_insert',
+        'tutor_scores_record_update',
       ]),
     );
     expect(sorted(migrated.functions.map((f) => f.name))).toEqual(
@@ -162,6 +166,8 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tqs_reschedule_rule_defer',
         'tqs_reschedule_rule_reschedules',
         'tqs_reschedule_rule_sessions',
+        'tqs_record_new_scores',
+        'tqs_record_score_changes',
         'tqs_touch_updated_at',
       ]),
     );
