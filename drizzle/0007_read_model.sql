@@ -31,12 +31,11 @@ CREATE TABLE "tutor_score_history" (
 	CONSTRAINT "tutor_score_history_timestamps_in_range" CHECK ("tutor_score_history"."calculated_at" >= '0001-01-01 00:00:00+00' and "tutor_score_history"."calculated_at" < '10000-01-01 00:00:00+00' and "tutor_score_history"."as_of" >= '0001-01-01 00:00:00+00' and "tutor_score_history"."as_of" < '10000-01-01 00:00:00+00')
 );
 --> statement-breakpoint
-ALTER TABLE "tutor_risk_events" ADD CONSTRAINT "tutor_risk_events_tutor_id_fk" FOREIGN KEY ("tutor_id") REFERENCES "public"."tutors"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "tutor_score_history" ADD CONSTRAINT "tutor_score_history_tutor_id_fk" FOREIGN KEY ("tutor_id") REFERENCES "public"."tutors"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE INDEX "tutor_risk_events_tutor_id_id_idx" ON "tutor_risk_events" USING btree ("tutor_id","id");--> statement-breakpoint
 CREATE INDEX "tutor_risk_events_unacknowledged_idx" ON "tutor_risk_events" USING btree ("id") WHERE "tutor_risk_events"."acknowledged_at" is null;--> statement-breakpoint
 CREATE INDEX "tutor_score_history_tutor_id_calculated_at_idx" ON "tutor_score_history" USING btree ("tutor_id","calculated_at");--> statement-breakpoint
-CREATE INDEX "tutor_score_history_calculated_at_idx" ON "tutor_score_history" USING btree ("calculated_at");--> statement-breakpoint
+CREATE INDEX "tutor_score_history_calculated_at_idx" ON "tutor_score_history" USING btree ("calculated_at");
+--> statement-breakpoint
 -- Written by hand below this line (drizzle-kit cannot express triggers): score history and risk events, recorded by
 -- the database whenever a statement writes "tutor_scores" (the full refresh, the due refresh, or any other writer),
 -- so they are the same whoever wrote the sessions. Statement-level triggers read the transition tables: one pass per
@@ -92,6 +91,24 @@ $$;
 CREATE TRIGGER "tutor_scores_record_insert" AFTER INSERT ON "tutor_scores" REFERENCING NEW TABLE AS "new_rows" FOR EACH STATEMENT EXECUTE FUNCTION "tqs_record_new_scores"();
 --> statement-breakpoint
 CREATE TRIGGER "tutor_scores_record_update" AFTER UPDATE ON "tutor_scores" REFERENCING OLD TABLE AS "old_rows" NEW TABLE AS "new_rows" FOR EACH STATEMENT EXECUTE FUNCTION "tqs_record_score_changes"();
+--> statement-breakpoint
+-- No foreign key to "tutors" (it would make TRUNCATE of "tutors", which clearDatabase runs, fail): a tutor's history
+-- and events go with the tutor through these triggers instead.
+CREATE FUNCTION "tqs_forget_deleted_tutors"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    TRUNCATE "tutor_score_history", "tutor_risk_events";
+  ELSE
+    DELETE FROM "tutor_score_history" WHERE "tutor_id" IN (SELECT "id" FROM "old_rows");
+    DELETE FROM "tutor_risk_events" WHERE "tutor_id" IN (SELECT "id" FROM "old_rows");
+  END IF;
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+CREATE TRIGGER "tutors_forget_delete" AFTER DELETE ON "tutors" REFERENCING OLD TABLE AS "old_rows" FOR EACH STATEMENT EXECUTE FUNCTION "tqs_forget_deleted_tutors"();
+--> statement-breakpoint
+CREATE TRIGGER "tutors_forget_truncate" AFTER TRUNCATE ON "tutors" FOR EACH STATEMENT EXECUTE FUNCTION "tqs_forget_deleted_tutors"();
 --> statement-breakpoint
 -- Fleet-wide breakdowns read every reschedule of a period by its original time, from the index alone.
 CREATE INDEX "reschedules_original_time_idx" ON "reschedules" USING btree ("original_time") INCLUDE ("initiator", "reason_code", "hours_before_session", "new_time");

@@ -154,6 +154,8 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tutors_touch_updated_at',
         'tutor_scores_record_insert',
         'tutor_scores_record_update',
+        'tutors_forget_delete',
+        'tutors_forget_truncate',
       ]),
     );
     expect(sorted(migrated.functions.map((f) => f.name))).toEqual(
@@ -166,6 +168,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tqs_reschedule_rule_defer',
         'tqs_reschedule_rule_reschedules',
         'tqs_reschedule_rule_sessions',
+        'tqs_forget_deleted_tutors',
         'tqs_record_new_scores',
         'tqs_record_score_changes',
         'tqs_touch_updated_at',

@@ -1,13 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, foreignKey, index, numeric, pgTable, uuid, varchar } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, numeric, pgTable, uuid, varchar } from 'drizzle-orm/pg-core';
 import { timestampsInRange, timestamptz } from './columns';
-import { tutors } from './tutors';
 
 /**
  * Each change of a tutor's flag (`is_high_risk`) or risk category, as a refresh (full or due) wrote it: the state
  * before (null before the tutor's first score) and after, and the rates that caused it. Written by the database's own
  * statement-level triggers on `tutor_scores` (migration `0007_read_model`), whoever wrote the sessions; only
- * `acknowledged_at` is written by callers (`acknowledgeRiskEvent`).
+ * `acknowledged_at` is written by callers (`acknowledgeRiskEvent`). No foreign key (TRUNCATE of `tutors` would
+ * refuse): triggers on `tutors` remove a deleted tutor's events.
  */
 export const tutorRiskEvents = pgTable(
   'tutor_risk_events',
@@ -29,9 +29,6 @@ export const tutorRiskEvents = pgTable(
     acknowledgedAt: timestamptz('acknowledged_at'),
   },
   (t) => [
-    foreignKey({ name: 'tutor_risk_events_tutor_id_fk', columns: [t.tutorId], foreignColumns: [tutors.id] }).onDelete(
-      'cascade',
-    ),
     // A tutor's events, newest first.
     index('tutor_risk_events_tutor_id_id_idx').on(t.tutorId, t.id),
     // The events nobody has acknowledged yet, newest first.

@@ -1,14 +1,14 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, foreignKey, index, numeric, pgTable, uuid, varchar } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, index, numeric, pgTable, uuid, varchar } from 'drizzle-orm/pg-core';
 import { timestampsInRange, timestamptz } from './columns';
-import { tutors } from './tutors';
 
 /**
  * The scores of each tutor as they were computed: one row each time a refresh (full or due) wrote a score whose
  * rates, flag, risk category or threshold differ from the tutor's previous one, and one for a tutor's first score.
  * Written by the database's own statement-level triggers on `tutor_scores` (migration `0007_read_model`), so the
  * history is the same whoever wrote the sessions; nothing else should write it. Kept until `pruneScoreHistory`
- * removes old rows (docs/read-model.md).
+ * removes old rows (docs/read-model.md). No foreign key (TRUNCATE of `tutors` would refuse): triggers on `tutors`
+ * remove a deleted tutor's rows.
  */
 export const tutorScoreHistory = pgTable(
   'tutor_score_history',
@@ -27,9 +27,6 @@ export const tutorScoreHistory = pgTable(
     riskThreshold: numeric('risk_threshold', { precision: 5, scale: 2, mode: 'number' }).notNull(),
   },
   (t) => [
-    foreignKey({ name: 'tutor_score_history_tutor_id_fk', columns: [t.tutorId], foreignColumns: [tutors.id] }).onDelete(
-      'cascade',
-    ),
     // scoreHistory reads one tutor's rows in time order.
     index('tutor_score_history_tutor_id_calculated_at_idx').on(t.tutorId, t.calculatedAt),
     // pruneScoreHistory removes the oldest rows of every tutor.

@@ -1,0 +1,182 @@
+import { type SQL, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Database } from '../db';
+import { riskTiers } from '../domain';
+import { tutors, tutorScores } from '../schema';
+import { decodeCursor, encodeCursor, isoText, limitOption, parseOptions, readJson } from './options';
+
+/** The orders {@link listTutors} sorts by. */
+export const tutorSortKeys = [
+  'rescheduleRate7d',
+  'rescheduleRate30d',
+  'rescheduleRate90d',
+  'totalSessions7d',
+  'totalSessions30d',
+  'totalSessions90d',
+  'name',
+  'lastCalculatedAt',
+] as const;
+export type TutorSortKey = (typeof tutorSortKeys)[number];
+
+/** The options of {@link listTutors}, as a Zod schema: an API service can validate its query with it. */
+export const listTutorsOptionsSchema = z
+  .object({
+    /** Only tutors whose score is in one of these categories (unscored tutors have none). */
+    riskCategories: z.array(z.enum(riskTiers)).min(1).optional(),
+    /** `true`: flagged tutors only; `false`: tutors not flagged (the unscored included). */
+    flagged: z.boolean().optional(),
+    /** `true`: scored tutors only; `false`: unscored only. Default: both. */
+    scored: z.boolean().optional(),
+    /** Case-insensitive substring (so also prefix) of the name or the email. */
+    search: z.string().trim().min(1).max(255).optional(),
+    /** Default `{ by: 'name', direction: 'asc' }`. Rows without a value (unscored) come last either way. */
+    sort: z.object({ by: z.enum(tutorSortKeys), direction: z.enum(['asc', 'desc']).default('asc') }).strict().optional(),
+    /** Page size, 1–500. Default 20. */
+    limit: limitOption.optional(),
+    /** The `nextCursor` of the previous page. */
+    after: z.string().min(1).max(1000).optional(),
+  })
+  .strict();
+export type ListTutorsOptions = z.input<typeof listTutorsOptionsSchema>;
+
+const rate = z.number().min(0).max(100).nullable();
+const count = z.number().int().min(0).nullable();
+const instant = z.iso.datetime();
+
+/** One row of {@link listTutors}: the tutor and its stored score (score fields null when unscored). */
+export const tutorListRowSchema = z.object({
+  tutorId: z.string(),
+  name: z.string(),
+  email: z.string().nullable(),
+  isActive: z.boolean(),
+  isHighRisk: z.boolean().nullable(),
+  riskCategory: z.enum(riskTiers).nullable(),
+  rescheduleRate7d: rate,
+  rescheduleRate30d: rate,
+  rescheduleRate90d: rate,
+  totalSessions7d: count,
+  totalSessions30d: count,
+  totalSessions90d: count,
+  tutorReschedules7d: count,
+  tutorReschedules30d: count,
+  tutorReschedules90d: count,
+  riskThreshold: z.number().nullable(),
+  asOf: instant.nullable(),
+  lastCalculatedAt: instant.nullable(),
+  nextChangeAt: instant.nullable(),
+});
+export type TutorListRow = z.infer<typeof tutorListRowSchema>;
+
+/** A page of {@link listTutors}, JSON-ready. */
+export const tutorListPageSchema = z.object({
+  tutors: z.array(tutorListRowSchema),
+  /** Every tutor the filter matches, across pages. */
+  total: z.number().int().min(0),
+  limit: z.number().int(),
+  /** Pass as `after` for the next page; absent on the last page. */
+  nextCursor: z.string().optional(),
+});
+export type TutorListPage = z.infer<typeof tutorListPageSchema>;
+
+const sortColumns = {
+  rescheduleRate7d: [tutorScores.rescheduleRate7d, 'numeric'],
+  rescheduleRate30d: [tutorScores.rescheduleRate30d, 'numeric'],
+  rescheduleRate90d: [tutorScores.rescheduleRate90d, 'numeric'],
+  totalSessions7d: [tutorScores.totalSessions7d, 'int4'],
+  totalSessions30d: [tutorScores.totalSessions30d, 'int4'],
+  totalSessions90d: [tutorScores.totalSessions90d, 'int4'],
+  name: [tutors.name, 'text'],
+  lastCalculatedAt: [tutorScores.lastCalculatedAt, 'timestamptz'],
+} as const;
+
+/** `%`, `_` and `\` stand for themselves in a LIKE pattern once escaped. */
+const likeSubstring = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * Every tutor with its stored score, filtered, searched, sorted and paged: the dashboard's tutor list.
+ *
+ * Rows are ordered by the sort value (rows without one, the unscored, last), then by tutor id. Paging is by keyset:
+ * `after` starts the page right after the previous page's last row in that order, so a page neither repeats nor
+ * skips a tutor while scores refresh between pages (a tutor whose score moved past the cursor shows up where its new
+ * value puts it). `total` counts every tutor the filter matches, from the same snapshot as the page.
+ *
+ * @throws {InvalidOptionError} an unknown option, a bad value, or a cursor of another sort.
+ * @example
+ * const first = await listTutors(db, { scored: true, sort: { by: 'rescheduleRate30d', direction: 'desc' }, limit: 25 });
+ * const next = first.nextCursor ? await listTutors(db, { scored: true, sort: { by: 'rescheduleRate30d', direction: 'desc' }, limit: 25, after: first.nextCursor }) : undefined;
+ *
+ * ```sql
+ * with "matched" as materialized (
+ *   select t.id, t.name, t.email, t.is_active, ts.*, <sort column> as "key"
+ *   from tutors t left join tutor_scores ts on ts.tutor_id = t.id
+ *   where <filters> and (t.name ilike $search or t.email ilike $search))
+ * select json_build_object(
+ *   'total', (select count(*) from "matched"),
+ *   'rows', (select json_agg(...) from (select * from "matched"
+ *            where <after the cursor: key beyond $key, or equal with id > $id; null keys last>
+ *            order by "key" is null, "key" <direction>, id limit $limit + 1) "page"))
+ * ```
+ */
+export async function listTutors(db: Database, options: ListTutorsOptions = {}): Promise<TutorListPage> {
+  const o = parseOptions('listTutors', listTutorsOptionsSchema, options);
+  const by = o.sort?.by ?? 'name';
+  const direction = o.sort?.direction ?? 'asc';
+  const limit = o.limit ?? 20;
+  const [column, type] = sortColumns[by];
+  const filters: SQL[] = [sql`true`];
+  if (o.riskCategories) filters.push(sql`${tutorScores.riskCategory} in (${sql.join(o.riskCategories.map((c) => sql`${c}`), sql`, `)})`);
+  if (o.flagged !== undefined) filters.push(sql`coalesce(${tutorScores.isHighRisk}, false) = ${o.flagged}`);
+  if (o.scored !== undefined) filters.push(o.scored ? sql`${tutorScores.tutorId} is not null` : sql`${tutorScores.tutorId} is null`);
+  if (o.search !== undefined) {
+    const pattern = likeSubstring(o.search);
+    filters.push(sql`(${tutors.name} ilike ${pattern} or ${tutors.email} ilike ${pattern})`);
+  }
+  let after = sql`true`;
+  if (o.after !== undefined) {
+    const [cursorBy, cursorDirection, key, id] = decodeCursor(
+      'listTutors',
+      o.after,
+      (v) => v.length === 4 && v[0] === by && v[1] === direction && (v[2] === null || typeof v[2] === 'string') && typeof v[3] === 'string' && /^[0-9a-f-]{36}$/.test(v[3]),
+    ) as [string, string, string | null, string];
+    void cursorBy;
+    void cursorDirection;
+    const k = sql`"key"`;
+    const typed = sql`${key}::${sql.raw(type)}`;
+    const beyond = direction === 'asc' ? sql`${k} > ${typed}` : sql`${k} < ${typed}`;
+    after =
+      key === null
+        ? sql`(${k} is null and "id" > ${id}::uuid)`
+        : sql`(${k} is null or ${beyond} or (${k} = ${typed} and "id" > ${id}::uuid))`;
+  }
+  const order = sql`"key" is null, "key" ${sql.raw(direction)}, "id"`;
+  const query = sql`with "matched" as materialized (
+  select ${tutors.id} as "id", ${tutors.name} as "name", ${tutors.email} as "email", ${tutors.isActive} as "is_active",
+    ${tutorScores.isHighRisk} as "is_high_risk", ${tutorScores.riskCategory} as "risk_category",
+    ${tutorScores.rescheduleRate7d} as "r7", ${tutorScores.rescheduleRate30d} as "r30", ${tutorScores.rescheduleRate90d} as "r90",
+    ${tutorScores.totalSessions7d} as "s7", ${tutorScores.totalSessions30d} as "s30", ${tutorScores.totalSessions90d} as "s90",
+    ${tutorScores.tutorReschedules7d} as "t7", ${tutorScores.tutorReschedules30d} as "t30", ${tutorScores.tutorReschedules90d} as "t90",
+    ${tutorScores.riskThreshold} as "risk_threshold", ${tutorScores.asOf} as "as_of",
+    ${tutorScores.lastCalculatedAt} as "last_calculated_at", ${tutorScores.nextChangeAt} as "next_change_at",
+    ${column} as "key"
+  from ${tutors} left join ${tutorScores} on ${tutorScores.tutorId} = ${tutors.id}
+  where ${sql.join(filters, sql` and `)}
+)
+select json_build_object(
+  'total', (select count(*) from "matched"),
+  'rows', (select coalesce(json_agg(json_build_object(
+      'tutorId', "id", 'name', "name", 'email', "email", 'isActive', "is_active", 'isHighRisk', "is_high_risk",
+      'riskCategory', "risk_category", 'rescheduleRate7d', "r7", 'rescheduleRate30d', "r30", 'rescheduleRate90d', "r90",
+      'totalSessions7d', "s7", 'totalSessions30d', "s30", 'totalSessions90d', "s90",
+      'tutorReschedules7d', "t7", 'tutorReschedules30d', "t30", 'tutorReschedules90d', "t90",
+      'riskThreshold', "risk_threshold", 'asOf', ${isoText(sql`"as_of"`)},
+      'lastCalculatedAt', ${isoText(sql`"last_calculated_at"`)}, 'nextChangeAt', ${isoText(sql`"next_change_at"`)},
+      '_key', "key"::text) order by ${order}), '[]')
+    from (select * from "matched" where ${after} order by ${order} limit ${limit + 1}) "page")
+)::text as "result"`;
+  const { total, rows } = await readJson<{ total: number; rows: (TutorListRow & { _key: string | null })[] }>(db, query);
+  const page = rows.slice(0, limit);
+  const last = rows.length > limit ? page[page.length - 1] : undefined;
+  const result: TutorListPage = { tutors: page.map(({ _key, ...row }) => row), total, limit };
+  if (last) result.nextCursor = encodeCursor([by, direction, last._key, last.tutorId]);
+  return result;
+}
