@@ -25,6 +25,7 @@ import { describeMachine, machineInfo } from './machine';
 import { formatMs, median, progress } from './measure';
 import { type BenchOptions, parseOptions, scales, usage, UsageError } from './options';
 import { formatComparison, formatTable, writeResults } from './report';
+import { readModelFigures } from './read-model-figures';
 import { scoreFigures } from './score-figures';
 import { xlFigures } from './xl-figure';
 import { dropAllScratch } from './scratch';
@@ -105,6 +106,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
         const score = await scoreFigures(backend, scale, load.loaded, generated.dataset, runs, options.loopSample);
         figures.push(...score.figures);
         refreshByScale.set(`${backend}:${scaleName}`, score.refreshSamples);
+        figures.push(...(await readModelFigures(backend, scale, load.loaded.db, runs)));
       } finally {
         await load.loaded.close();
       }
