@@ -5,7 +5,12 @@ import type { Database } from '../db';
 import { reschedules, sessions, tutors, tutorScores } from '../schema';
 import { instantOption, instantParam, isoText, parseOptions, readJson } from './options';
 
-/** The options of {@link fleetSummary}. */
+/**
+ * The options of {@link fleetSummary}.
+ *
+ * @example
+ * const options = fleetSummaryOptionsSchema.parse(query); // a bad option throws before fleetSummary runs
+ */
 export const fleetSummaryOptionsSchema = z
   .object({
     /** The end of the 30-day totals. Default: now. */
@@ -17,7 +22,12 @@ export type FleetSummaryOptions = z.input<typeof fleetSummaryOptionsSchema>;
 const rate = z.number().min(0).max(100).nullable();
 const rates = z.object({ rescheduleRate7d: rate, rescheduleRate30d: rate, rescheduleRate90d: rate });
 
-/** The answer of {@link fleetSummary}, JSON-ready. */
+/**
+ * The answer of {@link fleetSummary}, JSON-ready.
+ *
+ * @example
+ * response.json(fleetSummarySchema.parse(await fleetSummary(db)));
+ */
 export const fleetSummarySchema = z.object({
   asOf: z.iso.datetime(),
   tutors: z.number().int(),

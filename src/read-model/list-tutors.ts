@@ -3,9 +3,14 @@ import { z } from 'zod';
 import type { Database } from '../db';
 import { riskTiers } from '../domain';
 import { tutors, tutorScores } from '../schema';
-import { decodeCursor, encodeCursor, isoText, limitOption, parseOptions, readJson } from './options';
+import { decodeCursor, isoText, keysetPage, limitOption, parseOptions, readJson } from './options';
 
-/** The orders {@link listTutors} sorts by. */
+/**
+ * The orders {@link listTutors} sorts by.
+ *
+ * @example
+ * tutorSortKeys.includes('name'); // true
+ */
 export const tutorSortKeys = [
   'rescheduleRate7d',
   'rescheduleRate30d',
@@ -18,7 +23,12 @@ export const tutorSortKeys = [
 ] as const;
 export type TutorSortKey = (typeof tutorSortKeys)[number];
 
-/** The options of {@link listTutors}, as a Zod schema: an API service can validate its query with it. */
+/**
+ * The options of {@link listTutors}, as a Zod schema: an API service can validate its query with it.
+ *
+ * @example
+ * const options = listTutorsOptionsSchema.parse(query); // a bad option throws before listTutors runs
+ */
 export const listTutorsOptionsSchema = z
   .object({
     /** Only tutors whose score is in one of these categories (unscored tutors have none). */
@@ -43,7 +53,12 @@ const rate = z.number().min(0).max(100).nullable();
 const count = z.number().int().min(0).nullable();
 const instant = z.iso.datetime();
 
-/** One row of {@link listTutors}: the tutor and its stored score (score fields null when unscored). */
+/**
+ * One row of {@link listTutors}: the tutor and its stored score (score fields null when unscored).
+ *
+ * @example
+ * response.json(tutorListRowSchema.parse((await listTutors(db)).tutors[0]));
+ */
 export const tutorListRowSchema = z.object({
   tutorId: z.string(),
   name: z.string(),
@@ -67,7 +82,12 @@ export const tutorListRowSchema = z.object({
 });
 export type TutorListRow = z.infer<typeof tutorListRowSchema>;
 
-/** A page of {@link listTutors}, JSON-ready. */
+/**
+ * A page of {@link listTutors}, JSON-ready.
+ *
+ * @example
+ * response.json(tutorListPageSchema.parse(await listTutors(db)));
+ */
 export const tutorListPageSchema = z.object({
   tutors: z.array(tutorListRowSchema),
   /** Every tutor the filter matches, across pages. */
@@ -174,9 +194,8 @@ select json_build_object(
     from (select * from "matched" where ${after} order by ${order} limit ${limit + 1}) "page")
 )::text as "result"`;
   const { total, rows } = await readJson<{ total: number; rows: (TutorListRow & { _key: string | null })[] }>(db, query);
-  const page = rows.slice(0, limit);
-  const last = rows.length > limit ? page[page.length - 1] : undefined;
+  const { page, nextCursor } = keysetPage(rows, limit, (last) => [by, direction, last._key, last.tutorId]);
   const result: TutorListPage = { tutors: page.map(({ _key, ...row }) => row), total, limit };
-  if (last) result.nextCursor = encodeCursor([by, direction, last._key, last.tutorId]);
+  if (nextCursor) result.nextCursor = nextCursor;
   return result;
 }

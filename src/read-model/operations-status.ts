@@ -4,7 +4,12 @@ import type { Database } from '../db';
 import { emailReports, tutorScoreChanges, tutorScores } from '../schema';
 import { instantOption, instantParam, isoText, parseOptions, readJson } from './options';
 
-/** The options of {@link operationsStatus}. */
+/**
+ * The options of {@link operationsStatus}.
+ *
+ * @example
+ * const options = operationsStatusOptionsSchema.parse(query); // a bad option throws before operationsStatus runs
+ */
 export const operationsStatusOptionsSchema = z
   .object({
     /** The instant due scores and the last 24 hours are measured at. Default: now. */
@@ -13,7 +18,12 @@ export const operationsStatusOptionsSchema = z
   .strict();
 export type OperationsStatusOptions = z.input<typeof operationsStatusOptionsSchema>;
 
-/** The answer of {@link operationsStatus}, JSON-ready. */
+/**
+ * The answer of {@link operationsStatus}, JSON-ready.
+ *
+ * @example
+ * response.json(operationsStatusSchema.parse(await operationsStatus(db)));
+ */
 export const operationsStatusSchema = z.object({
   now: z.iso.datetime(),
   scoreQueue: z.object({

@@ -72,7 +72,7 @@ function describe(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** Refuses an id that is not a UUID the way the database would: as not found. */
+/** An id that is not a UUID names no row: refused as not found, as an unknown UUID is, without a query. */
 export function checkId(entity: string, id: unknown): string {
   if (typeof id !== 'string' || !uuidOption.safeParse(id).success) throw new NotFoundError(entity, String(id));
   return id.toLowerCase();
@@ -112,7 +112,7 @@ export function encodeCursor(values: readonly (string | number | null)[]): strin
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }
 
-/** The values of a cursor made by {@link encodeCursor} with `length` values, or an InvalidOptionError on `after`. */
+/** The values of a cursor made by {@link encodeCursor} that `check` accepts, or an InvalidOptionError on `after`. */
 export function decodeCursor(fn: string, cursor: string, check: (values: unknown[]) => boolean): unknown[] {
   try {
     const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
@@ -121,4 +121,14 @@ export function decodeCursor(fn: string, cursor: string, check: (values: unknown
     // falls through to the error below
   }
   throw new InvalidOptionError('after', `${fn}: option 'after' must be the nextCursor of a previous page of the same call and sort`);
+}
+
+/**
+ * A keyset page from rows fetched with `limit + 1`: the extra row only says that another page follows, and the
+ * cursor is made from the page's last row.
+ */
+export function keysetPage<R>(rows: R[], limit: number, cursorOf: (last: R) => (string | number | null)[]): { page: R[]; nextCursor?: string } {
+  const page = rows.slice(0, limit);
+  const last = rows.length > limit ? page[page.length - 1] : undefined;
+  return last === undefined ? { page } : { page, nextCursor: encodeCursor(cursorOf(last)) };
 }

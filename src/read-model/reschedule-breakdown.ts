@@ -4,14 +4,29 @@ import type { Database } from '../db';
 import { reschedules, sessions } from '../schema';
 import { instantOption, instantParam, parseOptions, periodRefinement, readJson, timeZoneOption, uuidOption } from './options';
 
-/** What {@link rescheduleBreakdown} groups by. */
+/**
+ * What {@link rescheduleBreakdown} groups by.
+ *
+ * @example
+ * breakdownKeys.includes('weekday'); // true
+ */
 export const breakdownKeys = ['reasonCode', 'weekday', 'hour', 'leadTime', 'initiator'] as const;
 export type BreakdownKey = (typeof breakdownKeys)[number];
 
-/** The lead-time groups: under 24 hours before the session (or after it), 24–72 hours, 72 hours or more. */
+/**
+ * The lead-time groups: under 24 hours before the session (or after it), 24–72 hours, 72 hours or more.
+ *
+ * @example
+ * leadTimeGroups[0]; // 'under24h'
+ */
 export const leadTimeGroups = ['under24h', '1to3days', '3daysOrMore'] as const;
 
-/** The options of {@link rescheduleBreakdown}. */
+/**
+ * The options of {@link rescheduleBreakdown}.
+ *
+ * @example
+ * const options = rescheduleBreakdownOptionsSchema.parse(query); // a bad option throws before rescheduleBreakdown runs
+ */
 export const rescheduleBreakdownOptionsSchema = z
   .object({
     /** One tutor; default: the whole fleet. */
@@ -27,7 +42,12 @@ export const rescheduleBreakdownOptionsSchema = z
   .superRefine(periodRefinement);
 export type RescheduleBreakdownOptions = z.input<typeof rescheduleBreakdownOptionsSchema>;
 
-/** The answer of {@link rescheduleBreakdown}, JSON-ready. */
+/**
+ * The answer of {@link rescheduleBreakdown}, JSON-ready.
+ *
+ * @example
+ * response.json(rescheduleBreakdownSchema.parse(await rescheduleBreakdown(db, { from, to, by: 'hour' })));
+ */
 export const rescheduleBreakdownSchema = z.object({
   groups: z.array(
     z.object({

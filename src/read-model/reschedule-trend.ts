@@ -4,16 +4,31 @@ import type { Database } from '../db';
 import { reschedules, sessions } from '../schema';
 import { instantOption, instantParam, isoText, parseOptions, periodRefinement, readJson, timeZoneOption, uuidOption } from './options';
 
-/** The bucket sizes of {@link rescheduleTrend}; a week starts on Monday. */
+/**
+ * The bucket sizes of {@link rescheduleTrend}; a week starts on Monday.
+ *
+ * @example
+ * trendBuckets; // ['day', 'week', 'month']
+ */
 export const trendBuckets = ['day', 'week', 'month'] as const;
 export type TrendBucket = (typeof trendBuckets)[number];
 
-/** The most buckets one trend returns: ten years of days. */
+/**
+ * The most buckets one trend returns: ten years of days.
+ *
+ * @example
+ * rescheduleTrend(db, { from, to, bucket: 'day' }); // to - from at most MAX_TREND_BUCKETS days
+ */
 export const MAX_TREND_BUCKETS = 3660;
 
 const BUCKET_MS: Record<TrendBucket, number> = { day: 86_400_000, week: 7 * 86_400_000, month: 28 * 86_400_000 };
 
-/** The options of {@link rescheduleTrend}. */
+/**
+ * The options of {@link rescheduleTrend}.
+ *
+ * @example
+ * const options = rescheduleTrendOptionsSchema.parse(query); // a bad option throws before rescheduleTrend runs
+ */
 export const rescheduleTrendOptionsSchema = z
   .object({
     /** One tutor; default: the whole fleet. */
@@ -34,7 +49,12 @@ export const rescheduleTrendOptionsSchema = z
   });
 export type RescheduleTrendOptions = z.input<typeof rescheduleTrendOptionsSchema>;
 
-/** The answer of {@link rescheduleTrend}, JSON-ready. */
+/**
+ * The answer of {@link rescheduleTrend}, JSON-ready.
+ *
+ * @example
+ * response.json(rescheduleTrendSchema.parse(await rescheduleTrend(db, { from, to, bucket: 'day' })));
+ */
 export const rescheduleTrendSchema = z.object({
   buckets: z.array(
     z.object({
@@ -52,7 +72,7 @@ export const rescheduleTrendSchema = z.object({
 export type RescheduleTrend = z.infer<typeof rescheduleTrendSchema>;
 
 /** The buckets of `[from, to)` in `timeZone`, each with its local start, as SQL rows `"local_start"`. */
-export function bucketSeries(from: Date, to: Date, bucket: TrendBucket, timeZone: string): SQL {
+function bucketSeries(from: Date, to: Date, bucket: TrendBucket, timeZone: string): SQL {
   return sql`select generate_series(
     date_trunc(${bucket}, ${instantParam(from)} at time zone ${timeZone}),
     (${instantParam(to)} - interval '1 microsecond') at time zone ${timeZone},

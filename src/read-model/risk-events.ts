@@ -4,9 +4,14 @@ import { type Database, queryRows } from '../db';
 import { riskTiers } from '../domain';
 import { NotFoundError } from '../errors';
 import { tutorRiskEvents, tutors } from '../schema';
-import { decodeCursor, encodeCursor, instantOption, instantParam, isoText, limitOption, parseOptions, readJson, uuidOption } from './options';
+import { decodeCursor, instantOption, instantParam, isoText, keysetPage, limitOption, parseOptions, readJson, uuidOption } from './options';
 
-/** The options of {@link listRiskEvents}. */
+/**
+ * The options of {@link listRiskEvents}.
+ *
+ * @example
+ * const options = listRiskEventsOptionsSchema.parse(query); // a bad option throws before listRiskEvents runs
+ */
 export const listRiskEventsOptionsSchema = z
   .object({
     /** One tutor's events; default: the whole fleet's. */
@@ -30,7 +35,12 @@ const state = z.object({
   riskCategory: z.enum(riskTiers).nullable(),
 });
 
-/** One risk event, JSON-ready. */
+/**
+ * One risk event, JSON-ready.
+ *
+ * @example
+ * response.json(riskEventSchema.parse(await acknowledgeRiskEvent(db, id)));
+ */
 export const riskEventSchema = z.object({
   id: z.number().int(),
   tutorId: z.string(),
@@ -48,7 +58,12 @@ export const riskEventSchema = z.object({
 });
 export type RiskEvent = z.infer<typeof riskEventSchema>;
 
-/** A page of {@link listRiskEvents}, JSON-ready. */
+/**
+ * A page of {@link listRiskEvents}, JSON-ready.
+ *
+ * @example
+ * response.json(riskEventPageSchema.parse(await listRiskEvents(db)));
+ */
 export const riskEventPageSchema = z.object({
   events: z.array(riskEventSchema),
   limit: z.number().int(),
@@ -96,10 +111,9 @@ export async function listRiskEvents(db: Database, options: ListRiskEventsOption
 from (select * from ${e} where ${sql.join(where, sql` and `)} order by ${e.id} desc limit ${limit + 1}) ${e}
 join ${tutors} on ${tutors.id} = ${e.tutorId}`;
   const { rows } = await readJson<{ rows: RiskEvent[] }>(db, query);
-  const page = rows.slice(0, limit);
-  const last = rows.length > limit ? page[page.length - 1] : undefined;
+  const { page, nextCursor } = keysetPage(rows, limit, (last) => [last.id]);
   const result: RiskEventPage = { events: page, limit };
-  if (last) result.nextCursor = encodeCursor([last.id]);
+  if (nextCursor) result.nextCursor = nextCursor;
   return result;
 }
 

@@ -5,7 +5,12 @@ import { riskTiers } from '../domain';
 import { tutorScoreHistory } from '../schema';
 import { checkId, instantOption, instantParam, isoText, parseOptions, periodRefinement, readJson } from './options';
 
-/** The options of {@link scoreHistory}. */
+/**
+ * The options of {@link scoreHistory}.
+ *
+ * @example
+ * const options = scoreHistoryOptionsSchema.parse(query); // a bad option throws before scoreHistory runs
+ */
 export const scoreHistoryOptionsSchema = z
   .object({
     /** The period `[from, to)` on when each score was calculated. Default: all the history kept. */
@@ -18,7 +23,12 @@ export type ScoreHistoryOptions = z.input<typeof scoreHistoryOptionsSchema>;
 
 const rate = z.number().min(0).max(100).nullable();
 
-/** The answer of {@link scoreHistory}, JSON-ready. */
+/**
+ * The answer of {@link scoreHistory}, JSON-ready.
+ *
+ * @example
+ * response.json(scoreHistorySchema.parse(await scoreHistory(db, tutorId)));
+ */
 export const scoreHistorySchema = z.object({
   entries: z.array(
     z.object({
@@ -68,7 +78,12 @@ from ${h} where ${sql.join(where, sql` and `)}`;
   return readJson<ScoreHistory>(db, query);
 }
 
-/** The options of {@link pruneScoreHistory}. */
+/**
+ * The options of {@link pruneScoreHistory}.
+ *
+ * @example
+ * const options = pruneScoreHistoryOptionsSchema.parse(query); // a bad option throws before pruneScoreHistory runs
+ */
 export const pruneScoreHistoryOptionsSchema = z
   .object({
     /** Remove entries calculated more than this many days before `now`. Required: nothing is removed by default. */

@@ -9,7 +9,12 @@ import { tutorListRowSchema } from './list-tutors';
 
 const DAY_MS = 86_400_000;
 
-/** The options of {@link getTutorOverview}. */
+/**
+ * The options of {@link getTutorOverview}.
+ *
+ * @example
+ * const options = tutorOverviewOptionsSchema.parse(query); // a bad option throws before getTutorOverview runs
+ */
 export const tutorOverviewOptionsSchema = z
   .object({
     /** The end of the windows (a `Date` or ISO text). Default: now. */
@@ -20,7 +25,12 @@ export type TutorOverviewOptions = z.input<typeof tutorOverviewOptionsSchema>;
 
 const share = z.number().min(0).max(100).nullable();
 
-/** The statistics of one window of {@link getTutorOverview}. */
+/**
+ * The statistics of one window of {@link getTutorOverview}.
+ *
+ * @example
+ * response.json(tutorWindowStatsSchema.parse((await getTutorOverview(db, tutorId)).windows[0]));
+ */
 export const tutorWindowStatsSchema = z.object({
   days: z.number().int(),
   sessions: z.number().int(),
@@ -42,7 +52,12 @@ export const tutorWindowStatsSchema = z.object({
 });
 export type TutorWindowStats = z.infer<typeof tutorWindowStatsSchema>;
 
-/** The answer of {@link getTutorOverview}, JSON-ready. */
+/**
+ * The answer of {@link getTutorOverview}, JSON-ready.
+ *
+ * @example
+ * response.json(tutorOverviewSchema.parse(await getTutorOverview(db, tutorId)));
+ */
 export const tutorOverviewSchema = z.object({
   tutor: z.object({
     tutorId: z.string(),

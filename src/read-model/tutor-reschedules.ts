@@ -5,17 +5,22 @@ import { rescheduleInitiators, reschedules, sessions } from '../schema';
 import {
   checkId,
   decodeCursor,
-  encodeCursor,
   instantOption,
   instantParam,
   isoText,
+  keysetPage,
   limitOption,
   parseOptions,
   periodRefinement,
   readJson,
 } from './options';
 
-/** The options of {@link listTutorReschedules}. */
+/**
+ * The options of {@link listTutorReschedules}.
+ *
+ * @example
+ * const options = listTutorReschedulesOptionsSchema.parse(query); // a bad option throws before listTutorReschedules runs
+ */
 export const listTutorReschedulesOptionsSchema = z
   .object({
     /** The period `[from, to)` on the session's time (the reschedule's original time). Default: all time. */
@@ -30,7 +35,12 @@ export const listTutorReschedulesOptionsSchema = z
   .superRefine(periodRefinement);
 export type ListTutorReschedulesOptions = z.input<typeof listTutorReschedulesOptionsSchema>;
 
-/** One reschedule of {@link listTutorReschedules}. */
+/**
+ * One reschedule of {@link listTutorReschedules}.
+ *
+ * @example
+ * response.json(tutorRescheduleRowSchema.parse((await listTutorReschedules(db, tutorId)).reschedules[0]));
+ */
 export const tutorRescheduleRowSchema = z.object({
   rescheduleId: z.string(),
   sessionId: z.string(),
@@ -47,7 +57,12 @@ export const tutorRescheduleRowSchema = z.object({
 });
 export type TutorRescheduleRow = z.infer<typeof tutorRescheduleRowSchema>;
 
-/** A page of {@link listTutorReschedules}, JSON-ready. */
+/**
+ * A page of {@link listTutorReschedules}, JSON-ready.
+ *
+ * @example
+ * response.json(tutorReschedulePageSchema.parse(await listTutorReschedules(db, tutorId)));
+ */
 export const tutorReschedulePageSchema = z.object({
   reschedules: z.array(tutorRescheduleRowSchema),
   /** Every reschedule of the tutor in the period, across pages. */
@@ -113,9 +128,8 @@ select json_build_object(
     from (select * from "r" where ${after} order by "time" desc, "id" limit ${limit + 1}) "page")
 )::text as "result"`;
   const { total, rows } = await readJson<{ total: number; rows: (TutorRescheduleRow & { _key: string })[] }>(db, query);
-  const page = rows.slice(0, limit);
-  const last = rows.length > limit ? page[page.length - 1] : undefined;
+  const { page, nextCursor } = keysetPage(rows, limit, (last) => [last._key, last.rescheduleId]);
   const result: TutorReschedulePage = { reschedules: page.map(({ _key, ...row }) => row), total, limit };
-  if (last) result.nextCursor = encodeCursor([last._key, last.rescheduleId]);
+  if (nextCursor) result.nextCursor = nextCursor;
   return result;
 }
