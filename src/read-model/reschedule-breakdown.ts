@@ -79,7 +79,7 @@ export type RescheduleBreakdown = z.infer<typeof rescheduleBreakdownSchema>;
  * from (values (1), ..., (7)) "k"("key") left join (
  *   select extract(isodow from original_time at time zone $tz)::int as "key", count(*) as "n"
  *   from reschedules where original_time >= $from and original_time < $to group by 1) "c" using ("key")
- * -- one tutor: from sessions s join reschedules r on r.session_id = s.id where s.tutor_id = $id and s.scheduled_time in the period
+ * -- one tutor: from reschedules where session_id = any(array(select id from sessions where tutor_id = $id and scheduled_time in the period))
  * ```
  */
 export async function rescheduleBreakdown(db: Database, options: RescheduleBreakdownOptions): Promise<RescheduleBreakdown> {
@@ -94,8 +94,8 @@ export async function rescheduleBreakdown(db: Database, options: RescheduleBreak
     initiator: sql`${reschedules.initiator}::text`,
   };
   const source = o.tutorId
-    ? sql`from ${sessions} join ${reschedules} on ${reschedules.sessionId} = ${sessions.id}
-        where ${sessions.tutorId} = ${o.tutorId.toLowerCase()}::uuid and ${sessions.scheduledTime} >= ${from} and ${sessions.scheduledTime} < ${to}`
+    ? sql`from ${reschedules} where ${reschedules.sessionId} = any(array(select ${sessions.id} from ${sessions}
+        where ${sessions.tutorId} = ${o.tutorId.toLowerCase()}::uuid and ${sessions.scheduledTime} >= ${from} and ${sessions.scheduledTime} < ${to}))`
     : sql`from ${reschedules} where ${reschedules.originalTime} >= ${from} and ${reschedules.originalTime} < ${to}`;
   const counted = sql`select ${keyOf[o.by]} as "key", count(*)::int as "n" ${source} group by 1`;
   const fixed: Partial<Record<BreakdownKey, SQL>> = {

@@ -106,19 +106,25 @@ export async function rescheduleTrend(db: Database, options: RescheduleTrendOpti
   const tz = o.timeZone ?? 'UTC';
   const [from, to] = [instantParam(o.from), instantParam(o.to)];
   const local = (column: SQL) => sql`date_trunc(${o.bucket}, ${column} at time zone ${tz})`;
-  const tutorSessions = o.tutorId ? sql` and ${sessions.tutorId} = ${o.tutorId.toLowerCase()}::uuid` : sql``;
-  // The fleet's tutor reschedules come from their own partial index; one tutor's through its sessions.
-  const tutorReschedules = o.tutorId
-    ? sql`select ${local(sql`${sessions.scheduledTime}`)} as "local_start", count(*)::int as "n"
-        from ${sessions} join ${reschedules} on ${reschedules.sessionId} = ${sessions.id} and ${reschedules.initiator} = 'tutor'
-        where ${sessions.scheduledTime} >= ${from} and ${sessions.scheduledTime} < ${to}${tutorSessions} group by 1`
-    : sql`select ${local(sql`${reschedules.originalTime}`)} as "local_start", count(*)::int as "n"
-        from ${reschedules} where ${reschedules.initiator} = 'tutor' and ${reschedules.originalTime} >= ${from} and ${reschedules.originalTime} < ${to} group by 1`;
-  const query = sql`with "buckets" as (${bucketSeries(o.from, o.to, o.bucket, tz)}),
-"s" as (
+  // One tutor: its sessions of the period once, and their tutor reschedules looked up by session id (`= any(array(...))`,
+  // however the planner estimates the sessions). The fleet: the sessions' and the tutor reschedules' own range indexes.
+  const parts = o.tutorId
+    ? sql`"own" as materialized (
+  select ${sessions.id} as "id", ${sessions.scheduledTime} as "time" from ${sessions}
+  where ${sessions.tutorId} = ${o.tutorId.toLowerCase()}::uuid and ${sessions.scheduledTime} >= ${from} and ${sessions.scheduledTime} < ${to}
+), "s" as (select ${local(sql`"time"`)} as "local_start", count(*)::int as "n" from "own" group by 1),
+"r" as (
+  select ${local(sql`${reschedules.originalTime}`)} as "local_start", count(*)::int as "n" from ${reschedules}
+  where ${reschedules.initiator} = 'tutor' and ${reschedules.sessionId} = any(array(select "id" from "own")) group by 1
+)`
+    : sql`"s" as (
   select ${local(sql`${sessions.scheduledTime}`)} as "local_start", count(*)::int as "n" from ${sessions}
-  where ${sessions.scheduledTime} >= ${from} and ${sessions.scheduledTime} < ${to}${tutorSessions} group by 1
-), "r" as (${tutorReschedules})
+  where ${sessions.scheduledTime} >= ${from} and ${sessions.scheduledTime} < ${to} group by 1
+), "r" as (
+  select ${local(sql`${reschedules.originalTime}`)} as "local_start", count(*)::int as "n" from ${reschedules}
+  where ${reschedules.initiator} = 'tutor' and ${reschedules.originalTime} >= ${from} and ${reschedules.originalTime} < ${to} group by 1
+)`;
+  const query = sql`with "buckets" as (${bucketSeries(o.from, o.to, o.bucket, tz)}), ${parts}
 select json_build_object('buckets', coalesce(json_agg(json_build_object(
     'start', ${isoText(sql`"b"."local_start" at time zone ${tz}`)},
     'sessions', coalesce("s"."n", 0), 'tutorReschedules', coalesce("r"."n", 0),

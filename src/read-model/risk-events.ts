@@ -90,9 +90,10 @@ const eventJson = (e: typeof tutorRiskEvents) => sql`json_build_object('id', ${e
  * // events[0]: { id: 412, tutorName: 'Ada Byron', before: { isHighRisk: false, riskCategory: 'medium' }, after: { isHighRisk: true, riskCategory: 'high' }, ... }
  *
  * ```sql
- * select json_agg(json_build_object('id', e.id, ...) order by e.id desc)
- * from (select * from tutor_risk_events where [tutor_id = $id and] [acknowledged_at is null and] [at >= $since and]
- *       id < $after order by id desc limit $limit + 1) e join tutors t on t.id = e.tutor_id
+ * with e as (select * from tutor_risk_events where [tutor_id = $id and] [acknowledged_at is null and] [at >= $since and]
+ *             id < $after order by id desc limit $limit + 1),
+ *   t as (select id, name from tutors where id = any(array(select distinct tutor_id from e)))
+ * select json_agg(json_build_object('id', e.id, ..., 'tutorName', t.name) order by e.id desc) from e join t on t.id = e.tutor_id
  * ```
  */
 export async function listRiskEvents(db: Database, options: ListRiskEventsOptions = {}): Promise<RiskEventPage> {
@@ -107,9 +108,14 @@ export async function listRiskEvents(db: Database, options: ListRiskEventsOption
     const [id] = decodeCursor('listRiskEvents', o.after, (v) => v.length === 1 && Number.isSafeInteger(v[0])) as [number];
     where.push(sql`${e.id} < ${id}`);
   }
-  const query = sql`select json_build_object('rows', coalesce(json_agg(${eventJson(e)} order by ${e.id} desc), '[]'))::text as "result"
-from (select * from ${e} where ${sql.join(where, sql` and `)} order by ${e.id} desc limit ${limit + 1}) ${e}
-join ${tutors} on ${tutors.id} = ${e.tutorId}`;
+  // The page first, then its tutors' names by id (`= any(array(...))`: one look-up per tutor on the page).
+  const query = sql`with ${e} as materialized (
+  select * from ${e} where ${sql.join(where, sql` and `)} order by ${e.id} desc limit ${limit + 1}
+), ${tutors} as materialized (
+  select ${tutors.id}, ${tutors.name} from ${tutors} where ${tutors.id} = any(array(select distinct ${e.tutorId} from ${e}))
+)
+select json_build_object('rows', coalesce(json_agg(${eventJson(e)} order by ${e.id} desc), '[]'))::text as "result"
+from ${e} join ${tutors} on ${tutors.id} = ${e.tutorId}`;
   const { rows } = await readJson<{ rows: RiskEvent[] }>(db, query);
   const { page, nextCursor } = keysetPage(rows, limit, (last) => [last.id]);
   const result: RiskEventPage = { events: page, limit };

@@ -105,9 +105,10 @@ export type TutorOverview = z.infer<typeof tutorOverviewSchema>;
  * overview.windows[1]; // { days: 30, sessions: 41, noShows: 2, tutorReschedules: 5, lastMinuteShare: 40, ... }
  *
  * ```sql
- * with "s" as (select s.status, s.scheduled_time, r.initiator, r.new_time, r.reason_code, r.hours_before_session
- *              from sessions s left join reschedules r on r.session_id = s.id
- *              where s.tutor_id = $id and s.scheduled_time > $asOf - 90 days and s.scheduled_time <= $asOf)
+ * with "own" as (select id, status, scheduled_time from sessions
+ *                where tutor_id = $id and scheduled_time > $asOf - 90 days and scheduled_time <= $asOf),
+ *   "moved" as (select * from reschedules where session_id = any(array(select id from "own"))),
+ *   "s" as (select * from "own" left join "moved" on "moved".session_id = "own".id)
  * select json_build_object('tutor', (select ... from tutors where id = $id),
  *   'score', (select ... from tutor_scores where tutor_id = $id),
  *   'windows', (select json_agg(...) from unnest(array[7, 30, 90]) "w"("days")
@@ -123,11 +124,17 @@ export async function getTutorOverview(db: Database, tutorId: string, options: T
   const windows = scoreWindows.map(
     (days, i) => sql`select ${days}::int as "days", ${starts[i]!} as "start"`,
   );
-  const query = sql`with "s" as materialized (
-  select ${sessions.status} as "status", ${sessions.scheduledTime} as "scheduled_time", ${reschedules.initiator} as "initiator",
-    ${reschedules.newTime} as "new_time", ${reschedules.reasonCode} as "reason_code", ${reschedules.hoursBeforeSession} as "hours"
-  from ${sessions} left join ${reschedules} on ${reschedules.sessionId} = ${sessions.id}
+  // `= any(array(...))`: the reschedules are looked up by session id, however the planner estimates the sessions.
+  const query = sql`with "own" as materialized (
+  select ${sessions.id} as "id", ${sessions.status} as "status", ${sessions.scheduledTime} as "scheduled_time" from ${sessions}
   where ${sessions.tutorId} = ${id}::uuid and ${sessions.scheduledTime} > ${largest} and ${sessions.scheduledTime} <= ${instantParam(asOf)}
+), "moved" as materialized (
+  select ${reschedules.sessionId} as "session_id", ${reschedules.initiator} as "initiator", ${reschedules.newTime} as "new_time",
+    ${reschedules.reasonCode} as "reason_code", ${reschedules.hoursBeforeSession} as "hours"
+  from ${reschedules} where ${reschedules.sessionId} = any(array(select "id" from "own"))
+), "s" as materialized (
+  select "own"."status", "own"."scheduled_time", "moved"."initiator", "moved"."new_time", "moved"."reason_code", "moved"."hours"
+  from "own" left join "moved" on "moved"."session_id" = "own"."id"
 ), "w" as (${sql.join(windows, sql` union all `)}),
 "stats" as (
   select "w"."days", "c".*, (

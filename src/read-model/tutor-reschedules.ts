@@ -84,8 +84,9 @@ export type TutorReschedulePage = z.infer<typeof tutorReschedulePageSchema>;
  * // page.reschedules[0]: { sessionTime: '2026-02-27T15:00:00.000Z', initiator: 'tutor', reasonCode: 'illness', hoursBefore: 3.5, ... }
  *
  * ```sql
- * with "r" as materialized (select r.*, s.scheduled_time from sessions s join reschedules r on r.session_id = s.id
- *                           where s.tutor_id = $id and s.scheduled_time >= $from and s.scheduled_time < $to)
+ * with "own" as (select id, scheduled_time from sessions where tutor_id = $id and scheduled_time >= $from and scheduled_time < $to),
+ *   "r" as (select r.*, own.scheduled_time from reschedules r join "own" on own.id = r.session_id
+ *           where r.session_id = any(array(select id from "own")))
  * select json_build_object('total', (select count(*) from "r"),
  *   'rows', (select json_agg(...) from (select * from "r" where (scheduled_time, id) after the cursor
  *            order by scheduled_time desc, id limit $limit + 1) "page"))
@@ -111,13 +112,16 @@ export async function listTutorReschedules(
     ) as [string, string];
     after = sql`("time" < ${time}::timestamptz or ("time" = ${time}::timestamptz and "id" > ${rescheduleId}::uuid))`;
   }
-  const query = sql`with "r" as materialized (
-  select ${reschedules.id} as "id", ${sessions.id} as "session_id", ${sessions.scheduledTime} as "time",
+  // `= any(array(...))`: the reschedules are looked up by session id, however the planner estimates the sessions.
+  const query = sql`with "own" as materialized (
+  select ${sessions.id} as "id", ${sessions.scheduledTime} as "time" from ${sessions} where ${sql.join(period, sql` and `)}
+), "r" as materialized (
+  select ${reschedules.id} as "id", "own"."id" as "session_id", "own"."time",
     ${reschedules.newTime} as "new_time", ${reschedules.initiator} as "initiator", ${reschedules.reason} as "reason",
     ${reschedules.reasonCode} as "reason_code", ${reschedules.cancelledAt} as "cancelled_at",
     ${reschedules.hoursBeforeSession} as "hours"
-  from ${sessions} join ${reschedules} on ${reschedules.sessionId} = ${sessions.id}
-  where ${sql.join(period, sql` and `)}
+  from ${reschedules} join "own" on "own"."id" = ${reschedules.sessionId}
+  where ${reschedules.sessionId} = any(array(select "id" from "own"))
 )
 select json_build_object(
   'total', (select count(*) from "r"),
