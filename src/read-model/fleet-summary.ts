@@ -67,9 +67,10 @@ export type FleetSummary = z.infer<typeof fleetSummarySchema>;
  *   'tutors', (select count(*) from tutors), ...,
  *   'scores', (select count(*), count(*) filter (where is_high_risk), ..., avg(reschedule_rate_7d),
  *              percentile_cont(0.5) within group (order by reschedule_rate_7d), ... from tutor_scores),
- *   'last30Days', (select count(*), count(*) filter (where status = 'no_show'), count(r.id), ...
- *                  from sessions s left join reschedules r on r.session_id = s.id
- *                  where s.scheduled_time > $asOf - 30 days and s.scheduled_time <= $asOf))
+ *   'last30Days', (select count(*), count(*) filter (where status = 'no_show'), ... from sessions
+ *                  where scheduled_time > $asOf - 30 days and scheduled_time <= $asOf),
+ *   'reschedules', (select count(*), count(*) filter (where initiator = 'tutor'), ... from reschedules
+ *                   where original_time > $asOf - 30 days and original_time <= $asOf))
  * ```
  */
 export async function fleetSummary(db: Database, options: FleetSummaryOptions = {}): Promise<FleetSummary> {
@@ -93,12 +94,14 @@ export async function fleetSummary(db: Database, options: FleetSummaryOptions = 
 ), "s" as (
   select count(*)::int as "sessions",
     count(*) filter (where ${sessions.status} = 'completed')::int as "completed",
-    count(*) filter (where ${sessions.status} = 'no_show')::int as "no_shows",
-    count(${reschedules.id})::int as "reschedules",
+    count(*) filter (where ${sessions.status} = 'no_show')::int as "no_shows"
+  from ${sessions} where ${sessions.scheduledTime} > ${instantParam(start)} and ${sessions.scheduledTime} <= ${instantParam(asOf)}
+), "r" as (
+  -- A reschedule's original time is its session's scheduled time: the same 30 days, from the reschedules' own index.
+  select count(*)::int as "reschedules",
     count(*) filter (where ${reschedules.initiator} = 'tutor')::int as "tutor_reschedules",
     count(*) filter (where ${reschedules.initiator} = 'student')::int as "student_reschedules"
-  from ${sessions} left join ${reschedules} on ${reschedules.sessionId} = ${sessions.id}
-  where ${sessions.scheduledTime} > ${instantParam(start)} and ${sessions.scheduledTime} <= ${instantParam(asOf)}
+  from ${reschedules} where ${reschedules.originalTime} > ${instantParam(start)} and ${reschedules.originalTime} <= ${instantParam(asOf)}
 )
 select json_build_object('asOf', ${isoText(instantParam(asOf))}, 'tutors', "t"."tutors", 'activeTutors', "t"."active",
   'scored', "sc"."scored", 'unscored', "t"."tutors" - "sc"."scored", 'flagged', "sc"."flagged",
@@ -106,7 +109,7 @@ select json_build_object('asOf', ${isoText(instantParam(asOf))}, 'tutors', "t"."
   'averageRates', json_build_object('rescheduleRate7d', "a7", 'rescheduleRate30d', "a30", 'rescheduleRate90d', "a90"),
   'medianRates', json_build_object('rescheduleRate7d', "m7", 'rescheduleRate30d', "m30", 'rescheduleRate90d', "m90"),
   'last30Days', json_build_object('sessions', "s"."sessions", 'completed', "s"."completed", 'noShows', "s"."no_shows",
-    'reschedules', "s"."reschedules", 'tutorReschedules', "s"."tutor_reschedules", 'studentReschedules', "s"."student_reschedules")
-)::text as "result" from "t", "sc", "s"`;
+    'reschedules', "r"."reschedules", 'tutorReschedules', "r"."tutor_reschedules", 'studentReschedules', "r"."student_reschedules")
+)::text as "result" from "t", "sc", "s", "r"`;
   return readJson<FleetSummary>(db, query);
 }

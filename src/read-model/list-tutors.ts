@@ -98,15 +98,20 @@ export const tutorListPageSchema = z.object({
 });
 export type TutorListPage = z.infer<typeof tutorListPageSchema>;
 
+// The cursor holds the sort value as the database's text; each cast reads it back as the column's type.
+const asNumeric = (text: string) => sql`${text}::numeric`;
+const asInt = (text: string) => sql`${text}::int4`;
+const asText = (text: string) => sql`${text}::text`;
+const asInstant = (text: string) => sql`${text}::timestamptz`;
 const sortColumns = {
-  rescheduleRate7d: [tutorScores.rescheduleRate7d, 'numeric'],
-  rescheduleRate30d: [tutorScores.rescheduleRate30d, 'numeric'],
-  rescheduleRate90d: [tutorScores.rescheduleRate90d, 'numeric'],
-  totalSessions7d: [tutorScores.totalSessions7d, 'int4'],
-  totalSessions30d: [tutorScores.totalSessions30d, 'int4'],
-  totalSessions90d: [tutorScores.totalSessions90d, 'int4'],
-  name: [tutors.name, 'text'],
-  lastCalculatedAt: [tutorScores.lastCalculatedAt, 'timestamptz'],
+  rescheduleRate7d: [tutorScores.rescheduleRate7d, asNumeric],
+  rescheduleRate30d: [tutorScores.rescheduleRate30d, asNumeric],
+  rescheduleRate90d: [tutorScores.rescheduleRate90d, asNumeric],
+  totalSessions7d: [tutorScores.totalSessions7d, asInt],
+  totalSessions30d: [tutorScores.totalSessions30d, asInt],
+  totalSessions90d: [tutorScores.totalSessions90d, asInt],
+  name: [tutors.name, asText],
+  lastCalculatedAt: [tutorScores.lastCalculatedAt, asInstant],
 } as const;
 
 /** `%`, `_` and `\` stand for themselves in a LIKE pattern once escaped. */
@@ -127,14 +132,14 @@ const likeSubstring = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${
  *
  * ```sql
  * with "matched" as materialized (
- *   select t.id, t.name, t.email, t.is_active, ts.*, <sort column> as "key"
- *   from tutors t left join tutor_scores ts on ts.tutor_id = t.id
- *   where <filters> and (t.name ilike $search or t.email ilike $search))
- * select json_build_object(
- *   'total', (select count(*) from "matched"),
- *   'rows', (select json_agg(...) from (select * from "matched"
- *            where <after the cursor: key beyond $key, or equal with id > $id; null keys last>
- *            order by "key" is null, "key" <direction>, id limit $limit + 1) "page"))
+ *   select t.id, <sort column> as "key" from tutors t left join tutor_scores ts on ts.tutor_id = t.id
+ *   where <filters> and (t.name ilike $search or t.email ilike $search)),
+ * "page" as (select * from "matched" where <after the cursor: key beyond $key, or equal with id > $id; null keys last>
+ *            order by "key" is null, "key" <direction>, id limit $limit + 1),
+ * "t" as (select * from tutors where id = any(array(select id from "page"))),
+ * "sc" as (select * from tutor_scores where tutor_id = any(array(select id from "page")))
+ * select json_build_object('total', (select count(*) from "matched"),
+ *   'rows', (select json_agg(...) from "page" join "t" using (id) left join "sc" on sc.tutor_id = page.id))
  * ```
  */
 export async function listTutors(db: Database, options: ListTutorsOptions = {}): Promise<TutorListPage> {
@@ -142,7 +147,7 @@ export async function listTutors(db: Database, options: ListTutorsOptions = {}):
   const by = o.sort?.by ?? 'name';
   const direction = o.sort?.direction ?? 'asc';
   const limit = o.limit ?? 20;
-  const [column, type] = sortColumns[by];
+  const [column, cast] = sortColumns[by];
   const filters: SQL[] = [sql`true`];
   if (o.riskCategories) filters.push(sql`${tutorScores.riskCategory} in (${sql.join(o.riskCategories.map((c) => sql`${c}`), sql`, `)})`);
   if (o.flagged !== undefined) filters.push(sql`coalesce(${tutorScores.isHighRisk}, false) = ${o.flagged}`);
@@ -161,37 +166,48 @@ export async function listTutors(db: Database, options: ListTutorsOptions = {}):
     void cursorBy;
     void cursorDirection;
     const k = sql`"key"`;
-    const typed = sql`${key}::${sql.raw(type)}`;
+    const typed = key === null ? sql`null` : cast(key);
     const beyond = direction === 'asc' ? sql`${k} > ${typed}` : sql`${k} < ${typed}`;
     after =
       key === null
         ? sql`(${k} is null and "id" > ${id}::uuid)`
         : sql`(${k} is null or ${beyond} or (${k} = ${typed} and "id" > ${id}::uuid))`;
   }
-  const order = sql`"key" is null, "key" ${sql.raw(direction)}, "id"`;
+  const dir = direction === 'asc' ? sql`asc` : sql`desc`;
+  const order = sql`"key" is null, "key" ${dir}, "id"`;
+  const pageOrder = sql`"page"."key" is null, "page"."key" ${dir}, "page"."id"`;
+  // Only ids and sort values for every matching tutor (the total needs them all); the page's rows are then looked
+  // up by id (`= any(array(...))`), so the width of a row is paid for the page alone.
+  const ts = tutorScores;
   const query = sql`with "matched" as materialized (
-  select ${tutors.id} as "id", ${tutors.name} as "name", ${tutors.email} as "email", ${tutors.isActive} as "is_active",
-    ${tutorScores.isHighRisk} as "is_high_risk", ${tutorScores.riskCategory} as "risk_category",
-    ${tutorScores.rescheduleRate7d} as "r7", ${tutorScores.rescheduleRate30d} as "r30", ${tutorScores.rescheduleRate90d} as "r90",
-    ${tutorScores.totalSessions7d} as "s7", ${tutorScores.totalSessions30d} as "s30", ${tutorScores.totalSessions90d} as "s90",
-    ${tutorScores.tutorReschedules7d} as "t7", ${tutorScores.tutorReschedules30d} as "t30", ${tutorScores.tutorReschedules90d} as "t90",
-    ${tutorScores.riskThreshold} as "risk_threshold", ${tutorScores.asOf} as "as_of",
-    ${tutorScores.lastCalculatedAt} as "last_calculated_at", ${tutorScores.nextChangeAt} as "next_change_at",
-    ${column} as "key"
-  from ${tutors} left join ${tutorScores} on ${tutorScores.tutorId} = ${tutors.id}
+  select ${tutors.id} as "id", ${column} as "key"
+  from ${tutors} left join ${ts} on ${ts.tutorId} = ${tutors.id}
   where ${sql.join(filters, sql` and `)}
+), "page" as materialized (
+  select * from "matched" where ${after} order by ${order} limit ${limit + 1}
+), "t" as materialized (
+  select ${tutors.id} as "id", ${tutors.name} as "name", ${tutors.email} as "email", ${tutors.isActive} as "is_active"
+  from ${tutors} where ${tutors.id} = any(array(select "id" from "page"))
+), "sc" as materialized (
+  select ${ts.tutorId} as "tutor_id", ${ts.isHighRisk} as "is_high_risk", ${ts.riskCategory} as "risk_category",
+    ${ts.rescheduleRate7d} as "r7", ${ts.rescheduleRate30d} as "r30", ${ts.rescheduleRate90d} as "r90",
+    ${ts.totalSessions7d} as "s7", ${ts.totalSessions30d} as "s30", ${ts.totalSessions90d} as "s90",
+    ${ts.tutorReschedules7d} as "t7", ${ts.tutorReschedules30d} as "t30", ${ts.tutorReschedules90d} as "t90",
+    ${ts.riskThreshold} as "risk_threshold", ${ts.asOf} as "as_of", ${ts.lastCalculatedAt} as "last_calculated_at",
+    ${ts.nextChangeAt} as "next_change_at"
+  from ${ts} where ${ts.tutorId} = any(array(select "id" from "page"))
 )
 select json_build_object(
   'total', (select count(*) from "matched"),
   'rows', (select coalesce(json_agg(json_build_object(
-      'tutorId', "id", 'name', "name", 'email', "email", 'isActive', "is_active", 'isHighRisk', "is_high_risk",
+      'tutorId', "page"."id", 'name', "name", 'email', "email", 'isActive', "is_active", 'isHighRisk', "is_high_risk",
       'riskCategory', "risk_category", 'rescheduleRate7d', "r7", 'rescheduleRate30d', "r30", 'rescheduleRate90d', "r90",
       'totalSessions7d', "s7", 'totalSessions30d', "s30", 'totalSessions90d', "s90",
       'tutorReschedules7d', "t7", 'tutorReschedules30d', "t30", 'tutorReschedules90d', "t90",
       'riskThreshold', "risk_threshold", 'asOf', ${isoText(sql`"as_of"`)},
       'lastCalculatedAt', ${isoText(sql`"last_calculated_at"`)}, 'nextChangeAt', ${isoText(sql`"next_change_at"`)},
-      '_key', "key"::text) order by ${order}), '[]')
-    from (select * from "matched" where ${after} order by ${order} limit ${limit + 1}) "page")
+      '_key', "page"."key"::text) order by ${pageOrder}), '[]')
+    from "page" join "t" on "t"."id" = "page"."id" left join "sc" on "sc"."tutor_id" = "page"."id")
 )::text as "result"`;
   const { total, rows } = await readJson<{ total: number; rows: (TutorListRow & { _key: string | null })[] }>(db, query);
   const { page, nextCursor } = keysetPage(rows, limit, (last) => [by, direction, last._key, last.tutorId]);
