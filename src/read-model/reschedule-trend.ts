@@ -107,8 +107,7 @@ export async function rescheduleTrend(db: Database, options: RescheduleTrendOpti
   const [from, to] = [instantParam(o.from), instantParam(o.to)];
   const local = (column: SQL) => sql`date_trunc(${o.bucket}, ${column} at time zone ${tz})`;
   // One tutor: its sessions of the period once, and their tutor reschedules looked up by session id (`= any(array(...))`,
-  // however the planner estimates the sessions). The fleet: one count per bucket, each a range of the sessions' and
-  // the tutor reschedules' own indexes, so no row is converted to local time.
+  // however the planner estimates the sessions). The fleet: the sessions' and the tutor reschedules' own range indexes.
   const parts = o.tutorId
     ? sql`"own" as materialized (
   select ${sessions.id} as "id", ${sessions.scheduledTime} as "time" from ${sessions}
@@ -119,19 +118,13 @@ export async function rescheduleTrend(db: Database, options: RescheduleTrendOpti
   where ${reschedules.initiator} = 'tutor' and ${reschedules.sessionId} = any(array(select "id" from "own")) group by 1
 )`
     : sql`"s" as (
-  select "b"."local_start", "n" from "bounds" "b" cross join lateral (
-    select count(*)::int as "n" from ${sessions} where ${sessions.scheduledTime} >= "b"."lo" and ${sessions.scheduledTime} < "b"."hi") "c"
+  select ${local(sql`${sessions.scheduledTime}`)} as "local_start", count(*)::int as "n" from ${sessions}
+  where ${sessions.scheduledTime} >= ${from} and ${sessions.scheduledTime} < ${to} group by 1
 ), "r" as (
-  select "b"."local_start", "n" from "bounds" "b" cross join lateral (
-    select count(*)::int as "n" from ${reschedules}
-    where ${reschedules.initiator} = 'tutor' and ${reschedules.originalTime} >= "b"."lo" and ${reschedules.originalTime} < "b"."hi") "c"
+  select ${local(sql`${reschedules.originalTime}`)} as "local_start", count(*)::int as "n" from ${reschedules}
+  where ${reschedules.initiator} = 'tutor' and ${reschedules.originalTime} >= ${from} and ${reschedules.originalTime} < ${to} group by 1
 )`;
-  const query = sql`with "buckets" as (${bucketSeries(o.from, o.to, o.bucket, tz)}),
-"bounds" as (
-  select "local_start", greatest("local_start" at time zone ${tz}, ${from}) as "lo",
-    least(("local_start" + ${`1 ${o.bucket}`}::interval) at time zone ${tz}, ${to}) as "hi"
-  from "buckets"
-), ${parts}
+  const query = sql`with "buckets" as (${bucketSeries(o.from, o.to, o.bucket, tz)}), ${parts}
 select json_build_object('buckets', coalesce(json_agg(json_build_object(
     'start', ${isoText(sql`"b"."local_start" at time zone ${tz}`)},
     'sessions', coalesce("s"."n", 0), 'tutorReschedules', coalesce("r"."n", 0),
