@@ -6,6 +6,7 @@
  *   TQS_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npm run bench   # + PostgreSQL, all three scales
  *   npm run bench -- --quick                        # small scale, fewer runs
  *   npm run bench -- --only import                  # only the cold-import figures (a fresh node per sample)
+ *   TQS_BENCH_DATABASE_URL=... npm run bench -- --only read-model --scales large --backends postgres
  *   npm run bench -- --drizzle-seed-large           # also drizzle-seed at 1M sessions (~3 more minutes)
  *   npm run bench -- --scales medium --backends postgres --runs 3 --compare bench/results/<earlier>.json
  *   TQS_BENCH_DATABASE_URL=... npm run bench -- --history-only   # the refresh with 900 vs 90 days of history
@@ -13,11 +14,11 @@
  *
  * Progress goes to stderr; the final table to stdout; the results to bench/results/<ISO timestamp>.json (and .md).
  */
-import { redactUrl } from '../src';
+import { generateDataset, insertDataset, redactUrl } from '../src';
 import type { Figure } from './figure';
 import { timeRatioFigure } from './figure';
 import { fixtureFigure } from './fixture-figure';
-import { generateFigure } from './generate-figure';
+import { datasetOptions, generateFigure } from './generate-figure';
 import { importFigures } from './import-figures';
 import { historyFigure } from './history-figure';
 import { loadFigures } from './load-figures';
@@ -25,9 +26,10 @@ import { describeMachine, machineInfo } from './machine';
 import { formatMs, median, progress } from './measure';
 import { type BenchOptions, parseOptions, scales, usage, UsageError } from './options';
 import { formatComparison, formatTable, writeResults } from './report';
+import { readModelFigures } from './read-model-figures';
 import { scoreFigures } from './score-figures';
 import { xlFigures } from './xl-figure';
-import { dropAllScratch } from './scratch';
+import { dropAllScratch, openScratch } from './scratch';
 
 const PGLITE_LARGE =
   'PGlite: large scale (1,000,000 sessions) skipped. PGlite slows sharply past ~100k rows: a million sessions ' +
@@ -51,11 +53,28 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
   const xlOnly = options.only === undefined && options.scales.length > 0 && options.scales.every((s) => s === 'xl');
   if (xlOnly) {
     notes.push('--scales xl alone: the cold-import and history figures are left out (run them without xl).');
-  } else {
+  } else if (options.only !== 'read-model') {
     progress('import: cold import of @tqs/data and of the production baseline');
     figures.push(...(await importFigures(options.runs('small').importCold)));
   }
   if (options.only === 'import') return finish({ startedAt, command, machine, notes, figures, started, options });
+  if (options.only === 'read-model') {
+    for (const scaleName of options.scales.filter((s) => s !== 'xl')) {
+      const scale = scales[scaleName];
+      const dataset = generateDataset(datasetOptions(scale));
+      for (const backend of options.backends.filter((b) => !(b === 'pglite' && scaleName === 'large'))) {
+        progress(`read model ${backend} ${scaleName}: loading ${scale.sessions.toLocaleString('en-US')} sessions (untimed)`);
+        const loaded = await openScratch(backend, options.postgresUrl);
+        try {
+          await insertDataset(loaded.db, dataset);
+          figures.push(...(await readModelFigures(backend, scale, loaded.db, options.runs(scaleName))));
+        } finally {
+          await loaded.close();
+        }
+      }
+    }
+    return finish({ startedAt, command, machine, notes, figures, started, options });
+  }
   process.stderr.write(`scales: ${options.scales.join(', ')}; backends: ${options.backends.join(', ')}\n`);
   if (options.backends.includes('pglite') && options.scales.includes('large')) {
     notes.push(PGLITE_LARGE);
@@ -105,6 +124,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
         const score = await scoreFigures(backend, scale, load.loaded, generated.dataset, runs, options.loopSample);
         figures.push(...score.figures);
         refreshByScale.set(`${backend}:${scaleName}`, score.refreshSamples);
+        figures.push(...(await readModelFigures(backend, scale, load.loaded.db, runs)));
       } finally {
         await load.loaded.close();
       }

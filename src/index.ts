@@ -41,3 +41,4 @@ export * from './domain';
 export * from './generator';
 export * from './load';
 export * from './report';
+export * from './read-model';

@@ -61,7 +61,9 @@ async function scratchDatabase(): Promise<{ url: string; db: TqsDatabase }> {
 describe('examples', () => {
   it('are all run by this file', () => {
     // A new example must get a test below; this list is what the tests cover.
+    // api-service: its HTTP tests are in test/api-service.test.ts.
     expect(readdirSync(join(repoRoot, 'examples')).sort()).toEqual([
+      'api-service',
       'drizzle-kit-consumer',
       'relations.ts',
       'score-worker.ts',

@@ -132,6 +132,8 @@ describeEachBackend('migrations', (backend: TestBackend) => {
       sorted([
         ...ourTables,
         'tutor_score_changes',
+        'tutor_score_history',
+        'tutor_risk_events',
         'reschedule_rule_checks',
         'reschedule_rule_pending',
         ...archiveTables.map((table) => `tqs_archive.${table}`),
@@ -149,6 +151,10 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tutor_scores_touch_updated_at',
         'tutors_capture_insert',
         'tutors_touch_updated_at',
+        'tutor_scores_record_insert',
+        'tutor_scores_record_update',
+        'tutors_forget_delete',
+        'tutors_forget_truncate',
       ]),
     );
     expect(sorted(migrated.functions.map((f) => f.name))).toEqual(
@@ -161,6 +167,9 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tqs_reschedule_rule_defer',
         'tqs_reschedule_rule_reschedules',
         'tqs_reschedule_rule_sessions',
+        'tqs_forget_deleted_tutors',
+        'tqs_record_new_scores',
+        'tqs_record_score_changes',
         'tqs_touch_updated_at',
       ]),
     );

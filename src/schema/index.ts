@@ -19,6 +19,8 @@ export { rescheduleInitiators, reschedules, type RescheduleInitiator } from './r
 export { sessionStatuses, sessions, type SessionStatus } from './sessions';
 export { DEFAULT_RISK_THRESHOLD, scoreWindows, tutorScores, type ScoreWindow } from './tutor-scores';
 export { tutorScoreChanges } from './tutor-score-changes';
+export { tutorRiskEvents } from './tutor-risk-events';
+export { tutorScoreHistory } from './tutor-score-history';
 export { tutors } from './tutors';
 
 /**

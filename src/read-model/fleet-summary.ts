@@ -1,0 +1,115 @@
+import { sql } from 'drizzle-orm';
+import type { PgColumn } from 'drizzle-orm/pg-core';
+import { z } from 'zod';
+import type { Database } from '../db';
+import { reschedules, sessions, tutors, tutorScores } from '../schema';
+import { instantOption, instantParam, isoText, parseOptions, readJson } from './options';
+
+/**
+ * The options of {@link fleetSummary}.
+ *
+ * @example
+ * const options = fleetSummaryOptionsSchema.parse(query); // a bad option throws before fleetSummary runs
+ */
+export const fleetSummaryOptionsSchema = z
+  .object({
+    /** The end of the 30-day totals. Default: now. */
+    asOf: instantOption.optional(),
+  })
+  .strict();
+export type FleetSummaryOptions = z.input<typeof fleetSummaryOptionsSchema>;
+
+const rate = z.number().min(0).max(100).nullable();
+const rates = z.object({ rescheduleRate7d: rate, rescheduleRate30d: rate, rescheduleRate90d: rate });
+
+/**
+ * The answer of {@link fleetSummary}, JSON-ready.
+ *
+ * @example
+ * response.json(fleetSummarySchema.parse(await fleetSummary(db)));
+ */
+export const fleetSummarySchema = z.object({
+  asOf: z.iso.datetime(),
+  tutors: z.number().int(),
+  activeTutors: z.number().int(),
+  scored: z.number().int(),
+  unscored: z.number().int(),
+  flagged: z.number().int(),
+  byRiskCategory: z.object({ low: z.number().int(), medium: z.number().int(), high: z.number().int() }),
+  /** The mean of the stored rates of the tutors that have one, 2 decimals; null when none has. */
+  averageRates: rates,
+  /** Their median (the mean of the two middle values for an even count), 2 decimals. */
+  medianRates: rates,
+  /** Sessions scheduled in `(asOf − 30 days, asOf]`, by the sessions themselves (not the stored scores). */
+  last30Days: z.object({
+    sessions: z.number().int(),
+    completed: z.number().int(),
+    noShows: z.number().int(),
+    reschedules: z.number().int(),
+    tutorReschedules: z.number().int(),
+    studentReschedules: z.number().int(),
+  }),
+});
+export type FleetSummary = z.infer<typeof fleetSummarySchema>;
+
+/**
+ * The dashboard's summary cards in one query: tutors (active, scored, unscored, flagged, by risk category), the mean
+ * and median of the stored 7/30/90-day rates, and the 30-day totals of sessions, no-shows and reschedules counted
+ * from the sessions. Computed over the whole fleet, however many tutors.
+ *
+ * @throws {InvalidOptionError} an unknown option or an invalid `asOf`.
+ * @example
+ * const summary = await fleetSummary(db);
+ * // { tutors: 10000, scored: 9990, flagged: 412, byRiskCategory: { low: 8012, medium: 1302, high: 676 }, averageRates: {...}, last30Days: {...} }
+ *
+ * ```sql
+ * select json_build_object(
+ *   'tutors', (select count(*) from tutors), ...,
+ *   'scores', (select count(*), count(*) filter (where is_high_risk), ..., avg(reschedule_rate_7d),
+ *              percentile_cont(0.5) within group (order by reschedule_rate_7d), ... from tutor_scores),
+ *   'last30Days', (select count(*), count(*) filter (where status = 'no_show'), ... from sessions
+ *                  where scheduled_time > $asOf - 30 days and scheduled_time <= $asOf),
+ *   'reschedules', (select count(*), count(*) filter (where initiator = 'tutor'), ... from reschedules
+ *                   where original_time > $asOf - 30 days and original_time <= $asOf))
+ * ```
+ */
+export async function fleetSummary(db: Database, options: FleetSummaryOptions = {}): Promise<FleetSummary> {
+  const o = parseOptions('fleetSummary', fleetSummaryOptionsSchema, options);
+  const asOf = o.asOf ?? new Date();
+  const start = new Date(asOf.getTime() - 30 * 86_400_000);
+  const ts = tutorScores;
+  const avg = (column: PgColumn) => sql`round(avg(${column}), 2)`;
+  const median = (column: PgColumn) =>
+    sql`round((percentile_cont(0.5) within group (order by ${column}))::numeric, 2)`;
+  const query = sql`with "t" as (
+  select count(*)::int as "tutors", count(*) filter (where ${tutors.isActive})::int as "active" from ${tutors}
+), "sc" as (
+  select count(*)::int as "scored", count(*) filter (where ${ts.isHighRisk})::int as "flagged",
+    count(*) filter (where ${ts.riskCategory} = 'low')::int as "low",
+    count(*) filter (where ${ts.riskCategory} = 'medium')::int as "medium",
+    count(*) filter (where ${ts.riskCategory} = 'high')::int as "high",
+    ${avg(ts.rescheduleRate7d)} as "a7", ${avg(ts.rescheduleRate30d)} as "a30", ${avg(ts.rescheduleRate90d)} as "a90",
+    ${median(ts.rescheduleRate7d)} as "m7", ${median(ts.rescheduleRate30d)} as "m30", ${median(ts.rescheduleRate90d)} as "m90"
+  from ${ts} join ${tutors} on ${tutors.id} = ${ts.tutorId}
+), "s" as (
+  select count(*)::int as "sessions",
+    count(*) filter (where ${sessions.status} = 'completed')::int as "completed",
+    count(*) filter (where ${sessions.status} = 'no_show')::int as "no_shows"
+  from ${sessions} where ${sessions.scheduledTime} > ${instantParam(start)} and ${sessions.scheduledTime} <= ${instantParam(asOf)}
+), "r" as (
+  -- A reschedule's original time is its session's scheduled time: the same 30 days, from the reschedules' own index.
+  select count(*)::int as "reschedules",
+    count(*) filter (where ${reschedules.initiator} = 'tutor')::int as "tutor_reschedules",
+    count(*) filter (where ${reschedules.initiator} = 'student')::int as "student_reschedules"
+  from ${reschedules} where ${reschedules.originalTime} > ${instantParam(start)} and ${reschedules.originalTime} <= ${instantParam(asOf)}
+)
+select json_build_object('asOf', ${isoText(instantParam(asOf))}, 'tutors', "t"."tutors", 'activeTutors', "t"."active",
+  'scored', "sc"."scored", 'unscored', "t"."tutors" - "sc"."scored", 'flagged', "sc"."flagged",
+  'byRiskCategory', json_build_object('low', "sc"."low", 'medium', "sc"."medium", 'high', "sc"."high"),
+  'averageRates', json_build_object('rescheduleRate7d', "a7", 'rescheduleRate30d', "a30", 'rescheduleRate90d', "a90"),
+  'medianRates', json_build_object('rescheduleRate7d', "m7", 'rescheduleRate30d', "m30", 'rescheduleRate90d', "m90"),
+  'last30Days', json_build_object('sessions', "s"."sessions", 'completed', "s"."completed", 'noShows', "s"."no_shows",
+    'reschedules', "r"."reschedules", 'tutorReschedules', "r"."tutor_reschedules", 'studentReschedules', "r"."student_reschedules")
+)::text as "result" from "t", "sc", "s", "r"`;
+  return readJson<FleetSummary>(db, query);
+}

@@ -1,0 +1,102 @@
+import { sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Database } from '../db';
+import { emailReports, tutorScoreChanges, tutorScores } from '../schema';
+import { instantOption, instantParam, isoText, parseOptions, readJson } from './options';
+
+/**
+ * The options of {@link operationsStatus}.
+ *
+ * @example
+ * const options = operationsStatusOptionsSchema.parse(query); // a bad option throws before operationsStatus runs
+ */
+export const operationsStatusOptionsSchema = z
+  .object({
+    /** The instant due scores and the last 24 hours are measured at. Default: now. */
+    now: instantOption.optional(),
+  })
+  .strict();
+export type OperationsStatusOptions = z.input<typeof operationsStatusOptionsSchema>;
+
+/**
+ * The answer of {@link operationsStatus}, JSON-ready.
+ *
+ * @example
+ * response.json(operationsStatusSchema.parse(await operationsStatus(db)));
+ */
+export const operationsStatusSchema = z.object({
+  now: z.iso.datetime(),
+  scoreQueue: z.object({
+    /** Tutors waiting in the score change queue. */
+    depth: z.number().int(),
+    /** Rows of the queue (a tutor may have several). */
+    rows: z.number().int(),
+    /** When the oldest waiting change was written; null when the queue is empty. */
+    oldestAt: z.iso.datetime().nullable(),
+  }),
+  /** Tutors the next due refresh would score: queued, or whose score changes by time alone by `now`. */
+  dueScores: z.number().int(),
+  /** The latest `last_calculated_at` of any score; null before the first refresh. */
+  lastRefreshAt: z.iso.datetime().nullable(),
+  emailReports: z.object({
+    /** Pending reports no worker holds (or whose claim lapsed). */
+    pending: z.number().int(),
+    /** Pending reports a worker holds now. */
+    claimed: z.number().int(),
+    sent: z.number().int(),
+    failed: z.number().int(),
+    oldestPendingAt: z.iso.datetime().nullable(),
+    /** Failed reports attempted in the 24 hours before `now`. */
+    failedLast24h: z.number().int(),
+  }),
+});
+export type OperationsStatus = z.infer<typeof operationsStatusSchema>;
+
+/**
+ * The workers' monitoring figures in one query, for a health check: the score change queue (depth, oldest change),
+ * the scores due, the time of the last refresh, and the email reports by status with the oldest pending and the
+ * failures of the last 24 hours.
+ *
+ * @throws {InvalidOptionError} an unknown option or an invalid `now`.
+ * @example
+ * const status = await operationsStatus(db);
+ * if (status.scoreQueue.oldestAt && Date.parse(status.scoreQueue.oldestAt) < Date.now() - 3_600_000) console.warn('score worker behind');
+ *
+ * ```sql
+ * select json_build_object(
+ *   'scoreQueue', (select count(distinct tutor_id), count(*), min(created_at) from tutor_score_changes),
+ *   'dueScores', (select count(*) from (select tutor_id from tutor_score_changes
+ *                 union select tutor_id from tutor_scores where next_change_at <= $now) d),
+ *   'lastRefreshAt', (select max(last_calculated_at) from tutor_scores),
+ *   'emailReports', (select count(*) filter (where status = 'pending' and claim lapsed), ... from email_reports))
+ * ```
+ */
+export async function operationsStatus(db: Database, options: OperationsStatusOptions = {}): Promise<OperationsStatus> {
+  const o = parseOptions('operationsStatus', operationsStatusOptionsSchema, options);
+  const now = instantParam(o.now ?? new Date());
+  const q = tutorScoreChanges;
+  const e = emailReports;
+  const held = sql`${e.claimedUntil} > ${now}`;
+  const query = sql`with "q" as (
+  select count(distinct ${q.tutorId})::int as "depth", count(*)::int as "rows", min(${q.createdAt}) as "oldest" from ${q}
+), "d" as (
+  select count(*)::int as "due" from (select ${q.tutorId} from ${q} union select ${tutorScores.tutorId} from ${tutorScores}
+    where ${tutorScores.nextChangeAt} <= ${now}) "due"
+), "e" as (
+  select count(*) filter (where ${e.status} = 'pending' and not coalesce(${held}, false))::int as "pending",
+    count(*) filter (where ${e.status} = 'pending' and ${held})::int as "claimed",
+    count(*) filter (where ${e.status} = 'sent')::int as "sent",
+    count(*) filter (where ${e.status} = 'failed')::int as "failed",
+    count(*) filter (where ${e.status} = 'failed' and ${e.sentAt} > ${now} - interval '24 hours' and ${e.sentAt} <= ${now})::int as "failed_24h",
+    min(${e.createdAt}) filter (where ${e.status} = 'pending') as "oldest_pending"
+  from ${e}
+)
+select json_build_object('now', ${isoText(now)},
+  'scoreQueue', json_build_object('depth', "q"."depth", 'rows', "q"."rows", 'oldestAt', ${isoText(sql`"q"."oldest"`)}),
+  'dueScores', "d"."due",
+  'lastRefreshAt', ${isoText(sql`(select max(${tutorScores.lastCalculatedAt}) from ${tutorScores})`)},
+  'emailReports', json_build_object('pending', "e"."pending", 'claimed', "e"."claimed", 'sent', "e"."sent",
+    'failed', "e"."failed", 'oldestPendingAt', ${isoText(sql`"e"."oldest_pending"`)}, 'failedLast24h', "e"."failed_24h")
+)::text as "result" from "q", "d", "e"`;
+  return readJson<OperationsStatus>(db, query);
+}
