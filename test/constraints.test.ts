@@ -296,6 +296,39 @@ const cases: ConstraintCase[] = [
     broken: 'a rescheduled session with a duration',
     write: insert(sessions, { ...noShowRow, status: 'rescheduled' }, { durationMinutes: 30 }),
   },
+  {
+    constraint: 'sessions_completed_time_matches_status',
+    broken: 'a scheduled session with a completed_time',
+    write: insert(sessions, { ...noShowRow, status: 'scheduled' }, { completedTime: at('2025-02-03T16:00:00Z') }),
+  },
+  {
+    constraint: 'sessions_duration_only_when_completed',
+    broken: 'a scheduled session with a duration',
+    write: insert(sessions, { ...noShowRow, status: 'scheduled' }, { durationMinutes: 30 }),
+  },
+  {
+    constraint: 'sessions_status_transition',
+    broken: "a no-show set back to 'scheduled'",
+    write: async (tx, broken) => {
+      // The valid neighbour: a booked session gets its outcome.
+      if (!broken) await tx.insert(sessions).values({ ...noShowRow, status: 'scheduled' });
+      await tx
+        .update(sessions)
+        .set({ status: broken ? 'scheduled' : 'no_show' })
+        .where(eq(sessions.id, broken ? fixture.noShowSession : noShowRow.id!));
+    },
+  },
+  {
+    constraint: 'sessions_status_transition',
+    broken: "a completed session set back to 'scheduled' (completion time and duration cleared)",
+    write: async (tx, broken) => {
+      await tx.insert(sessions).values(broken ? completedRow : { ...noShowRow, status: 'scheduled' });
+      await tx
+        .update(sessions)
+        .set(broken ? { status: 'scheduled', completedTime: null, durationMinutes: null } : { status: 'completed', completedTime: completedRow.completedTime!, durationMinutes: 60 })
+        .where(eq(sessions.id, noShowRow.id!));
+    },
+  },
 
   // reschedules
   {
@@ -371,6 +404,15 @@ const cases: ConstraintCase[] = [
       if (!broken) {
         await tx.insert(reschedules).values({ ...rescheduleRow, sessionId: noShowRow.id!, originalTime: noShowRow.scheduledTime, newTime: null });
       }
+    }),
+  },
+  {
+    constraint: 'reschedule_status_rule',
+    broken: "a reschedule of a session still 'scheduled'",
+    write: atCommit(async (tx, broken) => {
+      await tx.insert(sessions).values({ ...noShowRow, status: 'scheduled' });
+      await tx.insert(reschedules).values({ ...rescheduleRow, sessionId: noShowRow.id!, originalTime: noShowRow.scheduledTime, newTime: null });
+      if (!broken) await tx.update(sessions).set({ status: 'rescheduled' }).where(eq(sessions.id, noShowRow.id!));
     }),
   },
   {

@@ -34,7 +34,8 @@ export const isUuid = (id: unknown): id is string => typeof id === 'string' && u
  * Computes one tutor's reschedule rates, counts and risk flag, in one query, without writing anything: what
  * {@link refreshTutorScores} would store for this tutor with the same `asOf` and `threshold`.
  *
- * Window N holds the tutor's sessions with `scheduled_time` in `(asOf − N days, asOf]`, whatever their status; its
+ * Window N holds the tutor's sessions with `scheduled_time` in `(asOf − N days, asOf]` that have an outcome (a
+ * session still `scheduled` is left out, even after its time: docs/ingest.md); its
  * rate is 100 × tutor-initiated reschedules (cancellations included) ÷ sessions, rounded to 2 decimals, or `null`
  * without sessions. The tutor is high risk when any rate is strictly above `threshold`. With `readReplicas`, it reads
  * a replica: pass `db.$primary` to see a write just made.

@@ -65,10 +65,12 @@ export function countExpressions(asOf: Date): [PgColumn, SQL][] {
 
 /**
  * `tutors t`, each with its sessions of the largest window ending at `asOf` and their tutor-initiated reschedules.
- * Sessions after `asOf` never join. A tutor without sessions still gives one row (of nulls), so it is scored.
+ * Sessions after `asOf` never join, nor do sessions still `scheduled`: a booking whose time has passed without an
+ * outcome says nothing yet about its tutor, and counting it would dilute the rates (docs/ingest.md). Its outcome, when
+ * it comes, is an update that the change capture sees. A tutor without sessions still gives one row (of nulls), so it is scored.
  *
  * Both sides read the window alone, whatever the history: the sessions through `sessions_window_idx`
- * `(scheduled_time, tutor_id, id)` and the reschedules through `reschedules_tutor_window_idx`
+ * `(scheduled_time, tutor_id, id, status)` and the reschedules through `reschedules_tutor_window_idx`
  * `(original_time, session_id, id) where initiator = 'tutor'`, both index-only range scans. The range on
  * `r.original_time` changes no count (the database keeps `original_time` equal to its session's `scheduled_time`);
  * without it the join hashes every tutor-initiated reschedule ever made, and the refresh slows as history grows.
@@ -76,7 +78,7 @@ export function countExpressions(asOf: Date): [PgColumn, SQL][] {
 export function scoredTutorsFrom(asOf: Date): SQL {
   const start = windowStarts(asOf)[largestWindow];
   return sql`${tutors} ${scoredTutor}
-    left join ${sessions} ${windowSession} on ${windowSession.tutorId} = ${scoredTutor.id} and ${windowSession.scheduledTime} > ${timestamptz(start)} and ${windowSession.scheduledTime} <= ${timestamptz(asOf)}
+    left join ${sessions} ${windowSession} on ${windowSession.tutorId} = ${scoredTutor.id} and ${windowSession.scheduledTime} > ${timestamptz(start)} and ${windowSession.scheduledTime} <= ${timestamptz(asOf)} and ${windowSession.status} <> 'scheduled'
     left join ${reschedules} ${tutorReschedule} on ${tutorReschedule.sessionId} = ${windowSession.id} and ${tutorReschedule.initiator} = 'tutor' and ${tutorReschedule.originalTime} > ${timestamptz(start)} and ${tutorReschedule.originalTime} <= ${timestamptz(asOf)}`;
 }
 
@@ -85,7 +87,8 @@ const plusDays = (instant: SQL, days: number): SQL => sql`${instant} + ${sql.raw
 
 /**
  * The next instant after `asOf` at which the counts of `t` change by time alone, for `tutor_scores.next_change_at`:
- * the earliest of its first session after `asOf` (which enters every window when `asOf` reaches it) and, per window
+ * the earliest of its first session after `asOf` that has an outcome (which enters every window when `asOf` reaches it;
+ * a session still `scheduled` never counts, and its outcome arrives as a captured update) and, per window
  * N, its earliest session in the window plus N days (when that session leaves it). Null when there is neither. To be
  * selected from {@link scoredTutorsFrom} grouped by `t.id`: the window minimums come from the joined rows, the next
  * session from one look-up on `sessions (tutor_id, scheduled_time)` per tutor, so no session is read twice.
@@ -101,6 +104,6 @@ export function nextChangeExpression(asOf: Date): SQL {
       days,
     ),
   );
-  const entering = sql`(select min(${next.scheduledTime}) from ${sessions} ${next} where ${next.tutorId} = ${scoredTutor.id} and ${next.scheduledTime} > ${timestamptz(asOf)})`;
+  const entering = sql`(select min(${next.scheduledTime}) from ${sessions} ${next} where ${next.tutorId} = ${scoredTutor.id} and ${next.scheduledTime} > ${timestamptz(asOf)} and ${next.status} <> 'scheduled')`;
   return sql`least(${entering}, ${sql.join(leaving, sql`, `)})`;
 }
