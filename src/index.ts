@@ -2,6 +2,7 @@ export * from './schema';
 export * from './db';
 export * from './errors';
 export * from './scoring';
+export * from './ingest';
 export * from './validation';
 export * from './records';
 export * from './domain';

@@ -15,7 +15,7 @@ export {
 } from './migration-status';
 export { defaultMigrationsFolder, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations, type MigrationFile } from './migrations';
 export { countTableRows, type TableCounts } from './table-counts';
-export { readReplicaOf } from './replicas';
+export { readFromReplica, readReplicaOf } from './replicas';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback';
 export { type ConnectionHost, type ConnectionUrl, parseConnectionUrl } from './connection-url';
 export { assertDatabaseTimeZone } from './time-zone';

@@ -11,6 +11,7 @@ export const layers: readonly (readonly string[])[] = [
   ['cli'],
   ['testing'],
   ['report', 'load', 'generator'],
+  ['read-model', 'ingest'],
   ['scoring', 'records'],
   ['db', 'validation'],
   ['schema'],
