@@ -1,7 +1,8 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import type { Database } from '../db';
 import { isTqsError, translateDatabaseError, type TqsError, ValidationError } from '../errors';
 import { reschedules, sessions, tutors } from '../schema';
+import { sqlStateOf } from '../util';
 import { parseRow } from '../validation';
 import { type ParsedSessionPayload, sessionPayloadSchema } from './payload';
 
@@ -125,15 +126,141 @@ const sessionIdOf = (payload: unknown): string | null => {
   return typeof id === 'string' ? id : null;
 };
 
+/** Payloads written per transaction: one commit (one flush of the log) for this many sessions. */
+const GROUP_SIZE = 250;
+/** How often one payload is tried again after its savepoint lost a deadlock to another writer. */
+const MAX_ATTEMPTS = 5;
+/** deadlock_detected, serialization_failure: another writer won; the payload is tried again in a new transaction. */
+const RETRYABLE = new Set(['40P01', '40001']);
+
+interface Pending {
+  index: number;
+  rows: Rows;
+}
+
+const isRefusal = (error: unknown): error is TqsError =>
+  isTqsError(error) && (error.code === 'VALIDATION_FAILED' || error.code === 'CONSTRAINT_VIOLATION');
+
 /**
- * Stores one session as the platform sends it, in one transaction: the tutor found by id (or created from `tutor`),
- * the session inserted, or moved forward in its lifecycle (`scheduled` to an outcome, with its reschedule), or left
- * as it is when the payload says what is stored already. A payload that contradicts the stored session is refused
- * with the field named; the change capture sees every write, so `refreshDueScores` picks it up. Safe when several
- * workers deliver the same session at once.
+ * One payload in its own savepoint of `tx`. A payload that writes a reschedule (or the status `rescheduled`) has the
+ * check at commit of reschedule_status_rule run before its savepoint is released, so a refusal costs only this payload
+ * and the commit of the group can no longer fail.
+ */
+async function writeInSavepoint(tx: Tx, rows: Rows): Promise<Exclude<IngestOutcome, 'refused'>> {
+  const checksRule = rows.reschedule !== undefined || rows.session.status === 'rescheduled';
+  try {
+    return await tx.transaction(async (savepoint) => {
+      const outcome = await write(savepoint, rows);
+      if (checksRule) await savepoint.execute(sql`set constraints reschedule_status_rule immediate`);
+      return outcome;
+    });
+  } finally {
+    if (checksRule) await tx.execute(sql`set constraints reschedule_status_rule deferred`);
+  }
+}
+
+/**
+ * The tutors to create before the sessions of a group: those whose details come with a payload that is not the
+ * first of its tutor in the group's order (an earlier payload of that tutor may name it by id alone).
+ */
+function tutorsFirst(group: readonly Pending[]): NonNullable<Rows['tutor']>[] {
+  const first = new Map<string, Pending>();
+  const created: NonNullable<Rows['tutor']>[] = [];
+  for (const entry of group) {
+    const tutorId = entry.rows.session.tutorId;
+    const head = first.get(tutorId);
+    if (!head) first.set(tutorId, entry);
+    else if (!head.rows.tutor && entry.rows.tutor && !created.some((t) => t.id === tutorId)) created.push(entry.rows.tutor);
+  }
+  return created;
+}
+
+/**
+ * Stores sessions as the platform sends them: each payload in a savepoint of its own (a refusal costs only that
+ * payload), a few hundred per transaction (one commit for many sessions). For each payload: the tutor found by id
+ * (or created from `tutor`), the session inserted, or moved forward in its lifecycle (`scheduled` to an outcome, with
+ * its reschedule), or left as it is when the payload says what is stored already. A payload that contradicts the
+ * stored session is refused with the field named. The change capture sees every write, so `refreshDueScores` picks
+ * it up. Returns one result per payload, in order, once every write it reports is committed.
  *
- * A refusal is returned, not thrown. Errors that are not about the payload (the connection lost) are thrown: deliver
- * again, as ingest is idempotent.
+ * Several workers may deliver the same sessions at once: payloads are written in the order of (tutor id, session id),
+ * the order every worker takes its locks in, so two workers never wait on each other in a cycle; the deliveries of
+ * one session keep their order. Within one call, a tutor's details in any payload serve all of that tutor's payloads.
+ * Errors that are not about a payload (the connection lost) are thrown, and the payloads of the transaction that was
+ * open are not stored: deliver them again, as ingest is idempotent.
+ *
+ * @example
+ * const results = await ingestSessions(db, payloads);
+ * const refused = results.filter((r) => r.outcome === 'refused'); // each with error.message naming the field
+ *
+ * // SQL shape, per payload, in a savepoint; a commit every few hundred payloads:
+ * // select * from sessions where id = $1 for update;            -- first only when tutor details are sent
+ * // insert into tutors (id, name, email) values ($2, $3, $4) on conflict (id) do nothing;
+ * // insert into sessions (...) values (...) on conflict (id) do nothing returning id;
+ * // select * from sessions where id = $1 for update;            -- when the session is stored already
+ * // update sessions set status = $5, completed_time = $6, duration_minutes = $7 where id = $1;
+ * // insert into reschedules (...) values (...);
+ */
+export async function ingestSessions(db: Database, payloads: Iterable<unknown>): Promise<IngestResult[]> {
+  const results: IngestResult[] = [];
+  const pending: Pending[] = [];
+  for (const payload of payloads) {
+    const index = results.length;
+    const sessionId = sessionIdOf(payload);
+    results.push({ sessionId, outcome: 'refused' });
+    try {
+      const rows = parseRow(sessionPayloadSchema, payload, sessionId === null ? 'payload' : `payload of session ${sessionId}`);
+      pending.push({ index, rows });
+    } catch (error) {
+      if (!isTqsError(error)) throw error;
+      results[index] = { sessionId, outcome: 'refused', error };
+    }
+  }
+  const key = (p: Pending) => [p.rows.session.tutorId, p.rows.session.id] as const;
+  pending.sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    return ka[0] < kb[0] ? -1 : ka[0] > kb[0] ? 1 : ka[1] < kb[1] ? -1 : ka[1] > kb[1] ? 1 : a.index - b.index;
+  });
+  const attempts = new Map<number, number>();
+  let start = 0;
+  while (start < pending.length) {
+    const group = pending.slice(start, start + GROUP_SIZE);
+    const written: IngestResult[] = [];
+    let lostTo: unknown;
+    await db.transaction(async (tx) => {
+      for (const tutor of tutorsFirst(group)) {
+        // Only to serve the payloads that name it by id alone: a failure here is reported by the payload it came with.
+        await tx.transaction((sp) => sp.insert(tutors).values(tutor).onConflictDoNothing({ target: tutors.id })).catch(() => undefined);
+      }
+      for (const { rows } of group) {
+        try {
+          written.push({ sessionId: rows.session.id, outcome: await writeInSavepoint(tx, rows) });
+        } catch (caught) {
+          if (RETRYABLE.has(sqlStateOf(caught) ?? '')) {
+            lostTo = caught;
+            break; // commit what is written; this payload starts the next transaction
+          }
+          const error = translateDatabaseError(caught);
+          if (!isRefusal(error)) throw error;
+          written.push({ sessionId: rows.session.id, outcome: 'refused', error });
+        }
+      }
+    });
+    for (const [i, result] of written.entries()) results[group[i]!.index] = result;
+    start += written.length;
+    if (lostTo !== undefined) {
+      const index = pending[start]!.index;
+      const tries = (attempts.get(index) ?? 0) + 1;
+      attempts.set(index, tries);
+      if (tries >= MAX_ATTEMPTS) throw translateDatabaseError(lostTo);
+    }
+  }
+  return results;
+}
+
+/**
+ * Stores one session as the platform sends it, in one transaction: {@link ingestSessions} for one payload. A refusal
+ * is returned, not thrown.
  *
  * @example
  * const result = await ingestSession(db, {
@@ -142,48 +269,9 @@ const sessionIdOf = (payload: unknown): string | null => {
  * });
  * // { sessionId: '5b3c…', outcome: 'inserted' }
  *
- * // SQL shape, in one transaction:
- * // select * from sessions where id = $1 for update;            -- first only when tutor details are sent
- * // insert into tutors (id, name, email) values ($2, $3, $4) on conflict (id) do nothing;
- * // insert into sessions (...) values (...) on conflict (id) do nothing returning id;
- * // select * from sessions where id = $1 for update;            -- when the session is stored already
- * // update sessions set status = $2, completed_time = $3, duration_minutes = $4 where id = $1;
- * // insert into reschedules (...) values (...);
+ * // SQL shape: that of ingestSessions, for one payload.
  */
 export async function ingestSession(db: Database, payload: unknown): Promise<IngestResult> {
-  const sessionId = sessionIdOf(payload);
-  let rows: Rows;
-  try {
-    rows = parseRow(sessionPayloadSchema, payload, sessionId === null ? 'payload' : `payload of session ${sessionId}`);
-  } catch (error) {
-    if (isTqsError(error)) return { sessionId, outcome: 'refused', error };
-    throw error;
-  }
-  try {
-    const outcome = await db.transaction((tx) => write(tx, rows));
-    return { sessionId: rows.session.id, outcome };
-  } catch (caught) {
-    const error = translateDatabaseError(caught);
-    if (isTqsError(error) && (error.code === 'VALIDATION_FAILED' || error.code === 'CONSTRAINT_VIOLATION')) {
-      return { sessionId: rows.session.id, outcome: 'refused', error };
-    }
-    throw error;
-  }
+  const [result] = await ingestSessions(db, [payload]);
+  return result!;
 }
-
-/**
- * {@link ingestSession} for each payload in turn, each in its own transaction: one result per payload, in order. A
- * refused payload costs nothing to the others.
- *
- * @example
- * const results = await ingestSessions(db, payloads);
- * const refused = results.filter((r) => r.outcome === 'refused'); // each with error.message naming the field
- *
- * // SQL shape: the statements of ingestSession, one transaction per payload.
- */
-export async function ingestSessions(db: Database, payloads: Iterable<unknown>): Promise<IngestResult[]> {
-  const results: IngestResult[] = [];
-  for (const payload of payloads) results.push(await ingestSession(db, payload));
-  return results;
-}
-
