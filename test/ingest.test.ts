@@ -5,6 +5,10 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   computeTutorScore,
   ConstraintViolationError,
+  generateDataset,
+  insertDataset,
+  qualityReport,
+  qualityReportFromDatabase,
   ingestSession,
   ingestSessions,
   type IngestResult,
@@ -237,15 +241,19 @@ describeEachBackend('ingestSession', (backend) => {
   it('a batch returns one result per payload in order, and a bad payload loses none of the others', async () => {
     const tutor = newTutor(15);
     const [a, b, c] = [1, 2, 3].map((d) => lifecycle(tutor, d * DAY));
-    const results = await ingestSessions(db, [a!.scheduled, { ...b!.scheduled, status: 'maybe' }, c!.scheduled, a!.scheduled, 42, a!.noShow]);
+    // An unknown tutor without details fails the group's multi-row insert: every payload then goes one by one.
+    const { tutor: _t, ...unknownTutor } = { ...lifecycle(newTutor(16), DAY).scheduled, tutorId: randomUUID() };
+    const results = await ingestSessions(db, [a!.scheduled, { ...b!.scheduled, status: 'maybe' }, c!.scheduled, a!.scheduled, 42, unknownTutor, a!.noShow]);
     expect(results.map((r) => [r.sessionId, r.outcome])).toEqual([
       [a!.scheduled.id, 'inserted'],
       [b!.scheduled.id, 'refused'],
       [c!.scheduled.id, 'inserted'],
       [a!.scheduled.id, 'unchanged'],
       [null, 'refused'],
+      [unknownTutor.id, 'refused'],
       [a!.scheduled.id, 'updated'],
     ]);
+    expect((results[5]!.error as ConstraintViolationError).constraint).toBe('sessions_tutor_id_fk');
     expect(await db.$count(sessions, sql`${sessions.id} in (${a!.scheduled.id}, ${c!.scheduled.id})`)).toBe(2);
   });
 
@@ -414,5 +422,54 @@ describe.runIf(process.env.TQS_TEST_DATABASE_URL)('concurrent delivery [postgres
     expect(await db.$count(tutors)).toBe(tutorList.length);
     await refreshTutorScores(db, { asOf: AS_OF });
     await expectScoresExact(db, AS_OF);
+  });
+});
+
+describeEachBackend('generated booked sessions', (backend) => {
+  let db: TqsDatabase;
+  beforeAll(async () => {
+    db = await openTestDatabase(backend);
+  });
+  afterAll(() => db?.close());
+
+  const now = new Date('2026-01-15T12:00:00.000Z');
+  const options = { now, seed: 11, tutors: 40, sessions: 1200 };
+
+  it('bookedDays: scheduled sessions of active tutors in (now, now + N days], the past rows unchanged, the report checking them', async () => {
+    const plain = generateDataset(options);
+    const booked = generateDataset({ ...options, bookedDays: 14 });
+    const ahead = booked.sessions.filter((s) => s.status === 'scheduled');
+    expect(booked.sessions.filter((s) => s.status !== 'scheduled')).toEqual(plain.sessions);
+    expect(booked.reschedules).toEqual(plain.reschedules);
+    // At each active tutor's own pace: about 14/90 of the past sessions.
+    const active = new Set(booked.tutors.filter((t) => t.isActive).map((t) => t.id));
+    const pastOfActive = plain.sessions.filter((s) => active.has(s.tutorId)).length;
+    expect(ahead.length).toBeGreaterThan(pastOfActive * (14 / 90) * 0.8);
+    expect(ahead.length).toBeLessThan(pastOfActive * (14 / 90) * 1.2);
+    for (const s of ahead) {
+      expect(active.has(s.tutorId)).toBe(true);
+      expect(s.scheduledTime.getTime()).toBeGreaterThan(now.getTime());
+      expect(s.scheduledTime.getTime()).toBeLessThanOrEqual(now.getTime() + 14 * DAY);
+      expect(s.createdAt.getTime()).toBeLessThanOrEqual(now.getTime());
+    }
+    // The spec's distributions are measured over the past sessions: the same figures with or without booked ones.
+    const [withBooked, without] = [qualityReport(booked), qualityReport(plain)];
+    expect(withBooked.targets).toEqual(without.targets);
+    const overdue = (r: typeof withBooked) => r.integrity.checks.find((c) => c.id === 'booked_session_overdue');
+    expect(overdue(withBooked)).toMatchObject({ violations: 0, status: 'pass' });
+    // A booked session in the past is what the check catches.
+    const stale = { ...booked, sessions: [...booked.sessions, { ...ahead[0]!, id: randomUUID(), scheduledTime: new Date(now.getTime() - DAY) }] };
+    expect(overdue(qualityReport(stale))).toMatchObject({ violations: 1, status: 'fail' });
+
+    await insertDataset(db, booked, { clearExisting: true });
+    const report = await qualityReportFromDatabase(db, { asOf: now });
+    expect(report.integrity.checks.filter((c) => c.status === 'fail')).toEqual([]);
+    // The measured figures (not those that need the dataset's options or ground truth) are the past sessions'.
+    const measured = (r: typeof report) => r.targets.results.filter((x) => !/tier/.test(x.id)).map((x) => [x.id, x.achieved]);
+    expect(measured(report)).toEqual(measured(without));
+    const upcoming = await listUpcomingSessions(db, { within: 48, now, limit: 1000 });
+    const expected = ahead.filter((s) => s.scheduledTime.getTime() < now.getTime() + 48 * HOUR);
+    expect(upcoming.sessions.map((s) => s.sessionId).sort()).toEqual(expected.map((s) => s.id).sort());
+    expect(upcoming.sessions.every((s) => s.riskCategory !== null)).toBe(true);
   });
 });

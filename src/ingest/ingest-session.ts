@@ -176,6 +176,45 @@ function tutorsFirst(group: readonly Pending[]): NonNullable<Rows['tutor']>[] {
 }
 
 /**
+ * The common case of a group in a few statements: every tutor with details, then the first delivery of every session,
+ * then their reschedules, each one multi-row insert (`on conflict (id) do nothing`), so that the statement-level
+ * triggers (change capture, reschedule rule) run once per group instead of once per session. Returns the entries
+ * whose session it inserted; the others (stored already, or a second delivery) go through {@link write} one by one.
+ * When any row is refused, the savepoint is rolled back and nothing is taken: every payload then goes one by one, so
+ * the refusal is reported by its own payload.
+ */
+async function insertNewSessions(tx: Tx, group: readonly Pending[]): Promise<Set<Pending>> {
+  const firsts = new Map<string, Pending>();
+  for (const entry of group) if (!firsts.has(entry.rows.session.id)) firsts.set(entry.rows.session.id, entry);
+  const details = new Map<string, NonNullable<Rows['tutor']>>();
+  for (const { rows } of group) {
+    if (rows.tutor && !details.has(rows.session.tutorId)) details.set(rows.session.tutorId, rows.tutor);
+  }
+  try {
+    return await tx.transaction(async (sp) => {
+      if (details.size > 0) await sp.insert(tutors).values([...details.values()]).onConflictDoNothing({ target: tutors.id });
+      const ids = await sp
+        .insert(sessions)
+        .values([...firsts.values()].map((e) => e.rows.session))
+        .onConflictDoNothing({ target: sessions.id })
+        .returning({ id: sessions.id });
+      const inserted = new Set(ids.map((r) => firsts.get(r.id)!));
+      const newReschedules = [...inserted].flatMap((e) => (e.rows.reschedule ? [e.rows.reschedule] : []));
+      if (newReschedules.length > 0) await sp.insert(reschedules).values(newReschedules);
+      if ([...inserted].some((e) => e.rows.session.status === 'rescheduled')) {
+        await sp.execute(sql`set constraints reschedule_status_rule immediate`);
+      }
+      return inserted;
+    });
+  } catch (caught) {
+    if (!isRefusal(translateDatabaseError(caught)) && !RETRYABLE.has(sqlStateOf(caught) ?? '')) throw caught;
+    return new Set();
+  } finally {
+    await tx.execute(sql`set constraints reschedule_status_rule deferred`);
+  }
+}
+
+/**
  * Stores sessions as the platform sends them: each payload in a savepoint of its own (a refusal costs only that
  * payload), a few hundred per transaction (one commit for many sessions). For each payload: the tutor found by id
  * (or created from `tutor`), the session inserted, or moved forward in its lifecycle (`scheduled` to an outcome, with
@@ -228,11 +267,17 @@ export async function ingestSessions(db: Database, payloads: Iterable<unknown>):
     const written: IngestResult[] = [];
     let lostTo: unknown;
     await db.transaction(async (tx) => {
-      for (const tutor of tutorsFirst(group)) {
+      const inserted = await insertNewSessions(tx, group);
+      for (const tutor of inserted.size > 0 ? [] : tutorsFirst(group)) {
         // Only to serve the payloads that name it by id alone: a failure here is reported by the payload it came with.
         await tx.transaction((sp) => sp.insert(tutors).values(tutor).onConflictDoNothing({ target: tutors.id })).catch(() => undefined);
       }
-      for (const { rows } of group) {
+      for (const entry of group) {
+        const { rows } = entry;
+        if (inserted.has(entry)) {
+          written.push({ sessionId: rows.session.id, outcome: 'inserted' });
+          continue;
+        }
         try {
           written.push({ sessionId: rows.session.id, outcome: await writeInSavepoint(tx, rows) });
         } catch (caught) {
