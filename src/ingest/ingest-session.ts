@@ -215,8 +215,9 @@ async function insertNewSessions(tx: Tx, group: readonly Pending[]): Promise<Set
 }
 
 /**
- * Stores sessions as the platform sends them: each payload in a savepoint of its own (a refusal costs only that
- * payload), a few hundred per transaction (one commit for many sessions). For each payload: the tutor found by id
+ * Stores sessions as the platform sends them, a few hundred per transaction (one commit for many sessions): the new
+ * sessions of a group in one multi-row insert, the others each in a savepoint of its own, so a refusal costs only its
+ * own payload (docs/ingest.md). For each payload: the tutor found by id
  * (or created from `tutor`), the session inserted, or moved forward in its lifecycle (`scheduled` to an outcome, with
  * its reschedule), or left as it is when the payload says what is stored already. A payload that contradicts the
  * stored session is refused with the field named. The change capture sees every write, so `refreshDueScores` picks
@@ -232,13 +233,16 @@ async function insertNewSessions(tx: Tx, group: readonly Pending[]): Promise<Set
  * const results = await ingestSessions(db, payloads);
  * const refused = results.filter((r) => r.outcome === 'refused'); // each with error.message naming the field
  *
- * // SQL shape, per payload, in a savepoint; a commit every few hundred payloads:
- * // select * from sessions where id = $1 for update;            -- first only when tutor details are sent
- * // insert into tutors (id, name, email) values ($2, $3, $4) on conflict (id) do nothing;
- * // insert into sessions (...) values (...) on conflict (id) do nothing returning id;
- * // select * from sessions where id = $1 for update;            -- when the session is stored already
- * // update sessions set status = $5, completed_time = $6, duration_minutes = $7 where id = $1;
- * // insert into reschedules (...) values (...);
+ * ```sql
+ * -- a transaction per few hundred payloads; first the new sessions of the group, one statement each:
+ * insert into tutors (id, name, email) values (...), (...) on conflict (id) do nothing;
+ * insert into sessions (...) values (...), (...) on conflict (id) do nothing returning id;
+ * insert into reschedules (...) values (...), (...);
+ * -- then each other payload (stored already, a second delivery) in a savepoint of its own:
+ * select * from sessions where id = $1 for update;
+ * update sessions set status = $2, completed_time = $3, duration_minutes = $4 where id = $1;  -- a forward move
+ * insert into reschedules (...) values (...);                                                 -- when rescheduled
+ * ```
  */
 export async function ingestSessions(db: Database, payloads: Iterable<unknown>): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
@@ -314,7 +318,10 @@ export async function ingestSessions(db: Database, payloads: Iterable<unknown>):
  * });
  * // { sessionId: '5b3c…', outcome: 'inserted' }
  *
- * // SQL shape: that of ingestSessions, for one payload.
+ * ```sql
+ * -- that of ingestSessions, for one payload
+ * insert into sessions (...) values (...) on conflict (id) do nothing returning id;
+ * ```
  */
 export async function ingestSession(db: Database, payload: unknown): Promise<IngestResult> {
   const [result] = await ingestSessions(db, [payload]);

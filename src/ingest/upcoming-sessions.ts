@@ -76,13 +76,15 @@ function checked(options: ListUpcomingSessionsOptions): { within: number; limit:
  * const { sessions, nextCursor } = await listUpcomingSessions(db, { within: 48, riskCategories: ['high'] });
  * // sessions[0]: { sessionId, scheduledTime, studentId, tutorId, tutorName, riskCategory: 'high', isHighRisk: true, ... }
  *
- * // SQL shape (uses sessions_scheduled_idx, (scheduled_time, id) where status = 'scheduled'):
- * // select s.id, s.scheduled_time, s.student_id, t.id, t.name, t.email, ts.risk_category, ts.is_high_risk, ...
- * // from sessions s join tutors t on t.id = s.tutor_id left join tutor_scores ts on ts.tutor_id = s.tutor_id
- * // where s.status = 'scheduled' and s.scheduled_time >= $now and s.scheduled_time < $now + $within
- * //   [and s.tutor_id = $tutorId] [and ts.risk_category in ($categories)] [and (s.scheduled_time, s.id) > ($t, $id)]
- * // order by s.scheduled_time, s.id
- * // limit $limit + 1 (the extra row says whether a next page exists)
+ * ```sql
+ * -- uses sessions_scheduled_idx, (scheduled_time, id) where status = 'scheduled'
+ * select s.id, s.scheduled_time, s.student_id, t.id, t.name, t.email, ts.risk_category, ts.is_high_risk, ...
+ * from sessions s join tutors t on t.id = s.tutor_id left join tutor_scores ts on ts.tutor_id = s.tutor_id
+ * where s.status = 'scheduled' and s.scheduled_time >= $now and s.scheduled_time < $now + $within
+ *   [and s.tutor_id = $tutorId] [and ts.risk_category in ($categories)] [and (s.scheduled_time, s.id) > ($t, $id)]
+ * order by s.scheduled_time, s.id
+ * limit $limit + 1  -- the extra row says whether a next page exists
+ * ```
  */
 export async function listUpcomingSessions(db: Database, options: ListUpcomingSessionsOptions): Promise<UpcomingSessionPage> {
   const { within, limit, now } = checked(options);
