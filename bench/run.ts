@@ -19,6 +19,7 @@ import { timeRatioFigure } from './figure';
 import { fixtureFigure } from './fixture-figure';
 import { generateFigure } from './generate-figure';
 import { importFigures } from './import-figures';
+import { ingestFigures } from './ingest-figure';
 import { historyFigure } from './history-figure';
 import { loadFigures } from './load-figures';
 import { describeMachine, machineInfo } from './machine';
@@ -105,6 +106,10 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
         const score = await scoreFigures(backend, scale, load.loaded, generated.dataset, runs, options.loopSample);
         figures.push(...score.figures);
         refreshByScale.set(`${backend}:${scaleName}`, score.refreshSamples);
+        if (scaleName !== 'small') {
+          progress(`ingest ${backend} ${scaleName}: ingestSessions of 10,000 payloads, then the due refresh`);
+          figures.push(...(await ingestFigures(backend, scale, load.loaded, generated.dataset, score.refreshSamples)));
+        }
       } finally {
         await load.loaded.close();
       }
