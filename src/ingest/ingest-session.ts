@@ -1,7 +1,7 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db';
 import { isTqsError, translateDatabaseError, type TqsError, ValidationError } from '../errors';
-import { reschedules, sessions, tutors } from '../schema';
+import { type Reschedule, reschedules, type Session, sessions, tutors } from '../schema';
 import { sqlStateOf } from '../util';
 import { parseRow } from '../validation';
 import { type ParsedSessionPayload, sessionPayloadSchema } from './payload';
@@ -77,6 +77,32 @@ async function write(tx: Tx, rows: Rows): Promise<Exclude<IngestOutcome, 'refuse
     [stored] = await lockSession(tx, id);
     if (!stored) throw new SessionConflictError(id, 'id', 'was deleted while this payload was written; send it again');
   }
+  const storedReschedule =
+    reschedule && stored.status === session.status
+      ? (await tx.select().from(reschedules).where(eq(reschedules.sessionId, id)))[0]
+      : undefined;
+  const outcome = decide(stored, storedReschedule, rows);
+  if (outcome === 'updated') {
+    // Forward: the booked session gets its outcome. Its reschedule in the same transaction (reschedule_status_rule).
+    await tx
+      .update(sessions)
+      .set({ status: session.status, completedTime: session.completedTime, durationMinutes: session.durationMinutes })
+      .where(eq(sessions.id, id));
+    if (reschedule) await tx.insert(reschedules).values(reschedule);
+  }
+  return outcome;
+}
+
+/** What a stored reschedule is compared on. */
+type StoredReschedule = Pick<Reschedule, 'initiator' | 'newTime' | 'reason' | 'reasonCode' | 'cancelledAt'>;
+
+/**
+ * What a payload does to its stored session, without touching the database: `unchanged`, `updated` (a `scheduled`
+ * session gets its outcome), or a {@link SessionConflictError} naming the field that contradicts it.
+ */
+function decide(stored: Session, storedReschedule: StoredReschedule | undefined, rows: Rows): 'unchanged' | 'updated' {
+  const { session, reschedule } = rows;
+  const id = session.id;
   const conflict = firstDifference(id, [
     ['tutorId', stored.tutorId, session.tutorId],
     ['studentId', stored.studentId, session.studentId],
@@ -84,9 +110,6 @@ async function write(tx: Tx, rows: Rows): Promise<Exclude<IngestOutcome, 'refuse
   ]);
   if (conflict) throw conflict;
   if (stored.status === session.status) {
-    const [storedReschedule] = reschedule
-      ? await tx.select().from(reschedules).where(eq(reschedules.sessionId, id))
-      : [];
     const differs = firstDifference(id, [
       ['completedTime', stored.completedTime, session.completedTime],
       ['durationMinutes', stored.durationMinutes, session.durationMinutes],
@@ -112,12 +135,6 @@ async function write(tx: Tx, rows: Rows): Promise<Exclude<IngestOutcome, 'refuse
         : `is '${stored.status}' in the database, not '${session.status}': a session's outcome is ingested once (correct it with an update of sessions)`,
     );
   }
-  // Forward: the booked session gets its outcome. Its reschedule in the same transaction (reschedule_status_rule).
-  await tx
-    .update(sessions)
-    .set({ status: session.status, completedTime: session.completedTime, durationMinutes: session.durationMinutes })
-    .where(eq(sessions.id, id));
-  if (reschedule) await tx.insert(reschedules).values(reschedule);
   return 'updated';
 }
 
@@ -179,11 +196,11 @@ function tutorsFirst(group: readonly Pending[]): NonNullable<Rows['tutor']>[] {
  * The common case of a group in a few statements: every tutor with details, then the first delivery of every session,
  * then their reschedules, each one multi-row insert (`on conflict (id) do nothing`), so that the statement-level
  * triggers (change capture, reschedule rule) run once per group instead of once per session. Returns the entries
- * whose session it inserted; the others (stored already, or a second delivery) go through {@link write} one by one.
- * When any row is refused, the savepoint is rolled back and nothing is taken: every payload then goes one by one, so
- * the refusal is reported by its own payload.
+ * whose session it inserted; the others (stored already, or a second delivery) go to {@link writeStored}. When any
+ * row is refused, the savepoint is rolled back, nothing is taken and it returns undefined: every payload then goes
+ * one by one, so the refusal is reported by its own payload.
  */
-async function insertNewSessions(tx: Tx, group: readonly Pending[]): Promise<Set<Pending>> {
+async function insertNewSessions(tx: Tx, group: readonly Pending[]): Promise<Set<Pending> | undefined> {
   const firsts = new Map<string, Pending>();
   for (const entry of group) if (!firsts.has(entry.rows.session.id)) firsts.set(entry.rows.session.id, entry);
   const details = new Map<string, NonNullable<Rows['tutor']>>();
@@ -208,16 +225,76 @@ async function insertNewSessions(tx: Tx, group: readonly Pending[]): Promise<Set
     });
   } catch (caught) {
     if (!isRefusal(translateDatabaseError(caught)) && !RETRYABLE.has(sqlStateOf(caught) ?? '')) throw caught;
-    return new Set();
+    return undefined;
   } finally {
     await tx.execute(sql`set constraints reschedule_status_rule deferred`);
   }
 }
 
 /**
- * Stores sessions as the platform sends them, a few hundred per transaction (one commit for many sessions): the new
- * sessions of a group in one multi-row insert, the others each in a savepoint of its own, so a refusal costs only its
- * own payload (docs/ingest.md). For each payload: the tutor found by id
+ * The payloads of a group whose session is stored already (or came earlier in the group), in a few statements: the
+ * sessions locked and read at once (in the order every writer locks them), each payload decided against the state the
+ * ones before it left, then one `update … from (values …)` for the sessions that got their outcome and one insert of
+ * their reschedules. Returns a result per payload, or undefined when a statement was refused (nothing taken: the
+ * payloads then go one by one).
+ */
+async function writeStored(tx: Tx, rest: readonly Pending[]): Promise<Map<Pending, IngestResult> | undefined> {
+  const ids = [...new Set(rest.map((e) => e.rows.session.id))];
+  let checksRule = false;
+  try {
+    return await tx.transaction(async (sp) => {
+      const locked = await sp.select().from(sessions).where(inArray(sessions.id, ids)).orderBy(sessions.tutorId, sessions.id).for('update');
+      if (locked.length !== ids.length) return undefined; // deleted meanwhile: one by one says so
+      const state = new Map(locked.map((row) => [row.id, row]));
+      const storedReschedules = new Map<string, StoredReschedule>(
+        (await sp.select().from(reschedules).where(inArray(reschedules.sessionId, ids))).map((r) => [r.sessionId, r]),
+      );
+      const results = new Map<Pending, IngestResult>();
+      const moved = new Map<string, Rows>();
+      for (const entry of rest) {
+        const { session, reschedule } = entry.rows;
+        const stored = state.get(session.id)!;
+        try {
+          const outcome = decide(stored, storedReschedules.get(session.id), entry.rows);
+          if (outcome === 'updated') {
+            state.set(session.id, { ...stored, status: session.status, completedTime: session.completedTime ?? null, durationMinutes: session.durationMinutes ?? null });
+            if (reschedule) storedReschedules.set(session.id, reschedule as StoredReschedule);
+            moved.set(session.id, entry.rows);
+          }
+          results.set(entry, { sessionId: session.id, outcome });
+        } catch (error) {
+          if (!(error instanceof SessionConflictError)) throw error;
+          results.set(entry, { sessionId: session.id, outcome: 'refused', error });
+        }
+      }
+      if (moved.size > 0) {
+        const values = [...moved.values()].map(
+          ({ session: m }) =>
+            sql`(${m.id}::uuid, ${m.status}::varchar, ${m.completedTime?.toISOString() ?? null}::timestamptz, ${m.durationMinutes}::int)`,
+        );
+        await sp.execute(sql`update "sessions" s set "status" = v.status, "completed_time" = v.completed_time, "duration_minutes" = v.duration_minutes
+          from (values ${sql.join(values, sql`, `)}) as v(id, status, completed_time, duration_minutes) where s."id" = v.id`);
+        const added = [...moved.values()].flatMap((r) => (r.reschedule ? [r.reschedule] : []));
+        if (added.length > 0) await sp.insert(reschedules).values(added);
+        if ([...moved.values()].some((r) => r.session.status === 'rescheduled')) {
+          checksRule = true;
+          await sp.execute(sql`set constraints reschedule_status_rule immediate`);
+        }
+      }
+      return results;
+    });
+  } catch (caught) {
+    if (!isRefusal(translateDatabaseError(caught)) && !RETRYABLE.has(sqlStateOf(caught) ?? '')) throw caught;
+    return undefined;
+  } finally {
+    if (checksRule) await tx.execute(sql`set constraints reschedule_status_rule deferred`);
+  }
+}
+
+/**
+ * Stores sessions as the platform sends them, a few hundred per transaction (one commit for many sessions), in a few
+ * multi-row statements per group; when a statement is refused, each payload of the group in a savepoint of its own,
+ * so a refusal costs only its own payload (docs/ingest.md). For each payload: the tutor found by id
  * (or created from `tutor`), the session inserted, or moved forward in its lifecycle (`scheduled` to an outcome, with
  * its reschedule), or left as it is when the payload says what is stored already. A payload that contradicts the
  * stored session is refused with the field named. The change capture sees every write, so `refreshDueScores` picks
@@ -238,10 +315,13 @@ async function insertNewSessions(tx: Tx, group: readonly Pending[]): Promise<Set
  * insert into tutors (id, name, email) values (...), (...) on conflict (id) do nothing;
  * insert into sessions (...) values (...), (...) on conflict (id) do nothing returning id;
  * insert into reschedules (...) values (...), (...);
- * -- then each other payload (stored already, a second delivery) in a savepoint of its own:
- * select * from sessions where id = $1 for update;
- * update sessions set status = $2, completed_time = $3, duration_minutes = $4 where id = $1;  -- a forward move
- * insert into reschedules (...) values (...);                                                 -- when rescheduled
+ * -- then the payloads of sessions stored already (or earlier in the group), decided in order:
+ * select * from sessions where id in (...) order by tutor_id, id for update;
+ * select * from reschedules where session_id in (...);
+ * update sessions s set status = v.status, completed_time = v.completed_time, duration_minutes = v.duration_minutes
+ *   from (values (...), (...)) as v(id, status, completed_time, duration_minutes) where s.id = v.id;
+ * insert into reschedules (...) values (...), (...);
+ * -- when a statement is refused: each payload in a savepoint of its own, the same statements for one session
  * ```
  */
 export async function ingestSessions(db: Database, payloads: Iterable<unknown>): Promise<IngestResult[]> {
@@ -271,8 +351,11 @@ export async function ingestSessions(db: Database, payloads: Iterable<unknown>):
     const written: IngestResult[] = [];
     let lostTo: unknown;
     await db.transaction(async (tx) => {
-      const inserted = await insertNewSessions(tx, group);
-      for (const tutor of inserted.size > 0 ? [] : tutorsFirst(group)) {
+      const bulk = await insertNewSessions(tx, group);
+      const inserted = bulk ?? new Set<Pending>();
+      const rest = group.filter((entry) => !inserted.has(entry));
+      const settled = bulk && rest.length > 0 ? await writeStored(tx, rest) : undefined;
+      for (const tutor of bulk ? [] : tutorsFirst(group)) {
         // Only to serve the payloads that name it by id alone: a failure here is reported by the payload it came with.
         await tx.transaction((sp) => sp.insert(tutors).values(tutor).onConflictDoNothing({ target: tutors.id })).catch(() => undefined);
       }
@@ -280,6 +363,11 @@ export async function ingestSessions(db: Database, payloads: Iterable<unknown>):
         const { rows } = entry;
         if (inserted.has(entry)) {
           written.push({ sessionId: rows.session.id, outcome: 'inserted' });
+          continue;
+        }
+        const result = settled?.get(entry);
+        if (result) {
+          written.push(result);
           continue;
         }
         try {
