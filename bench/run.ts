@@ -20,6 +20,7 @@ import { timeRatioFigure } from './figure';
 import { fixtureFigure } from './fixture-figure';
 import { datasetOptions, generateFigure } from './generate-figure';
 import { importFigures } from './import-figures';
+import { ingestFigures } from './ingest-figure';
 import { historyFigure } from './history-figure';
 import { loadFigures } from './load-figures';
 import { describeMachine, machineInfo } from './machine';
@@ -125,6 +126,10 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
         figures.push(...score.figures);
         refreshByScale.set(`${backend}:${scaleName}`, score.refreshSamples);
         figures.push(...(await readModelFigures(backend, scale, load.loaded.db, runs)));
+        if (scaleName !== 'small') {
+          progress(`ingest ${backend} ${scaleName}: ingestSessions of 10,000 payloads, then the due refresh`);
+          figures.push(...(await ingestFigures(backend, scale, load.loaded, generated.dataset, score.refreshSamples)));
+        }
       } finally {
         await load.loaded.close();
       }

@@ -35,6 +35,7 @@ export {
 } from './db';
 export * from './errors';
 export * from './scoring';
+export * from './ingest';
 export * from './validation';
 export * from './records';
 export * from './domain';

@@ -42,7 +42,7 @@ describe('tqs-data end to end on an embedded data directory', () => {
     expect(stderr).toMatch(/^scored 20 tutors/m);
     expect(stdout).toMatch(/^generated 20 tutors, 400 sessions, \d+ reschedules/m);
     expect(stdout).toContain(`seed 3, 90 days to ${NOW}`);
-    expect(stdout).toMatch(/Integrity checks {2}PASS \(10 passed, 0 n\/a\)/);
+    expect(stdout).toMatch(/Integrity checks {2}PASS \(11 passed, 0 n\/a\)/);
     expect(stdout).toMatch(/Ground truth: flags/);
     expect(code).toBe(0);
   });

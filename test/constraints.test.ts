@@ -270,6 +270,39 @@ const cases: ConstraintCase[] = [
     'a rescheduled session with a duration',
     insert(sessions, { ...noShowRow, status: 'rescheduled' }, { durationMinutes: 30 }),
   ),
+  refuses(
+    'sessions_completed_time_matches_status',
+    'a scheduled session with a completed_time',
+    insert(sessions, { ...noShowRow, status: 'scheduled' }, { completedTime: at('2025-02-03T16:00:00Z') }),
+  ),
+  refuses(
+    'sessions_duration_only_when_completed',
+    'a scheduled session with a duration',
+    insert(sessions, { ...noShowRow, status: 'scheduled' }, { durationMinutes: 30 }),
+  ),
+  refuses('sessions_status_transition', "a no-show set back to 'scheduled'", async (tx, broken) => {
+    // The valid neighbour: a booked session gets its outcome.
+    if (!broken) await tx.insert(sessions).values({ ...noShowRow, status: 'scheduled' });
+    await tx
+      .update(sessions)
+      .set({ status: broken ? 'scheduled' : 'no_show' })
+      .where(eq(sessions.id, broken ? fixture.noShowSession : noShowRow.id!));
+  }),
+  refuses(
+    'sessions_status_transition',
+    "a completed session set back to 'scheduled' (completion time and duration cleared)",
+    async (tx, broken) => {
+      await tx.insert(sessions).values(broken ? completedRow : { ...noShowRow, status: 'scheduled' });
+      await tx
+        .update(sessions)
+        .set(
+          broken
+            ? { status: 'scheduled', completedTime: null, durationMinutes: null }
+            : { status: 'completed', completedTime: completedRow.completedTime!, durationMinutes: 60 },
+        )
+        .where(eq(sessions.id, noShowRow.id!));
+    },
+  ),
 
   // reschedules
   refuses('reschedules_pkey', 'an id already taken', insert(reschedules, rescheduleRow, { id: fixture.reschedule })),
@@ -336,6 +369,15 @@ const cases: ConstraintCase[] = [
       if (!broken) {
         await tx.insert(reschedules).values({ ...rescheduleRow, sessionId: noShowRow.id!, originalTime: noShowRow.scheduledTime, newTime: null });
       }
+    }),
+  ),
+  refuses(
+    'reschedule_status_rule',
+    "a reschedule of a session still 'scheduled'",
+    atCommit(async (tx, broken) => {
+      await tx.insert(sessions).values({ ...noShowRow, status: 'scheduled' });
+      await tx.insert(reschedules).values({ ...rescheduleRow, sessionId: noShowRow.id!, originalTime: noShowRow.scheduledTime, newTime: null });
+      if (!broken) await tx.update(sessions).set({ status: 'rescheduled' }).where(eq(sessions.id, noShowRow.id!));
     }),
   ),
   refuses(

@@ -30,6 +30,8 @@ export interface Command {
   /** Extra lines for `--help`, after the options. */
   details?: string;
   options: Record<string, OptionSpec>;
+  /** The one argument it takes after its options, if any (e.g. `FILE`): given to `run` as `options[positional.name]`. */
+  positional?: { name: string; description: string };
   /** Returns the exit code (0 when omitted). */
   run(options: ParsedOptions, io: CommandIo): Promise<number | void>;
 }
@@ -64,7 +66,7 @@ const helpOption: OptionSpec = { type: 'boolean', short: 'h', description: 'show
 export function parseCommandArgs(command: Command, argv: string[]): ParsedOptions {
   const options = { ...command.options, help: helpOption };
   try {
-    const { values } = parseArgs({
+    const { values, positionals } = parseArgs({
       args: argv,
       options: Object.fromEntries(
         Object.entries(options).map(([name, spec]) => [
@@ -73,9 +75,13 @@ export function parseCommandArgs(command: Command, argv: string[]): ParsedOption
         ]),
       ),
       strict: true,
-      allowPositionals: false,
+      allowPositionals: command.positional !== undefined,
     });
-    return values as ParsedOptions;
+    if (command.positional === undefined || values.help === true) return values as ParsedOptions;
+    if (positionals.length !== 1) {
+      throw new UsageError(`${command.name} takes one ${command.positional.name} (got ${positionals.length})`);
+    }
+    return { ...values, [command.positional.name]: positionals[0] } as ParsedOptions;
   } catch (error) {
     // parseArgs' messages are long and mention internals; keep the part that names the argument.
     const message = error instanceof Error ? error.message.split('. ')[0] ?? error.message : String(error);
@@ -91,10 +97,11 @@ export function commandHelp(command: Command): string {
   });
   const width = Math.max(...rows.map(([flag]) => flag.length));
   return [
-    `Usage: tqs-data ${command.name} [options]`,
+    `Usage: tqs-data ${command.name} [options]${command.positional ? ` ${command.positional.name}` : ''}`,
     '',
     command.summary,
     '',
+    ...(command.positional ? [`${command.positional.name}: ${command.positional.description}`, ''] : []),
     'Options:',
     ...rows.map(([flag, text]) => `  ${flag.padEnd(width)}  ${text}`),
     ...(command.details ? ['', command.details] : []),

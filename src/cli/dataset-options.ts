@@ -14,6 +14,7 @@ export const generateOptions: Record<string, OptionSpec> = {
   tutors: { type: 'string', value: 'N', description: 'number of tutors (default 100)' },
   sessions: { type: 'string', value: 'N', description: 'number of sessions (default 3000)' },
   days: { type: 'string', value: 'N', description: 'sessions lie in the N days before --now (default 90)' },
+  'booked-days': { type: 'string', value: 'N', description: 'also book sessions (status scheduled) for the N days after --now, 0-366 (default 0)' },
   seed: { type: 'string', value: 'N', description: `seed of the generator, 0-${MAX_SEED} (default 42); ids derive from it` },
   now: { type: 'string', value: 'ISO', description: 'reference time, ISO 8601 (default: the clock)' },
   'time-zone': { type: 'string', value: 'ZONE', description: 'IANA time zone of weekdays and peak hours (default UTC)' },
@@ -27,6 +28,7 @@ const flagOf: Record<string, string> = {
   tutors: '--tutors',
   sessions: '--sessions',
   days: '--days',
+  bookedDays: '--booked-days',
   seed: '--seed',
   now: '--now',
   timeZone: '--time-zone',
@@ -44,6 +46,7 @@ export function parseGenerateFlags(options: ParsedOptions): ResolvedGenerateOpti
   const tutors = integerOption(options, 'tutors', undefined, { min: 0 });
   const sessions = integerOption(options, 'sessions', undefined, { min: 0 });
   const days = integerOption(options, 'days', undefined, { min: 1 });
+  const bookedDays = integerOption(options, 'booked-days', undefined, { min: 0, max: 366 });
   const seed = integerOption(options, 'seed', undefined, { min: 0, max: MAX_SEED });
   const timeZone = timeZoneOption(options);
   const now = dateOption(options, 'now') ?? new Date();
@@ -53,6 +56,7 @@ export function parseGenerateFlags(options: ParsedOptions): ResolvedGenerateOpti
         ...(tutors !== undefined ? { tutors } : {}),
         ...(sessions !== undefined ? { sessions } : {}),
         ...(days !== undefined ? { days } : {}),
+        ...(bookedDays !== undefined ? { bookedDays } : {}),
         ...(seed !== undefined ? { seed } : {}),
         ...(timeZone !== undefined ? { timeZone } : {}),
       },

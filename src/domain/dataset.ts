@@ -75,6 +75,7 @@ export interface ResolvedGenerateOptions {
   tutors: number;
   sessions: number;
   days: number;
+  bookedDays: number;
   timeZone: string;
   tierMix: TierMix;
   tierRates: TierRates;
@@ -137,6 +138,12 @@ export interface GenerateOptions {
   sessions?: number;
   /** Length of the window `(now − days, now]` the sessions lie in, a positive integer. Default `90`. */
   days?: number;
+  /**
+   * Days ahead of `now` with booked sessions (status `scheduled`, in `(now, now + bookedDays days]`), for the active
+   * tutors at each one's own pace, on top of `sessions` (which stay the past ones). An integer 0–366; default `0`:
+   * none. Drawn from a PRNG of their own, so the past rows are the same with or without them.
+   */
+  bookedDays?: number;
   /**
    * IANA time zone of the local calendar: weekdays, peak hours, opening hours and busy months are in this zone.
    * Default `'UTC'`.

@@ -11,7 +11,9 @@ export const constraintDescriptions: Readonly<Record<string, string>> = {
   sessions_pkey: 'sessions.id must be unique',
   sessions_tutor_id_fk: 'sessions.tutor_id must reference an existing tutor (and a tutor with sessions cannot be deleted)',
   sessions_id_scheduled_time_unique: 'sessions (id, scheduled_time) must be unique',
-  sessions_status_valid: "sessions.status must be one of 'completed', 'rescheduled', 'no_show'",
+  sessions_status_valid: "sessions.status must be one of 'scheduled', 'completed', 'rescheduled', 'no_show'",
+  sessions_status_transition:
+    "a session with an outcome ('completed', 'rescheduled', 'no_show') never goes back to 'scheduled' (SQLSTATE 23T02, a rule across the row before and after an update)",
   sessions_student_id_not_blank: 'sessions.student_id must contain a character other than space, tab, CR or LF',
   sessions_completed_time_matches_status:
     "sessions.completed_time must be set when status is 'completed', and null otherwise",

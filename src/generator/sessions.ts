@@ -2,7 +2,7 @@ import type { Session } from '../schema';
 import { DAY, HOUR, MINUTE } from '../domain/time';
 import { type Calendar, drawStart } from './calendar';
 import { pushEmailReports } from './email-reports';
-import type { Prng } from './prng';
+import { Prng } from './prng';
 import { WeightedIndex } from './weighted-index';
 import { buildReschedule, drawCancelledAt } from './reschedules';
 import type { TutorPlan } from './tutors';
@@ -38,6 +38,8 @@ export interface SessionContext {
   sessions: Session[];
   reschedules: DatasetReschedule[];
   emailReports: DatasetEmailReport[];
+  /** The booked sessions' own PRNG (option `bookedDays`): the past rows are the same with or without them. */
+  booked: Prng;
 }
 
 /** A fresh context: no rows yet, the weighted pickers built once from the options. */
@@ -53,6 +55,8 @@ export function createSessionContext(o: ResolvedGenerateOptions, calendar: Calen
     sessions: [],
     reschedules: [],
     emailReports: [],
+    // A stream of its own, derived from the seed.
+    booked: new Prng((o.seed ^ 0x5ca1ab1e) >>> 0),
   };
 }
 
@@ -199,5 +203,35 @@ export function generateTutorSessions(ctx: SessionContext, plan: TutorPlan): voi
     if (email !== null && prng.chance(o.emailReportShare)) {
       pushEmailReports(o, prng, ctx.emailReports, id, email, cancelledAt);
     }
+  }
+  if (o.bookedDays > 0 && plan.row.isActive) bookSessions(ctx, plan, pool);
+}
+
+/**
+ * The tutor's booked sessions of the next `bookedDays` days (status `scheduled`), at its own pace over the past
+ * window, on quarter hours after `now`, booked up to three weeks before (not before the tutor joined, not after `now`).
+ */
+function bookSessions(ctx: SessionContext, plan: TutorPlan, pool: ArrayLike<number>): void {
+  const { o, booked } = ctx;
+  const now = o.now.getTime();
+  const expected = (plan.sessions * o.bookedDays) / o.days;
+  const n = Math.floor(expected) + (booked.next() < expected % 1 ? 1 : 0);
+  const tutorCreatedAt = plan.row.createdAt.getTime();
+  const slots = Math.floor((o.bookedDays * DAY) / SLOT);
+  const first = Math.floor(now / SLOT) + 1;
+  for (let i = 0; i < n; i++) {
+    const start = (first + booked.int(slots)) * SLOT;
+    const createdAt = new Date(Math.max(tutorCreatedAt, now - booked.int(21 * 24) * HOUR));
+    ctx.sessions.push({
+      id: booked.uuid(),
+      tutorId: plan.row.id,
+      studentId: ctx.studentIds[pool[booked.int(pool.length)]!]!,
+      scheduledTime: new Date(start),
+      completedTime: null,
+      status: 'scheduled',
+      durationMinutes: null,
+      createdAt,
+      updatedAt: createdAt,
+    });
   }
 }

@@ -24,6 +24,7 @@ const integrityRules: Record<IntegrityCheckId, string> = {
   completed_time_mismatch: 'completed <=> completed_time broken',
   completed_before_scheduled: 'completed before scheduled time',
   rescheduled_status_mismatch: 'rescheduled <=> reschedule row broken',
+  booked_session_overdue: 'booked (scheduled) sessions whose time has passed without an outcome',
   tutors_without_score: 'tutors without a score row',
   stored_scores_differ: 'stored scores <> recomputation at as_of',
 };

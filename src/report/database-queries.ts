@@ -134,7 +134,8 @@ export type SessionFacts = Pick<
 >;
 
 /**
- * Sessions by status, the first and last scheduled time, local days with sessions, and durations in the target range.
+ * Sessions by status, the first and last scheduled time, local days with sessions, and durations in the target range,
+ * over the sessions with an outcome (the booked ones are checked by `booked_session_overdue`).
  *
  * @example
  * (await sessionFacts(tx, context)).sessionsByStatus; // { completed: 2300, rescheduled: 370, noShow: 160 }
@@ -149,7 +150,7 @@ export async function sessionFacts(tx: Database, { targets, timeZone }: FactsQue
       count(distinct ${localTime(timeZone)}::date)::int as days_with_sessions,
       count(duration_minutes)::int as durations,
       (count(*) filter (where duration_minutes between ${targets.durations.min} and ${targets.durations.max}))::int as durations_within
-    from sessions`,
+    from sessions where status <> 'scheduled'`,
   );
   return {
     sessionsByStatus: {
@@ -189,7 +190,7 @@ export async function rescheduleFacts(tx: Database, { targets }: FactsQueryConte
 }
 
 /**
- * Sessions by local weekday, hour and month, from one grouped pass.
+ * Sessions with an outcome by local weekday, hour and month, from one grouped pass.
  *
  * @example
  * (await calendarFacts(tx, context)).hours.length; // 24
@@ -202,7 +203,7 @@ export async function calendarFacts(
     tx,
     sql`select extract(dow from l)::int as dow, extract(hour from l)::int as hour, extract(month from l)::int as month,
       count(*)::int as n
-    from (select ${localTime(timeZone)} as l from sessions) x group by 1, 2, 3`,
+    from (select ${localTime(timeZone)} as l from sessions where status <> 'scheduled') x group by 1, 2, 3`,
   );
   const weekdays = new Array<number>(7).fill(0);
   const hours = new Array<number>(24).fill(0);
@@ -221,7 +222,9 @@ export async function calendarFacts(
  * @example
  * (await integrityViolations(tx)).sessions_without_tutor; // 0
  */
-export async function integrityViolations(tx: Database): Promise<ReportFacts['violations']> {
+export async function integrityViolations(tx: Database, asOf?: Date): Promise<ReportFacts['violations']> {
+  // Booked sessions overdue at the report's as-of (the database's clock without one).
+  const at = asOf === undefined ? sql`now()` : sql`${asOf.toISOString()}::timestamptz`;
   const [violations] = await queryRows(
     tx,
     sql`select
@@ -234,6 +237,7 @@ export async function integrityViolations(tx: Database): Promise<ReportFacts['vi
       (select count(*) from sessions s where s.completed_time < s.scheduled_time)::int as completed_before_scheduled,
       (select count(*) from sessions s left join reschedules r on r.session_id = s.id
          where (s.status = 'rescheduled') <> (r.id is not null))::int as rescheduled_status_mismatch,
+      (select count(*) from sessions s where s.status = 'scheduled' and s.scheduled_time <= ${at})::int as booked_session_overdue,
       (select count(*) from tutors tt where not exists (select 1 from tutor_scores ts where ts.tutor_id = tt.id))::int as tutors_without_score,
       (${storedScoresDifferQuery()})::int as stored_scores_differ`,
   );

@@ -61,7 +61,7 @@ async function databaseFacts(
         const sessions = await sessionFacts(tx, context);
         const reschedules = await rescheduleFacts(tx, context);
         const calendar = await calendarFacts(tx, context);
-        const violations = await integrityViolations(tx);
+        const violations = await integrityViolations(tx, context.asOf);
         const scores = await scoreFacts(tx, context, counts.tutors);
         const truth = await truthFacts(tx, context, groundTruth);
         const highRiskTutors = await highRiskTutorFacts(tx, context);

@@ -53,7 +53,8 @@ function scoreTutors(dataset: Dataset, asOf: number, threshold: number) {
   for (const s of dataset.sessions) {
     const windows = counts.get(s.tutorId);
     const t = s.scheduledTime.getTime();
-    if (!windows || t > asOf) continue;
+    // As the scores do: a session still scheduled has no outcome to count (docs/ingest.md).
+    if (!windows || t > asOf || s.status === 'scheduled') continue;
     scoreWindows.forEach((days, i) => {
       if (t <= asOf - days * DAY_MS) return;
       windows[i]!.sessions++;
@@ -82,7 +83,7 @@ type SessionPass = Pick<
 > & {
   violations: Pick<
     ReportFacts['violations'],
-    'sessions_without_tutor' | 'completed_time_mismatch' | 'completed_before_scheduled' | 'rescheduled_status_mismatch'
+    'sessions_without_tutor' | 'completed_time_mismatch' | 'completed_before_scheduled' | 'rescheduled_status_mismatch' | 'booked_session_overdue'
   >;
 };
 
@@ -100,8 +101,17 @@ function sessionPass(dataset: Dataset, targets: ReportTargets): SessionPass {
   const durations = { measured: 0, withinRange: 0 };
   let first: number | undefined;
   let last: number | undefined;
-  const v = { noTutor: 0, completedMismatch: 0, completedEarly: 0, statusMismatch: 0 };
+  const v = { noTutor: 0, completedMismatch: 0, completedEarly: 0, statusMismatch: 0, bookedOverdue: 0 };
+  const now = dataset.options.now.getTime();
   for (const s of sessions) {
+    if (!tutorIds.has(s.tutorId)) v.noTutor++;
+    if ((s.status === 'rescheduled') !== rescheduled.has(s.id)) v.statusMismatch++;
+    if (s.status === 'scheduled') {
+      // Booked ahead: checked to lie after now; the spec's distributions are measured over the past sessions.
+      if (s.scheduledTime.getTime() <= now) v.bookedOverdue++;
+      if (s.completedTime !== null) v.completedMismatch++;
+      continue;
+    }
     if (s.status === 'completed') byStatus.completed++;
     else if (s.status === 'rescheduled') byStatus.rescheduled++;
     else if (s.status === 'no_show') byStatus.noShow++;
@@ -117,10 +127,8 @@ function sessionPass(dataset: Dataset, targets: ReportTargets): SessionPass {
       durations.measured++;
       if (s.durationMinutes >= targets.durations.min && s.durationMinutes <= targets.durations.max) durations.withinRange++;
     }
-    if (!tutorIds.has(s.tutorId)) v.noTutor++;
     if ((s.status === 'completed') !== (s.completedTime !== null)) v.completedMismatch++;
     if (s.completedTime !== null && s.completedTime.getTime() < t) v.completedEarly++;
-    if ((s.status === 'rescheduled') !== rescheduled.has(s.id)) v.statusMismatch++;
   }
   return {
     sessionsByStatus: byStatus,
@@ -136,6 +144,7 @@ function sessionPass(dataset: Dataset, targets: ReportTargets): SessionPass {
       completed_time_mismatch: v.completedMismatch,
       completed_before_scheduled: v.completedEarly,
       rescheduled_status_mismatch: v.statusMismatch,
+      booked_session_overdue: v.bookedOverdue,
     },
   };
 }
@@ -280,6 +289,7 @@ function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: 
       completed_time_mismatch: sessionViolations.completed_time_mismatch,
       completed_before_scheduled: sessionViolations.completed_before_scheduled,
       rescheduled_status_mismatch: sessionViolations.rescheduled_status_mismatch,
+      booked_session_overdue: sessionViolations.booked_session_overdue,
       tutors_without_score: null,
       stored_scores_differ: null,
     },

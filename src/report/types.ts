@@ -33,6 +33,7 @@ export type IntegrityCheckId =
   | 'completed_time_mismatch'
   | 'completed_before_scheduled'
   | 'rescheduled_status_mismatch'
+  | 'booked_session_overdue'
   | 'tutors_without_score'
   | 'stored_scores_differ';
 

@@ -3,8 +3,11 @@ import { check, foreignKey, index, integer, pgTable, unique, uuid, varchar } fro
 import { createdAtColumn, idColumn, timestampsInRange, timestamptz, updatedAtColumn } from './columns';
 import { tutors } from './tutors';
 
-/** The values `sessions.status` may take. */
-export const sessionStatuses = ['completed', 'rescheduled', 'no_show'] as const;
+/**
+ * The values `sessions.status` may take. A session booked ahead is `scheduled`, then gets its outcome; once it has one
+ * it never goes back to `scheduled` (docs/ingest.md).
+ */
+export const sessionStatuses = ['scheduled', 'completed', 'rescheduled', 'no_show'] as const;
 export type SessionStatus = (typeof sessionStatuses)[number];
 
 /**
@@ -12,8 +15,9 @@ export type SessionStatus = (typeof sessionStatuses)[number];
  *
  * The spec's separate index on `tutor_id` is left out on purpose: the composite `(tutor_id, scheduled_time)` index
  * starts with `tutor_id`, so it serves the foreign key and every tutor look-up, and a second index would only slow
- * every insert. `(scheduled_time, tutor_id, id)` serves every range on `scheduled_time` and lets the scores read their
- * window from the index alone, however long the history. `(id, scheduled_time)` is unique so that `reschedules` can reference both columns at once: that is how
+ * every insert. `(scheduled_time, tutor_id, id, status)` serves every range on `scheduled_time` and lets the scores
+ * read their window from the index alone, however long the history (they leave out sessions still `scheduled`).
+ * `sessions_scheduled_idx` holds the booked sessions alone, in the order the upcoming sessions are paged. `(id, scheduled_time)` is unique so that `reschedules` can reference both columns at once: that is how
  * the database keeps `reschedules.original_time` equal to its session's `scheduled_time`.
  */
 export const sessions = pgTable(
@@ -33,10 +37,12 @@ export const sessions = pgTable(
     foreignKey({ name: 'sessions_tutor_id_fk', columns: [t.tutorId], foreignColumns: [tutors.id] }).onDelete('restrict'),
     unique('sessions_id_scheduled_time_unique').on(t.id, t.scheduledTime),
     index('sessions_tutor_id_scheduled_time_idx').on(t.tutorId, t.scheduledTime),
-    // The score window as an index-only range scan: `tutor_id` and `id` are all the refresh reads of a session.
-    index('sessions_window_idx').on(t.scheduledTime, t.tutorId, t.id),
+    // The score window as an index-only range scan: `tutor_id`, `id` and whether it is still `scheduled` are all the
+    // refresh reads of a session.
+    index('sessions_window_idx').on(t.scheduledTime, t.tutorId, t.id, t.status),
     index('sessions_status_idx').on(t.status),
-    check('sessions_status_valid', sql`${t.status} in ('completed', 'rescheduled', 'no_show')`),
+    index('sessions_scheduled_idx').on(t.scheduledTime, t.id).where(sql`${t.status} = 'scheduled'`),
+    check('sessions_status_valid', sql`${t.status} in ('scheduled', 'completed', 'rescheduled', 'no_show')`),
     check('sessions_student_id_not_blank', sql`${t.studentId} ~ '[^ \\t\\r\\n]'`),
     check('sessions_completed_time_matches_status', sql`(${t.status} = 'completed') = (${t.completedTime} is not null)`),
     check('sessions_completed_after_scheduled', sql`${t.completedTime} >= ${t.scheduledTime}`),

@@ -32,6 +32,8 @@ export interface ScoreOptions {
  * `scheduled_time` in `(asOf − N days, asOf]`. With `readReplicas` it reads a replica: pass `db.$primary` to see a
  * write just made.
  *
+ * A session still `scheduled` has no outcome yet and is left out, even after its time (docs/ingest.md).
+ *
  * ```sql
  * select count(s.id) filter (where s.scheduled_time > $start7), ..., count(r.session_id), least(...) as next_change_at
  * from tutors t

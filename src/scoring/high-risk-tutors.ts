@@ -4,6 +4,7 @@ import { riskTiers } from '../domain/risk-tiers';
 import { isUuid } from './arguments';
 import type { Database } from '../db/client';
 import { readFromReplica } from '../db/replicas';
+import { decodeCursor, encodeCursor } from '../util';
 import { type TutorScore, tutors, tutorScores } from '../schema';
 import type { RescheduleRates, WindowCounts } from './rates';
 
@@ -49,17 +50,14 @@ interface CursorKey {
   tutorId: string;
 }
 
-const encodeCursor = (key: CursorKey) => Buffer.from(JSON.stringify([key.highest, key.rate90, key.tutorId])).toString('base64url');
+const encodeKey = (key: CursorKey) => encodeCursor([key.highest, key.rate90, key.tutorId]);
 
-function decodeCursor(cursor: string): CursorKey {
-  try {
-    const [highest, rate90, tutorId] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown[];
-    if (typeof highest === 'number' && typeof rate90 === 'number' && typeof tutorId === 'string' && isUuid(tutorId)) {
-      return { highest, rate90, tutorId };
-    }
-  } catch {
-    // falls through to the error below
-  }
+function decodeKey(cursor: string): CursorKey {
+  const values = decodeCursor(
+    cursor,
+    (v): v is [number, number, string] => typeof v[0] === 'number' && typeof v[1] === 'number' && isUuid(v[2]),
+  );
+  if (values) return { highest: values[0], rate90: values[1], tutorId: values[2] };
   throw new RangeError('listHighRiskTutors: after must be the nextCursor of a previous page');
 }
 
@@ -110,7 +108,7 @@ export async function listHighRiskTutors(
   const page: SQL[] = [];
   if (options.after !== undefined) {
     // The row order, as a keyset: flagged rows have a 90-day rate (their sessions are in every wider window).
-    const key = decodeCursor(options.after);
+    const key = decodeKey(options.after);
     const [g, r] = [sql`${key.highest}::numeric`, sql`${key.rate90}::numeric`];
     page.push(
       sql`(${highest} < ${g} or (${highest} = ${g} and (${tutorScores.rescheduleRate90d} < ${r} or (${tutorScores.rescheduleRate90d} = ${r} and ${tutorScores.tutorId} > ${key.tutorId}))))`,
@@ -145,7 +143,7 @@ export async function listHighRiskTutors(
     }
     const last = rows.length === limit ? rows[rows.length - 1] : undefined;
     const nextCursor = last
-      ? encodeCursor({
+      ? encodeKey({
           highest: Math.max(...[last.rescheduleRate7d, last.rescheduleRate30d, last.rescheduleRate90d].filter((r): r is number => r !== null)),
           rate90: last.rescheduleRate90d ?? 0,
           tutorId: last.tutorId,

@@ -61,10 +61,11 @@ export function countExpressions(asOf: Date): [PgColumn, SQL][] {
 }
 
 /**
- * `tutors t`, each with its sessions of the largest window ending at `asOf` and their tutor-initiated reschedules (a
- * tutor without sessions still gives one row, so it is scored). Both joins are index-only range scans of the window;
- * the range on `r.original_time` changes no count (it equals the session's time) but keeps the join from reading the
- * whole history.
+ * `tutors t`, each with its sessions of the largest window ending at `asOf` that have an outcome, and their
+ * tutor-initiated reschedules (a tutor without sessions still gives one row, so it is scored). A session still
+ * `scheduled` never joins: a booking without an outcome says nothing yet about its tutor (docs/ingest.md). Both joins
+ * are index-only range scans of the window; the range on `r.original_time` changes no count (it equals the session's
+ * time) but keeps the join from reading the whole history.
  *
  * @example
  * sql`select ${scoredTutor.id} from ${scoredTutorsFrom(asOf)} group by ${scoredTutor.id}`;
@@ -72,7 +73,7 @@ export function countExpressions(asOf: Date): [PgColumn, SQL][] {
 export function scoredTutorsFrom(asOf: Date): SQL {
   const start = windowStarts(asOf)[largestWindow];
   return sql`${tutors} ${scoredTutor}
-    left join ${sessions} ${windowSession} on ${windowSession.tutorId} = ${scoredTutor.id} and ${windowSession.scheduledTime} > ${timestamptz(start)} and ${windowSession.scheduledTime} <= ${timestamptz(asOf)}
+    left join ${sessions} ${windowSession} on ${windowSession.tutorId} = ${scoredTutor.id} and ${windowSession.scheduledTime} > ${timestamptz(start)} and ${windowSession.scheduledTime} <= ${timestamptz(asOf)} and ${windowSession.status} <> 'scheduled'
     left join ${reschedules} ${tutorReschedule} on ${tutorReschedule.sessionId} = ${windowSession.id} and ${tutorReschedule.initiator} = 'tutor' and ${tutorReschedule.originalTime} > ${timestamptz(start)} and ${tutorReschedule.originalTime} <= ${timestamptz(asOf)}`;
 }
 
@@ -81,8 +82,9 @@ const plusDays = (instant: SQL, days: number): SQL => sql`${instant} + ${sql.raw
 
 /**
  * The next instant after `asOf` at which the counts of `t` change by time alone (`tutor_scores.next_change_at`): its
- * first session after `asOf`, or its earliest session of a window plus that window's length, whichever comes first.
- * To be selected from {@link scoredTutorsFrom} grouped by `t.id`.
+ * first session with an outcome after `asOf`, or its earliest session of a window plus that window's length, whichever
+ * comes first (a booked session's outcome arrives as a captured update). To be selected from {@link scoredTutorsFrom}
+ * grouped by `t.id`.
  *
  * @example
  * sql`select ${nextChangeExpression(asOf)} from ${scoredTutorsFrom(asOf)} group by ${scoredTutor.id}`;
@@ -98,7 +100,7 @@ export function nextChangeExpression(asOf: Date): SQL {
       days,
     ),
   );
-  const entering = sql`(select min(${next.scheduledTime}) from ${sessions} ${next} where ${next.tutorId} = ${scoredTutor.id} and ${next.scheduledTime} > ${timestamptz(asOf)})`;
+  const entering = sql`(select min(${next.scheduledTime}) from ${sessions} ${next} where ${next.tutorId} = ${scoredTutor.id} and ${next.scheduledTime} > ${timestamptz(asOf)} and ${next.status} <> 'scheduled')`;
   return sql`least(${entering}, ${sql.join(leaving, sql`, `)})`;
 }
 

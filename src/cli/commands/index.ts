@@ -1,6 +1,7 @@
 import type { Command } from '../command';
 import { archiveCommand } from './archive';
 import { generateCommand } from './generate';
+import { ingestCommand } from './ingest';
 import { migrateCommand } from './migrate';
 import { reportCommand } from './report';
 import { rollbackCommand } from './rollback';
@@ -15,6 +16,7 @@ export const commands: Command[] = [
   rollbackCommand,
   statusCommand,
   generateCommand,
+  ingestCommand,
   scoreCommand,
   reportCommand,
   archiveCommand,
