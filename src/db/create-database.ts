@@ -7,7 +7,8 @@ import { schema } from '../schema';
 import { asRawClient, type Backend, type Database, type RawClient } from './client';
 import { assertExplicitTarget, connectFailure, parseConnectionUrl, postgresJsTarget } from './connection-url';
 import { assertDataDir } from './pglite/data-dir-kind';
-import { noDelaySocket } from './postgres-js/socket';
+import { guardTransactions, keepArrayTypes } from './postgres-js/pool-guards';
+import { noDelaySocket, reconnectBackoff } from './postgres-js/socket';
 import { guardStalls } from './postgres-js/stall-guard';
 
 /**
@@ -169,16 +170,20 @@ async function overClient(client: ExistingClient, options: CreateDatabaseOptions
 async function openPostgres(url: string, options: CreateDatabaseOptions): Promise<TqsDatabase> {
   const parsed = parseConnectionUrl(url);
   const connectTimeout = Number(options.postgres?.connect_timeout ?? 10);
+  const socket = guardedSocket(options.socketTimeout);
   const sql = postgres(url, {
     ...postgresJsTarget(parsed),
     max: options.max ?? 10,
     onnotice: () => {},
     connect_timeout: connectTimeout,
-    ...(parsed.hosts.length === 1 ? { socket: guardedSocket(options.socketTimeout) } : {}),
+    backoff: reconnectBackoff,
+    ...(parsed.hosts.length === 1 ? { socket } : {}),
     ...options.postgres,
   });
+  guardTransactions(sql);
   try {
     await sql`select 1`;
+    keepArrayTypes(sql, socket);
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {});
     throw new ConnectionError(`cannot connect to ${parsed.redacted}: ${connectFailure(error, parsed, connectTimeout)}`, {
@@ -195,8 +200,8 @@ function guardedSocket(socketTimeout: number | undefined): typeof noDelaySocket 
     throw new RangeError(`createDatabase: socketTimeout must be a positive number of seconds (got ${socketTimeout})`);
   }
   if (socketTimeout === undefined) return noDelaySocket;
-  return async (options) => {
-    const socket = await noDelaySocket(options);
+  return (options) => {
+    const socket = noDelaySocket(options);
     guardStalls(socket, socketTimeout * 1000);
     return socket;
   };
