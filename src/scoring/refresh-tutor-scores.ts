@@ -3,7 +3,7 @@ import { is, type SQL, sql } from 'drizzle-orm';
 import { type PgColumn, PgTransaction } from 'drizzle-orm/pg-core';
 import { type Database, queryRows } from '../db/client';
 import { translateDatabaseError } from '../errors';
-import { DEFAULT_RISK_THRESHOLD, tutorScores } from '../schema';
+import { DEFAULT_RISK_THRESHOLD, tutorScores, tutors } from '../schema';
 import { resolveAsOf } from './as-of';
 import { isUuid, type ScoreOptions } from './compute-tutor-score';
 import { assertRiskThreshold } from './rates';
@@ -116,6 +116,11 @@ export function scoreUpsert(input: { asOf: Date; threshold: number; where: SQL |
     overwritten === 'mark-due' && column === tutorScores.nextChangeAt
       ? sql`${name(column)} = case when ${seen} then excluded.${name(column)} else excluded.${name(tutorScores.asOf)} end`
       : sql`${name(column)} = excluded.${name(column)}`;
+  // A tutor deleted by a transaction that commits while this statement runs is still in its snapshot, and its score
+  // row would break tutor_scores_tutor_id_fk: the key-share lock (one index probe per tutor, after grouping) waits for
+  // such a delete and then drops the tutor, and holds back a later delete until this transaction ends (the delete then
+  // cascades to the new row). Either way the result is that of a refresh before or after the delete.
+  const tutorStillThere = sql`select from ${tutors} "still" where "still".${name(tutors.id)} = ${scoredTutor.id} for key share of "still"`;
   // `order by t.id`: every concurrent refresh inserts and locks score rows in the same order, so two of them wait
   // for each other instead of deadlocking. `last_calculated_at` is the database's transaction time: staleness
   // compares it with `created_at`/`updated_at`, which the same clock wrote.
@@ -127,6 +132,7 @@ export function scoreUpsert(input: { asOf: Date; threshold: number; where: SQL |
   from ${scoredTutorsFrom(asOf)}
   ${where ? sql`where ${where}` : sql``}
   group by ${scoredTutor.id}
+  having exists (${tutorStillThere})
   order by ${scoredTutor.id}
   on conflict (${name(tutorScores.tutorId)}) do update set ${sql.join(written.map(assign), sql`, `)}
   ${overwritten === 'skip' ? sql`where ${seen}` : sql``}
@@ -199,7 +205,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * //   left join sessions s on s.tutor_id = t.id and s.scheduled_time > $asOf - 90 days and s.scheduled_time <= $asOf
  * //   left join reschedules r on r.session_id = s.id and r.initiator = 'tutor'
  * //   [where t.id = any($tutorIds::uuid[])] [and t.id in (<stale tutors>)]
- * //   group by t.id order by t.id
+ * //   group by t.id having exists (select from tutors where id = t.id for key share) order by t.id
  * //   on conflict (tutor_id) do update set total_sessions_7d = excluded.total_sessions_7d, ...,
  * //     next_change_at = case when <row unchanged since the snapshot> then excluded.next_change_at else $asOf end
  * //   returning is_high_risk)
