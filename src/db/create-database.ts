@@ -7,6 +7,7 @@ import { schema } from '../schema';
 import { asRawClient, type Backend, type Database, type RawClient } from './client';
 import { assertExplicitTarget, connectFailure, parseConnectionUrl, postgresJsTarget } from './connection-url';
 import { assertDataDir } from './pglite/data-dir-kind';
+import { trackQueries } from './postgres-js/abort-scope';
 import { guardTransactions, keepArrayTypes } from './postgres-js/pool-guards';
 import { noDelaySocket, reconnectBackoff } from './postgres-js/socket';
 import { guardStalls } from './postgres-js/stall-guard';
@@ -60,6 +61,12 @@ export interface CreateDatabaseOptions {
    * server runs without replying. Default: no bound (the CLI uses 120). TCP keepalive is on in any case.
    */
   socketTimeout?: number;
+  /**
+   * PostgreSQL only: seconds a statement may wait for a lock (the server's `lock_timeout`) before it fails with
+   * SQLSTATE 55P03 ("canceling statement due to lock timeout"). Default: the server's setting (0, wait for ever;
+   * the CLI uses 60 unless its URL sets lock_timeout).
+   */
+  lockTimeout?: number;
 }
 
 /** What `createDatabase()` returns: a Drizzle database that knows its backend and how to close itself. */
@@ -179,8 +186,10 @@ async function openPostgres(url: string, options: CreateDatabaseOptions): Promis
     backoff: reconnectBackoff,
     ...(parsed.hosts.length === 1 ? { socket } : {}),
     ...options.postgres,
+    ...lockTimeoutParameter(options),
   });
   guardTransactions(sql);
+  trackQueries(sql);
   try {
     await sql`select 1`;
     keepArrayTypes(sql, socket);
@@ -205,4 +214,15 @@ function guardedSocket(socketTimeout: number | undefined): typeof noDelaySocket 
     guardStalls(socket, socketTimeout * 1000);
     return socket;
   };
+}
+
+/** postgres.js's `connection` startup parameters with `lock_timeout` from {@link CreateDatabaseOptions.lockTimeout}. */
+function lockTimeoutParameter(options: CreateDatabaseOptions): { connection?: Record<string, string> } {
+  const { lockTimeout } = options;
+  if (lockTimeout === undefined) return {};
+  if (!(Number.isFinite(lockTimeout) && lockTimeout > 0)) {
+    throw new RangeError(`createDatabase: lockTimeout must be a positive number of seconds (got ${lockTimeout})`);
+  }
+  const connection = (options.postgres?.connection ?? {}) as Record<string, string>;
+  return { connection: { ...connection, lock_timeout: `${Math.round(lockTimeout * 1000)}ms` } };
 }

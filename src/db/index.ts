@@ -19,3 +19,4 @@ export { readReplicaOf } from './replicas';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback';
 export { type ConnectionHost, type ConnectionUrl, parseConnectionUrl } from './connection-url';
 export { assertDatabaseTimeZone } from './time-zone';
+export { runAbortable } from './postgres-js/abort-scope';

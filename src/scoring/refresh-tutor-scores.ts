@@ -2,7 +2,8 @@ import { sqlStateOf } from '../util/error-chain';
 import { is, type SQL, sql } from 'drizzle-orm';
 import { type PgColumn, PgTransaction } from 'drizzle-orm/pg-core';
 import { type Database, queryRows } from '../db/client';
-import { translateDatabaseError } from '../errors';
+import { runAbortable } from '../db';
+import { AbortedError, translateDatabaseError } from '../errors';
 import { DEFAULT_RISK_THRESHOLD, tutorScores, tutors } from '../schema';
 import { resolveAsOf } from './as-of';
 import { isUuid, type ScoreOptions } from './compute-tutor-score';
@@ -29,6 +30,8 @@ export interface RefreshTutorScoresOptions extends ScoreOptions, RefreshScope {
    * failure (40001). Default 3. Never retried inside a transaction you opened: the error is yours to handle there.
    */
   maxRetries?: number;
+  /** Aborting it cancels the statement on the server (PostgreSQL) and rejects with `AbortedError` (`ABORTED`). */
+  signal?: AbortSignal;
 }
 
 /** What {@link refreshTutorScores} did. */
@@ -220,8 +223,10 @@ export async function refreshTutorScores(
   const asOf = resolveAsOf('refreshTutorScores', options.asOf);
   checkScope('refreshTutorScores', options);
   const statement = refreshStatement({ ...options, asOf, threshold });
-  return withRetries(db, maxRetries, async () => {
-    const [row] = await queryRows<{ scored: number; flagged: number }>(db, statement);
-    return { scored: Number(row?.scored ?? 0), flagged: Number(row?.flagged ?? 0), asOf, threshold };
-  });
+  const refresh = () =>
+    withRetries(db, maxRetries, async () => {
+      const [row] = await queryRows<{ scored: number; flagged: number }>(db, statement);
+      return { scored: Number(row?.scored ?? 0), flagged: Number(row?.flagged ?? 0), asOf, threshold };
+    });
+  return runAbortable(options.signal, refresh, (reason, cause) => new AbortedError('refreshTutorScores', reason, { cause }));
 }
