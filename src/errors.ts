@@ -187,6 +187,9 @@ export class MigrationsPendingError extends TqsError {
 /**
  * A call was stopped through its `signal`: the statement it was running was cancelled on the server and its
  * transaction rolled back, so nothing of it was written. `reason` is the signal's reason.
+ *
+ * @example
+ * try { await refreshTutorScores(db, { signal }); } catch (error) { if (error instanceof AbortedError) return; throw error; }
  */
 export class AbortedError extends TqsError {
   override name = 'AbortedError';
