@@ -197,6 +197,7 @@ describe('documents', () => {
       CONNECTION_STALLED: true,
       INTERRUPTED: true,
       DATABASE_ERROR: true,
+      ABORTED: true,
     };
     const listed = [...readFileSync(join(repoRoot, 'docs', 'errors.md'), 'utf8').matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(listed.sort()).toEqual(Object.keys(codes).sort());

@@ -1,8 +1,3 @@
-import { execFileSync } from 'node:child_process';
-import { appendFileSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -21,64 +16,26 @@ import {
   type Database,
   type TqsDatabase,
 } from '../src';
+import { type Cluster, clusterDir, clusterSkipReason, initCluster, removeClusters, startStandby, waitFor } from './support/pg-cluster';
 
 /*
- * A real streaming replica: the test makes its own primary and standby clusters with PostgreSQL's tools in a temp
- * dir, on free loopback ports, as user postgres, and removes them afterwards. The system server is never touched.
+ * A real streaming replica: the test makes its own primary and standby clusters (test/support/pg-cluster.ts).
  */
-const BIN = '/usr/lib/postgresql/15/bin';
-const tools = ['initdb', 'pg_ctl', 'pg_basebackup'].map((tool) => join(BIN, tool));
-const isRoot = process.getuid?.() === 0;
-const missing = tools.find((tool) => !existsSync(tool));
-const skipReason = missing ? `${missing} not found` : !isRoot ? 'needs root to run the PostgreSQL tools as user postgres' : undefined;
-if (skipReason) console.warn(`replicas.test: skipped (${skipReason})`);
+if (clusterSkipReason) console.warn(`replicas.test: skipped (${clusterSkipReason})`);
 
 const NOW = new Date('2026-01-15T12:00:00.000Z');
-const asPostgres = (command: string, args: string[]) =>
-  execFileSync('runuser', ['-u', 'postgres', '--', command, ...args], { stdio: 'pipe', timeout: 60_000 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `check` every 100 ms until it holds, for at most `ms`. */
-async function waitFor(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
-    await sleep(100);
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}
 
 const standbyOf = async (db: Database) =>
   (await queryRows<{ standby: boolean }>(db, sql`select pg_is_in_recovery() as standby`))[0]?.standby;
 
-describe.skipIf(skipReason !== undefined)('read replicas over a real streaming standby', () => {
+describe.skipIf(clusterSkipReason !== undefined)('read replicas over a real streaming standby', () => {
   let dir = '';
-  let socketDir = '';
-  let primaryPort = 0;
+  let primary: Cluster | undefined;
+  let standby: Cluster | undefined;
   let standbyPort = 0;
   let primaryUrl = '';
   let standbyUrl = '';
   let db: TqsDatabase | undefined;
-  const primaryData = () => join(dir, 'primary');
-  const standbyData = () => join(dir, 'standby');
-  const pgCtl = (data: string, port: number, action: 'start' | 'stop') =>
-    asPostgres(join(BIN, 'pg_ctl'), [
-      '-D', data, '-w', '-t', '30', '-l', join(dir, `${port}.log`),
-      ...(action === 'start' ? ['-o', `-p ${port} -k ${socketDir} -c listen_addresses=127.0.0.1`] : ['-m', 'fast']),
-      action,
-    ]);
 
   /** Waits until the standby has replayed everything the primary wrote so far. */
   async function caughtUp(): Promise<void> {
@@ -95,20 +52,13 @@ describe.skipIf(skipReason !== undefined)('read replicas over a real streaming s
   }
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'tqs-replicas-'));
-    socketDir = join(dir, 'sockets');
-    mkdirSync(socketDir);
-    for (const path of [dir, socketDir]) chownSync(path, ...uidGid());
-    primaryPort = await freePort();
-    standbyPort = await freePort();
-    asPostgres(join(BIN, 'initdb'), ['-D', primaryData(), '-A', 'trust', '-U', 'postgres', '--no-sync']);
-    appendFileSync(join(primaryData(), 'pg_hba.conf'), 'host replication all 127.0.0.1/32 trust\n');
-    appendFileSync(join(primaryData(), 'postgresql.conf'), 'wal_level = replica\nmax_wal_senders = 4\nfsync = off\n');
-    pgCtl(primaryData(), primaryPort, 'start');
-    asPostgres(join(BIN, 'pg_basebackup'), ['-h', '127.0.0.1', '-p', String(primaryPort), '-U', 'postgres', '-D', standbyData(), '-R', '-X', 'stream']);
-    pgCtl(standbyData(), standbyPort, 'start');
-    primaryUrl = `postgres://postgres:secret-pw@127.0.0.1:${primaryPort}/postgres`;
-    standbyUrl = `postgres://postgres:secret-pw@127.0.0.1:${standbyPort}/postgres`;
+    const made = clusterDir('tqs-replicas-');
+    dir = made.dir;
+    primary = await initCluster(made.dir, made.socketDir);
+    standby = await startStandby(primary, made.dir, made.socketDir);
+    standbyPort = standby.port;
+    primaryUrl = primary.url();
+    standbyUrl = standby.url();
     db = await createDatabase({ url: primaryUrl, readReplicas: [standbyUrl], max: 2 });
     await waitFor('the standby to be in recovery', async () => (await standbyOf(readReplicaOf(db as TqsDatabase))) === true);
     await migrate(db);
@@ -118,17 +68,7 @@ describe.skipIf(skipReason !== undefined)('read replicas over a real streaming s
 
   afterAll(async () => {
     await db?.close().catch(() => {});
-    if (dir === '') return;
-    for (const [data, port] of [[standbyData(), standbyPort], [primaryData(), primaryPort]] as const) {
-      if (existsSync(join(data, 'postmaster.pid'))) {
-        try {
-          pgCtl(data, port, 'stop');
-        } catch {
-          // Already stopped.
-        }
-      }
-    }
-    rmSync(dir, { recursive: true, force: true });
+    removeClusters(dir, [standby, primary]);
   }, 60_000);
 
   it('routes the read-only helpers to the standby and writes to the primary', async () => {
@@ -173,7 +113,7 @@ describe.skipIf(skipReason !== undefined)('read replicas over a real streaming s
 
   it('fails reads clearly, naming the replica without its password, when the replica is down', async () => {
     const database = db as TqsDatabase;
-    pgCtl(standbyData(), standbyPort, 'stop');
+    standby?.stop();
     const [tutor] = await queryRows<{ id: string }>(database, sql`select id from tutors order by id limit 1`);
     const read = computeTutorScore(database, tutor?.id as string, { asOf: NOW });
     await expect(read).rejects.toBeInstanceOf(ConnectionError);
@@ -194,9 +134,3 @@ describe.skipIf(skipReason !== undefined)('read replicas over a real streaming s
     await expect(createDatabase({ url: primaryUrl, readReplicas: [] })).rejects.toThrow(/non-empty array/);
   }, 60_000);
 });
-
-function uidGid(): [number, number] {
-  const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
-  const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
-  return [uid, gid];
-}

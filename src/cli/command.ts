@@ -123,7 +123,8 @@ export function integerOption(
   if (raw === undefined) return fallback;
   // Not trimmed: '12\n' is not a number someone meant to type.
   const text = String(raw);
-  const value = /^[+-]?\d+$/.test(text) ? Number(text) : Number.NaN;
+  // Digits only: every integer option is a count, a size or a seed, and '+5' or '-0' is a typo, not a number.
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN;
   if (!Number.isSafeInteger(value) || value < min || value > max) {
     const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
     throw new UsageError(`--${name} must be a whole number ${range} (got ${quoteValue(raw)})`);
@@ -167,7 +168,13 @@ export function dateOption(options: ParsedOptions, name: string): Date | undefin
   const raw = options[name];
   if (raw === undefined) return undefined;
   const parsed = parseInstant(String(raw));
-  if (parsed.date) return parsed.date;
+  const year = parsed.date?.getUTCFullYear();
+  if (parsed.date && year !== undefined && year >= 1 && year <= 9999) return parsed.date;
+  if (parsed.date) {
+    throw new UsageError(
+      `--${name} must lie between 0001-01-01 and 9999-12-31 UTC, the instants the package stores (got ${quoteValue(raw)}, in the year ${year} UTC)`,
+    );
+  }
   throw new UsageError(
     `--${name} must be an ISO 8601 date or instant that exists, ${INSTANT_FORMATS}, e.g. 2026-11-24T12:00:00Z: ${parsed.problem} (got ${quoteValue(raw)})`,
   );

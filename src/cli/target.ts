@@ -19,6 +19,8 @@ export type Target = { kind: 'postgres'; url: string; socketTimeout?: number } |
 
 /** Seconds of silence after which the CLI gives up on a PostgreSQL connection (`--socket-timeout`). */
 export const DEFAULT_SOCKET_TIMEOUT = 120;
+/** Seconds a PostgreSQL statement of the CLI waits for a lock before failing with 55P03, unless its URL sets one. */
+export const DEFAULT_LOCK_TIMEOUT = 60;
 
 /** Runs `check`, turning its refusal into a usage error (exit 2) named after `flag`. */
 function asUsage(flag: string, check: () => void): void {
@@ -85,7 +87,12 @@ export function describeTarget(target: Target): string {
 /** Opens the target database. */
 export function openTarget(target: Target): Promise<TqsDatabase> {
   return target.kind === 'postgres'
-    ? createDatabase({ url: target.url, ...(target.socketTimeout !== undefined ? { socketTimeout: target.socketTimeout } : {}) })
+    ? createDatabase({
+        url: target.url,
+        ...(target.socketTimeout !== undefined ? { socketTimeout: target.socketTimeout } : {}),
+        // A lock_timeout in the URL (options=-c lock_timeout=...) is the user's: the startup parameter would override it.
+        ...(/lock_timeout/.test(target.url) ? {} : { lockTimeout: DEFAULT_LOCK_TIMEOUT }),
+      })
     : createDatabase({ dataDir: target.dataDir });
 }
 

@@ -51,6 +51,12 @@ export interface CreateDatabaseOptions {
    * server runs without replying. Default: no bound (the CLI uses 120). TCP keepalive is on in any case.
    */
   socketTimeout?: number;
+  /**
+   * PostgreSQL only: seconds a statement may wait for a lock (the server's `lock_timeout`) before it fails with
+   * SQLSTATE 55P03 ("canceling statement due to lock timeout"). Default: the server's setting (0, wait for ever;
+   * the CLI uses 60 unless its URL sets lock_timeout).
+   */
+  lockTimeout?: number;
 }
 
 /** What `createDatabase()` returns: a Drizzle database that knows its backend and how to close itself. */

@@ -14,6 +14,7 @@ export type TqsErrorCode =
   | 'DISK_FULL'
   | 'CONNECTION_STALLED'
   | 'INTERRUPTED'
+  | 'ABORTED'
   | 'DATABASE_ERROR';
 
 /*
@@ -177,6 +178,23 @@ export class MigrationsPendingError extends TqsError {
     super('MIGRATIONS_PENDING', `the database is ${state} (pending: ${pending.join(', ')}): ${fix}`);
     this.pending = pending;
     this.applied = applied;
+  }
+}
+
+/**
+ * A call was stopped through its `signal`: the statement it was running was cancelled on the server and its
+ * transaction rolled back, so nothing of it was written. `reason` is the signal's reason.
+ *
+ * @example
+ * try { await refreshTutorScores(db, { signal }); } catch (error) { if (error instanceof AbortedError) return; throw error; }
+ */
+export class AbortedError extends TqsError {
+  override name = 'AbortedError';
+  readonly reason: unknown;
+
+  constructor(call: string, reason: unknown, options?: { cause?: unknown }) {
+    super('ABORTED', `${call}: aborted (${String(reason)}): the running statement was cancelled and rolled back`, options);
+    this.reason = reason;
   }
 }
 

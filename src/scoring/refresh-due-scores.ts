@@ -1,5 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client';
+import { runAbortable } from '../db';
+import { AbortedError } from '../errors';
 import { DEFAULT_RISK_THRESHOLD, tutors, tutorScoreChanges, tutorScores } from '../schema';
 import { resolveAsOf } from './as-of';
 import type { ScoreOptions } from './compute-tutor-score';
@@ -14,6 +16,8 @@ export interface RefreshDueScoresOptions extends ScoreOptions {
   limit?: number;
   /** As in {@link refreshTutorScores}: reruns after a deadlock or serialization failure, never inside your transaction. */
   maxRetries?: number;
+  /** As in {@link refreshTutorScores}: aborting it cancels the statement and rejects with `AbortedError`. */
+  signal?: AbortSignal;
 }
 
 /** What {@link refreshDueScores} did. */
@@ -128,7 +132,7 @@ export async function refreshDueScores(
   const maxRetries = checkMaxRetries('refreshDueScores', options.maxRetries ?? DEFAULT_MAX_RETRIES);
   const asOf = resolveAsOf('refreshDueScores', options.asOf);
   const statement = refreshDueStatement({ asOf, threshold, limit });
-  return withRetries(db, maxRetries, async () => {
+  const refresh = () => withRetries(db, maxRetries, async () => {
     // Most calls find nothing due: answer that without planning the refresh.
     const [probe] = await queryRows<{ idle: boolean }>(db, nothingDueQuery(asOf));
     if (probe?.idle === true) return { tutorIds: [], refreshed: 0, flagged: 0, changesConsumed: 0, more: false, asOf, threshold };
@@ -150,6 +154,7 @@ export async function refreshDueScores(
       threshold,
     };
   });
+  return runAbortable(options.signal, refresh, (reason, cause) => new AbortedError('refreshDueScores', reason, { cause }));
 }
 
 /** `idle`: no change queued and no `next_change_at` come by `asOf`, read from the queue's first row and one index range. */

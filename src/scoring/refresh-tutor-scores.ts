@@ -1,5 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client';
+import { runAbortable } from '../db';
+import { AbortedError } from '../errors';
 import { DEFAULT_RISK_THRESHOLD, tutorScores } from '../schema';
 import { assertRiskThreshold, isUuid } from './arguments';
 import { resolveAsOf } from './as-of';
@@ -24,6 +26,8 @@ export interface RefreshScope {
 export interface RefreshTutorScoresOptions extends ScoreOptions, RefreshScope {
   /** Reruns after a deadlock (40P01) or serialization failure (40001). Default 3; never inside your transaction. */
   maxRetries?: number;
+  /** Aborting it cancels the statement on the server (PostgreSQL) and rejects with `AbortedError` (`ABORTED`). */
+  signal?: AbortSignal;
 }
 
 /** What {@link refreshTutorScores} did. */
@@ -88,7 +92,7 @@ from upserted`;
  *   insert into tutor_scores (tutor_id, total_sessions_7d, ..., risk_threshold, as_of, last_calculated_at, next_change_at)
  *   select t.id, count(s.id) filter (where s.scheduled_time > $start7), ..., $threshold, $asOf, now(), least(...)
  *   from tutors t left join sessions s on ... left join reschedules r on ... [where ...]
- *   group by t.id order by t.id
+ *   group by t.id having exists (select from tutors where id = t.id for key share) order by t.id
  *   on conflict (tutor_id) do update set ... returning tutor_id, is_high_risk)
  * select count(*) as scored, count(*) filter (where is_high_risk) as flagged from upserted
  * ```
@@ -107,8 +111,10 @@ export async function refreshTutorScores(
   const asOf = resolveAsOf('refreshTutorScores', options.asOf);
   checkScope('refreshTutorScores', options);
   const statement = refreshStatement({ ...options, asOf, threshold });
-  return withRetries(db, maxRetries, async () => {
-    const [row] = await queryRows<{ scored: number; flagged: number }>(db, statement);
-    return { scored: Number(row?.scored ?? 0), flagged: Number(row?.flagged ?? 0), asOf, threshold };
-  });
+  const refresh = () =>
+    withRetries(db, maxRetries, async () => {
+      const [row] = await queryRows<{ scored: number; flagged: number }>(db, statement);
+      return { scored: Number(row?.scored ?? 0), flagged: Number(row?.flagged ?? 0), asOf, threshold };
+    });
+  return runAbortable(options.signal, refresh, (reason, cause) => new AbortedError('refreshTutorScores', reason, { cause }));
 }

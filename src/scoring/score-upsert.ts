@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
-import { tutorScores } from '../schema';
+import { tutorScores, tutors } from '../schema';
 import { countExpressions, nextChangeExpression, scoredTutor, scoredTutorsFrom, timestamptz } from './score-query';
 
 /** How {@link scoreUpsert} treats a score row written by another transaction after its statement began. */
@@ -31,6 +31,10 @@ export function scoreUpsert(input: { asOf: Date; threshold: number; where: SQL |
     overwritten === 'mark-due' && column === tutorScores.nextChangeAt
       ? sql`${name(column)} = case when ${seen} then excluded.${name(column)} else excluded.${name(tutorScores.asOf)} end`
       : sql`${name(column)} = excluded.${name(column)}`;
+  // A tutor deleted by a transaction that commits while this statement runs is still in its snapshot, and its score
+  // would break tutor_scores_tutor_id_fk: the key-share lock waits for such a delete and then drops the tutor, and
+  // holds back a later delete until this transaction ends. Either way: the result of a refresh before or after it.
+  const tutorStillThere = sql`select from ${tutors} "still" where "still".${name(tutors.id)} = ${scoredTutor.id} for key share of "still"`;
   // `order by t.id`: concurrent refreshes lock score rows in one order, so they wait instead of deadlocking.
   // `last_calculated_at` = now(): staleness compares it with timestamps the same database clock wrote.
   return sql`insert into ${tutorScores} (${name(tutorScores.tutorId)}, ${sql.join(written.map(name), sql`, `)})
@@ -41,6 +45,7 @@ export function scoreUpsert(input: { asOf: Date; threshold: number; where: SQL |
   from ${scoredTutorsFrom(asOf)}
   ${where ? sql`where ${where}` : sql``}
   group by ${scoredTutor.id}
+  having exists (${tutorStillThere})
   order by ${scoredTutor.id}
   on conflict (${name(tutorScores.tutorId)}) do update set ${sql.join(written.map(assign), sql`, `)}
   ${overwritten === 'skip' ? sql`where ${seen}` : sql``}

@@ -1,5 +1,6 @@
-import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
 
 /*
  * The pieces both lock files of the package share (a PGlite data directory's, and a test-snapshot build's): naming a
@@ -48,7 +49,11 @@ export function pidAlive(pid: number): boolean {
  */
 export function createExclusive(path: string, content: string): boolean {
   const temporary = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  writeFileSync(temporary, content, { flag: 'wx' });
+  try {
+    writeFileSync(temporary, content, { flag: 'wx' });
+  } catch (error) {
+    throw unwritableLock(path, error);
+  }
   try {
     linkSync(temporary, path);
     return true;
@@ -58,4 +63,23 @@ export function createExclusive(path: string, content: string): boolean {
   } finally {
     rmSync(temporary, { force: true });
   }
+}
+
+/** Why a lock file cannot be created in its folder, in one line naming both, with the system's code kept. */
+function unwritableLock(path: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException).code;
+  const folder = dirname(path);
+  const why =
+    (code === 'ENOENT' && !existsSync(folder)) || code === 'ENOTDIR'
+      ? `the folder ${folder} does not exist: create it, or choose another location`
+      : code === 'EACCES' || code === 'EPERM'
+        ? `this user may not write in ${folder}: grant write access, or choose another location`
+        : code === 'EROFS'
+          ? `${folder} is on a read-only file system: choose another location`
+          : code === 'ENOSPC' || code === 'EDQUOT'
+            ? `the disk holding ${folder} is full: free some space`
+            : `${folder} cannot be written`;
+  return Object.assign(new Error(`cannot create the lock file ${path}: ${why}${code ? ` (${code})` : ''}`, { cause: error }), {
+    code,
+  });
 }

@@ -70,14 +70,14 @@ export const scoreCommand: Command = {
         let flagged = 0;
         const at = asOf ?? new Date();
         for (let round = 0; round < 1_000_000; round++) {
-          const batch = await refreshDueScores(db, { threshold, asOf: at });
+          const batch = await refreshDueScores(db, { threshold, asOf: at, ...(io.signal ? { signal: io.signal } : {}) });
           scored += batch.refreshed;
           flagged += batch.flagged;
           if (!batch.more) break;
         }
         result = { scored, flagged, threshold, asOf: at };
       } else {
-        result = await refreshTutorScores(db, { threshold, staleOnly: options['stale-only'] === true, ...when });
+        result = await refreshTutorScores(db, { threshold, staleOnly: options['stale-only'] === true, ...when, ...(io.signal ? { signal: io.signal } : {}) });
       }
       return { result, page: limit > 0 ? await listHighRiskTutors(db, { limit }) : undefined };
     });

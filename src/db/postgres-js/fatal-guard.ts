@@ -65,7 +65,7 @@ export function parseErrorResponse(message: Buffer): Record<string, string> {
  */
 export class FatalErrorFilter {
   /** Whether the connection is up (a ReadyForQuery has been read): only then are ErrorResponses held back. */
-  private started = false;
+  started = false;
   /** The header bytes read so far of the current message (0 to 5). */
   private header: Buffer = EMPTY;
   /** Body bytes still to come of the current message, once its header is complete. */
@@ -134,9 +134,13 @@ export function guardFatalErrors<S extends Socket>(socket: S): S {
   const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
   socket.emit = function guardedEmit(event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'data') {
+      const starting = !filter.started;
       const pushed = filter.push(args[0] as Buffer);
       fatal ??= pushed.fatal;
-      return pushed.data.length > 0 ? emit('data', pushed.data) : true;
+      const handled = pushed.data.length > 0 ? emit('data', pushed.data) : true;
+      // The handshake is over: a `drain` has postgres.js hand the new connection its waiting work (see pool-guards.ts).
+      if (starting && filter.started && !pushed.fatal) emit('drain');
+      return handled;
     }
     if (event === 'close' && fatal) {
       const error = fatal;

@@ -4,7 +4,9 @@ import { ConnectionError } from '../../errors';
 import { schema } from '../../schema';
 import { type CreateDatabaseOptions, type TqsDatabase, withClose } from '../database';
 import { connectFailure, parseConnectionUrl, postgresJsTarget } from './connection-url';
-import { noDelaySocket } from './socket';
+import { trackQueries } from './abort-scope';
+import { guardTransactions, keepArrayTypes } from './pool-guards';
+import { noDelaySocket, reconnectBackoff } from './socket';
 import { guardStalls } from './stall-guard';
 
 /**
@@ -18,16 +20,22 @@ import { guardStalls } from './stall-guard';
 export async function openPostgres(url: string, options: CreateDatabaseOptions): Promise<TqsDatabase> {
   const parsed = parseConnectionUrl(url);
   const connectTimeout = Number(options.postgres?.connect_timeout ?? 10);
+  const socket = guardedSocket(options.socketTimeout);
   const sql = postgres(url, {
     ...postgresJsTarget(parsed),
     max: options.max ?? 10,
     onnotice: () => {},
     connect_timeout: connectTimeout,
-    ...(parsed.hosts.length === 1 ? { socket: guardedSocket(options.socketTimeout) } : {}),
+    backoff: reconnectBackoff,
+    ...(parsed.hosts.length === 1 ? { socket } : {}),
     ...options.postgres,
+    ...lockTimeoutParameter(options),
   });
+  guardTransactions(sql);
+  trackQueries(sql);
   try {
     await sql`select 1`;
+    keepArrayTypes(sql, socket);
   } catch (error) {
     await sql.end({ timeout: 0 }).catch(() => {});
     throw new ConnectionError(`cannot connect to ${parsed.redacted}: ${connectFailure(error, parsed, connectTimeout)}`, {
@@ -53,9 +61,20 @@ function guardedSocket(socketTimeout: number | undefined): typeof noDelaySocket 
     throw new RangeError(`createDatabase: socketTimeout must be a positive number of seconds (got ${socketTimeout})`);
   }
   if (socketTimeout === undefined) return noDelaySocket;
-  return async (options) => {
-    const socket = await noDelaySocket(options);
+  return (options) => {
+    const socket = noDelaySocket(options);
     guardStalls(socket, socketTimeout * 1000);
     return socket;
   };
+}
+
+/** postgres.js's `connection` startup parameters with `lock_timeout` from {@link CreateDatabaseOptions.lockTimeout}. */
+function lockTimeoutParameter(options: CreateDatabaseOptions): { connection?: Record<string, string> } {
+  const { lockTimeout } = options;
+  if (lockTimeout === undefined) return {};
+  if (!(Number.isFinite(lockTimeout) && lockTimeout > 0)) {
+    throw new RangeError(`createDatabase: lockTimeout must be a positive number of seconds (got ${lockTimeout})`);
+  }
+  const connection = (options.postgres?.connection ?? {}) as Record<string, string>;
+  return { connection: { ...connection, lock_timeout: `${Math.round(lockTimeout * 1000)}ms` } };
 }
