@@ -6,7 +6,9 @@ DECLARE
   n bigint;
   example uuid;
 BEGIN
-  SELECT count(*), min("id"::text)::uuid INTO n, example FROM "sessions" WHERE "status" = 'scheduled';
+  SELECT count(*), min("id"::text)::uuid INTO n, example
+    FROM (SELECT "id" FROM "sessions" WHERE "status" = 'scheduled'
+          UNION ALL SELECT "id" FROM "tqs_archive"."sessions" WHERE "status" = 'scheduled') booked;
   IF n > 0 THEN
     RAISE EXCEPTION 'cannot roll back session_lifecycle: % sessions have status ''scheduled'' (e.g. session %)', n, example
       USING ERRCODE = '23514', CONSTRAINT = 'sessions_status_valid',
@@ -27,3 +29,7 @@ DROP INDEX "sessions_scheduled_idx";--> statement-breakpoint
 DROP INDEX "sessions_window_idx";--> statement-breakpoint
 CREATE INDEX "sessions_window_idx" ON "sessions" USING btree ("scheduled_time","tutor_id","id");--> statement-breakpoint
 ALTER TABLE "sessions" ADD CONSTRAINT "sessions_status_valid" CHECK ("sessions"."status" in ('completed', 'rescheduled', 'no_show'));
+--> statement-breakpoint
+ALTER TABLE "tqs_archive"."sessions" DROP CONSTRAINT "sessions_status_valid";
+--> statement-breakpoint
+ALTER TABLE "tqs_archive"."sessions" ADD CONSTRAINT "sessions_status_valid" CHECK ("status" in ('completed', 'rescheduled', 'no_show'));

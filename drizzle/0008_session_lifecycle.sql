@@ -35,3 +35,8 @@ END;
 $$;
 --> statement-breakpoint
 CREATE TRIGGER "sessions_capture_outcome" AFTER UPDATE ON "sessions" REFERENCING OLD TABLE AS "old_rows" NEW TABLE AS "new_rows" FOR EACH STATEMENT EXECUTE FUNCTION "tqs_capture_session_outcomes"();
+--> statement-breakpoint
+-- The archive's sessions mirror the live table's rules: an archived booking keeps its status.
+ALTER TABLE "tqs_archive"."sessions" DROP CONSTRAINT "sessions_status_valid";
+--> statement-breakpoint
+ALTER TABLE "tqs_archive"."sessions" ADD CONSTRAINT "sessions_status_valid" CHECK ("status" in ('scheduled', 'completed', 'rescheduled', 'no_show'));

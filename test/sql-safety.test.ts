@@ -510,6 +510,11 @@ const allowedSqlRaw: AllowedCall[] = [
   },
   {
     file: 'src/report/database-queries.ts',
+    call: '`under${i}`',
+    buildsFrom: 'i, the index in the constant lead-time bounds: a column alias (under0..under3)',
+  },
+  {
+    file: 'src/report/database-queries.ts',
     call: '`band${i}`',
     buildsFrom: 'i, the index in the constant band list: a column alias (band0..band4)',
   },
@@ -519,7 +524,7 @@ const allowedSqlRaw: AllowedCall[] = [
     buildsFrom: 'a module constant: lock table of the five table names',
   },
   {
-    file: 'src/load/clear-database.ts',
+    file: 'src/load/truncate-tables.ts',
     call: 'TRUNCATE_ALL',
     buildsFrom: 'a module constant: truncate of the five table names (clearDatabase, and insertDataset with clearExisting)',
   },
