@@ -148,31 +148,8 @@ export async function listTutors(db: Database, options: ListTutorsOptions = {}):
   const direction = o.sort?.direction ?? 'asc';
   const limit = o.limit ?? 20;
   const [column, cast] = sortColumns[by];
-  const filters: SQL[] = [sql`true`];
-  if (o.riskCategories) filters.push(sql`${tutorScores.riskCategory} in (${sql.join(o.riskCategories.map((c) => sql`${c}`), sql`, `)})`);
-  if (o.flagged !== undefined) filters.push(sql`coalesce(${tutorScores.isHighRisk}, false) = ${o.flagged}`);
-  if (o.scored !== undefined) filters.push(o.scored ? sql`${tutorScores.tutorId} is not null` : sql`${tutorScores.tutorId} is null`);
-  if (o.search !== undefined) {
-    const pattern = likeSubstring(o.search);
-    filters.push(sql`(${tutors.name} ilike ${pattern} or ${tutors.email} ilike ${pattern})`);
-  }
-  let after = sql`true`;
-  if (o.after !== undefined) {
-    const [cursorBy, cursorDirection, key, id] = decodeCursor(
-      'listTutors',
-      o.after,
-      (v) => v.length === 4 && v[0] === by && v[1] === direction && (v[2] === null || typeof v[2] === 'string') && typeof v[3] === 'string' && /^[0-9a-f-]{36}$/.test(v[3]),
-    ) as [string, string, string | null, string];
-    void cursorBy;
-    void cursorDirection;
-    const k = sql`"key"`;
-    const typed = key === null ? sql`null` : cast(key);
-    const beyond = direction === 'asc' ? sql`${k} > ${typed}` : sql`${k} < ${typed}`;
-    after =
-      key === null
-        ? sql`(${k} is null and "id" > ${id}::uuid)`
-        : sql`(${k} is null or ${beyond} or (${k} = ${typed} and "id" > ${id}::uuid))`;
-  }
+  const filters = listFilters(o);
+  const after = o.after === undefined ? sql`true` : afterCursor(o.after, by, direction, cast);
   const dir = direction === 'asc' ? sql`asc` : sql`desc`;
   const order = sql`"key" is null, "key" ${dir}, "id"`;
   const pageOrder = sql`"page"."key" is null, "page"."key" ${dir}, "page"."id"`;
@@ -214,4 +191,31 @@ select json_build_object(
   const result: TutorListPage = { tutors: page.map(({ _key, ...row }) => row), total, limit };
   if (nextCursor) result.nextCursor = nextCursor;
   return result;
+}
+
+/** The `where` terms of {@link listTutors}'s filters and search. */
+function listFilters(o: ListTutorsOptions): SQL[] {
+  const filters: SQL[] = [sql`true`];
+  if (o.riskCategories) filters.push(sql`${tutorScores.riskCategory} in (${sql.join(o.riskCategories.map((c) => sql`${c}`), sql`, `)})`);
+  if (o.flagged !== undefined) filters.push(sql`coalesce(${tutorScores.isHighRisk}, false) = ${o.flagged}`);
+  if (o.scored !== undefined) filters.push(o.scored ? sql`${tutorScores.tutorId} is not null` : sql`${tutorScores.tutorId} is null`);
+  if (o.search !== undefined) {
+    const pattern = likeSubstring(o.search);
+    filters.push(sql`(${tutors.name} ilike ${pattern} or ${tutors.email} ilike ${pattern})`);
+  }
+  return filters;
+}
+
+/** The keyset condition for the rows after `cursor` in `(key, id)` order, unscored (null keys) last. */
+function afterCursor(cursor: string, by: string, direction: 'asc' | 'desc', cast: (key: string) => SQL): SQL {
+  const [, , key, id] = decodeCursor(
+    'listTutors',
+    cursor,
+    (v) => v.length === 4 && v[0] === by && v[1] === direction && (v[2] === null || typeof v[2] === 'string') && typeof v[3] === 'string' && /^[0-9a-f-]{36}$/.test(v[3]),
+  ) as [string, string, string | null, string];
+  const k = sql`"key"`;
+  if (key === null) return sql`(${k} is null and "id" > ${id}::uuid)`;
+  const typed = cast(key);
+  const beyond = direction === 'asc' ? sql`${k} > ${typed}` : sql`${k} < ${typed}`;
+  return sql`(${k} is null or ${beyond} or (${k} = ${typed} and "id" > ${id}::uuid))`;
 }
