@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { usesDefaultLockTimeout } from '../src/cli/target';
 import { createExclusive } from '../src/util/lock-file';
 import { runCliCaptured } from './support/run-cli';
 
@@ -70,5 +71,15 @@ describe('lock files', () => {
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/^tqs-data: cannot create the lock file \/proc\/tqs-data-test\.lock: \/proc cannot be written \(ENOENT\)\n$/);
     expect(run.stderr).not.toMatch(/\.tmp/);
+  });
+});
+
+describe("the CLI's lock timeout", () => {
+  it('is set on a plain URL, left to the URL that sets one, and to the pooler behind a prepare=false URL', () => {
+    expect(usesDefaultLockTimeout('postgres://app@db:5432/tqs')).toBe(true);
+    expect(usesDefaultLockTimeout('postgres://app@db:5432/tqs?sslmode=require')).toBe(true);
+    expect(usesDefaultLockTimeout('postgres://app@db:5432/tqs?options=-c%20lock_timeout%3D5s')).toBe(false);
+    expect(usesDefaultLockTimeout('postgres://app@db:6432/tqs?prepare=false')).toBe(false);
+    expect(usesDefaultLockTimeout('postgres://app@db:6432/tqs?sslmode=disable&prepare=false&x=1')).toBe(false);
   });
 });

@@ -84,14 +84,25 @@ export function describeTarget(target: Target): string {
     : `embedded PGlite ${target.dataDir}${existsSync(target.dataDir) ? '' : ' (new)'}`;
 }
 
+/**
+ * Whether the CLI sets its own lock_timeout (a startup parameter) on `url`: not when the URL sets one (the user's
+ * wins), nor on a pooled URL (`prepare=false`, which the docs require behind pgbouncer): pgbouncer refuses unknown
+ * startup parameters, so there the pooler's or the server's setting applies.
+ *
+ * @example
+ * usesDefaultLockTimeout('postgres://app@db:6432/tqs?prepare=false'); // false
+ */
+export function usesDefaultLockTimeout(url: string): boolean {
+  return !/lock_timeout/.test(url) && !/[?&]prepare=false(&|$)/.test(url);
+}
+
 /** Opens the target database. */
 export function openTarget(target: Target): Promise<TqsDatabase> {
   return target.kind === 'postgres'
     ? createDatabase({
         url: target.url,
         ...(target.socketTimeout !== undefined ? { socketTimeout: target.socketTimeout } : {}),
-        // A lock_timeout in the URL (options=-c lock_timeout=...) is the user's: the startup parameter would override it.
-        ...(/lock_timeout/.test(target.url) ? {} : { lockTimeout: DEFAULT_LOCK_TIMEOUT }),
+        ...(usesDefaultLockTimeout(target.url) ? { lockTimeout: DEFAULT_LOCK_TIMEOUT } : {}),
       })
     : createDatabase({ dataDir: target.dataDir });
 }
