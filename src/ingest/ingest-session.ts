@@ -326,24 +326,7 @@ async function writeStored(tx: Tx, rest: readonly Pending[]): Promise<Map<Pendin
  */
 export async function ingestSessions(db: Database, payloads: Iterable<unknown>): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
-  const pending: Pending[] = [];
-  for (const payload of payloads) {
-    const index = results.length;
-    const sessionId = sessionIdOf(payload);
-    results.push({ sessionId, outcome: 'refused' });
-    try {
-      const rows = parseRow(sessionPayloadSchema, payload, sessionId === null ? 'payload' : `payload of session ${sessionId}`);
-      pending.push({ index, rows });
-    } catch (error) {
-      if (!isTqsError(error)) throw error;
-      results[index] = { sessionId, outcome: 'refused', error };
-    }
-  }
-  const key = (p: Pending) => [p.rows.session.tutorId, p.rows.session.id] as const;
-  pending.sort((a, b) => {
-    const [ka, kb] = [key(a), key(b)];
-    return ka[0] < kb[0] ? -1 : ka[0] > kb[0] ? 1 : ka[1] < kb[1] ? -1 : ka[1] > kb[1] ? 1 : a.index - b.index;
-  });
+  const pending = parsePayloads(payloads, results);
   const attempts = new Map<number, number>();
   let start = 0;
   while (start < pending.length) {
@@ -393,6 +376,32 @@ export async function ingestSessions(db: Database, payloads: Iterable<unknown>):
     }
   }
   return results;
+}
+
+/**
+ * Parses every payload, recording a refusal in `results` (one entry per payload, in order) for those the schema
+ * refuses, and returns the others in lock order: (tutor id, session id), then delivery order.
+ */
+function parsePayloads(payloads: Iterable<unknown>, results: IngestResult[]): Pending[] {
+  const pending: Pending[] = [];
+  for (const payload of payloads) {
+    const index = results.length;
+    const sessionId = sessionIdOf(payload);
+    results.push({ sessionId, outcome: 'refused' });
+    try {
+      const rows = parseRow(sessionPayloadSchema, payload, sessionId === null ? 'payload' : `payload of session ${sessionId}`);
+      pending.push({ index, rows });
+    } catch (error) {
+      if (!isTqsError(error)) throw error;
+      results[index] = { sessionId, outcome: 'refused', error };
+    }
+  }
+  const key = (p: Pending) => [p.rows.session.tutorId, p.rows.session.id] as const;
+  pending.sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    return ka[0] < kb[0] ? -1 : ka[0] > kb[0] ? 1 : ka[1] < kb[1] ? -1 : ka[1] > kb[1] ? 1 : a.index - b.index;
+  });
+  return pending;
 }
 
 /**
