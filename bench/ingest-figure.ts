@@ -1,6 +1,5 @@
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -11,6 +10,7 @@ import { BENCH_NOW } from './generate-figure';
 import { collectGarbageAndSettle, formatMs, formatRate, progress, timed } from './measure';
 import type { BenchBackend, Scale } from './options';
 import type { ScratchDatabase } from './scratch';
+import { runTimed } from './timed-process';
 
 /*
  * The ingest figures (docs/ingest.md): ingestSessions of 10,000 payloads into the loaded database, against a plain
@@ -22,7 +22,6 @@ const PAYLOADS = 10_000;
 const CLI_LINES = 100_000;
 const MIN_RATE = 2_000;
 const RSS_LIMIT_MB = 300;
-const TIME = '/usr/bin/time';
 const HOUR = 3_600_000;
 
 /**
@@ -170,19 +169,9 @@ async function cliFigure(scale: Scale, dataset: Dataset, url: string): Promise<F
     const file = join(dir, 'sessions.jsonl');
     writeFileSync(file, `${payloadStream(dataset, CLI_LINES, 77).map((p) => JSON.stringify(p)).join('\n')}\n`);
     const args = ['--import', 'tsx', 'src/cli/main.ts', 'ingest', file, '--database-url', url];
-    const withTime = existsSync(TIME);
-    const [command, argv] = withTime ? [TIME, ['-v', process.execPath, ...args]] : [process.execPath, args];
-    const started = performance.now();
-    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
-    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    const wallMs = performance.now() - started;
+    const { code, stdout, stderr, wallMs, maxRssBytes } = await runTimed(args);
     if (code !== 0) throw new Error(`ingest figure: tqs-data ingest exited with ${code}: ${stdout.slice(-500)} ${stderr.slice(-1000)}`);
-    const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
-    const rssMb = rss ? Number(rss[1]) / 1024 : Number.NaN;
+    const rssMb = maxRssBytes === undefined ? Number.NaN : maxRssBytes / 1024 / 1024;
     progress(`  ingest cli ${scale.name}: ${formatMs(wallMs)}, peak RSS ${rssMb.toFixed(0)} MB; ${stdout.trim().split('\n').pop()}`);
     return {
       figure: 'ingest: tqs-data ingest (100,000 lines) peak RSS',

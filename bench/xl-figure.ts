@@ -1,5 +1,4 @@
-import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateDatasetStream } from '../src';
@@ -9,6 +8,7 @@ import { BENCH_NOW } from './generate-figure';
 import { collectGarbage, formatMs, formatRate, progress, timed } from './measure';
 import type { Scale } from './options';
 import { openScratch, settle } from './scratch';
+import { runTimed } from './timed-process';
 
 /*
  * The xl scale (50,000 tutors, 10,000,000 sessions): too large to hold in memory, so it is measured as a user runs it,
@@ -18,7 +18,6 @@ import { openScratch, settle } from './scratch';
  * Peak RSS comes from `/usr/bin/time -v` around the CLI process.
  */
 
-const TIME = '/usr/bin/time';
 const RSS_LIMIT_BYTES = 1.5 * 1024 ** 3;
 
 interface CliRun {
@@ -48,34 +47,21 @@ async function runGenerate(scale: Scale, url: string): Promise<CliRun> {
     url,
     '--json',
   ];
-  const withTime = existsSync(TIME);
-  const [command, argv] = withTime ? [TIME, ['-v', process.execPath, ...args]] : [process.execPath, args];
-  const started = performance.now();
-  const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (text: string) => {
-    stdout += text;
-  });
-  child.stderr.setEncoding('utf8').on('data', (text: string) => {
-    stderr += text;
+  const { code, stdout, stderr, wallMs, maxRssBytes } = await runTimed(args, (text) => {
     for (const line of text.split('\n')) if (/^(tutors|sessions|reschedules|email_reports|scored|applied)/.test(line)) progress(`  xl cli: ${line}`);
   });
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  const wallMs = performance.now() - started;
   // 1: loaded and reported, but an integrity check of the report failed (printed on stderr); the figures stand.
   if (code !== 0 && (code !== 1 || !stdout.trim().startsWith('{'))) {
     const said = stderr.split('\n').filter((l) => l.startsWith('tqs-data')).join(' ');
     throw new Error(`xl: tqs-data generate exited with ${code}: ${said || stderr.slice(-2000)}`);
   }
   const summary = JSON.parse(stdout) as { generated: { elapsedMs: number }; load: { rows: CliRun['rows']; elapsedMs: number } };
-  const rss = /Maximum resident set size \(kbytes\): (\d+)/.exec(stderr);
   return {
     wallMs,
     loadMs: summary.load.elapsedMs,
     generateMs: summary.generated.elapsedMs,
     rows: summary.load.rows,
-    maxRssBytes: rss ? Number(rss[1]) * 1024 : undefined,
+    maxRssBytes,
   };
 }
 
