@@ -99,10 +99,14 @@ afterAll(() => {
 });
 
 describe('the packed tarball', () => {
-  it('holds dist/, drizzle/ with the down migrations and the journal, README.md and package.json', () => {
+  it('holds dist/, drizzle/ with the down migrations and the journal, README.md, the docs/ it links to and package.json', () => {
     for (const file of [
       'package.json',
       'README.md',
+      ...readdirSync(join(repoRoot, 'docs'))
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => `docs/${name}`),
+      'docs/images/html-report.png',
       'dist/index.js',
       'dist/index.cjs',
       'dist/index.d.ts',
@@ -122,7 +126,7 @@ describe('the packed tarball', () => {
   });
 
   it('holds nothing else: no src/, test/, .tqs/ or configuration', () => {
-    const allowed = /^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist\/.+|drizzle\/.+)$/;
+    const allowed = /^(package\.json|README\.md|CHANGELOG\.md|LICENSE|dist\/.+|drizzle\/.+|docs\/[a-z0-9-]+\.md|docs\/images\/[a-z0-9-]+\.png)$/;
     expect(packedFiles.filter((file) => !allowed.test(file))).toEqual([]);
     expect(packedFiles.filter((file) => /^(src|test|\.tqs)\//.test(file))).toEqual([]);
   });
