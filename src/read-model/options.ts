@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, queryRows, readReplicaOf } from '../db';
 import { InvalidOptionError, isTqsError, NotFoundError } from '../errors';
+import { type CursorValue, decodeCursor as decodeKeysetCursor, encodeCursor, errorChain } from '../util';
 
 /*
  * What every read-model call shares: its options are a Zod schema (also exported, so an API service validates its
@@ -101,25 +102,13 @@ export async function readJson<T>(db: Database, query: SQL, timeZone?: string): 
   }
 }
 
-const errorText = (error: unknown): string => {
-  const texts: string[] = [];
-  for (let link = error, depth = 0; link instanceof Error && depth < 5; link = link.cause, depth += 1) texts.push(link.message);
-  return texts.join(' ');
-};
+const errorText = (error: unknown): string =>
+  [...errorChain(error)].map((link) => (link instanceof Error ? link.message : '')).join(' ');
 
-/** A keyset cursor: the sort values of a page's last row, opaque to callers. */
-export function encodeCursor(values: readonly (string | number | null)[]): string {
-  return Buffer.from(JSON.stringify(values)).toString('base64url');
-}
-
-/** The values of a cursor made by {@link encodeCursor} that `check` accepts, or an InvalidOptionError on `after`. */
+/** The values of a cursor made by `encodeCursor` that `check` accepts, or an InvalidOptionError on `after`. */
 export function decodeCursor(fn: string, cursor: string, check: (values: unknown[]) => boolean): unknown[] {
-  try {
-    const values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(values) && check(values)) return values;
-  } catch {
-    // falls through to the error below
-  }
+  const values = decodeKeysetCursor(cursor, (v): v is CursorValue[] => check(v));
+  if (values) return values;
   throw new InvalidOptionError('after', `${fn}: option 'after' must be the nextCursor of a previous page of the same call and sort`);
 }
 

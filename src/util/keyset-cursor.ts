@@ -4,7 +4,7 @@
  */
 
 /** One value of a sort key. */
-export type CursorValue = string | number;
+export type CursorValue = string | number | null;
 
 /**
  * The cursor of a sort key: its values as base64url JSON.
