@@ -43,3 +43,4 @@ export * from './generator';
 export * from './load';
 export * from './report';
 export * from './read-model';
+export * from './contract';

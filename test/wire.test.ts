@@ -5,24 +5,31 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import {
   type Database,
-  emailReportCreateRequestSchema,
+  emailReportCreateRequestObject,
   emailReportResponseSchema,
   emailReports,
+  isoTimestamptz,
   parseIsoInstant,
   reschedules,
-  rescheduleCreateRequestSchema,
+  rescheduleCreateRequestObject,
   rescheduleResponseSchema,
+  sessionCreateRequestObject,
   sessionCreateRequestSchema,
   sessionResponseSchema,
   sessions,
   type TqsDatabase,
-  tutorCreateRequestSchema,
+  tutorCreateRequestObject,
   tutorResponseSchema,
   tutors,
-  tutorScoreCreateRequestSchema,
+  tutorScoreCreateRequestObject,
   tutorScoreResponseSchema,
   tutorScores,
-  tutorUpdateRequestSchema,
+  tutorScoreUpdateRequestSchema,
+  withEmailReportRules,
+  withRescheduleRules,
+  withSessionRules,
+  withTutorRules,
+  withTutorScoreRules,
 } from '../src';
 import { describeEachBackend, useDatabase } from './support/databases';
 
@@ -60,6 +67,13 @@ interface WireSpec {
   timestamps: [string, string][];
 }
 
+/**
+ * A request that restores a whole row from its JSON, the server-owned columns included (the create requests strip
+ * them): the create request's object extended with them, its rules added back. A data import would do the same.
+ */
+const restoring = <S extends z.ZodObject>(object: S, withRules: (schema: S) => S, keys: string[]) =>
+  withRules(object.extend(Object.fromEntries(keys.map((key) => [key, key === 'id' ? tutorCreateRequestObject.shape.id : isoTimestamptz(key).optional()]))) as unknown as S);
+
 const clampStart = (at: number, span: number) => Math.min(at, LAST - span);
 
 const specs: WireSpec[] = [
@@ -67,7 +81,7 @@ const specs: WireSpec[] = [
     name: 'tutors',
     table: tutors,
     parents: 'none',
-    request: tutorCreateRequestSchema,
+    request: restoring(tutorCreateRequestObject, withTutorRules, ['createdAt', 'updatedAt']),
     response: tutorResponseSchema,
     row: (at) => ({ id: '0A1B2C3D-4E5F-4A6B-8C7D-8E9FA0B1C2D3', name: 'Ada', email: 'Ada@Example.org', createdAt: new Date(at), updatedAt: new Date(at) }),
     timestamps: [['createdAt', 'created_at'], ['updatedAt', 'updated_at']],
@@ -76,7 +90,7 @@ const specs: WireSpec[] = [
     name: 'sessions',
     table: sessions,
     parents: 'tutor',
-    request: sessionCreateRequestSchema,
+    request: restoring(sessionCreateRequestObject, withSessionRules, ['createdAt', 'updatedAt']),
     response: sessionResponseSchema,
     row: (at) => {
       const start = clampStart(at, DAY);
@@ -88,7 +102,7 @@ const specs: WireSpec[] = [
     name: 'reschedules',
     table: reschedules,
     parents: 'session',
-    request: rescheduleCreateRequestSchema,
+    request: restoring(rescheduleCreateRequestObject, withRescheduleRules, ['id', 'createdAt']),
     response: rescheduleResponseSchema,
     row: (at) => {
       const start = Math.max(FIRST + DAY, clampStart(at, DAY));
@@ -100,7 +114,7 @@ const specs: WireSpec[] = [
     name: 'tutor_scores',
     table: tutorScores,
     parents: 'tutor',
-    request: tutorScoreCreateRequestSchema,
+    request: restoring(tutorScoreCreateRequestObject, withTutorScoreRules, ['id', 'createdAt', 'updatedAt']),
     response: tutorScoreResponseSchema,
     row: (at) => ({ tutorId: TUTOR, totalSessions7d: 3, totalSessions30d: 7, totalSessions90d: 9, tutorReschedules7d: 1, tutorReschedules30d: 2, tutorReschedules90d: 2, riskThreshold: 12.5, asOf: new Date(at), lastCalculatedAt: new Date(at) }),
     timestamps: [['asOf', 'as_of'], ['lastCalculatedAt', 'last_calculated_at']],
@@ -109,7 +123,7 @@ const specs: WireSpec[] = [
     name: 'email_reports',
     table: emailReports,
     parents: 'session',
-    request: emailReportCreateRequestSchema,
+    request: restoring(emailReportCreateRequestObject, withEmailReportRules, ['id', 'createdAt']),
     response: emailReportResponseSchema,
     row: (at) => ({ sessionId: SESSION, recipientEmail: 'ops@example.org', sentAt: new Date(at), status: 'pending', errorMessage: null, claimedUntil: new Date(at) }),
     timestamps: [['sentAt', 'sent_at'], ['claimedUntil', 'claimed_until']],
@@ -187,8 +201,8 @@ describe('parseIsoInstant', () => {
     expect(result.error?.issues.map((i) => i.message)).toEqual([
       'scheduledTime: must be an ISO 8601 date and time with an offset, e.g. 2026-01-15T12:00:00Z (timestamptz)',
     ]);
-    const partial = tutorUpdateRequestSchema.parse({ updatedAt: '2026-01-15T12:00:00+01:00' });
-    expect(partial).toEqual({ updatedAt: new Date('2026-01-15T11:00:00Z') });
+    const partial = tutorScoreUpdateRequestSchema.parse({ asOf: '2026-01-15T12:00:00+01:00', updatedAt: '2026-01-15T12:00:00Z' });
+    expect(partial).toEqual({ asOf: new Date('2026-01-15T11:00:00Z') }); // updatedAt is the server's: stripped
   });
 });
 

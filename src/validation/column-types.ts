@@ -110,7 +110,8 @@ export function varchar(field: string, column: VarcharColumn) {
       (s) => fitsVarchar(s, length),
       ruleMessage(field, `must be at most ${length} characters (only spaces may follow, and are dropped)`, rule),
     )
-    .overwrite((s) => clipVarchar(s, length));
+    .overwrite((s) => clipVarchar(s, length))
+    .meta({ maxLength: length });
 }
 
 /**
@@ -140,7 +141,8 @@ export function uuid(field: string) {
   return z
     .string({ error: typeError(field, 'a UUID string', 'uuid') })
     .regex(UUID_INPUT, ruleMessage(field, 'must be a UUID: 32 hex digits, optionally hyphenated or in braces', 'uuid'))
-    .overwrite((s) => (UUID_INPUT.test(s) ? canonicalUuid(s) : s));
+    .overwrite((s) => (UUID_INPUT.test(s) ? canonicalUuid(s) : s))
+    .meta({ format: 'uuid' });
 }
 
 const INT32_MIN = -2_147_483_648;
@@ -159,7 +161,8 @@ export function int32(field: string) {
     .refine(
       (n) => Number.isInteger(n) && n >= INT32_MIN && n <= INT32_MAX,
       ruleMessage(field, `must be a whole number from ${INT32_MIN} to ${INT32_MAX}`, 'integer'),
-    );
+    )
+    .meta({ type: 'integer', minimum: INT32_MIN, maximum: INT32_MAX });
 }
 
 /** Whether PostgreSQL accepts `date` in a `timestamptz` as Drizzle sends it (`toISOString()`): UTC years 1 to 9999. */
@@ -269,7 +272,8 @@ export function numeric(field: string, column: NumericColumn) {
     .overwrite((n) => {
       const scaled = rounded(n);
       return scaled === undefined ? n : unscale(scaled, scale);
-    });
+    })
+    .meta({ exclusiveMinimum: -Number(limit) / 10 ** scale, exclusiveMaximum: Number(limit) / 10 ** scale });
 }
 
 /**
@@ -346,5 +350,5 @@ export function emailVarchar(field: string, column: VarcharColumn, constraint: s
       "must be one '@' between a non-empty local part and domain, with no '@', space, tab, CR or LF in either",
       constraint,
     ),
-  );
+  ).meta({ format: 'email' });
 }

@@ -3,6 +3,7 @@ import { emailReports } from '../schema/email-reports';
 import { emailVarchar, oneOf, text, timestamptz, uuid } from './column-types';
 import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
+import type { z } from 'zod';
 
 const rules: RowRule<EmailReport>[] = [
   {
@@ -68,11 +69,11 @@ export const emailReportSelectSchema = schemas.select;
  */
 export const emailReportUpdateSchema = schemas.update;
 
-const wire = wireSchemas(schemas);
+const wire = wireSchemas(schemas, ['id', 'createdAt']);
 
 /**
- * A JSON request that creates a email report: the insert schema's rules, with timestamps as ISO 8601 text with an offset
- * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert.
+ * A JSON request that creates an email report: the insert schema's rules, with timestamps as ISO 8601 text with an offset
+ * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert. The server-owned columns (`id`, `createdAt`) are not part of it: a client that sends them has them stripped, and the database sets them; the database draws its id.
  *
  * @example
  * const row = parseRow(emailReportCreateRequestSchema, await request.json(), 'email report');
@@ -80,7 +81,8 @@ const wire = wireSchemas(schemas);
 export const emailReportCreateRequestSchema = wire.createRequest;
 
 /**
- * A JSON request that changes some columns of a email report (a partial update), with timestamps as ISO 8601 text.
+ * A JSON request that changes some columns of an email report (a partial update), with timestamps as ISO 8601 text. The id, `createdAt` and `updatedAt` are the
+ * server's: stripped when sent.
  *
  * @example
  * const changes = parseRow(emailReportUpdateRequestSchema, await request.json(), 'email report');
@@ -88,10 +90,55 @@ export const emailReportCreateRequestSchema = wire.createRequest;
 export const emailReportUpdateRequestSchema = wire.updateRequest;
 
 /**
- * A email report row as the API sends it: checked by the select schema, then made ready for JSON (timestamps as ISO 8601 text
+ * An email report row as the API sends it: checked by the select schema, then made ready for JSON (timestamps as ISO 8601 text
  * in UTC; ids in lower case, as the database writes them; numbers as numbers).
  *
  * @example
  * response.json(emailReportResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
  */
 export const emailReportResponseSchema = wire.response;
+
+/**
+ * EmailReport create request as a plain object schema, without the cross-column rules: compose it with `.omit`, `.pick`,
+ * `.partial` or `.extend`, then add the rules back with {@link withEmailReportRules}.
+ *
+ * @example
+ * const body = withEmailReportRules(emailReportCreateRequestObject.omit({ errorMessage: true }));
+ */
+export const emailReportCreateRequestObject = wire.createRequestObject;
+
+/**
+ * EmailReport update request as a plain object schema, without the cross-column rules (see {@link emailReportCreateRequestObject}).
+ *
+ * @example
+ * const patch = withEmailReportRules(emailReportUpdateRequestObject.pick({ status: true }), 'update');
+ */
+export const emailReportUpdateRequestObject = wire.updateRequestObject;
+
+/**
+ * EmailReport response as a plain object schema over its JSON (timestamps as ISO 8601 text in UTC): what a client checks a
+ * response body with, and the shape the JSON Schema of the response is made from. Composable like the request objects.
+ *
+ * @example
+ * const body = emailReportResponseObject.parse(await response.json());
+ */
+export const emailReportResponseObject = wire.responseObject;
+
+/**
+ * `schema` (a shape made from {@link emailReportCreateRequestObject} or {@link emailReportUpdateRequestObject}) with the email reports'
+ * cross-column rules checked on its output, as the create (`'create'`, the default) or update request checks them: a
+ * rule is checked when every column it reads is present.
+ *
+ * @example
+ * const schema = withEmailReportRules(emailReportUpdateRequestObject.partial(), 'update');
+ */
+export const withEmailReportRules = wire.withRules;
+
+/** The JSON body of a create request for email reports, as a client sends it ({@link emailReportCreateRequestSchema}'s input). */
+export type EmailReportCreateRequest = z.input<typeof emailReportCreateRequestSchema>;
+
+/** The JSON body of an update request for email reports, every field optional ({@link emailReportUpdateRequestSchema}'s input). */
+export type EmailReportUpdateRequest = z.input<typeof emailReportUpdateRequestSchema>;
+
+/** The JSON body of a response with one of the email reports ({@link emailReportResponseSchema}'s output). */
+export type EmailReportResponse = z.output<typeof emailReportResponseSchema>;

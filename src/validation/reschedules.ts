@@ -3,6 +3,7 @@ import type { Reschedule } from '../schema';
 import { check, numeric, oneOf, roundedQuotient, text, timestamptz, unscale, uuid, varchar } from './column-types';
 import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
+import type { z } from 'zod';
 
 /** `round(extract(epoch from (original_time - cancelled_at)) / 3600, 2)`, as the generated column computes it. */
 const hoursBefore = (originalTime: Date, cancelledAt: Date): number =>
@@ -87,11 +88,11 @@ export const rescheduleSelectSchema = schemas.select;
  */
 export const rescheduleUpdateSchema = schemas.update;
 
-const wire = wireSchemas(schemas);
+const wire = wireSchemas(schemas, ['id', 'createdAt']);
 
 /**
  * A JSON request that creates a reschedule: the insert schema's rules, with timestamps as ISO 8601 text with an offset
- * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert.
+ * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert. The server-owned columns (`id`, `createdAt`) are not part of it: a client that sends them has them stripped, and the database sets them; the database draws its id.
  *
  * @example
  * const row = parseRow(rescheduleCreateRequestSchema, await request.json(), 'reschedule');
@@ -99,7 +100,8 @@ const wire = wireSchemas(schemas);
 export const rescheduleCreateRequestSchema = wire.createRequest;
 
 /**
- * A JSON request that changes some columns of a reschedule (a partial update), with timestamps as ISO 8601 text.
+ * A JSON request that changes some columns of a reschedule (a partial update), with timestamps as ISO 8601 text. The id, `createdAt` and `updatedAt` are the
+ * server's: stripped when sent.
  *
  * @example
  * const changes = parseRow(rescheduleUpdateRequestSchema, await request.json(), 'reschedule');
@@ -114,3 +116,48 @@ export const rescheduleUpdateRequestSchema = wire.updateRequest;
  * response.json(rescheduleResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
  */
 export const rescheduleResponseSchema = wire.response;
+
+/**
+ * Reschedule create request as a plain object schema, without the cross-column rules: compose it with `.omit`, `.pick`,
+ * `.partial` or `.extend`, then add the rules back with {@link withRescheduleRules}.
+ *
+ * @example
+ * const body = withRescheduleRules(rescheduleCreateRequestObject.omit({ reason: true }));
+ */
+export const rescheduleCreateRequestObject = wire.createRequestObject;
+
+/**
+ * Reschedule update request as a plain object schema, without the cross-column rules (see {@link rescheduleCreateRequestObject}).
+ *
+ * @example
+ * const patch = withRescheduleRules(rescheduleUpdateRequestObject.pick({ reasonCode: true }), 'update');
+ */
+export const rescheduleUpdateRequestObject = wire.updateRequestObject;
+
+/**
+ * Reschedule response as a plain object schema over its JSON (timestamps as ISO 8601 text in UTC): what a client checks a
+ * response body with, and the shape the JSON Schema of the response is made from. Composable like the request objects.
+ *
+ * @example
+ * const body = rescheduleResponseObject.parse(await response.json());
+ */
+export const rescheduleResponseObject = wire.responseObject;
+
+/**
+ * `schema` (a shape made from {@link rescheduleCreateRequestObject} or {@link rescheduleUpdateRequestObject}) with the reschedules'
+ * cross-column rules checked on its output, as the create (`'create'`, the default) or update request checks them: a
+ * rule is checked when every column it reads is present.
+ *
+ * @example
+ * const schema = withRescheduleRules(rescheduleUpdateRequestObject.partial(), 'update');
+ */
+export const withRescheduleRules = wire.withRules;
+
+/** The JSON body of a create request for reschedules, as a client sends it ({@link rescheduleCreateRequestSchema}'s input). */
+export type RescheduleCreateRequest = z.input<typeof rescheduleCreateRequestSchema>;
+
+/** The JSON body of an update request for reschedules, every field optional ({@link rescheduleUpdateRequestSchema}'s input). */
+export type RescheduleUpdateRequest = z.input<typeof rescheduleUpdateRequestSchema>;
+
+/** The JSON body of a response with one of the reschedules ({@link rescheduleResponseSchema}'s output). */
+export type RescheduleResponse = z.output<typeof rescheduleResponseSchema>;

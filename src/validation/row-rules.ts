@@ -32,7 +32,7 @@ export interface RowRule<TRow> {
 }
 
 /** The schema kinds drizzle-zod builds: what a row read, inserted or updated may be. */
-type SchemaKind = 'select' | 'insert' | 'update';
+export type SchemaKind = 'select' | 'insert' | 'update';
 
 /**
  * The value PostgreSQL puts in each column an insert leaves out, where it is known without asking the database: a
@@ -166,10 +166,11 @@ function isGeneratedAlways(column: ColumnFacts): boolean {
 const CREATE = { select: createSelectSchema, insert: createInsertSchema, update: createUpdateSchema } as const;
 
 /**
- * One kind of schema of a table, built by drizzle-zod from the columns' ready-made schemas (so it builds no default
- * schema for them and calls no builder again), with the row's cross-column rules in `superRefine`.
+ * One kind of schema of a table as a plain object, built by drizzle-zod from the columns' ready-made schemas (so it
+ * builds no default schema for them and calls no builder again), without the row's cross-column rules: the shape
+ * that `.omit`, `.pick`, `.partial` and `.extend` take. {@link withRowRules} adds the rules.
  */
-function rowSchema(table: Table, built: ReadonlyMap<string, BuiltColumn>, kind: SchemaKind, rules: readonly RowRule<never>[]) {
+function rowObject(table: Table, built: ReadonlyMap<string, BuiltColumn>, kind: SchemaKind): z.ZodObject {
   const { never, optional } = CONDITIONS[kind];
   const shape: Record<string, z.ZodType> = {};
   for (const [key, { column, schema }] of built) {
@@ -180,7 +181,26 @@ function rowSchema(table: Table, built: ReadonlyMap<string, BuiltColumn>, kind: 
   // drizzle-zod's overloads check refinement keys against a concrete table type, which a generic function does not
   // have, so the call is cast; the declared types are drizzle-zod's own (see TableSchemas).
   const create = CREATE[kind] as (table: Table, refine: object) => z.ZodObject;
-  return create(table, shape).superRefine(checkRowRules(table, kind, rules));
+  return create(table, shape);
+}
+
+/**
+ * `schema` (an object schema of `table`'s columns, or a shape made from one with `.omit`, `.pick`, `.partial` or
+ * `.extend`) with the row's cross-column `rules` checked on its output, as a `kind` schema checks them: a rule is
+ * checked only when every column it reads is present (on insert, after the columns left out take their defaults).
+ */
+export function withRowRules<S extends z.ZodObject>(
+  schema: S,
+  table: Table,
+  kind: SchemaKind,
+  rules: readonly RowRule<never>[],
+): S {
+  return schema.superRefine(checkRowRules(table, kind, rules)) as S;
+}
+
+/** One kind of schema of a table: its {@link rowObject} with the row's cross-column rules. */
+function rowSchema(table: Table, built: ReadonlyMap<string, BuiltColumn>, kind: SchemaKind, rules: readonly RowRule<never>[]) {
+  return withRowRules(rowObject(table, built, kind), table, kind, rules);
 }
 
 /**
@@ -204,17 +224,20 @@ export interface SchemaParts<TTable extends Table, TColumns> {
 }
 
 /**
- * The schemas of `kinds` for `table` from its columns' schemas, as {@link TableSchemas} types them. `tableSchemas`
- * builds all three; `wireSchemas` only insert and update.
+ * The schemas of `kinds` for `table` from its columns' schemas, as {@link TableSchemas} types them, with the row's
+ * rules or (`withRules` false) as plain objects. `tableSchemas` builds all three; `wireSchemas` only insert and update.
  */
 export function buildTableSchemas<TTable extends Table, TColumns, K extends SchemaKind>(
   table: TTable,
   columns: ReadonlyMap<string, BuiltColumn>,
   rules: readonly RowRule<TTable['$inferSelect']>[],
   kinds: readonly K[],
+  withRules = true,
 ): Pick<TableSchemas<TTable, TColumns>, K> {
   const schemas: Partial<Record<SchemaKind, unknown>> = {};
-  for (const kind of kinds) schemas[kind] = rowSchema(table, columns, kind, rules as readonly RowRule<never>[]);
+  for (const kind of kinds) {
+    schemas[kind] = withRules ? rowSchema(table, columns, kind, rules as readonly RowRule<never>[]) : rowObject(table, columns, kind);
+  }
   return schemas as Pick<TableSchemas<TTable, TColumns>, K>;
 }
 

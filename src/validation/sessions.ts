@@ -3,6 +3,7 @@ import type { Session } from '../schema';
 import { check, int32, notBlankVarchar, oneOf, timestamptz, uuid } from './column-types';
 import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
+import type { z } from 'zod';
 
 const rules: RowRule<Session>[] = [
   {
@@ -42,7 +43,7 @@ export const sessionColumnSchemas = {
   completedTime: timestamptz,
   status: (field, column) => oneOf(field, column.enumValues, 'sessions_status_valid'),
   durationMinutes: (field) =>
-    int32(field).refine(...check(field, (n: number) => n > 0, 'must be greater than 0', 'sessions_duration_positive')),
+    int32(field).refine(...check(field, (n: number) => n > 0, 'must be greater than 0', 'sessions_duration_positive')).meta({ minimum: 1 }),
   createdAt: timestamptz,
   updatedAt: timestamptz,
 } satisfies ColumnSchemas<typeof sessions>;
@@ -82,11 +83,11 @@ export const sessionSelectSchema = schemas.select;
  */
 export const sessionUpdateSchema = schemas.update;
 
-const wire = wireSchemas(schemas);
+const wire = wireSchemas(schemas, ['createdAt', 'updatedAt']);
 
 /**
  * A JSON request that creates a session: the insert schema's rules, with timestamps as ISO 8601 text with an offset
- * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert.
+ * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert. The server-owned columns (`createdAt`, `updatedAt`) are not part of it: a client that sends them has them stripped, and the database sets them; its id may be the caller's own (the platform's session id).
  *
  * @example
  * const row = parseRow(sessionCreateRequestSchema, await request.json(), 'session');
@@ -94,7 +95,8 @@ const wire = wireSchemas(schemas);
 export const sessionCreateRequestSchema = wire.createRequest;
 
 /**
- * A JSON request that changes some columns of a session (a partial update), with timestamps as ISO 8601 text.
+ * A JSON request that changes some columns of a session (a partial update), with timestamps as ISO 8601 text. The id, `createdAt` and `updatedAt` are the
+ * server's: stripped when sent.
  *
  * @example
  * const changes = parseRow(sessionUpdateRequestSchema, await request.json(), 'session');
@@ -109,3 +111,48 @@ export const sessionUpdateRequestSchema = wire.updateRequest;
  * response.json(sessionResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
  */
 export const sessionResponseSchema = wire.response;
+
+/**
+ * Session create request as a plain object schema, without the cross-column rules: compose it with `.omit`, `.pick`,
+ * `.partial` or `.extend`, then add the rules back with {@link withSessionRules}.
+ *
+ * @example
+ * const body = withSessionRules(sessionCreateRequestObject.omit({ id: true }));
+ */
+export const sessionCreateRequestObject = wire.createRequestObject;
+
+/**
+ * Session update request as a plain object schema, without the cross-column rules (see {@link sessionCreateRequestObject}).
+ *
+ * @example
+ * const patch = withSessionRules(sessionUpdateRequestObject.pick({ status: true }), 'update');
+ */
+export const sessionUpdateRequestObject = wire.updateRequestObject;
+
+/**
+ * Session response as a plain object schema over its JSON (timestamps as ISO 8601 text in UTC): what a client checks a
+ * response body with, and the shape the JSON Schema of the response is made from. Composable like the request objects.
+ *
+ * @example
+ * const body = sessionResponseObject.parse(await response.json());
+ */
+export const sessionResponseObject = wire.responseObject;
+
+/**
+ * `schema` (a shape made from {@link sessionCreateRequestObject} or {@link sessionUpdateRequestObject}) with the sessions'
+ * cross-column rules checked on its output, as the create (`'create'`, the default) or update request checks them: a
+ * rule is checked when every column it reads is present.
+ *
+ * @example
+ * const schema = withSessionRules(sessionUpdateRequestObject.partial(), 'update');
+ */
+export const withSessionRules = wire.withRules;
+
+/** The JSON body of a create request for sessions, as a client sends it ({@link sessionCreateRequestSchema}'s input). */
+export type SessionCreateRequest = z.input<typeof sessionCreateRequestSchema>;
+
+/** The JSON body of an update request for sessions, every field optional ({@link sessionUpdateRequestSchema}'s input). */
+export type SessionUpdateRequest = z.input<typeof sessionUpdateRequestSchema>;
+
+/** The JSON body of a response with one of the sessions ({@link sessionResponseSchema}'s output). */
+export type SessionResponse = z.output<typeof sessionResponseSchema>;

@@ -4,6 +4,7 @@ import { riskCategoryOf } from '../domain/risk-tiers';
 import { boolean, check, int32, numeric, roundedQuotient, oneOf, scaledDecimal, timestamptz, unscale, uuid } from './column-types';
 import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
+import type { z } from 'zod';
 
 type CountKey = `${'totalSessions' | 'tutorReschedules'}${ScoreWindow}d`;
 const total = (days: ScoreWindow) => `totalSessions${days}d` as const;
@@ -76,7 +77,7 @@ const rules: RowRule<TutorScore>[] = [
 ];
 
 const rescheduleCount = (days: ScoreWindow) => (field: string) =>
-  int32(field).refine(...check(field, (n: number) => n >= 0, 'must be at least 0', `tutor_scores_${days}d_counts_valid`));
+  int32(field).refine(...check(field, (n: number) => n >= 0, 'must be at least 0', `tutor_scores_${days}d_counts_valid`)).meta({ minimum: 0 });
 
 /**
  * The Zod schema of each column of `tutorScores`, from its key and its Drizzle column; every column needs one.
@@ -106,7 +107,7 @@ export const tutorScoreColumnSchemas = {
         'must be between 0 and 100 once rounded to 2 decimals',
         'tutor_scores_risk_threshold_in_range',
       ),
-    ),
+    ).meta({ minimum: 0, maximum: 100 }),
   asOf: timestamptz,
   lastCalculatedAt: timestamptz,
   nextChangeAt: timestamptz,
@@ -148,11 +149,11 @@ export const tutorScoreSelectSchema = schemas.select;
  */
 export const tutorScoreUpdateSchema = schemas.update;
 
-const wire = wireSchemas(schemas);
+const wire = wireSchemas(schemas, ['id', 'createdAt', 'updatedAt']);
 
 /**
  * A JSON request that creates a tutor score: the insert schema's rules, with timestamps as ISO 8601 text with an offset
- * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert.
+ * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert. The server-owned columns (`id`, `createdAt`, `updatedAt`) are not part of it: a client that sends them has them stripped, and the database sets them; the database draws its id.
  *
  * @example
  * const row = parseRow(tutorScoreCreateRequestSchema, await request.json(), 'tutor score');
@@ -160,7 +161,8 @@ const wire = wireSchemas(schemas);
 export const tutorScoreCreateRequestSchema = wire.createRequest;
 
 /**
- * A JSON request that changes some columns of a tutor score (a partial update), with timestamps as ISO 8601 text.
+ * A JSON request that changes some columns of a tutor score (a partial update), with timestamps as ISO 8601 text. The id, `createdAt` and `updatedAt` are the
+ * server's: stripped when sent.
  *
  * @example
  * const changes = parseRow(tutorScoreUpdateRequestSchema, await request.json(), 'tutor score');
@@ -175,3 +177,48 @@ export const tutorScoreUpdateRequestSchema = wire.updateRequest;
  * response.json(tutorScoreResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
  */
 export const tutorScoreResponseSchema = wire.response;
+
+/**
+ * TutorScore create request as a plain object schema, without the cross-column rules: compose it with `.omit`, `.pick`,
+ * `.partial` or `.extend`, then add the rules back with {@link withTutorScoreRules}.
+ *
+ * @example
+ * const body = withTutorScoreRules(tutorScoreCreateRequestObject.omit({ nextChangeAt: true }));
+ */
+export const tutorScoreCreateRequestObject = wire.createRequestObject;
+
+/**
+ * TutorScore update request as a plain object schema, without the cross-column rules (see {@link tutorScoreCreateRequestObject}).
+ *
+ * @example
+ * const patch = withTutorScoreRules(tutorScoreUpdateRequestObject.pick({ riskThreshold: true }), 'update');
+ */
+export const tutorScoreUpdateRequestObject = wire.updateRequestObject;
+
+/**
+ * TutorScore response as a plain object schema over its JSON (timestamps as ISO 8601 text in UTC): what a client checks a
+ * response body with, and the shape the JSON Schema of the response is made from. Composable like the request objects.
+ *
+ * @example
+ * const body = tutorScoreResponseObject.parse(await response.json());
+ */
+export const tutorScoreResponseObject = wire.responseObject;
+
+/**
+ * `schema` (a shape made from {@link tutorScoreCreateRequestObject} or {@link tutorScoreUpdateRequestObject}) with the tutor scores'
+ * cross-column rules checked on its output, as the create (`'create'`, the default) or update request checks them: a
+ * rule is checked when every column it reads is present.
+ *
+ * @example
+ * const schema = withTutorScoreRules(tutorScoreUpdateRequestObject.partial(), 'update');
+ */
+export const withTutorScoreRules = wire.withRules;
+
+/** The JSON body of a create request for tutor scores, as a client sends it ({@link tutorScoreCreateRequestSchema}'s input). */
+export type TutorScoreCreateRequest = z.input<typeof tutorScoreCreateRequestSchema>;
+
+/** The JSON body of an update request for tutor scores, every field optional ({@link tutorScoreUpdateRequestSchema}'s input). */
+export type TutorScoreUpdateRequest = z.input<typeof tutorScoreUpdateRequestSchema>;
+
+/** The JSON body of a response with one of the tutor scores ({@link tutorScoreResponseSchema}'s output). */
+export type TutorScoreResponse = z.output<typeof tutorScoreResponseSchema>;

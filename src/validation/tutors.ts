@@ -2,6 +2,7 @@ import { tutors } from '../schema/tutors';
 import { boolean, emailVarchar, notBlankVarchar, timestamptz, uuid } from './column-types';
 import { type ColumnSchemas, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
+import type { z } from 'zod';
 
 /**
  * The Zod schema of each column of `tutors`, from its key and its Drizzle column; every column needs one.
@@ -46,11 +47,11 @@ export const tutorSelectSchema = schemas.select;
  */
 export const tutorUpdateSchema = schemas.update;
 
-const wire = wireSchemas(schemas);
+const wire = wireSchemas(schemas, ['createdAt', 'updatedAt']);
 
 /**
  * A JSON request that creates a tutor: the insert schema's rules, with timestamps as ISO 8601 text with an offset
- * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert.
+ * (`2026-01-15T12:00:00Z`), which it turns into `Date`s. Its output is the row to insert. The server-owned columns (`createdAt`, `updatedAt`) are not part of it: a client that sends them has them stripped, and the database sets them; its id may be the caller's own (the platform's tutor id).
  *
  * @example
  * const row = parseRow(tutorCreateRequestSchema, await request.json(), 'tutor');
@@ -58,7 +59,8 @@ const wire = wireSchemas(schemas);
 export const tutorCreateRequestSchema = wire.createRequest;
 
 /**
- * A JSON request that changes some columns of a tutor (a partial update), with timestamps as ISO 8601 text.
+ * A JSON request that changes some columns of a tutor (a partial update), with timestamps as ISO 8601 text. The id, `createdAt` and `updatedAt` are the
+ * server's: stripped when sent.
  *
  * @example
  * const changes = parseRow(tutorUpdateRequestSchema, await request.json(), 'tutor');
@@ -73,3 +75,48 @@ export const tutorUpdateRequestSchema = wire.updateRequest;
  * response.json(tutorResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
  */
 export const tutorResponseSchema = wire.response;
+
+/**
+ * Tutor create request as a plain object schema, without the cross-column rules: compose it with `.omit`, `.pick`,
+ * `.partial` or `.extend`, then add the rules back with {@link withTutorRules}.
+ *
+ * @example
+ * const body = withTutorRules(tutorCreateRequestObject.omit({ id: true }));
+ */
+export const tutorCreateRequestObject = wire.createRequestObject;
+
+/**
+ * Tutor update request as a plain object schema, without the cross-column rules (see {@link tutorCreateRequestObject}).
+ *
+ * @example
+ * const patch = withTutorRules(tutorUpdateRequestObject.pick({ name: true }), 'update');
+ */
+export const tutorUpdateRequestObject = wire.updateRequestObject;
+
+/**
+ * Tutor response as a plain object schema over its JSON (timestamps as ISO 8601 text in UTC): what a client checks a
+ * response body with, and the shape the JSON Schema of the response is made from. Composable like the request objects.
+ *
+ * @example
+ * const body = tutorResponseObject.parse(await response.json());
+ */
+export const tutorResponseObject = wire.responseObject;
+
+/**
+ * `schema` (a shape made from {@link tutorCreateRequestObject} or {@link tutorUpdateRequestObject}) with the tutors'
+ * cross-column rules checked on its output, as the create (`'create'`, the default) or update request checks them: a
+ * rule is checked when every column it reads is present.
+ *
+ * @example
+ * const schema = withTutorRules(tutorUpdateRequestObject.partial(), 'update');
+ */
+export const withTutorRules = wire.withRules;
+
+/** The JSON body of a create request for tutors, as a client sends it ({@link tutorCreateRequestSchema}'s input). */
+export type TutorCreateRequest = z.input<typeof tutorCreateRequestSchema>;
+
+/** The JSON body of an update request for tutors, every field optional ({@link tutorUpdateRequestSchema}'s input). */
+export type TutorUpdateRequest = z.input<typeof tutorUpdateRequestSchema>;
+
+/** The JSON body of a response with one of the tutors ({@link tutorResponseSchema}'s output). */
+export type TutorResponse = z.output<typeof tutorResponseSchema>;

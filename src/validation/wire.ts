@@ -49,6 +49,7 @@ export function isoTimestamptz(field: string) {
             ? ruleMessage(field, 'must not be null', 'not null')
             : ruleMessage(field, requirement, 'timestamptz'),
     })
+    .meta({ format: 'date-time' })
     .transform((text, ctx) => {
       const date = parseIsoInstant(text);
       if (date) return date;

@@ -10,7 +10,7 @@ import ts from 'typescript';
 export const layers: readonly (readonly string[])[] = [
   ['cli'],
   ['testing'],
-  ['report', 'load', 'generator'],
+  ['report', 'load', 'generator', 'contract'],
   ['read-model', 'ingest'],
   ['scoring', 'records'],
   ['db', 'validation'],
