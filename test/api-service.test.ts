@@ -1,5 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createApp } from '../examples/api-service/app';
 import {
@@ -116,5 +119,21 @@ describeEachBackend('examples/api-service', (backend) => {
     expect(await get('/tutors/00000000-0000-4000-8000-000000000000')).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
     expect(await get('/tutors/not-a-uuid')).toMatchObject({ status: 404 });
     expect((await get('/nowhere')).status).toBe(404);
+  });
+  it('GET /openapi.json: a valid OpenAPI 3.1 document, and the answers match the schemas it references', async () => {
+    const { status, body } = await get('/openapi.json');
+    expect(status).toBe(200);
+    const result = await new Validator().validate(body as never);
+    expect(result.errors ?? []).toEqual([]);
+    const paths = body.paths as Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref: string } }> }> }>>;
+    expect(Object.keys(paths)).toContain('/tutors/{id}/reschedules');
+    const ajv = new Ajv2020({ strict: true });
+    (addFormats as unknown as (a: Ajv2020) => void)(ajv);
+    const components = (body.components as { schemas: Record<string, object> }).schemas;
+    for (const path of ['/tutors', '/summary', '/health', '/risk-events']) {
+      const ref = paths[path]!.get!.responses['200']!.content!['application/json']!.schema.$ref;
+      const validate = ajv.compile(components[ref.replace('#/components/schemas/', '')]!);
+      expect(validate((await get(path)).body), `${path}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
   });
 });

@@ -9,6 +9,7 @@
  *   GET  /breakdowns?from=...&to=...&by=weekday&timeZone=...&tutorId=...
  *   GET  /risk-events?unacknowledged=true&tutorId=...&since=...&limit=...&after=...
  *   POST /risk-events/:id/acknowledge                GET /summary?asOf=...     GET /health
+ *   GET  /openapi.json: the API's OpenAPI 3.1 document (openapi.ts)
  */
 import {
   acknowledgeRiskEvent,
@@ -38,6 +39,7 @@ import {
 } from '@tqs/data';
 import { type Context, Hono } from 'hono';
 import type { z } from 'zod';
+import { apiDocument } from './openapi';
 
 /** How each query parameter is read from its text before the call's schema checks it. */
 type Kind = 'string' | 'number' | 'boolean' | 'list';
@@ -117,6 +119,8 @@ export function createApp(db: Database): Hono {
   );
   app.get('/summary', async (c) => send(c, fleetSummarySchema, await fleetSummary(db, queryOptions(c, { asOf: 'string' }))));
   app.get('/health', async (c) => send(c, operationsStatusSchema, await operationsStatus(db, queryOptions(c, {}))));
+  const document = apiDocument();
+  app.get('/openapi.json', (c) => c.json(document));
 
   app.onError((error, c) => {
     if (isTqsError(error) && error.code === 'INVALID_OPTION') {
