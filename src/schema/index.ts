@@ -3,7 +3,6 @@ import { emailReports } from './email-reports';
 import { emailReportsRelations, reschedulesRelations, sessionsRelations, tutorScoresRelations, tutorsRelations } from './relations';
 import { reschedules } from './reschedules';
 import { sessions } from './sessions';
-import { tutorScoreChanges } from './tutor-score-changes';
 import { tutorScores } from './tutor-scores';
 import { tutors } from './tutors';
 
@@ -60,14 +59,16 @@ export const dataTableNames = Object.freeze(
 /** The type of {@link schema}. */
 export type Schema = typeof schema;
 
-export type Tutor = typeof tutors.$inferSelect;
-export type NewTutor = typeof tutors.$inferInsert;
-export type Session = typeof sessions.$inferSelect;
-export type NewSession = typeof sessions.$inferInsert;
-export type Reschedule = typeof reschedules.$inferSelect;
-export type NewReschedule = typeof reschedules.$inferInsert;
-export type TutorScore = typeof tutorScores.$inferSelect;
-export type NewTutorScore = typeof tutorScores.$inferInsert;
-export type TutorScoreChange = typeof tutorScoreChanges.$inferSelect;
-export type EmailReport = typeof emailReports.$inferSelect;
-export type NewEmailReport = typeof emailReports.$inferInsert;
+export type {
+  EmailReport,
+  NewEmailReport,
+  NewReschedule,
+  NewSession,
+  NewTutor,
+  NewTutorScore,
+  Reschedule,
+  Session,
+  Tutor,
+  TutorScore,
+  TutorScoreChange,
+} from './rows';
