@@ -4,11 +4,13 @@ import type { Database } from './client';
 import { MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations } from './migrations';
 import { ensureJournal, lockMigrations, pendingMigrations, readJournal } from './journal';
 
+/** Options of {@link migrate}. */
 export interface MigrateOptions {
   /** A drizzle-kit migrations folder. Default: the `drizzle/` shipped with this package. */
   migrationsFolder?: string;
 }
 
+/** What {@link migrate} applied. */
 export interface MigrateResult {
   /** The tags applied by this call, oldest first; empty when the database was already up to date. */
   applied: string[];

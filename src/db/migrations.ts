@@ -7,6 +7,7 @@ export { defaultMigrationsFolder };
 
 /** drizzle-kit's journal table: `migrate()`, `rollback()` and `drizzle-kit migrate` all read and write this one. */
 export const MIGRATIONS_SCHEMA = 'drizzle';
+/** The name of drizzle-kit's journal table, in the {@link MIGRATIONS_SCHEMA} schema. */
 export const MIGRATIONS_TABLE = '__drizzle_migrations';
 
 /** One migration of `drizzle/`, with its hand-written down migration. */

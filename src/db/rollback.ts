@@ -6,6 +6,7 @@ import { queryRows } from './client';
 import { type MigrationFile, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations } from './migrations';
 import { ensureJournal, lockMigrations, type JournalRow, readJournal } from './journal';
 
+/** Options of {@link rollback}. */
 export interface RollbackOptions {
   /** How many of the newest applied migrations to undo. Default 1. */
   steps?: number;
@@ -20,6 +21,7 @@ export interface RollbackOptions {
   migrationsFolder?: string;
 }
 
+/** What {@link rollback} undid. */
 export interface RollbackResult {
   /** The tags undone by this call, newest first. */
   rolledBack: string[];

@@ -1,4 +1,4 @@
-/** The risk tier a generated tutor was built to fall in (spec §5.2.1): the ground truth the scores should recover. */
+/** The risk tier a generated tutor was built to fall in: the ground truth the scores should recover. */
 export type RiskTier = 'low' | 'medium' | 'high';
 
 /** What the generator intended for one tutor; kept in the dataset, never in a table. */
@@ -108,7 +108,7 @@ export interface ResolvedGenerateOptions {
 }
 
 /**
- * The options of `generateDataset`. Every one is optional; the defaults are the spec's targets (§5.2) and are listed
+ * The options of `generateDataset`. Every one is optional; the defaults are the spec's targets and are listed
  * in `defaultGenerateOptions`. Object options (`tierMix`, `tierRates`, the ranges) are merged key by key with their
  * default; arrays (`reasons`, `durations`, `busyMonths`) replace it.
  *
@@ -158,7 +158,7 @@ export interface GenerateOptions {
   tierRates?: { [T in RiskTier]?: Partial<RateBand> };
   /** Share of the high tier drawn from `veryHighRate` instead of `tierRates.high`. Default `0.2`. */
   veryHighShare?: number;
-  /** The band of the very-high-rate tutors (spec §5.2.4: "some 40–60%"). Default `{ min: 40, max: 60 }`. */
+  /** The band of the very-high-rate tutors ("some 40–60%"). Default `{ min: 40, max: 60 }`. */
   veryHighRate?: Partial<RateBand>;
   /** Share of reschedules initiated by the tutor, above 0. Default `0.982`. */
   tutorInitiatedShare?: number;

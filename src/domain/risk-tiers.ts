@@ -9,7 +9,7 @@ import type { RateBand, RiskTier, TierRates } from './dataset';
 export const riskTiers = ['low', 'medium', 'high'] as const satisfies readonly RiskTier[];
 
 /**
- * The highest rate, in percent, of each risk category a score is put in (spec §5.2.5): low up to 10 %, medium up
+ * The highest rate, in percent, of each risk category a score is put in: low up to 10 %, medium up
  * to 20 %, high above. `tutor_scores.risk_category` is derived from the highest of a score's rates with these bounds.
  *
  * @example

@@ -7,7 +7,7 @@ import type { GenerateOptions, ResolvedGenerateOptions } from '../domain/dataset
 import type { Dataset, DatasetChunk, DatasetStream } from '../records/dataset';
 
 /**
- * Generates a synthetic dataset (spec §5.2) in memory: tutors, sessions, reschedules, email reports and each tutor's
+ * Generates a synthetic dataset in memory: tutors, sessions, reschedules, email reports and each tutor's
  * intended risk tier (`groundTruth`). Pure and seeded: the same options, `seed` and `now` give a deep-equal dataset
  * on any machine, and every row satisfies the tables' constraints. Where the spec's targets cannot all hold, the risk
  * tiers win (docs/design.md, "The generator's targets"; docs/synthetic-data.md for frequencies and sizes).

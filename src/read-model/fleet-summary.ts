@@ -17,6 +17,7 @@ export const fleetSummaryOptionsSchema = z
     asOf: instantOption.optional(),
   })
   .strict();
+/** Options of {@link fleetSummary} ({@link fleetSummaryOptionsSchema}'s input). */
 export type FleetSummaryOptions = z.input<typeof fleetSummaryOptionsSchema>;
 
 const rate = z.number().min(0).max(100).nullable();
@@ -50,6 +51,7 @@ export const fleetSummarySchema = z.object({
     studentReschedules: z.number().int(),
   }),
 });
+/** The answer of {@link fleetSummary}, JSON-ready ({@link fleetSummarySchema}). */
 export type FleetSummary = z.infer<typeof fleetSummarySchema>;
 
 /**

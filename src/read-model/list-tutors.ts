@@ -21,6 +21,7 @@ export const tutorSortKeys = [
   'name',
   'lastCalculatedAt',
 ] as const;
+/** A column {@link listTutors} sorts by: one of {@link tutorSortKeys}. */
 export type TutorSortKey = (typeof tutorSortKeys)[number];
 
 /**
@@ -47,6 +48,7 @@ export const listTutorsOptionsSchema = z
     after: z.string().min(1).max(1000).optional(),
   })
   .strict();
+/** Options of {@link listTutors} ({@link listTutorsOptionsSchema}'s input). */
 export type ListTutorsOptions = z.input<typeof listTutorsOptionsSchema>;
 
 const rate = z.number().min(0).max(100).nullable();
@@ -80,6 +82,7 @@ export const tutorListRowSchema = z.object({
   lastCalculatedAt: instant.nullable(),
   nextChangeAt: instant.nullable(),
 });
+/** One tutor of a {@link listTutors} page ({@link tutorListRowSchema}). */
 export type TutorListRow = z.infer<typeof tutorListRowSchema>;
 
 /**
@@ -96,6 +99,7 @@ export const tutorListPageSchema = z.object({
   /** Pass as `after` for the next page; absent on the last page. */
   nextCursor: z.string().optional(),
 });
+/** A page of {@link listTutors}, JSON-ready ({@link tutorListPageSchema}). */
 export type TutorListPage = z.infer<typeof tutorListPageSchema>;
 
 // The cursor holds the sort value as the database's text; each cast reads it back as the column's type.

@@ -16,6 +16,7 @@ export const operationsStatusOptionsSchema = z
     now: instantOption.optional(),
   })
   .strict();
+/** Options of {@link operationsStatus} ({@link operationsStatusOptionsSchema}'s input). */
 export type OperationsStatusOptions = z.input<typeof operationsStatusOptionsSchema>;
 
 /**
@@ -50,6 +51,7 @@ export const operationsStatusSchema = z.object({
     failedLast24h: z.number().int(),
   }),
 });
+/** The answer of {@link operationsStatus}, JSON-ready ({@link operationsStatusSchema}). */
 export type OperationsStatus = z.infer<typeof operationsStatusSchema>;
 
 /**

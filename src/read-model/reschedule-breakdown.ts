@@ -11,6 +11,7 @@ import { instantOption, instantParam, parseOptions, periodRefinement, readJson, 
  * breakdownKeys.includes('weekday'); // true
  */
 export const breakdownKeys = ['reasonCode', 'weekday', 'hour', 'leadTime', 'initiator'] as const;
+/** What {@link rescheduleBreakdown} groups reschedules by: one of {@link breakdownKeys}. */
 export type BreakdownKey = (typeof breakdownKeys)[number];
 
 /**
@@ -40,6 +41,7 @@ export const rescheduleBreakdownOptionsSchema = z
   })
   .strict()
   .superRefine(periodRefinement);
+/** Options of {@link rescheduleBreakdown} ({@link rescheduleBreakdownOptionsSchema}'s input). */
 export type RescheduleBreakdownOptions = z.input<typeof rescheduleBreakdownOptionsSchema>;
 
 /**
@@ -60,6 +62,7 @@ export const rescheduleBreakdownSchema = z.object({
     }),
   ),
 });
+/** The answer of {@link rescheduleBreakdown}, JSON-ready ({@link rescheduleBreakdownSchema}). */
 export type RescheduleBreakdown = z.infer<typeof rescheduleBreakdownSchema>;
 
 /**

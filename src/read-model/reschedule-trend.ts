@@ -11,6 +11,7 @@ import { instantOption, instantParam, isoText, parseOptions, periodRefinement, r
  * trendBuckets; // ['day', 'week', 'month']
  */
 export const trendBuckets = ['day', 'week', 'month'] as const;
+/** The size of a bucket of {@link rescheduleTrend}: one of {@link trendBuckets}. */
 export type TrendBucket = (typeof trendBuckets)[number];
 
 /**
@@ -47,6 +48,7 @@ export const rescheduleTrendOptionsSchema = z
       ctx.addIssue({ code: 'custom', path: ['to'], message: `within ${MAX_TREND_BUCKETS} ${value.bucket}s of from` });
     }
   });
+/** Options of {@link rescheduleTrend} ({@link rescheduleTrendOptionsSchema}'s input). */
 export type RescheduleTrendOptions = z.input<typeof rescheduleTrendOptionsSchema>;
 
 /**
@@ -69,6 +71,7 @@ export const rescheduleTrendSchema = z.object({
     }),
   ),
 });
+/** The answer of {@link rescheduleTrend}, JSON-ready ({@link rescheduleTrendSchema}). */
 export type RescheduleTrend = z.infer<typeof rescheduleTrendSchema>;
 
 /** The buckets of `[from, to)` in `timeZone`, each with its local start, as SQL rows `"local_start"`. */

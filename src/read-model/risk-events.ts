@@ -26,6 +26,7 @@ export const listRiskEventsOptionsSchema = z
     after: z.string().min(1).max(1000).optional(),
   })
   .strict();
+/** Options of {@link listRiskEvents} ({@link listRiskEventsOptionsSchema}'s input). */
 export type ListRiskEventsOptions = z.input<typeof listRiskEventsOptionsSchema>;
 
 const rate = z.number().min(0).max(100).nullable();
@@ -56,6 +57,7 @@ export const riskEventSchema = z.object({
   riskThreshold: z.number(),
   acknowledgedAt: z.iso.datetime().nullable(),
 });
+/** One risk event (a tutor flagged or cleared), JSON-ready ({@link riskEventSchema}). */
 export type RiskEvent = z.infer<typeof riskEventSchema>;
 
 /**
@@ -69,6 +71,7 @@ export const riskEventPageSchema = z.object({
   limit: z.number().int(),
   nextCursor: z.string().optional(),
 });
+/** A page of {@link listRiskEvents}, JSON-ready ({@link riskEventPageSchema}). */
 export type RiskEventPage = z.infer<typeof riskEventPageSchema>;
 
 const eventJson = (e: typeof tutorRiskEvents) => sql`json_build_object('id', ${e.id}, 'tutorId', ${e.tutorId}, 'tutorName', ${tutors.name},

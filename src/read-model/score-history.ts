@@ -19,6 +19,7 @@ export const scoreHistoryOptionsSchema = z
   })
   .strict()
   .superRefine(periodRefinement);
+/** Options of {@link scoreHistory} ({@link scoreHistoryOptionsSchema}'s input). */
 export type ScoreHistoryOptions = z.input<typeof scoreHistoryOptionsSchema>;
 
 const rate = z.number().min(0).max(100).nullable();
@@ -43,6 +44,7 @@ export const scoreHistorySchema = z.object({
     }),
   ),
 });
+/** The answer of {@link scoreHistory}, JSON-ready ({@link scoreHistorySchema}). */
 export type ScoreHistory = z.infer<typeof scoreHistorySchema>;
 
 /**
@@ -92,6 +94,7 @@ export const pruneScoreHistoryOptionsSchema = z
     now: instantOption.optional(),
   })
   .strict();
+/** Options of {@link pruneScoreHistory} ({@link pruneScoreHistoryOptionsSchema}'s input). */
 export type PruneScoreHistoryOptions = z.input<typeof pruneScoreHistoryOptionsSchema>;
 
 /**

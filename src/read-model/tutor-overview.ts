@@ -21,6 +21,7 @@ export const tutorOverviewOptionsSchema = z
     asOf: instantOption.optional(),
   })
   .strict();
+/** Options of {@link getTutorOverview} ({@link tutorOverviewOptionsSchema}'s input). */
 export type TutorOverviewOptions = z.input<typeof tutorOverviewOptionsSchema>;
 
 const share = z.number().min(0).max(100).nullable();
@@ -50,6 +51,7 @@ export const tutorWindowStatsSchema = z.object({
   /** The tutor reschedule rate over the window, as the score computes it; null with no session. */
   rescheduleRate: share,
 });
+/** A tutor's figures in one scoring window, in {@link TutorOverview} ({@link tutorWindowStatsSchema}). */
 export type TutorWindowStats = z.infer<typeof tutorWindowStatsSchema>;
 
 /**
@@ -89,6 +91,7 @@ export const tutorOverviewSchema = z.object({
   /** One entry per scoring window (7, 30, 90 days), computed from the sessions now, not from the stored score. */
   windows: z.array(tutorWindowStatsSchema),
 });
+/** The answer of {@link getTutorOverview}, JSON-ready ({@link tutorOverviewSchema}). */
 export type TutorOverview = z.infer<typeof tutorOverviewSchema>;
 
 /**

@@ -33,6 +33,7 @@ export const listTutorReschedulesOptionsSchema = z
   })
   .strict()
   .superRefine(periodRefinement);
+/** Options of {@link listTutorReschedules} ({@link listTutorReschedulesOptionsSchema}'s input). */
 export type ListTutorReschedulesOptions = z.input<typeof listTutorReschedulesOptionsSchema>;
 
 /**
@@ -55,6 +56,7 @@ export const tutorRescheduleRowSchema = z.object({
   /** How long before the session it came, in hours (2 decimals; negative when after). */
   hoursBefore: z.number().nullable(),
 });
+/** One reschedule of a {@link listTutorReschedules} page ({@link tutorRescheduleRowSchema}). */
 export type TutorRescheduleRow = z.infer<typeof tutorRescheduleRowSchema>;
 
 /**
@@ -70,6 +72,7 @@ export const tutorReschedulePageSchema = z.object({
   limit: z.number().int(),
   nextCursor: z.string().optional(),
 });
+/** A page of {@link listTutorReschedules}, JSON-ready ({@link tutorReschedulePageSchema}). */
 export type TutorReschedulePage = z.infer<typeof tutorReschedulePageSchema>;
 
 /**

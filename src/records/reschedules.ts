@@ -10,7 +10,7 @@ import type { Reschedule } from '../schema';
 export type RescheduleTimesLike = Pick<Reschedule, 'originalTime' | 'cancelledAt'>;
 
 /**
- * What "last minute" means for {@link isLastMinute}, in hours before the session (spec §5.2.3).
+ * What "last minute" means for {@link isLastMinute}, in hours before the session.
  *
  * @example
  * // The same test in SQL: on the exact times, like isLastMinute, not on the rounded hours_before_session.

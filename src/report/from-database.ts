@@ -94,7 +94,7 @@ function checkTimeZone(timeZone: unknown): string {
 }
 
 /**
- * The quality report (spec §5.4) of what a database holds, from set-based aggregates in one read-only snapshot (no
+ * The quality report of what a database holds, from set-based aggregates in one read-only snapshot (no
  * table is loaded into memory): counts, coverage, integrity checks, spec targets, rate distribution, histograms in
  * `timeZone`, and with `groundTruth` how well the flags recover the intended tiers. Over a dataset loaded with
  * `insertDataset` it agrees with {@link qualityReport} of that dataset.

@@ -313,7 +313,7 @@ function datasetFacts(dataset: Dataset, asOf: Date, threshold: number, targets: 
 }
 
 /**
- * The quality report (spec §5.4) of a generated dataset, in memory, with scores computed as `refreshTutorScores`
+ * The quality report of a generated dataset, in memory, with scores computed as `refreshTutorScores`
  * would store them as of the dataset's `now`: it agrees with {@link qualityReportFromDatabase} over the same rows
  * once loaded. Checks of stored scores are `n/a`.
  *

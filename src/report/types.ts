@@ -75,7 +75,7 @@ export type TargetId =
   | 'durations';
 
 /**
- * One spec target (§5.2) beside what the data achieved.
+ * One spec target beside what the data achieved.
  *
  * @example
  * const result: TargetResult = {
@@ -181,7 +181,7 @@ export interface GroundTruthAgreement {
 }
 
 /**
- * A quality report (spec §5.4) over a generated dataset or a database: counts, date coverage, integrity checks, each
+ * A quality report over a generated dataset or a database: counts, date coverage, integrity checks, each
  * spec target beside what was achieved, the reschedule-rate distribution, weekday and hour histograms, and how well
  * the risk flags recover the intended tiers. Plain data: `JSON.stringify` gives its JSON form (dates as ISO strings).
  *
@@ -236,7 +236,7 @@ export interface QualityReport {
 
 
 /**
- * What a quality report compares the data with. `specTargets` holds the spec's (§5.2); `reportTargets(options)`
+ * What a quality report compares the data with. `specTargets` holds the spec's; `reportTargets(options)`
  * those of a generation's options. Shares are fractions 0–1.
  *
  * @example

@@ -5,10 +5,11 @@ import { sessions } from './sessions';
 
 /** The values `email_reports.status` may take. */
 export const emailReportStatuses = ['sent', 'failed', 'pending'] as const;
+/** The status of an email report: one of {@link emailReportStatuses}. */
 export type EmailReportStatus = (typeof emailReportStatuses)[number];
 
 /**
- * The audit log of email reports about a session (spec §2.2.5). A session may have several rows: a failed attempt,
+ * The audit log of email reports about a session. A session may have several rows: a failed attempt,
  * then a sent one (docs/design.md). Deleting a session that has reports is refused, so the audit log is never lost as a
  * side effect.
  */

@@ -5,10 +5,11 @@ import { sessions } from './sessions';
 
 /** Who asked for a reschedule. */
 export const rescheduleInitiators = ['tutor', 'student'] as const;
+/** Who asked for a reschedule: one of {@link rescheduleInitiators}. */
 export type RescheduleInitiator = (typeof rescheduleInitiators)[number];
 
 /**
- * One reschedule (or cancellation, when `new_time` is null) of one session (spec §2.2.3).
+ * One reschedule (or cancellation, when `new_time` is null) of one session.
  *
  * `(session_id, original_time)` references `sessions (id, scheduled_time)`, so the database refuses an
  * `original_time` that differs from the session's `scheduled_time`, and refuses to move a session that has a

@@ -8,10 +8,11 @@ import { tutors } from './tutors';
  * it never goes back to `scheduled` (docs/ingest.md).
  */
 export const sessionStatuses = ['scheduled', 'completed', 'rescheduled', 'no_show'] as const;
+/** The status of a session: one of {@link sessionStatuses}. */
 export type SessionStatus = (typeof sessionStatuses)[number];
 
 /**
- * A booked session between a tutor and a student (spec §2.2.2).
+ * A booked session between a tutor and a student.
  *
  * The spec's separate index on `tutor_id` is left out on purpose: the composite `(tutor_id, scheduled_time)` index
  * starts with `tutor_id`, so it serves the foreign key and every tutor look-up, and a second index would only slow

@@ -4,11 +4,12 @@ import { riskCategoryBounds } from '../domain/risk-tiers';
 import { createdAtColumn, idColumn, timestampsInRange, timestamptz, updatedAtColumn } from './columns';
 import { tutors } from './tutors';
 
-/** The threshold, in percent, above which a reschedule rate flags a tutor (spec §5.2.4). */
+/** The threshold, in percent, above which a reschedule rate flags a tutor. */
 export const DEFAULT_RISK_THRESHOLD = 15;
 
 /** The scoring windows, in days, each with its own rate and counts in `tutor_scores`. */
 export const scoreWindows = [7, 30, 90] as const;
+/** A scoring window, in days: one of {@link scoreWindows}. */
 export type ScoreWindow = (typeof scoreWindows)[number];
 
 /*
@@ -27,7 +28,7 @@ const exceeds = (days: ScoreWindow) =>
   `("total_sessions_${days}d" > 0 and round(100.0 * "tutor_reschedules_${days}d" / "total_sessions_${days}d", 2) > "risk_threshold")`;
 
 /**
- * The latest score of each tutor (spec §2.2.4): one row per tutor, written by `refreshTutorScores`.
+ * The latest score of each tutor: one row per tutor, written by `refreshTutorScores`.
  *
  * Only the counts, the threshold and the window end (`as_of`) are written; the three rates, `is_high_risk` and
  * `risk_category` (`low` / `medium` / `high` from the highest rate: up to 10 %, up to 20 %, above; null with no

@@ -3,7 +3,7 @@ import { boolean, check, index, pgTable, uniqueIndex, varchar } from 'drizzle-or
 import { createdAtColumn, idColumn, timestampsInRange, updatedAtColumn } from './columns';
 
 /**
- * A tutor's profile (spec §2.2.1).
+ * A tutor's profile.
  *
  * `email` is unique regardless of case (`Ada@Example.org` and `ada@example.org` are one address): the unique index on
  * `lower(email)` is also the index that serves email look-ups.

@@ -21,6 +21,7 @@ import { readShippedSnapshot } from './shipped-snapshot';
  */
 export const TEST_NOW = new Date('2026-01-15T12:00:00.000Z');
 
+/** Options of {@link createTestDatabase}. */
 export interface CreateTestDatabaseOptions {
   /**
    * Rows to start with: options for `generateDataset` (their `now` defaults to {@link TEST_NOW}), or a dataset you

@@ -6,7 +6,7 @@ import { afterCommit, confirmClear, countRows, generateInto, reportAfterGenerate
 import { resolveTarget, withTarget } from '../target';
 
 /**
- * `tqs-data generate` (spec §5.3).
+ * `tqs-data generate`.
  *
  * @example
  * await runCli(['generate', '--tutors', '100', '--sessions', '3000', '--days', '90', '--clear-existing', '--yes'], io);

@@ -45,7 +45,7 @@ async function setup(target: Target, options: ParsedOptions, io: CommandIo): Pro
 }
 
 /**
- * `tqs-data setup` (spec §6.1): create the database if missing, migrate, optionally seed, verify.
+ * `tqs-data setup`: create the database if missing, migrate, optionally seed, verify.
  *
  * @example
  * await runCli(['setup', '--init', '--seed-data'], io); // the embedded .tqs/pglite
