@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { emailText, nameText, uuidText } from './json-fields';
 import type { Database } from '../db';
 import { riskTiers } from '../domain';
 import { tutors, tutorScores } from '../schema';
@@ -62,9 +63,9 @@ const instant = z.iso.datetime();
  * response.json(tutorListRowSchema.parse((await listTutors(db)).tutors[0]));
  */
 export const tutorListRowSchema = z.object({
-  tutorId: z.string(),
-  name: z.string(),
-  email: z.string().nullable(),
+  tutorId: uuidText,
+  name: nameText,
+  email: emailText,
   isActive: z.boolean(),
   isHighRisk: z.boolean().nullable(),
   riskCategory: z.enum(riskTiers).nullable(),

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { uuidText } from './json-fields';
 import { type Database, queryRows } from '../db';
 import { riskTiers } from '../domain';
 import { NotFoundError } from '../errors';
@@ -44,7 +45,7 @@ const state = z.object({
  */
 export const riskEventSchema = z.object({
   id: z.number().int(),
-  tutorId: z.string(),
+  tutorId: uuidText,
   tutorName: z.string(),
   /** When the refresh that changed the score ran. */
   at: z.iso.datetime(),

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { emailText, nameText, uuidText } from './json-fields';
 import type { Database } from '../db';
 import { riskTiers } from '../domain';
 import { NotFoundError } from '../errors';
@@ -62,9 +63,9 @@ export type TutorWindowStats = z.infer<typeof tutorWindowStatsSchema>;
  */
 export const tutorOverviewSchema = z.object({
   tutor: z.object({
-    tutorId: z.string(),
-    name: z.string(),
-    email: z.string().nullable(),
+    tutorId: uuidText,
+    name: nameText,
+    email: emailText,
     isActive: z.boolean(),
     createdAt: z.iso.datetime(),
   }),

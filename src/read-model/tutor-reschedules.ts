@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { uuidText } from './json-fields';
 import type { Database } from '../db';
 import { rescheduleInitiators, reschedules, sessions } from '../schema';
 import {
@@ -43,8 +44,8 @@ export type ListTutorReschedulesOptions = z.input<typeof listTutorReschedulesOpt
  * response.json(tutorRescheduleRowSchema.parse((await listTutorReschedules(db, tutorId)).reschedules[0]));
  */
 export const tutorRescheduleRowSchema = z.object({
-  rescheduleId: z.string(),
-  sessionId: z.string(),
+  rescheduleId: uuidText,
+  sessionId: uuidText,
   /** The session's scheduled time, which the reschedule moved from. */
   sessionTime: z.iso.datetime(),
   /** Null for a cancellation. */
