@@ -7,7 +7,7 @@ import addFormats from 'ajv-formats';
 import { eq } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import {
   computedTutorScoreSchema,
   computeTutorScore,
@@ -32,7 +32,11 @@ import {
   sessionResponseObject,
   sessionResponseSchema,
   sessions,
+  type SessionCreateRequest,
+  type SessionResponse,
+  type SessionUpdateRequest,
   type TqsDatabase,
+  type TutorScoreResponse,
   tutorCreateRequestSchema,
   tutorListPageSchema,
   type TutorResponse,
@@ -120,6 +124,17 @@ describe('the JSON contract as JSON Schema and OpenAPI 3.1', () => {
 
 describe('shapeable request and response schemas', () => {
   const completed = { tutorId: TUTOR, studentId: 's-1', scheduledTime: '2026-01-15T12:00:00Z', status: 'completed', completedTime: '2026-01-15T13:00:00Z', durationMinutes: 60 };
+
+  it('names a TypeScript type for every wire shape: requests without the server-owned fields, responses as JSON', () => {
+    expectTypeOf<SessionCreateRequest>().not.toHaveProperty('createdAt');
+    expectTypeOf<SessionCreateRequest['scheduledTime']>().toEqualTypeOf<string>();
+    expectTypeOf<keyof SessionUpdateRequest>().toEqualTypeOf<'tutorId' | 'studentId' | 'scheduledTime' | 'completedTime' | 'status' | 'durationMinutes'>();
+    expectTypeOf<SessionResponse['createdAt']>().toEqualTypeOf<string>();
+    expectTypeOf<SessionResponse['completedTime']>().toEqualTypeOf<string | null>();
+    expectTypeOf<TutorScoreResponse['rescheduleRate7d']>().toEqualTypeOf<number | null>();
+    const body: SessionCreateRequest = { tutorId: TUTOR, studentId: 's', scheduledTime: '2026-01-15T12:00:00Z', status: 'no_show' };
+    expect(sessionCreateRequestSchema.parse(body).scheduledTime).toEqual(new Date('2026-01-15T12:00:00Z'));
+  });
 
   it('the objects take .omit, .pick, .partial and .extend, and the rules added back still hold', () => {
     const withoutId = withSessionRules(sessionCreateRequestObject.omit({ id: true }));
