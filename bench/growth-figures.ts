@@ -59,6 +59,16 @@ export function growthFigures(figures: readonly Figure[], backends: readonly Ben
   return growth;
 }
 
+/**
+ * The scales to run so that every growth figure has both sides: the medium scale (100k sessions) joins a run of the
+ * large one (`--scales large`), since growth at 1M is measured against it. Says so in `notes`.
+ */
+export function growthScales<T extends string>(chosen: readonly T[], notes: string[]): T[] {
+  if (!chosen.includes('large' as T) || chosen.includes('medium' as T)) return [...chosen];
+  notes.push('growth: the medium scale (100k sessions) was added to this run, as the floor of the 1M-vs-100k growth figures.');
+  return ['medium' as T, ...chosen];
+}
+
 const bareAggregate = sql`select tutor_id, count(*) from sessions group by tutor_id`;
 
 /**

@@ -17,7 +17,7 @@
 import { generateDataset, insertDataset, redactUrl } from '../src';
 import type { Figure } from './figure';
 import { fixtureFigure } from './fixture-figure';
-import { growthFigures } from './growth-figures';
+import { growthFigures, growthScales } from './growth-figures';
 import { datasetOptions, generateFigure } from './generate-figure';
 import { importFigures } from './import-figures';
 import { ingestFigures } from './ingest-figure';
@@ -94,7 +94,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
     process.stderr.write(`${note}\n`);
   }
 
-  for (const scaleName of options.scales) {
+  for (const scaleName of growthScales(options.scales, notes)) {
     const scale = scales[scaleName];
     if (scaleName === 'xl') {
       // Checked by parseOptions: xl needs PostgreSQL.
