@@ -1,7 +1,8 @@
 /**
- * Prints PostgreSQL's plan of the score refresh over 2,000 tutors and 100,000 sessions.
+ * Prints PostgreSQL's plan of the score refresh over 2,000 tutors and 100,000 sessions (`--scale large`: 10,000 and
+ * 1,000,000), and how many of the updates of the second full refresh were HOT.
  *
- *   TQS_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/explain-refresh.ts
+ *   TQS_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test npx tsx bench/explain-refresh.ts [--scale large]
  *
  * (DATABASE_URL works too.) It creates a scratch database next to the one the URL names, migrates it, fills it with
  * generate_series (sessions over the 180 days before AS_OF, ~12% rescheduled, 98% of those by the tutor), ANALYZEs,
@@ -13,11 +14,13 @@
 import { sql } from 'drizzle-orm';
 import { createDatabase, migrate, queryRows, redactUrl, refreshStatement, type TqsDatabase } from '../src';
 import { createScratchDatabase } from './support/scratch-database';
+import { type ScaleName, scales } from './options';
 import { runScript } from './script';
 
 const AS_OF = new Date('2026-01-15T12:00:00.000Z');
-const TUTORS = 2_000;
-const SESSIONS = 100_000;
+const SCALE = scales[process.argv.includes('--scale') ? (process.argv[process.argv.indexOf('--scale') + 1] as ScaleName) : 'medium'];
+const TUTORS = SCALE.tutors;
+const SESSIONS = SCALE.sessions;
 
 async function fill(db: TqsDatabase): Promise<void> {
   // One transaction: a rescheduled session and its reschedule must commit together (reschedule_status_rule).
@@ -60,6 +63,16 @@ async function explain(db: TqsDatabase, title: string, statement: ReturnType<typ
   process.stdout.write(`\n=== ${title}\n${rows.map((row) => Object.values(row)[0]).join('\n')}\n`);
 }
 
+/** The updates of tutor_scores so far and how many were HOT (heap-only: no index entry written). */
+async function hotUpdates(db: TqsDatabase): Promise<void> {
+  await db.execute(sql`select pg_stat_force_next_flush()`);
+  const [row] = await queryRows<{ updates: number; hot: number }>(
+    db,
+    sql`select n_tup_upd::int as "updates", n_tup_hot_upd::int as "hot" from pg_stat_user_tables where relname = 'tutor_scores'`,
+  );
+  process.stdout.write(`\ntutor_scores: ${row?.updates} updates, ${row?.hot} of them HOT\n`);
+}
+
 async function main(): Promise<number> {
   const url = process.env.TQS_BENCH_DATABASE_URL || process.env.DATABASE_URL;
   if (!url) {
@@ -89,6 +102,7 @@ async function main(): Promise<number> {
 
     await explain(db, 'full refresh, empty tutor_scores (inserts)', refreshStatement({ asOf: AS_OF }));
     await explain(db, 'full refresh again (on conflict: updates)', refreshStatement({ asOf: AS_OF }));
+    await hotUpdates(db);
     const ten = await queryRows<{ id: string }>(db, sql`select id from tutors order by id desc limit 10`);
     const tutorIds = ten.map((row) => row.id);
     await explain(db, 'refresh of 10 tutors (tutorIds)', refreshStatement({ asOf: AS_OF, tutorIds }));

@@ -7,8 +7,6 @@ import {
   listTutors,
   operationsStatus,
   queryRows,
-  refreshDueScores,
-  refreshTutorScores,
   rescheduleBreakdown,
   rescheduleTrend,
   scoreHistory,
@@ -18,14 +16,12 @@ import {
 import { type Figure, timeRatioFigure } from './figure';
 import { BENCH_NOW } from './generate-figure';
 import { collectGarbageAndSettle, formatMs, median, progress, timed } from './measure';
+import { recordingCost } from './recording-figures';
 import type { BenchBackend, Runs, Scale } from './options';
 
 const DAY = 86_400_000;
 /** Timed calls per read-model figure: each takes milliseconds, so more samples than the refresh figures. */
 const CALL_SAMPLES = 15;
-/** Tutors made due before each timed due refresh of the history cost figure. */
-const DUE_TUTORS = 100;
-const RECORDING_TRIGGERS = sql`tutor_scores_record_insert`;
 
 /** The floor of every read-model figure: one round trip that reads nothing. */
 const roundTrip = sql`select 1`;
@@ -108,62 +104,4 @@ export async function readModelFigures(backend: BenchBackend, scale: Scale, db: 
   }
   figures.push(...(await recordingCost(backend, scale, db, ids, runs)));
   return figures;
-}
-
-/**
- * The full and the due refresh with and without the recording triggers, alternately. Each refresh moves every
- * score it writes to another threshold (15, then 16, and back), so every written score changes and is recorded:
- * the most the recording can cost.
- */
-async function recordingCost(backend: BenchBackend, scale: Scale, db: TqsDatabase, ids: string[], runs: Runs): Promise<Figure[]> {
-  const setTriggers = (on: boolean) =>
-    db.execute(sql`alter table tutor_scores ${sql.raw(on ? 'enable' : 'disable')} trigger tutor_scores_record_update, ${sql.raw(on ? 'enable' : 'disable')} trigger ${RECORDING_TRIGGERS}`);
-  const samples = { full: { on: [] as number[], off: [] as number[] }, due: { on: [] as number[], off: [] as number[] } };
-  let threshold = 15;
-  const next = () => (threshold = threshold === 15 ? 16 : 15);
-  // Empty the queue: the timed due refreshes then refresh exactly the tutors queued before each.
-  for (let i = 0; i < 100 && (await refreshDueScores(db, { asOf: BENCH_NOW, limit: 100_000 })).more; i++);
-  try {
-    for (let i = 0; i < Math.max(3, runs.score); i++) {
-      for (const on of i % 2 ? [false, true] : [true, false]) {
-        await setTriggers(on);
-        await collectGarbageAndSettle();
-        const full = await timed(() => refreshTutorScores(db, { asOf: BENCH_NOW, threshold: next() }));
-        samples.full[on ? 'on' : 'off'].push(full.ms);
-        const due = ids.slice((i * DUE_TUTORS) % ids.length).slice(0, DUE_TUTORS);
-        await db.execute(sql`insert into tutor_score_changes (tutor_id) select unnest(${`{${due.join(',')}}`}::uuid[])`);
-        await collectGarbageAndSettle();
-        const refreshed = await timed(() => refreshDueScores(db, { asOf: BENCH_NOW, threshold: next(), limit: 100_000 }));
-        samples.due[on ? 'on' : 'off'].push(refreshed.ms);
-        next(); // the next full refresh moves every score again
-        progress(
-          `  read model ${backend} ${scale.name} recording ${on ? 'on' : 'off'} run ${i + 1}: full ${formatMs(full.ms)}, due (${refreshed.value.refreshed} tutors) ${formatMs(refreshed.ms)}`,
-        );
-      }
-    }
-  } finally {
-    await setTriggers(true);
-  }
-  return [
-    timeRatioFigure({
-      figure: 'read model: full refresh recording history vs not',
-      backend,
-      scale: scale.name,
-      samples: samples.full.on,
-      floorSamples: samples.full.off,
-      direction: 'median/floor',
-      ratioMeaning: 'refreshTutorScores with the recording triggers / without them (every score changed)',
-      max: 1.2,
-    }),
-    timeRatioFigure({
-      figure: `read model: due refresh (${DUE_TUTORS} tutors) recording history vs not`,
-      backend,
-      scale: scale.name,
-      samples: samples.due.on,
-      floorSamples: samples.due.off,
-      direction: 'median/floor',
-      ratioMeaning: 'refreshDueScores with the recording triggers / without them (every refreshed score changed)',
-      max: 1.1,
-    }),
-  ];
 }

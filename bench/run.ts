@@ -16,15 +16,15 @@
  */
 import { generateDataset, insertDataset, redactUrl } from '../src';
 import type { Figure } from './figure';
-import { timeRatioFigure } from './figure';
 import { fixtureFigure } from './fixture-figure';
+import { growthFigures, growthScales } from './growth-figures';
 import { datasetOptions, generateFigure } from './generate-figure';
 import { importFigures } from './import-figures';
 import { ingestFigures } from './ingest-figure';
 import { historyFigure } from './history-figure';
 import { loadFigures } from './load-figures';
 import { describeMachine, machineInfo } from './machine';
-import { formatMs, median, progress } from './measure';
+import { formatMs, progress } from './measure';
 import { type BenchOptions, parseOptions, scales, usage, UsageError } from './options';
 import { formatComparison, formatTable, writeResults } from './report';
 import { readModelFigures } from './read-model-figures';
@@ -94,8 +94,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
     process.stderr.write(`${note}\n`);
   }
 
-  const refreshByScale = new Map<string, number[]>();
-  for (const scaleName of options.scales) {
+  for (const scaleName of growthScales(options.scales, notes)) {
     const scale = scales[scaleName];
     if (scaleName === 'xl') {
       // Checked by parseOptions: xl needs PostgreSQL.
@@ -124,7 +123,6 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
       try {
         const score = await scoreFigures(backend, scale, load.loaded, generated.dataset, runs, options.loopSample);
         figures.push(...score.figures);
-        refreshByScale.set(`${backend}:${scaleName}`, score.refreshSamples);
         figures.push(...(await readModelFigures(backend, scale, load.loaded.db, runs)));
         if (scaleName !== 'small') {
           progress(`ingest ${backend} ${scaleName}: ingestSessions of 10,000 payloads, then the due refresh`);
@@ -138,24 +136,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
     progress(`scale ${scaleName} done (${formatMs(performance.now() - started)} so far)`);
   }
 
-  for (const backend of options.backends) {
-    const medium = refreshByScale.get(`${backend}:medium`);
-    const large = refreshByScale.get(`${backend}:large`);
-    if (!medium || !large) continue;
-    figures.push(
-      timeRatioFigure({
-        figure: 'score: refresh growth, 1M vs 100k sessions',
-        backend,
-        scale: 'large/medium',
-        samples: large,
-        floorSamples: medium,
-        direction: 'median/floor',
-        ratioMeaning: 'refresh time at 1,000,000 sessions / at 100,000 (10x the sessions, 5x the tutors)',
-        max: 12,
-        notes: [`medians: ${formatMs(median(large))} at large, ${formatMs(median(medium))} at medium`],
-      }),
-    );
-  }
+  figures.push(...growthFigures(figures, options.backends));
 
   if (options.historyRuns > 0 && options.postgresUrl && !xlOnly) {
     progress('history: full refresh with 900 vs 90 days of history (PostgreSQL)');

@@ -5,6 +5,7 @@ import { generateDatasetStream } from '../src';
 import { copyLoadFiles, serializeStreamToFiles } from './copy-floor';
 import { type Figure, throughputFigure } from './figure';
 import { BENCH_NOW } from './generate-figure';
+import { xlRefreshFigures } from './growth-figures';
 import { collectGarbage, formatMs, formatRate, progress, timed } from './measure';
 import type { Scale } from './options';
 import { openScratch, settle } from './scratch';
@@ -90,10 +91,13 @@ export async function xlFigures(scale: Scale, url: string): Promise<Figure[]> {
 
     const target = await openScratch('postgres', url);
     let run: CliRun;
+    let refreshes: Figure[];
     try {
       await settle(target);
       if (target.url === undefined) throw new Error('xl: the scratch database has no URL');
       run = await runGenerate(scale, target.url);
+      // The full and the due refresh at 10M sessions, for the growth figures (bench/growth-figures.ts).
+      refreshes = await xlRefreshFigures(target.db, 2);
     } finally {
       await target.close();
     }
@@ -137,7 +141,7 @@ export async function xlFigures(scale: Scale, url: string): Promise<Figure[]> {
         notes: [`/usr/bin/time -v around the CLI process (Maximum resident set size); whole command ${formatMs(run.wallMs)}`],
       });
     }
-    return figures;
+    return [...figures, ...refreshes];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -89,13 +89,16 @@ from upserted`;
  *
  * ```sql
  * with upserted as (
- *   insert into tutor_scores (tutor_id, total_sessions_7d, ..., risk_threshold, as_of, last_calculated_at, next_change_at)
- *   select t.id, count(s.id) filter (where s.scheduled_time > $start7), ..., $threshold, $asOf, now(), least(...)
- *   from tutors t left join sessions s on ... left join reschedules r on ... [where ...]
- *   group by t.id having exists (select from tutors where id = t.id for key share) order by t.id
+ *   insert into tutor_scores (tutor_id, total_sessions_7d, ..., next_change_at, risk_threshold, as_of, last_calculated_at)
+ *   select t.id, coalesce(a.total_sessions_7d, 0), ..., least(...), $threshold, $asOf, now()
+ *   from tutors t left join (select s.tutor_id, count(s.id) filter (where s.scheduled_time > $start7), ...
+ *     from sessions s left join reschedules r on ... where ... group by s.tutor_id) a on a.tutor_id = t.id
+ *   where exists (select from tutors where id = t.id for key share) order by t.id
  *   on conflict (tutor_id) do update set ... returning tutor_id, is_high_risk)
  * select count(*) as scored, count(*) filter (where is_high_risk) as flagged from upserted
  * ```
+ * (With `tutorIds` or `staleOnly`: `from tutors t left join sessions s ... where ... group by t.id having exists
+ * (...)`, the sessions of those tutors only.)
  *
  * @throws {RangeError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date.
  * @throws {TypeError} `tutorIds` holds something that is not a UUID.

@@ -71,14 +71,47 @@ export function countExpressions(asOf: Date): [PgColumn, SQL][] {
  * sql`select ${scoredTutor.id} from ${scoredTutorsFrom(asOf)} group by ${scoredTutor.id}`;
  */
 export function scoredTutorsFrom(asOf: Date): SQL {
-  const start = windowStarts(asOf)[largestWindow];
   return sql`${tutors} ${scoredTutor}
-    left join ${sessions} ${windowSession} on ${windowSession.tutorId} = ${scoredTutor.id} and ${windowSession.scheduledTime} > ${timestamptz(start)} and ${windowSession.scheduledTime} <= ${timestamptz(asOf)} and ${windowSession.status} <> 'scheduled'
-    left join ${reschedules} ${tutorReschedule} on ${tutorReschedule.sessionId} = ${windowSession.id} and ${tutorReschedule.initiator} = 'tutor' and ${tutorReschedule.originalTime} > ${timestamptz(start)} and ${tutorReschedule.originalTime} <= ${timestamptz(asOf)}`;
+    left join ${sessions} ${windowSession} on ${windowSession.tutorId} = ${scoredTutor.id} and ${sessionInWindow(asOf)}
+    left join ${reschedules} ${tutorReschedule} on ${tutorRescheduleOf(asOf)}`;
+}
+
+/** `s` is in the largest window ending at `asOf` and has an outcome. */
+function sessionInWindow(asOf: Date): SQL {
+  const start = windowStarts(asOf)[largestWindow];
+  return sql`${windowSession.scheduledTime} > ${timestamptz(start)} and ${windowSession.scheduledTime} <= ${timestamptz(asOf)} and ${windowSession.status} <> 'scheduled'`;
+}
+
+/** `r` is a tutor-initiated reschedule of `s`, its original time in the largest window (a range the index reads). */
+function tutorRescheduleOf(asOf: Date): SQL {
+  const start = windowStarts(asOf)[largestWindow];
+  return sql`${tutorReschedule.sessionId} = ${windowSession.id} and ${tutorReschedule.initiator} = 'tutor' and ${tutorReschedule.originalTime} > ${timestamptz(start)} and ${tutorReschedule.originalTime} <= ${timestamptz(asOf)}`;
 }
 
 /** `instant + N days` as an exact interval (seconds only), so no TimeZone's daylight-saving change stretches it. */
 const plusDays = (instant: SQL, days: number): SQL => sql`${instant} + ${sql.raw(`interval '${days * 86_400} seconds'`)}`;
+
+/**
+ * The instants at which a tutor's sessions leave the 7-, 30- and 90-day windows ending at `asOf`: its earliest session
+ * in each window plus that window's length (null for an empty window). Aggregates over `s`, grouped by tutor.
+ */
+export function leavingExpressions(asOf: Date): SQL[] {
+  const starts = windowStarts(asOf);
+  return scoreWindows.map((days) =>
+    plusDays(
+      days === largestWindow
+        ? sql`min(${windowSession.scheduledTime})`
+        : sql`min(${windowSession.scheduledTime}) filter (where ${windowSession.scheduledTime} > ${timestamptz(starts[days])})`,
+      days,
+    ),
+  );
+}
+
+/** The first session with an outcome of `t` after `asOf`: when it enters the windows (a subquery on `t.id`). */
+export function enteringExpression(asOf: Date): SQL {
+  const next = alias(sessions, 'next_session');
+  return sql`(select min(${next.scheduledTime}) from ${sessions} ${next} where ${next.tutorId} = ${scoredTutor.id} and ${next.scheduledTime} > ${timestamptz(asOf)} and ${next.status} <> 'scheduled')`;
+}
 
 /**
  * The next instant after `asOf` at which the counts of `t` change by time alone (`tutor_scores.next_change_at`): its
@@ -90,18 +123,40 @@ const plusDays = (instant: SQL, days: number): SQL => sql`${instant} + ${sql.raw
  * sql`select ${nextChangeExpression(asOf)} from ${scoredTutorsFrom(asOf)} group by ${scoredTutor.id}`;
  */
 export function nextChangeExpression(asOf: Date): SQL {
-  const starts = windowStarts(asOf);
-  const next = alias(sessions, 'next_session');
-  const leaving = scoreWindows.map((days) =>
-    plusDays(
-      days === largestWindow
-        ? sql`min(${windowSession.scheduledTime})`
-        : sql`min(${windowSession.scheduledTime}) filter (where ${windowSession.scheduledTime} > ${timestamptz(starts[days])})`,
-      days,
-    ),
-  );
-  const entering = sql`(select min(${next.scheduledTime}) from ${sessions} ${next} where ${next.tutorId} = ${scoredTutor.id} and ${next.scheduledTime} > ${timestamptz(asOf)} and ${next.status} <> 'scheduled')`;
-  return sql`least(${entering}, ${sql.join(leaving, sql`, `)})`;
+  return sql`least(${enteringExpression(asOf)}, ${sql.join(leavingExpressions(asOf), sql`, `)})`;
+}
+
+/**
+ * Every tutor's counts and `next_change_at` as of `asOf`, the sessions aggregated per tutor first and then joined to
+ * `tutors t` (one hash join of one row per tutor instead of every session of the window): the same values as
+ * {@link countExpressions} and {@link nextChangeExpression} over {@link scoredTutorsFrom} grouped by `t.id`, for the
+ * refresh of every tutor. Selects `t.id`, the six counts (0 for a tutor without sessions), `next_change_at` and
+ * `extra`, in that order, from `tutors t` and the aggregate `"a"`: add a `where` on `t`.
+ *
+ * @example
+ * sql`${aggregatedScores(asOf, sql`now()`)} order by ${scoredTutor.id}`;
+ */
+export function aggregatedScores(asOf: Date, extra: SQL): SQL {
+  const counts = countExpressions(asOf);
+  const leaving = leavingExpressions(asOf);
+  const name = (i: number) => sql.identifier(`leaves_${scoreWindows[i]}d`);
+  return sql`select ${scoredTutor.id}, ${sql.join(
+    counts.map(([column]) => sql`coalesce("a".${sql.identifier(column.name)}, 0)`),
+    sql`, `,
+  )}, least(${enteringExpression(asOf)}, ${sql.join(leaving.map((_, i) => sql`"a".${name(i)}`), sql`, `)}), ${extra}
+  from ${tutors} ${scoredTutor} left join (
+    select ${windowSession.tutorId} as "tutor_id", ${sql.join(
+      [
+        ...counts.map(([column, expression]) => sql`${expression} as ${sql.identifier(column.name)}`),
+        ...leaving.map((expression, i) => sql`${expression} as ${name(i)}`),
+      ],
+      sql`, `,
+    )}
+    from ${sessions} ${windowSession}
+    left join ${reschedules} ${tutorReschedule} on ${tutorRescheduleOf(asOf)}
+    where ${sessionInWindow(asOf)}
+    group by ${windowSession.tutorId}
+  ) "a" on "a"."tutor_id" = ${scoredTutor.id}`;
 }
 
 const st = alias(tutors, 'st');

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { tutorScores, tutors } from '../schema';
-import { countExpressions, nextChangeExpression, scoredTutor, scoredTutorsFrom, timestamptz } from './score-query';
+import { aggregatedScores, countExpressions, nextChangeExpression, scoredTutor, scoredTutorsFrom, timestamptz } from './score-query';
 
 /** How {@link scoreUpsert} treats a score row written by another transaction after its statement began. */
 type Overwritten = 'mark-due' | 'skip';
@@ -20,10 +20,10 @@ export function scoreUpsert(input: { asOf: Date; threshold: number; where: SQL |
   const counts = countExpressions(asOf);
   const written = [
     ...counts.map(([column]) => column),
+    tutorScores.nextChangeAt,
     tutorScores.riskThreshold,
     tutorScores.asOf,
     tutorScores.lastCalculatedAt,
-    tutorScores.nextChangeAt,
   ];
   const name = (column: { name: string }) => sql.identifier(column.name);
   const seen = sql`${tutorScores}.xmin = (select "seen".xmin from ${tutorScores} "seen" where "seen".${name(tutorScores.tutorId)} = excluded.${name(tutorScores.tutorId)})`;
@@ -31,21 +31,27 @@ export function scoreUpsert(input: { asOf: Date; threshold: number; where: SQL |
     overwritten === 'mark-due' && column === tutorScores.nextChangeAt
       ? sql`${name(column)} = case when ${seen} then excluded.${name(column)} else excluded.${name(tutorScores.asOf)} end`
       : sql`${name(column)} = excluded.${name(column)}`;
+  // `last_calculated_at` = now(): staleness compares it with timestamps the same database clock wrote.
+  const settings = sql`${threshold.toFixed(2)}::numeric, ${timestamptz(asOf)}, now()`;
   // A tutor deleted by a transaction that commits while this statement runs is still in its snapshot, and its score
   // would break tutor_scores_tutor_id_fk: the key-share lock waits for such a delete and then drops the tutor, and
   // holds back a later delete until this transaction ends. Either way: the result of a refresh before or after it.
-  const tutorStillThere = sql`select from ${tutors} "still" where "still".${name(tutors.id)} = ${scoredTutor.id} for key share of "still"`;
-  // `order by t.id`: concurrent refreshes lock score rows in one order, so they wait instead of deadlocking.
-  // `last_calculated_at` = now(): staleness compares it with timestamps the same database clock wrote.
-  return sql`insert into ${tutorScores} (${name(tutorScores.tutorId)}, ${sql.join(written.map(name), sql`, `)})
-  select ${scoredTutor.id}, ${sql.join(
-    counts.map(([, expression]) => expression),
-    sql`, `,
-  )}, ${threshold.toFixed(2)}::numeric, ${timestamptz(asOf)}, now(), ${nextChangeExpression(asOf)}
+  const tutorStillThere = sql`exists (select from ${tutors} "still" where "still".${name(tutors.id)} = ${scoredTutor.id} for key share of "still")`;
+  // Every tutor: sessions aggregated per tutor, then joined to tutors. Some tutors: their sessions joined per tutor.
+  const rows = where
+    ? sql`select ${scoredTutor.id}, ${sql.join(
+        counts.map(([, expression]) => expression),
+        sql`, `,
+      )}, ${nextChangeExpression(asOf)}, ${settings}
   from ${scoredTutorsFrom(asOf)}
-  ${where ? sql`where ${where}` : sql``}
+  where ${where}
   group by ${scoredTutor.id}
-  having exists (${tutorStillThere})
+  having ${tutorStillThere}`
+    : sql`${aggregatedScores(asOf, settings)}
+  where ${tutorStillThere}`;
+  // `order by t.id`: concurrent refreshes lock score rows in one order, so they wait instead of deadlocking.
+  return sql`insert into ${tutorScores} (${name(tutorScores.tutorId)}, ${sql.join(written.map(name), sql`, `)})
+  ${rows}
   order by ${scoredTutor.id}
   on conflict (${name(tutorScores.tutorId)}) do update set ${sql.join(written.map(assign), sql`, `)}
   ${overwritten === 'skip' ? sql`where ${seen}` : sql``}
