@@ -70,7 +70,7 @@ export interface RoutingOptions {
   readYourWrites: boolean;
 }
 
-type Usable = 'yes' | 'stale' | 'behind' | 'out';
+type Usable = 'yes' | 'stale' | 'lagging' | 'unreplayed' | 'out';
 
 export class ReplicaRouter {
   private readonly states: ReplicaState[];
@@ -104,15 +104,16 @@ export class ReplicaRouter {
     const reading = state.reading;
     const age = reading === undefined ? Infinity : now - reading.startedAt;
     if (reading === undefined || age > CHECK_INTERVAL_MS) return 'stale';
-    if (reading.lagMs > this.options.maxReplicaLag) return 'behind';
+    if (reading.lagMs > this.options.maxReplicaLag) return 'lagging';
     // What the replica showed at the probe was at most lagMs old; it may have replayed nothing since.
     if (reading.lagMs + age > this.options.maxReplicaLag) return 'stale';
     if (this.options.readYourWrites && this.lastWriteAt !== -Infinity) {
-      if (this.writeToken === undefined || reading.replayLsn < this.writeToken) return 'behind';
+      if (this.writeToken === undefined || reading.replayLsn < this.writeToken) return 'unreplayed';
     }
     return 'yes';
   }
 
+  /** The replicas fit to answer; whether a reading is due; whether one waits only for this process's last write. */
   private candidates(): { ready: ReplicaState[]; stale: boolean; behind: boolean } {
     const now = Date.now();
     const usable = this.states.map((state) => [state, this.usable(state, now)] as const);
@@ -121,7 +122,7 @@ export class ReplicaRouter {
     return {
       ready: usable.filter(([, use]) => use === 'yes').map(([state]) => state),
       stale: usable.some(([, use]) => use === 'stale'),
-      behind: usable.some(([, use]) => use === 'behind'),
+      behind: usable.some(([, use]) => use === 'unreplayed'),
     };
   }
 
