@@ -2,6 +2,7 @@ import type { Sql } from 'postgres';
 import { describeServerError } from '../errors';
 import { errorChain } from '../util/error-chain';
 import type { Database } from './client';
+import type { ReadRoutingStatus } from './replica-status';
 import { primaryLsn, probeReplica, type ReplicaReading } from './replica-probe';
 
 /*
@@ -40,28 +41,6 @@ interface ReplicaState extends ReadTarget {
   trial?: Promise<void>;
   /** Reads running on it, told when it is taken out so they move on. */
   readonly onOut: Set<() => void>;
-}
-
-/** One replica as {@link replicaStatus} reports it. */
-export interface ReplicaStatus {
-  /** The replica's URL with its password removed. */
-  label: string;
-  /** Whether reads may go to it (it answered its last probe); lag and read-your-writes still decide each read. */
-  inRotation: boolean;
-  /** Its lag at the last probe, in ms (0: caught up with the primary); undefined before the first or after a fault. */
-  lagMs: number | undefined;
-  /** Reads it answered. */
-  answered: number;
-  /** Times it failed (a read or a probe) and was taken out of rotation. */
-  faults: number;
-  /** What its last fault was. */
-  lastError: string | undefined;
-}
-
-/** Where the reads of a database with replicas went, and the state of each replica. */
-export interface ReadRoutingStatus {
-  primary: { label: string; answered: number };
-  replicas: ReplicaStatus[];
 }
 
 /** The options of {@link ReplicaRouter}, from `createDatabase`. */

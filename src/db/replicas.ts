@@ -7,7 +7,7 @@ import type { Database } from './client';
 import type { CreateDatabaseOptions, TqsDatabase } from './database';
 import { overPostgres } from './postgres-js/open';
 import { stampWrites } from './postgres-js/write-stamp';
-import { faultReason, type ReadRoutingStatus, type ReadTarget, ReplicaRouter } from './replica-router';
+import { faultReason, type ReadTarget, ReplicaRouter } from './replica-router';
 
 /*
  * Read replicas over drizzle's `withReplicas`: its select builders (`db.select()`, `db.query`, `db.$count`, `db.with`)
@@ -90,18 +90,6 @@ function closingAll(primary: TqsDatabase, others: TqsDatabase[]) {
       if (failed) throw failed.reason;
     }));
   return { backend: primary.backend, close: closeAll, [Symbol.asyncDispose]: closeAll };
-}
-
-/**
- * Where the reads of `db` went and the state of each replica (in rotation or not, lag, faults), or undefined for a
- * database opened without `readReplicas`.
- *
- * @example
- * const status = replicaStatus(db);
- * console.log(status?.primary.answered, status?.replicas.map((r) => `${r.label} ${r.inRotation} ${r.lagMs}`));
- */
-export function replicaStatus(db: Database): ReadRoutingStatus | undefined {
-  return routerOf(db)?.status();
 }
 
 /**
