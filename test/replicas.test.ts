@@ -25,6 +25,7 @@ import {
   type TqsDatabase,
   tutors,
 } from '../src';
+import { parseLsn } from '../src/db/replica-probe';
 import { type Cluster, clusterDir, clusterSkipReason, initCluster, removeClusters, startStandby, waitFor } from './support/pg-cluster';
 
 /*
@@ -272,4 +273,26 @@ describe.skipIf(clusterSkipReason !== undefined)('read replicas over a real stre
         `after its start (replica faults in all: ${after.faults})`,
     );
   }, 240_000);
+});
+
+describe('read replica options', () => {
+  it('refuses maxReplicaLag and readYourWrites without readReplicas, and values of the wrong kind', async () => {
+    const url = 'postgres://app@127.0.0.1:1/tqs';
+    await expect(createDatabase({ url, maxReplicaLag: 100 })).rejects.toThrow(/maxReplicaLag and readYourWrites apply only with readReplicas/);
+    await expect(createDatabase({ url, readYourWrites: false })).rejects.toThrow(/apply only with readReplicas/);
+    await expect(createDatabase({ url, readReplicas: [url], maxReplicaLag: -1 })).rejects.toThrow(/maxReplicaLag must be a number of milliseconds/);
+    await expect(createDatabase({ url, readReplicas: [url], readYourWrites: 'yes' as never })).rejects.toThrow(/readYourWrites must be true or false/);
+  });
+
+  it('compares WAL positions as numbers, across the high half', () => {
+    expect(parseLsn('0/16B3748')).toBe(0x16b3748n);
+    expect(parseLsn('1/0') > parseLsn('0/FFFFFFFF')).toBe(true);
+  });
+
+  it('has no routing status without replicas', async () => {
+    const db = await createDatabase();
+    expect(replicaStatus(db)).toBeUndefined();
+    expect(readReplicaOf(db)).toBe(db);
+    await db.close();
+  });
 });
