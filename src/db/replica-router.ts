@@ -61,7 +61,7 @@ export class ReplicaRouter {
   private primaryAnswered = 0;
 
   /**
-   * @param primary the primary, as a database and a pool whose statements do not count as writes (reads and probes).
+   * @param primary the primary, as a database whose statements do not count as writes, and a pool for the probes.
    * @param replicas each replica's database, and a pool of one connection for its probes.
    */
   constructor(

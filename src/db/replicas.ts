@@ -1,4 +1,5 @@
 import { withReplicas } from 'drizzle-orm/pg-core';
+import type { Sql } from 'postgres';
 import { ConnectionError, redactUrl, ReplicaReadError, translateDatabaseError } from '../errors';
 import { isTqsError } from '../errors/classes';
 import { connectionLost, findInChain, sqlStateOf } from '../util/error-chain';
@@ -41,19 +42,12 @@ export async function withReadReplicas(primary: TqsDatabase, options: CreateData
     throw new TypeError('createDatabase: readReplicas must be a non-empty array of PostgreSQL connection strings');
   }
   const opened: TqsDatabase[] = [];
-  const replicas: (ReadTarget & { probe: import('postgres').Sql; db: TqsDatabase })[] = [];
+  const replicas: Replica[] = [];
+  let primaryProbe: Sql;
   try {
-    for (const url of urls) {
-      const openReplica = (extra: Partial<CreateDatabaseOptions>) =>
-        open(url, extra).then((db) => (opened.push(db), db)).catch((error: unknown) => {
-          throw new ConnectionError(`read replica ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, {
-            cause: error,
-          });
-        });
-      const db = await openReplica({ socketTimeout: options.socketTimeout ?? REPLICA_SOCKET_TIMEOUT_S });
-      const probe = await openReplica({ max: 1, socketTimeout: PROBE_SOCKET_TIMEOUT_S, logger: undefined });
-      replicas.push({ label: redactUrl(url), db, probe: postgresOf(probe) });
-    }
+    for (const url of urls) replicas.push(await openReplica(url, options, open, opened));
+    // The probes' own connection to the primary: a busy pool never makes them (and the reads awaiting them) wait.
+    primaryProbe = postgresOf(await open(options.url as string, PROBE_POOL).then((db) => (opened.push(db), db)));
   } catch (error) {
     await Promise.allSettled([primary.close(), ...opened.map((db) => db.close())]);
     throw error;
@@ -62,7 +56,7 @@ export async function withReadReplicas(primary: TqsDatabase, options: CreateData
   // The primary as reads see it: the same pool, but what goes through it is not taken for a write of this process.
   const quiet = stampWrites(postgresOf(primary), () => router?.wrote());
   const reader = overPostgres(quiet, options.logger, async () => {});
-  router = new ReplicaRouter({ label: redactUrl(options.url ?? ''), db: reader, sql: quiet }, replicas, {
+  router = new ReplicaRouter({ label: redactUrl(options.url ?? ''), db: reader, sql: primaryProbe }, replicas, {
     maxReplicaLag: options.maxReplicaLag ?? DEFAULT_MAX_REPLICA_LAG_MS,
     readYourWrites: options.readYourWrites ?? true,
   });
@@ -72,6 +66,26 @@ export async function withReadReplicas(primary: TqsDatabase, options: CreateData
     routing.pickNow(),
   );
   return Object.assign(routed, closingAll(primary, opened), { [routerKey]: routing }) as unknown as TqsDatabase;
+}
+
+type Replica = ReadTarget & { probe: Sql; db: TqsDatabase };
+
+/** A probe's pool: one connection, a short bound on a silent server, no query log. */
+const PROBE_POOL: Partial<CreateDatabaseOptions> = { max: 1, socketTimeout: PROBE_SOCKET_TIMEOUT_S, logger: undefined };
+
+/** Opens `url`'s pool for reads and its probe's pool (both added to `opened`), naming the replica when it fails. */
+async function openReplica(url: string, options: CreateDatabaseOptions, open: Open, opened: TqsDatabase[]): Promise<Replica> {
+  const openOne = (extra: Partial<CreateDatabaseOptions>) =>
+    open(url, extra)
+      .then((db) => (opened.push(db), db))
+      .catch((error: unknown) => {
+        throw new ConnectionError(`read replica ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, {
+          cause: error,
+        });
+      });
+  const db = await openOne({ socketTimeout: options.socketTimeout ?? REPLICA_SOCKET_TIMEOUT_S });
+  const probe = await openOne(PROBE_POOL);
+  return { label: redactUrl(url), db, probe: postgresOf(probe) };
 }
 
 const postgresOf = (db: Database) => {
