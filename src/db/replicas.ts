@@ -7,6 +7,7 @@ import { rawClient } from './backend';
 import type { Database } from './client';
 import type { CreateDatabaseOptions, TqsDatabase } from './database';
 import { overPostgres } from './postgres-js/open';
+import { readReplicaOf } from './read-replica-of';
 import { stampWrites } from './postgres-js/write-stamp';
 import { faultReason, type ReadTarget, ReplicaRouter } from './replica-router';
 
@@ -117,7 +118,8 @@ function closingAll(primary: TqsDatabase, others: TqsDatabase[]) {
  */
 export async function readFromReplica<T>(db: Database, helper: string, read: (reader: Database) => Promise<T>): Promise<T> {
   const router = routerOf(db);
-  if (router === undefined) return read(db);
+  if (router === undefined) return read(readReplicaOf(db)); // a database you put behind withReplicas yourself
+
   const failures: string[] = [];
   let last: unknown;
   for (const target of await router.order()) {
