@@ -25,7 +25,7 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
   }
   const primary = await openDatabase(options);
   if (options.client !== undefined || options.readReplicas === undefined) return primary;
-  return withReadReplicas(primary, options.readReplicas, (url) => openDatabase({ ...options, url }));
+  return withReadReplicas(primary, options, (url, extra) => openDatabase({ ...options, url, ...extra }));
 }
 
 /** Options that only make sense together, named in the error. */
@@ -45,6 +45,7 @@ function checkOptions(options: CreateDatabaseOptions): void {
   if (options.client === undefined && options.url === undefined && options.readReplicas !== undefined) {
     throw new TypeError('createDatabase: readReplicas needs url (a PostgreSQL primary); PGlite has no replicas');
   }
+  checkRoutingOptions(options);
   if (options.postgres !== undefined) {
     if (options.url === undefined) throw new TypeError('createDatabase: postgres options need url (PostgreSQL)');
     if ('transform' in options.postgres) {
@@ -52,5 +53,19 @@ function checkOptions(options: CreateDatabaseOptions): void {
         'createDatabase: postgres.transform is not supported: the package reads rows by their column names',
       );
     }
+  }
+}
+
+/** `maxReplicaLag` and `readYourWrites`: only with `readReplicas`, and of the right kind. */
+function checkRoutingOptions(options: CreateDatabaseOptions): void {
+  const { maxReplicaLag, readYourWrites } = options;
+  if ((maxReplicaLag !== undefined || readYourWrites !== undefined) && options.readReplicas === undefined) {
+    throw new TypeError('createDatabase: maxReplicaLag and readYourWrites apply only with readReplicas');
+  }
+  if (maxReplicaLag !== undefined && !(typeof maxReplicaLag === 'number' && maxReplicaLag >= 0)) {
+    throw new RangeError(`createDatabase: maxReplicaLag must be a number of milliseconds >= 0, or Infinity (got ${maxReplicaLag})`);
+  }
+  if (readYourWrites !== undefined && typeof readYourWrites !== 'boolean') {
+    throw new TypeError(`createDatabase: readYourWrites must be true or false (got ${String(readYourWrites)})`);
   }
 }

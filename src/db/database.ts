@@ -30,11 +30,25 @@ export interface CreateDatabaseOptions {
   closeClient?: boolean;
   /**
    * Connection strings of streaming replicas of `url` (PostgreSQL only). The read-only helpers (`computeTutorScore`,
-   * `listHighRiskTutors`, `findStaleTutorIds`, `qualityReportFromDatabase`) and drizzle's select builders read from
-   * one of them; writes, `execute`, transactions, migrations and refreshes go to `url`. `db.$primary` reads the
-   * primary (to see one's own writes). A replica that is down fails reads with a `ConnectionError` naming it.
+   * `listHighRiskTutors`, `findStaleTutorIds`, `qualityReportFromDatabase`, the read model) and drizzle's select
+   * builders read from one that is fit to answer (see `maxReplicaLag`, `readYourWrites`), otherwise from the primary;
+   * writes, `execute`, transactions, migrations and refreshes go to `url`. A replica that fails (down, frozen) leaves
+   * the rotation at once and is probed again after a backoff; a read fails (`ConnectionError`) only when no replica
+   * and not the primary answer. Each replica pool gets `socketTimeout` 30 s unless one is given.
    */
   readReplicas?: readonly string[];
+  /**
+   * With `readReplicas`: the most a replica may lag behind the primary (in ms) for a read to go to it; otherwise the
+   * read goes to another replica or the primary. Measured by a probe at most once a second (0 when the replica has
+   * replayed everything the primary had, else the time since the last commit it replayed). Default 10000;
+   * `Infinity` turns the bound off.
+   */
+  maxReplicaLag?: number;
+  /**
+   * With `readReplicas`: after a write of this process to the primary, reads go to the primary until a replica is
+   * seen to have replayed it (its replay position past the primary's, read after the write). Default true.
+   */
+  readYourWrites?: boolean;
   /** postgres.js pool size. Default 10 (per server, replicas included). */
   max?: number;
   /**

@@ -12,6 +12,7 @@ export {
 export { defaultMigrationsFolder, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations, type MigrationFile } from './migrations';
 export { countTableRows, type TableCounts } from './table-counts';
 export { readReplicaOf } from './read-replica-of';
+export { type ReadRoutingStatus, replicaStatus, type ReplicaStatus } from './replica-status';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback';
 export { type ConnectionHost, type ConnectionUrl, parseConnectionUrl } from './postgres-js/connection-url';
 export { assertDatabaseTimeZone } from './time-zone';

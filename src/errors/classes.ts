@@ -15,7 +15,8 @@ export type TqsErrorCode =
   | 'CONNECTION_STALLED'
   | 'INTERRUPTED'
   | 'ABORTED'
-  | 'DATABASE_ERROR';
+  | 'DATABASE_ERROR'
+  | 'REPLICA_READ_FAILED';
 
 /*
  * The brand every TqsError carries, registered globally with Symbol.for: the ESM and the CommonJS builds of this
@@ -204,6 +205,28 @@ export class ConnectionError extends TqsError {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super('CONNECTION_FAILED', message, options);
+  }
+}
+
+/**
+ * A read-only helper's query failed on a read target of a database opened with `readReplicas` (a replica, or the
+ * primary it fell back to) with a server error that is not the target's fault, such as a missing table: the same
+ * query would fail anywhere. `target` is the database's URL with its password removed, `sqlState` the server's code.
+ * A target that is down or frozen is not reported this way: the read moves on to the next one, and only when none
+ * answers does it fail, with a {@link ConnectionError}.
+ *
+ * @example
+ * try { await listHighRiskTutors(db); } catch (error) { if (error instanceof ReplicaReadError) console.error(error.sqlState); }
+ */
+export class ReplicaReadError extends TqsError {
+  override name = 'ReplicaReadError';
+  readonly target: string;
+  readonly sqlState: string | undefined;
+
+  constructor(message: string, fields: { target: string; sqlState: string | undefined; cause?: unknown }) {
+    super('REPLICA_READ_FAILED', message, { cause: fields.cause });
+    this.target = fields.target;
+    this.sqlState = fields.sqlState;
   }
 }
 

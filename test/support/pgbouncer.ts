@@ -27,7 +27,8 @@ export interface Pgbouncer {
   config: string;
   /** A URL through pgbouncer to `database` of the upstream server, with postgres.js' `prepare=false`. */
   url(database: string): string;
-  stop(): Promise<void>;
+  /** Ends pgbouncer with `signal` (default SIGTERM, its immediate shutdown; SIGKILL for a crash) and removes its dir. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 async function freePort(): Promise<number> {
@@ -48,12 +49,13 @@ const answers = (port: number) =>
   });
 
 /**
- * Starts a pgbouncer process of its own (not a system service) on a free loopback port, in transaction pooling mode
+ * Starts a pgbouncer process of its own (not a system service) on a free loopback port (or on `port`, to restart one
+ * where its clients expect it), in transaction pooling mode
  * in front of `upstream` (a `postgres://user@host:port/...` URL with trust authentication), with its config and auth
  * file in a temp dir. pgbouncer refuses to run as root, so as root it is told to switch to the `postgres` user.
  * Waits at most 10 s for it to listen; stop() ends it and removes the temp dir.
  */
-export async function startPgbouncer(binary: string, upstream: string, poolSize = 4): Promise<Pgbouncer> {
+export async function startPgbouncer(binary: string, upstream: string, poolSize = 4, fixedPort?: number): Promise<Pgbouncer> {
   const server = new URL(upstream);
   const user = decodeURIComponent(server.username || 'postgres');
   const dir = mkdtempSync(join(tmpdir(), 'tqs-pgbouncer-'));
@@ -61,7 +63,7 @@ export async function startPgbouncer(binary: string, upstream: string, poolSize 
   writeFileSync(authFile, `"${user}" ""\n`);
   let lastError = '';
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    const port = fixedPort ?? (await freePort());
     const config = [
       '[databases]',
       `* = host=${server.hostname} port=${server.port || 5432}`,
@@ -102,9 +104,9 @@ export async function startPgbouncer(binary: string, upstream: string, poolSize 
         port,
         config,
         url: (database) => `postgres://${encodeURIComponent(user)}@127.0.0.1:${port}/${database}?prepare=false`,
-        async stop() {
+        async stop(signal: NodeJS.Signals = 'SIGTERM') {
           if (running) {
-            child.kill('SIGTERM');
+            child.kill(signal);
             const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
             await exited;
             clearTimeout(timer);
@@ -116,7 +118,8 @@ export async function startPgbouncer(binary: string, upstream: string, poolSize 
     child.kill('SIGKILL');
     await exited;
     lastError = log.trim().split('\n').slice(-3).join(' | ');
-    if (!/address already in use/i.test(log)) break; // another process took the port: try another
+    // Another process took the port: try another (a fixed port has no other).
+    if (fixedPort !== undefined || !/address already in use/i.test(log)) break;
   }
   rmSync(dir, { recursive: true, force: true });
   throw new Error(`pgbouncer did not start: ${lastError || 'no output'}`);
