@@ -6,13 +6,12 @@ export type {
   DatasetReschedule,
   DatasetStream,
 } from './dataset';
-export {
-  claimPendingEmailReports,
-  type ClaimEmailReportsOptions,
-  markFailed,
-  type MarkEmailReportOptions,
-  markSent,
-} from './email-reports';
+export { claimPendingEmailReports, type ClaimEmailReportsOptions, type ClaimedEmailReport, releaseEmailReport } from './email-claim';
+export { type DeadEmailReportsPage, listDeadEmailReports, type ListDeadEmailReportsOptions, reviveEmailReport } from './email-dead';
+export type { EmailRetryOptions } from './email-queue-options';
+export { markFailed, type MarkEmailReportOptions, type MarkFailedOptions, markSent } from './email-reports';
+export { EMAIL_REPORTS_CHANNEL, type EmailReportsWakeUp, waitForEmailReports, type WaitForEmailReportsOptions } from './email-wait';
+export { type EmailWorkerOptions, type EmailWorkerStats, runEmailWorker } from './email-worker';
 export { calculateHoursBefore, isLastMinute, LAST_MINUTE_HOURS, type RescheduleTimesLike } from './reschedules';
 export { getDuration, isCompleted, isRescheduled, type SessionDurationLike, type SessionStatusLike } from './sessions';
 export { findTutorByEmail } from './tutors';
