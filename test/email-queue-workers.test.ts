@@ -11,6 +11,7 @@ import {
   markFailed,
   markSent,
   migrate,
+  Prng,
   queryRows,
   type TqsDatabase,
   waitForEmailReports,
@@ -33,18 +34,6 @@ const WORKERS = 8;
 const POISON_EVERY = 20; // every 20th report always fails: it must end dead
 const RETRY = { maxAttempts: 5, retryDelayMs: 20, maxRetryDelayMs: 100 };
 const DEADLINE_MS = 90_000;
-
-/** A small seeded PRNG (mulberry32), so that a failing run can be replayed with its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Tally {
   claims: number;
@@ -156,7 +145,9 @@ it.skipIf(!postgresUrl)('8 workers, short leases and random kills: every report 
   const poison = new Set(ids.filter((_, i) => i % POISON_EVERY === 0));
 
   const seed = Number(process.env.QUEUE_SEED ?? Date.now() % 1_000_000);
-  const random = prng(seed);
+  // Seeded, so that a failing run can be replayed: QUEUE_SEED=<seed>.
+  const prng = new Prng(seed);
+  const random = () => prng.next();
   const tally: Tally = { claims: 0, sentCalls: new Map(), retries: 0, deadByWorker: 0, claimsLost: 0, abandoned: 0, terminated: 0, workersStarted: 0 };
   const started = Date.now();
   const timedOut = () => Date.now() - started > DEADLINE_MS;
