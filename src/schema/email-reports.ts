@@ -49,7 +49,7 @@ export const emailReports = pgTable(
     // A failed or dead report says why; a sent one has no error; a pending one may carry its last attempt's error.
     check(
       'email_reports_error_message_when_failed',
-      sql`case ${t.status} when 'sent' then ${t.errorMessage} is null when 'pending' then true else ${t.errorMessage} is not null end`,
+      sql`(${t.status} <> 'sent' or ${t.errorMessage} is null) and (${t.status} not in ('failed', 'dead') or ${t.errorMessage} is not null)`,
     ),
     check('email_reports_attempts_valid', sql`${t.attempts} >= 0`),
     check('email_reports_available_only_when_pending', sql`${t.availableAt} is null or ${t.status} = 'pending'`),

@@ -10,7 +10,9 @@ const rules: RowRule<EmailReport>[] = [
     field: 'errorMessage',
     reads: ['status', 'errorMessage'],
     requirement: "must be set when status is 'failed' or 'dead', and null when it is 'sent'",
-    holds: (row) => (row.status === 'sent' ? row.errorMessage === null : row.status === 'pending' || row.errorMessage !== null),
+    holds: (row) =>
+      (row.status !== 'sent' || row.errorMessage === null) &&
+      ((row.status as string) !== 'failed' && (row.status as string) !== 'dead' ? true : row.errorMessage !== null),
   },
   {
     constraint: 'email_reports_available_only_when_pending',
