@@ -19,6 +19,11 @@ export interface EmailWorkerOptions extends EmailRetryOptions {
   pollMs?: number;
   /** Wake up on the database's NOTIFY (see `waitForEmailReports`). Default true. */
   listen?: boolean;
+  /**
+   * Stop once no report is left to claim now (none pending, or all held or waiting for a retry), as a cron job or a
+   * test would, instead of waiting for more. Default false.
+   */
+  drain?: boolean;
   /** A failure no retry can fix (e.g. SMTP 550): the report is given up at once. Default: none is. */
   isPermanent?: (error: unknown) => boolean;
   /**
@@ -100,24 +105,30 @@ async function releaseAll(db: Database, reports: ClaimedEmailReport[], stats: Em
   }
 }
 
-/** One round: claim a batch and handle it, or wait when there is none. */
-async function round(db: Database, o: EmailWorkerOptions, stats: EmailWorkerStats): Promise<void> {
+/** One round: claim a batch and handle it, or wait when there is none; false when a draining worker is done. */
+async function round(db: Database, o: EmailWorkerOptions, stats: EmailWorkerStats): Promise<boolean> {
   const claimed = await claimPendingEmailReports(db, { limit: o.limit, leaseMs: o.leaseMs, maxAttempts: o.maxAttempts });
   if (claimed.length === 0) {
+    if (o.drain) return false;
     await waitForEmailReports(db, { signal: o.signal, timeoutMs: o.pollMs, listen: o.listen });
-    return;
+    return true;
   }
   for (const [i, report] of claimed.entries()) {
-    if (o.signal.aborted) return releaseAll(db, claimed.slice(i), stats);
+    if (o.signal.aborted) {
+      await releaseAll(db, claimed.slice(i), stats);
+      return false;
+    }
     await handle(db, report, o, stats);
   }
+  return true;
 }
 
 /**
  * A mail worker: claims email reports (fenced, {@link claimPendingEmailReports}), calls `handler` for each, closes
  * each with {@link markSent} or {@link markFailed} (retried after a growing delay, given up as `dead` after
  * `maxAttempts`), and when there is nothing to do waits for the database's NOTIFY or the next due retry
- * ({@link waitForEmailReports}). Runs until `signal` is aborted, then resolves with what it did. Run as many as you
+ * ({@link waitForEmailReports}). Runs until `signal` is aborted (or, with `drain`, until nothing is left to claim),
+ * then resolves with what it did. Run as many as you
  * like, in one process or many: no report is closed twice, and a close whose lease lapsed counts in `claimsLost`.
  *
  * @throws {InvalidOptionError} `handler` or `signal` missing, or a bad option.
@@ -134,9 +145,9 @@ export async function runEmailWorker(db: Database, options: EmailWorkerOptions):
   if (typeof options?.handler !== 'function') throw new InvalidOptionError('handler', 'runEmailWorker: handler must be a function that sends one report');
   if (!(options.signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'runEmailWorker: signal must be an AbortSignal: aborting it stops the worker');
   const stats: EmailWorkerStats = { sent: 0, retried: 0, dead: 0, claimsLost: 0, released: 0 };
-  while (!options.signal.aborted) {
+  for (let more = true; more && !options.signal.aborted; ) {
     try {
-      await round(db, options, stats);
+      more = await round(db, options, stats);
     } catch (error) {
       if (error instanceof AbortedError && options.signal.aborted) break;
       if (!options.onError) throw error;
