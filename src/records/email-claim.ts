@@ -6,6 +6,8 @@ import type { EmailReport } from '../schema';
 import { emailReports } from '../schema/email-reports';
 import { type EmailRetryOptions, isLeaseMs, isWholeNumberUpTo, retryChecks, retryPolicy, UUID } from './email-queue-options';
 
+export type { EmailRetryOptions } from './email-queue-options';
+
 /** Options of {@link claimPendingEmailReports}. */
 export interface ClaimEmailReportsOptions extends Pick<EmailRetryOptions, 'maxAttempts'> {
   /** How many reports to take at most, from 1 to 10 000. Default 10. */

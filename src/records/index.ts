@@ -6,9 +6,14 @@ export type {
   DatasetReschedule,
   DatasetStream,
 } from './dataset';
-export { claimPendingEmailReports, type ClaimEmailReportsOptions, type ClaimedEmailReport, releaseEmailReport } from './email-claim';
+export {
+  claimPendingEmailReports,
+  type ClaimEmailReportsOptions,
+  type ClaimedEmailReport,
+  type EmailRetryOptions,
+  releaseEmailReport,
+} from './email-claim';
 export { type DeadEmailReportsPage, listDeadEmailReports, type ListDeadEmailReportsOptions, reviveEmailReport } from './email-dead';
-export type { EmailRetryOptions } from './email-queue-options';
 export { markFailed, type MarkEmailReportOptions, type MarkFailedOptions, markSent } from './email-reports';
 export { EMAIL_REPORTS_CHANNEL, type EmailReportsWakeUp, waitForEmailReports, type WaitForEmailReportsOptions } from './email-wait';
 export { type EmailWorkerOptions, type EmailWorkerStats, runEmailWorker } from './email-worker';
