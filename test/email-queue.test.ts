@@ -88,6 +88,9 @@ describeEachBackend('email claim queue', (backend) => {
       expect(report).toMatchObject({ id, attempts: attempt });
       const failed = await markFailed(db, id!, `SMTP 451 (${attempt})`, { claimToken: report!.claimToken, ...retry });
       expect(failed).toMatchObject({ status: 'pending', errorMessage: `SMTP 451 (${attempt})`, claimedUntil: null });
+      // That claim is closed: neither a later markSent nor a second markFailed of it changes the report.
+      expect(await refusal(markSent(db, id!, { claimToken: report!.claimToken }))).toMatchObject({ code: 'CLAIM_LOST', status: 'pending' });
+      expect(await refusal(markFailed(db, id!, 'again', { claimToken: report!.claimToken }))).toMatchObject({ code: 'CLAIM_LOST' });
       delays.push(failed.availableAt!.getTime() - failed.sentAt.getTime());
       // Not claimable before its delay ends; then made due at once for the test.
       expect(await claimPendingEmailReports(db, { maxAttempts: 4 })).toEqual([]);

@@ -1,4 +1,4 @@
-import { and, eq, type SQL, sql } from 'drizzle-orm';
+import { and, eq, isNotNull, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
 import { ClaimLostError, NotFoundError, translateDatabaseError } from '../errors';
 import type { EmailReport } from '../schema';
@@ -59,7 +59,8 @@ async function closeReport(
   const held =
     claimToken === undefined
       ? eq(emailReports.attempts, 0)
-      : and(eq(emailReports.claimToken, claimToken), eq(emailReports.status, 'pending'));
+      : // The claim is still open: a failed attempt put back for a retry keeps its token but not its claim.
+        and(eq(emailReports.claimToken, claimToken), eq(emailReports.status, 'pending'), isNotNull(emailReports.claimedUntil));
   let rows: EmailReport[];
   try {
     rows = await db
@@ -83,7 +84,8 @@ async function closeReport(
  * the other claim. Repeating a successful `markSent` with the same token returns the row unchanged.
  *
  * SQL: `update email_reports set status = 'sent', error_message = null, sent_at = $2 (or now()), claimed_until = null
- * where id = $1 and claim_token = $token and status = 'pending' returning *` (without a token: `and attempts = 0`).
+ * where id = $1 and claim_token = $token and status = 'pending' and claimed_until is not null returning *` (without a
+ * token: `and attempts = 0`).
  *
  * @throws {NotFoundError} no email report has that id.
  * @throws {ClaimLostError} the token is stale or foreign, or a report that went through the claim queue got none.
