@@ -116,9 +116,9 @@ describeEachBackend('API contract', (backend) => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     const again = await claimPendingEmailReports(db, { limit: 10, leaseMs: 60_000 });
     expect(again.map((r) => r.id).sort()).toEqual(second.map((r) => r.id).sort());
-    const sent = await markSent(db, first[0]!.id);
+    const sent = await markSent(db, first[0]!.id, { claimToken: first[0]!.claimToken });
     expect(sent).toMatchObject({ status: 'sent', claimedUntil: null });
-    expect(await markFailed(db, first[1]!.id, 'mailbox full')).toMatchObject({ status: 'failed', claimedUntil: null });
+    expect(await markFailed(db, first[1]!.id, 'mailbox full', { claimToken: first[1]!.claimToken })).toMatchObject({ status: 'pending', claimedUntil: null, errorMessage: 'mailbox full' });
     await expect(claimPendingEmailReports(db, { limit: 0 })).rejects.toThrow(/limit/);
   });
 });
@@ -146,7 +146,7 @@ it.skipIf(!postgresUrl)('claimPendingEmailReports: 6 workers at once handle ever
             if (claimed.length === 0) break;
             for (const report of claimed) {
               handled.set(report.id, (handled.get(report.id) ?? 0) + 1);
-              await markSent(worker, report.id);
+              await markSent(worker, report.id, { claimToken: report.claimToken });
             }
           }
         } finally {

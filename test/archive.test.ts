@@ -58,10 +58,14 @@ const liveTables: Record<(typeof archiveTables)[number], PgTable> = {
   email_reports: emailReports,
 };
 
+/** Columns added after the archive (the claim queue's), which a rollback past them drops: left out of the digests. */
+const laterColumns = new Set(['attempts', 'claim_token', 'available_at']);
+
 /** `live`, `archive` or both, of one table: its row count and an md5 of every row's text, sorted. */
 async function digest(db: Database, table: (typeof archiveTables)[number], side: 'live' | 'archive' | 'both') {
+  const columns = Object.values(getTableColumns(liveTables[table])).filter((column) => !laterColumns.has(column.name));
   const row = sql`row(${sql.join(
-    Object.values(getTableColumns(liveTables[table])).map((column) => sql.identifier(column.name)),
+    columns.map((column) => sql.identifier(column.name)),
     sql`, `,
   )})::text`;
   const parts: SQL[] = [];

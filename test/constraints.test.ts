@@ -478,8 +478,18 @@ const cases: ConstraintCase[] = [
   ),
   refuses(
     'email_reports_error_message_when_failed',
-    'a pending report with an error_message',
-    insert(emailReports, { ...reportRow, status: 'pending' }, { errorMessage: 'SMTP 550' }),
+    'a dead report without error_message',
+    insert(emailReports, reportRow, { status: 'dead' }, { status: 'dead', errorMessage: 'gave up after 5 attempts' }),
+  ),
+  refuses(
+    'email_reports_attempts_valid',
+    'a negative attempt count',
+    insert(emailReports, reportRow, { attempts: -1 }, { attempts: 0 }),
+  ),
+  refuses(
+    'email_reports_available_only_when_pending',
+    'a sent report with a retry time',
+    insert(emailReports, reportRow, { availableAt: at('2025-01-06T18:05:00Z') }, { status: 'pending', availableAt: at('2025-01-06T18:05:00Z') }),
   ),
   refuses(
     'email_reports_claim_only_when_pending',
@@ -545,7 +555,7 @@ const notNullColumns: { table: PgTable; name: string; row: Record<string, unknow
     table: emailReports,
     name: 'email_reports',
     row: reportRow,
-    columns: ['id', 'sessionId', 'recipientEmail', 'sentAt', 'status', 'createdAt'],
+    columns: ['id', 'sessionId', 'recipientEmail', 'sentAt', 'status', 'createdAt', 'attempts'],
   },
 ];
 

@@ -199,6 +199,7 @@ describe('documents', () => {
       DATABASE_ERROR: true,
       ABORTED: true,
       REPLICA_READ_FAILED: true,
+      CLAIM_LOST: true,
     };
     const listed = [...readFileSync(join(repoRoot, 'docs', 'errors.md'), 'utf8').matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(listed.sort()).toEqual(Object.keys(codes).sort());

@@ -177,9 +177,9 @@ describeEachBackend('insertDataset', (backend) => {
 
     expect(await db.select().from(tutors).orderBy(asc(tutors.id))).toEqual(byId(dataset.tutors));
     expect(await db.select().from(sessions).orderBy(asc(sessions.id))).toEqual(byId(dataset.sessions));
-    // A loaded report is not claimed by any mail worker: claimed_until, which a dataset does not carry, is null.
+    // A loaded report is not claimed by any mail worker: the claim columns, which a dataset does not carry, are unset.
     expect(await db.select().from(emailReports).orderBy(asc(emailReports.id))).toEqual(
-      byId(dataset.emailReports).map((report) => ({ ...report, claimedUntil: null })),
+      byId(dataset.emailReports).map((report) => ({ ...report, claimedUntil: null, attempts: 0, claimToken: null, availableAt: null })),
     );
     const storedReschedules = await db.select().from(reschedules).orderBy(asc(reschedules.id));
     expect(storedReschedules).toEqual(

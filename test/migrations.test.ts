@@ -134,6 +134,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tutor_score_changes',
         'tutor_score_history',
         'tutor_risk_events',
+        'email_report_status_counts',
         'reschedule_rule_checks',
         'reschedule_rule_pending',
         ...archiveTables.map((table) => `tqs_archive.${table}`),
@@ -157,6 +158,8 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tutor_scores_record_update',
         'tutors_forget_delete',
         'tutors_forget_truncate',
+        ...['delete', 'insert', 'truncate', 'update'].map((op) => `email_reports_count_${op}`),
+        ...['insert', 'update'].map((op) => `email_reports_notify_${op}`),
       ]),
     );
     expect(sorted(migrated.functions.map((f) => f.name))).toEqual(
@@ -173,6 +176,9 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tqs_forget_deleted_tutors',
         'tqs_record_new_scores',
         'tqs_record_score_changes',
+        'tqs_add_email_report_counts',
+        'tqs_count_email_report_statuses',
+        'tqs_notify_email_reports',
         'tqs_sessions_status_transition',
         'tqs_touch_updated_at',
       ]),

@@ -454,8 +454,8 @@ const emailReportRows = rowsOf(
     errorMessage: textEdges,
     createdAt: edges(date, edgeDate),
   },
-  // Typical values keep the rule across columns: an error message exactly for failed reports.
-  (row, isEdge) => (isEdge('errorMessage') || row.status === 'failed' ? row : { ...row, errorMessage: null }),
+  // Typical values keep the rule across columns: an error message for failed and dead reports, none for sent ones.
+  (row, isEdge) => (isEdge('errorMessage') || row.status === 'failed' || row.status === 'dead' ? row : { ...row, errorMessage: null }),
 );
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -693,6 +693,10 @@ const violations: Record<string, Violation> = {
   },
   email_reports_claim_only_when_pending: {
     schema: emailReportInsertSchema, table: emailReports, parents: 'session', row: { ...validRows.emailReport, claimedUntil: at('2025-03-03T18:05:00Z') }, field: 'claimedUntil',
+  },
+  email_reports_attempts_valid: { schema: emailReportInsertSchema, table: emailReports, parents: 'session', row: { ...validRows.emailReport, attempts: -1 }, field: 'attempts' },
+  email_reports_available_only_when_pending: {
+    schema: emailReportInsertSchema, table: emailReports, parents: 'session', row: { ...validRows.emailReport, availableAt: at('2025-03-03T18:05:00Z') }, field: 'availableAt',
   },
 };
 

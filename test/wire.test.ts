@@ -125,8 +125,8 @@ const specs: WireSpec[] = [
     parents: 'session',
     request: restoring(emailReportCreateRequestObject, withEmailReportRules, ['id', 'createdAt']),
     response: emailReportResponseSchema,
-    row: (at) => ({ sessionId: SESSION, recipientEmail: 'ops@example.org', sentAt: new Date(at), status: 'pending', errorMessage: null, claimedUntil: new Date(at) }),
-    timestamps: [['sentAt', 'sent_at'], ['claimedUntil', 'claimed_until']],
+    row: (at) => ({ sessionId: SESSION, recipientEmail: 'ops@example.org', sentAt: new Date(at), status: 'pending', errorMessage: null, claimedUntil: new Date(at), availableAt: new Date(at) }),
+    timestamps: [['sentAt', 'sent_at'], ['claimedUntil', 'claimed_until'], ['availableAt', 'available_at']],
   },
 ];
 

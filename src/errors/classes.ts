@@ -16,7 +16,8 @@ export type TqsErrorCode =
   | 'INTERRUPTED'
   | 'ABORTED'
   | 'DATABASE_ERROR'
-  | 'REPLICA_READ_FAILED';
+  | 'REPLICA_READ_FAILED'
+  | 'CLAIM_LOST';
 
 /*
  * The brand every TqsError carries, registered globally with Symbol.for: the ESM and the CommonJS builds of this
@@ -321,5 +322,27 @@ export class DiskFullError extends TqsError {
     this.path = fields.path;
     this.neededBytes = fields.neededBytes;
     this.freeBytes = fields.freeBytes;
+  }
+}
+
+/**
+ * `markSent` or `markFailed` was refused because the caller no longer holds the report's claim: its `claimToken` is
+ * stale (the lease lapsed and another worker claimed the report, or the report was closed, given up or revived) or
+ * belongs to another report, or a report that went through the claim queue was closed without a token. Nothing was
+ * changed; `status` is the report's status now. The worker should drop the report: another claim owns it.
+ *
+ * @example
+ * try { await markSent(db, report.id, { claimToken: report.claimToken }); } catch (e) { if (e instanceof ClaimLostError) lost++; else throw e; }
+ */
+export class ClaimLostError extends TqsError {
+  override name = 'ClaimLostError';
+  readonly reportId: string;
+  /** The report's status when the call was refused. */
+  readonly status: string;
+
+  constructor(reportId: string, status: string, message: string) {
+    super('CLAIM_LOST', message);
+    this.reportId = reportId;
+    this.status = status;
   }
 }

@@ -44,11 +44,13 @@ export const constraintDescriptions: Readonly<Record<string, string>> = {
   email_reports_pkey: 'email_reports.id must be unique',
   email_reports_session_id_fk:
     'email_reports.session_id must reference an existing session (and a session with reports cannot be deleted)',
-  email_reports_status_valid: "email_reports.status must be one of 'sent', 'failed', 'pending'",
+  email_reports_status_valid: "email_reports.status must be one of 'sent', 'failed', 'pending', 'dead'",
   email_reports_recipient_email_format:
     'email_reports.recipient_email must be one "@" between a non-empty local part and domain, with no whitespace',
   email_reports_error_message_when_failed:
-    "email_reports.error_message must be set when status is 'failed', and null otherwise",
+    "email_reports.error_message must be set when status is 'failed' or 'dead', and null when it is 'sent'",
+  email_reports_attempts_valid: 'email_reports.attempts must be 0 or more',
+  email_reports_available_only_when_pending: "email_reports.available_at must be null unless status is 'pending'",
   email_reports_claim_only_when_pending: "email_reports.claimed_until must be null unless status is 'pending'",
   email_reports_timestamps_in_range: 'email_reports timestamps must be within the years 1 to 9999 (UTC)',
 };

@@ -64,6 +64,9 @@ export function planLoad(dataset: Dataset): TableLoad[] {
   });
 }
 
+/** Columns no dataset row carries, left to their defaults: the claim queue's bookkeeping of a report. */
+const UNSET_COLUMNS: ReadonlySet<string> = new Set(['email_reports.attempts', 'email_reports.claim_token', 'email_reports.available_at']);
+
 /**
  * The columns and COPY target of a table whose rows are complete (a stream's, which are not all at hand to look at).
  *
@@ -71,7 +74,7 @@ export function planLoad(dataset: Dataset): TableLoad[] {
  * completeRows(loadOrder[0]).target; // '"tutors" ("id", "name", ...)'
  */
 export function completeRows(entry: LoadedTable): { columns: CopyColumn[]; target: string } {
-  const columns = copyColumns(entry.pgTable, 'all');
+  const columns = copyColumns(entry.pgTable, 'all').filter((c) => !UNSET_COLUMNS.has(`${entry.table}.${c.name}`));
   return { columns, target: copyTarget(entry.table, columns) };
 }
 

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db';
-import { emailReports, tutorScoreChanges, tutorScores } from '../schema';
+import { emailReports, emailReportStatusCounts, tutorScoreChanges, tutorScores } from '../schema';
 import { instantOption, instantParam, isoText, parseOptions, readJson } from './options';
 
 /**
@@ -44,8 +44,13 @@ export const operationsStatusSchema = z.object({
     pending: z.number().int(),
     /** Pending reports a worker holds now. */
     claimed: z.number().int(),
+    /** Of the pending reports no worker holds, those waiting for a retry after a failed attempt. */
+    retrying: z.number().int(),
     sent: z.number().int(),
+    /** Reports marked failed directly (outside the claim queue, whose failures are retried or end dead). */
     failed: z.number().int(),
+    /** Reports the claim queue gave up on after their last attempt (listDeadEmailReports lists them). */
+    dead: z.number().int(),
     oldestPendingAt: z.iso.datetime().nullable(),
     /** Failed reports attempted in the 24 hours before `now`. */
     failedLast24h: z.number().int(),
@@ -57,7 +62,8 @@ export type OperationsStatus = z.infer<typeof operationsStatusSchema>;
 /**
  * The workers' monitoring figures in one query, for a health check: the score change queue (depth, oldest change),
  * the scores due, the time of the last refresh, and the email reports by status with the oldest pending and the
- * failures of the last 24 hours.
+ * failures of the last 24 hours. The email figures read the pending reports alone (a partial index) and the counts
+ * the database keeps by status (`email_report_status_counts`), so they cost the same at any size of `email_reports`.
  *
  * @throws {InvalidOptionError} an unknown option or an invalid `now`.
  * @example
@@ -70,7 +76,8 @@ export type OperationsStatus = z.infer<typeof operationsStatusSchema>;
  *   'dueScores', (select count(*) from (select tutor_id from tutor_score_changes
  *                 union select tutor_id from tutor_scores where next_change_at <= $now) d),
  *   'lastRefreshAt', (select max(last_calculated_at) from tutor_scores),
- *   'emailReports', (select count(*) filter (where status = 'pending' and claim lapsed), ... from email_reports))
+ *   'emailReports', (select count(*) filter (where claim lapsed), ... from email_reports where status = 'pending'),
+ *                   (select sum(reports) filter (where status = 'sent'), ... from email_report_status_counts))
  * ```
  */
 export async function operationsStatus(db: Database, options: OperationsStatusOptions = {}): Promise<OperationsStatus> {
@@ -78,6 +85,7 @@ export async function operationsStatus(db: Database, options: OperationsStatusOp
   const now = instantParam(o.now ?? new Date());
   const q = tutorScoreChanges;
   const e = emailReports;
+  const c = emailReportStatusCounts;
   const held = sql`${e.claimedUntil} > ${now}`;
   const query = sql`with "q" as (
   select count(distinct ${q.tutorId})::int as "depth", count(*)::int as "rows", min(${q.createdAt}) as "oldest" from ${q}
@@ -85,20 +93,25 @@ export async function operationsStatus(db: Database, options: OperationsStatusOp
   select count(*)::int as "due" from (select ${q.tutorId} from ${q} union select ${tutorScores.tutorId} from ${tutorScores}
     where ${tutorScores.nextChangeAt} <= ${now}) "due"
 ), "e" as (
-  select count(*) filter (where ${e.status} = 'pending' and not coalesce(${held}, false))::int as "pending",
-    count(*) filter (where ${e.status} = 'pending' and ${held})::int as "claimed",
-    count(*) filter (where ${e.status} = 'sent')::int as "sent",
-    count(*) filter (where ${e.status} = 'failed')::int as "failed",
-    count(*) filter (where ${e.status} = 'failed' and ${e.sentAt} > ${now} - interval '24 hours' and ${e.sentAt} <= ${now})::int as "failed_24h",
-    min(${e.createdAt}) filter (where ${e.status} = 'pending') as "oldest_pending"
-  from ${e}
+  select count(*) filter (where not coalesce(${held}, false))::int as "pending",
+    count(*) filter (where ${held})::int as "claimed",
+    count(*) filter (where not coalesce(${held}, false) and ${e.attempts} > 0)::int as "retrying",
+    min(${e.createdAt}) as "oldest_pending"
+  from ${e} where ${e.status} = 'pending'
+), "c" as (
+  select coalesce(sum(${c.reports}) filter (where ${c.status} = 'sent'), 0)::int as "sent",
+    coalesce(sum(${c.reports}) filter (where ${c.status} = 'failed'), 0)::int as "failed",
+    coalesce(sum(${c.reports}) filter (where ${c.status} = 'dead'), 0)::int as "dead",
+    (select count(*) from ${e} where ${e.status} = 'failed' and ${e.sentAt} > ${now} - interval '24 hours' and ${e.sentAt} <= ${now})::int as "failed_24h"
+  from ${c}
 )
 select json_build_object('now', ${isoText(now)},
   'scoreQueue', json_build_object('depth', "q"."depth", 'rows', "q"."rows", 'oldestAt', ${isoText(sql`"q"."oldest"`)}),
   'dueScores', "d"."due",
   'lastRefreshAt', ${isoText(sql`(select max(${tutorScores.lastCalculatedAt}) from ${tutorScores})`)},
-  'emailReports', json_build_object('pending', "e"."pending", 'claimed', "e"."claimed", 'sent', "e"."sent",
-    'failed', "e"."failed", 'oldestPendingAt', ${isoText(sql`"e"."oldest_pending"`)}, 'failedLast24h', "e"."failed_24h")
-)::text as "result" from "q", "d", "e"`;
+  'emailReports', json_build_object('pending', "e"."pending", 'claimed', "e"."claimed", 'retrying', "e"."retrying",
+    'sent', "c"."sent", 'failed', "c"."failed", 'dead', "c"."dead", 'oldestPendingAt', ${isoText(sql`"e"."oldest_pending"`)},
+    'failedLast24h', "c"."failed_24h")
+)::text as "result" from "q", "d", "e", "c"`;
   return readJson<OperationsStatus>(db, query);
 }

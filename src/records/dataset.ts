@@ -4,8 +4,11 @@ import type { EmailReport, Reschedule, Session, Tutor } from '../schema';
 /** A reschedule row as generated: every column but the generated `hours_before_session`. */
 export type DatasetReschedule = Omit<Reschedule, 'hoursBeforeSession'>;
 
-/** An email report row as generated: never claimed by a worker, so without `claimed_until`. */
-export type DatasetEmailReport = Omit<EmailReport, 'claimedUntil'>;
+/**
+ * An email report row as generated: never claimed by a worker, so without `claimed_until` and the claim queue's
+ * `attempts`, `claim_token` and `available_at` (the database's defaults: 0, null, null).
+ */
+export type DatasetEmailReport = Omit<EmailReport, 'claimedUntil' | 'attempts' | 'claimToken' | 'availableAt'>;
 
 /**
  * A generated dataset: complete rows for every table (ids and timestamps included, nothing left to database

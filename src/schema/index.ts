@@ -7,6 +7,7 @@ import { tutorScores } from './tutor-scores';
 import { tutors } from './tutors';
 
 export { emailReportStatuses, emailReports, type EmailReportStatus } from './email-reports';
+export { emailReportStatusCounts } from './email-report-status-counts';
 export {
   emailReportsRelations,
   reschedulesRelations,

@@ -1,6 +1,6 @@
 import type { EmailReport } from '../schema';
 import { emailReports } from '../schema/email-reports';
-import { emailVarchar, oneOf, text, timestamptz, uuid } from './column-types';
+import { check, emailVarchar, int32, oneOf, text, timestamptz, uuid } from './column-types';
 import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
 import type { z } from 'zod';
@@ -10,8 +10,17 @@ const rules: RowRule<EmailReport>[] = [
     constraint: 'email_reports_error_message_when_failed',
     field: 'errorMessage',
     reads: ['status', 'errorMessage'],
-    requirement: "must be set exactly when status is 'failed'",
-    holds: (row) => (row.status === 'failed') === (row.errorMessage !== null),
+    requirement: "must be set when status is 'failed' or 'dead', and null when it is 'sent'",
+    holds: (row) =>
+      (row.status !== 'sent' || row.errorMessage === null) &&
+      ((row.status as string) !== 'failed' && (row.status as string) !== 'dead' ? true : row.errorMessage !== null),
+  },
+  {
+    constraint: 'email_reports_available_only_when_pending',
+    field: 'availableAt',
+    reads: ['status', 'availableAt'],
+    requirement: "must be null unless status is 'pending'",
+    holds: (row) => row.availableAt === null || row.status === 'pending',
   },
   {
     constraint: 'email_reports_claim_only_when_pending',
@@ -37,6 +46,10 @@ export const emailReportColumnSchemas = {
   errorMessage: (field) => text(field),
   createdAt: timestamptz,
   claimedUntil: timestamptz,
+  attempts: (field) =>
+    int32(field).refine(...check(field, (n: number) => n >= 0, 'must be 0 or more', 'email_reports_attempts_valid')),
+  claimToken: uuid,
+  availableAt: timestamptz,
 } satisfies ColumnSchemas<typeof emailReports>;
 
 const schemas = tableSchemas(emailReports, emailReportColumnSchemas, rules);
