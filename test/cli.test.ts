@@ -350,7 +350,7 @@ describe.skipIf(!existsSync(CLI))('the built bin, dist/cli.js', () => {
     const out = JSON.parse(stdout);
     expect(out.verified).toBe(true);
     // A new data directory starts migrated, from the snapshot the package ships: nothing left to apply.
-    expect(out.database).toMatchObject({ created: true, migrationsApplied: [] });
+    expect(out.database.migrationsApplied).toEqual([]);
     expect(out.report.counts).toMatchObject({ tutors: 10, sessions: 150 });
   });
 });
