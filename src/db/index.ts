@@ -23,7 +23,3 @@ export { assertDataDir } from './pglite/data-dir-kind';
 export { ensurePostgresDatabase } from './postgres-js/admin';
 export { isNullSocketWrite } from './postgres-js/null-socket-write';
 export { runAbortable } from './postgres-js/abort-scope';
-export { decodeSnapshotFile, encodeSnapshotFile, type SnapshotOrigin } from './pglite/snapshot-file';
-export { parseDataDirTar, type DataDirEntries } from './pglite/data-dir-tar';
-export { packageSnapshotOrigin, readSnapshotFileAt, shippedSnapshotPath } from './pglite/shipped-data-dir';
-export { pgliteVersion } from './pglite/pglite-version';

@@ -6,7 +6,8 @@ import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { formatCount } from '../util';
 import { buildClusterSnapshot, buildMigratedSnapshot, snapshotImage } from './snapshot';
-import { encodeSnapshotFile, packageSnapshotOrigin } from '../db';
+import { encodeSnapshotFile } from '../db/pglite/snapshot-file';
+import { packageSnapshotOrigin } from '../db/pglite/shipped-data-dir';
 import { migratedKey } from './snapshot-keys';
 import { readShippedSnapshot, shippedSnapshotPath } from './shipped-snapshot';
 

@@ -1,4 +1,4 @@
-import { readSnapshotFileAt, shippedSnapshotPath } from '../db';
+import { readSnapshotFileAt, shippedSnapshotPath } from '../db/pglite/shipped-data-dir';
 
 /*
  * The package ships the migrated snapshot of its own migrations (built by `npm run build`, see the db layer's

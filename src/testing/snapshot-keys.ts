@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { pgliteVersion, readMigrations } from '../db';
+import { readMigrations } from '../db';
+import { pgliteVersion } from '../db/pglite/pglite-version';
 import { packageVersion } from '../util/package-info';
 import { SNAPSHOT_FORMAT } from './snapshot';
 

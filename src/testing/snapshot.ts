@@ -1,7 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { EmscriptenBuiltinFilesystem } from '@electric-sql/pglite/basefs';
 import { drizzle } from 'drizzle-orm/pglite';
-import { type MigrationFile, migrate, parseDataDirTar, readMigrations, rollback, type TqsDatabase } from '../db';
+import { type MigrationFile, migrate, readMigrations, rollback, type TqsDatabase } from '../db';
+import { parseDataDirTar } from '../db/pglite/data-dir-tar';
 import type { Dataset } from '../records/dataset';
 import { insertDataset } from '../load';
 import { schema } from '../schema';
