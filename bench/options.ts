@@ -34,7 +34,7 @@ export interface Runs {
 }
 
 /** A group of figures `--only` can pick. */
-export type FigureGroup = 'import' | 'read-model';
+export type FigureGroup = 'import' | 'read-model' | 'data-dir';
 
 export interface BenchOptions {
   scales: ScaleName[];
@@ -87,6 +87,7 @@ export const usage = `usage: npm run bench -- [options]
   --drizzle-seed-large          also time drizzle-seed at the large scale (about 3 more minutes on 2 cores)
   --only import                 only the cold-import figures (@tqs/data vs drizzle-orm, postgres, zod); needs dist/
   --only read-model             only the read-model figures (each scale loaded once with insertDataset, untimed)
+  --only data-dir               only a new PGlite data dir and first createTestDatabase calls (processes); needs dist/
   --history-only                only the history figure: full refresh with 900 vs 90 days of history (PostgreSQL)
   --no-history                  leave the history figure out (it runs whenever PostgreSQL does, ~1-2 minutes)
   --compare FILE                print the change of every figure against an earlier bench/results/*.json
@@ -153,7 +154,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         if (!compare) throw new UsageError('--compare needs a results file');
         break;
       case '--only':
-        [only] = list('--only', value(), ['import', 'read-model'] as const);
+        [only] = list('--only', value(), ['import', 'read-model', 'data-dir'] as const);
         break;
       case '--help':
       case '-h':

@@ -16,6 +16,7 @@
  */
 import { generateDataset, insertDataset, redactUrl } from '../src';
 import type { Figure } from './figure';
+import { dataDirFigures } from './data-dir-figures';
 import { fixtureFigure } from './fixture-figure';
 import { growthFigures, growthScales } from './growth-figures';
 import { datasetOptions, generateFigure } from './generate-figure';
@@ -54,11 +55,16 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
   const xlOnly = options.only === undefined && options.scales.length > 0 && options.scales.every((s) => s === 'xl');
   if (xlOnly) {
     notes.push('--scales xl alone: the cold-import and history figures are left out (run them without xl).');
-  } else if (options.only !== 'read-model') {
+  } else if (options.only !== 'read-model' && options.only !== 'data-dir') {
     progress('import: cold import of @tqs/data and of the production baseline');
     figures.push(...(await importFigures(options.runs('small').importCold)));
   }
   if (options.only === 'import') return finish({ startedAt, command, machine, notes, figures, started, options });
+  if (options.only === 'data-dir' || (options.only === undefined && !xlOnly && options.backends.includes('pglite'))) {
+    progress('data dir: a new PGlite data directory and first test databases, each in a process of its own');
+    figures.push(...(await dataDirFigures(options.runs('small').fixtureScratch)));
+    if (options.only === 'data-dir') return finish({ startedAt, command, machine, notes, figures, started, options });
+  }
   if (options.only === 'read-model') {
     for (const scaleName of options.scales.filter((s) => s !== 'xl')) {
       const scale = scales[scaleName];

@@ -16,10 +16,11 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { queryRows, rawClient } from '../src';
+import { createDatabase, type Database, defaultMigrationsFolder, migrate, queryRows, rawClient, readMigrations } from '../src';
+import { catalogSnapshot } from './support/catalog';
 import { clearTestDatabaseCache, createTestDatabase, type CreateTestDatabaseOptions } from '../src/testing';
 import { cachedSnapshot, LOCK_WAIT_MS, snapshotCacheStats, snapshotFile } from '../src/testing/snapshot-cache';
-import { decodeSnapshotFile, encodeSnapshotFile } from '../src/testing/snapshot-file';
+import { decodeSnapshotFile, encodeSnapshotFile } from '../src/db/pglite/snapshot-file';
 import { readShippedSnapshot } from '../src/testing/shipped-snapshot';
 
 /*
@@ -389,4 +390,47 @@ describe('the snapshot file format', () => {
     expect(readShippedSnapshot('migrated-key', onDamaged, path)).toBeUndefined();
     expect(problems).toEqual([`${path}: checksum mismatch`]);
   });
+});
+
+describe('a migrations folder of its own (a consumer)', () => {
+  /** A drizzle-kit folder: the package's first `keep` migrations, then one of its own that creates `table`. */
+  function consumerFolder(name: string, keep: number, table: string): string {
+    const folder = join(work, name);
+    mkdirSync(join(folder, 'meta'), { recursive: true });
+    const journal = JSON.parse(readFileSync(join(defaultMigrationsFolder(), 'meta', '_journal.json'), 'utf8'));
+    const entries = journal.entries.slice(0, keep);
+    for (const entry of entries) {
+      for (const suffix of ['.sql', '.down.sql']) copyFileSync(join(defaultMigrationsFolder(), `${entry.tag}${suffix}`), join(folder, `${entry.tag}${suffix}`));
+    }
+    const tag = `${String(keep).padStart(4, '0')}_${table}`;
+    writeFileSync(join(folder, `${tag}.sql`), `create table "${table}" ("id" integer primary key);\n`);
+    writeFileSync(join(folder, `${tag}.down.sql`), `drop table "${table}";\n`);
+    const when = (entries.at(-1)?.when ?? 1_700_000_000_000) + 1000;
+    entries.push({ idx: keep, version: '7', when, tag, breakpoints: true });
+    writeFileSync(join(folder, 'meta', '_journal.json'), JSON.stringify({ ...journal, entries }));
+    return folder;
+  }
+
+  const journalRows = (db: Database) =>
+    queryRows(db, sql`select id, hash, created_at::text from drizzle.__drizzle_migrations order by id`);
+
+  it.each([
+    ['every package migration and one more', 'all', 9],
+    ['the first three and one of its own', 'three', 3],
+    ['none of the package migrations', 'none', 0],
+  ])('%s: built from the package snapshot (no initdb), the same as migrating a new database', async (_name, dir, keep) => {
+    const count = Math.min(keep, readMigrations().length);
+    const folder = consumerFolder(`consumer-${dir}`, count, `consumer_${dir}`);
+    clearTestDatabaseCache();
+    await (await createTestDatabase()).close(); // the shipped snapshot, as a new process reads it
+    const before = snapshotCacheStats();
+    await using derived = await createTestDatabase({ migrationsFolder: folder });
+    expect(snapshotCacheStats().builds - before.builds).toBe(1); // its own snapshot only: no cluster build
+    await using scratch = await createDatabase();
+    await migrate(scratch, { migrationsFolder: folder });
+    expect(await catalogSnapshot(derived)).toEqual(await catalogSnapshot(scratch));
+    expect(await journalRows(derived)).toEqual(await journalRows(scratch));
+    const [row] = await queryRows<{ t: string | null }>(derived, sql`select to_regclass(${`consumer_${dir}`})::text as t`);
+    expect(row?.t).toBe(`consumer_${dir}`);
+  }, CASE_TIMEOUT);
 });

@@ -2,6 +2,9 @@
 import { isNullSocketWrite } from '../db';
 import { runCli } from './run';
 import { stopOnSignals } from './signals';
+import { useBaselineWasmCompiler } from './wasm-tier';
+
+useBaselineWasmCompiler();
 
 // See null-socket-write.ts: the query behind it fails on its own, and the command reports that in one line.
 process.on('uncaughtException', (error) => {

@@ -6,7 +6,8 @@ import { withReadReplicas } from './replicas';
 
 /**
  * Opens a database: in-memory PGlite by default, a PGlite data directory with `dataDir`, a PostgreSQL server with
- * `url`, or a client you opened yourself with `client`. The schema is not applied: call {@link migrate} next. Close it
+ * `url`, or a client you opened yourself with `client`. Call {@link migrate} next (a new `dataDir` already holds the
+ * package's migrations, from the migrated data directory the package ships; migrate then applies any newer). Close it
  * with `db.close()` (or `await using`). PGlite is loaded only when a PGlite database is opened.
  *
  * @example

@@ -16,7 +16,10 @@ export type ExistingClient = postgres.Sql<any> | PGlite | { $client: postgres.Sq
 export interface CreateDatabaseOptions {
   /** A PostgreSQL connection string (`postgres://user:pass@host:5432/db`), served by postgres.js. */
   url?: string;
-  /** A PGlite data directory on disk, created when missing. */
+  /**
+   * A PGlite data directory on disk, created when missing (or empty) from the migrated data directory the package
+   * ships: no initdb, the package's migrations already applied.
+   */
   dataDir?: string;
   /** A PGlite data directory dumped by `dumpDataDir()`, to start from instead of an empty database. */
   loadDataDir?: Blob;

@@ -6,7 +6,8 @@ import { renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { formatCount } from '../util';
 import { buildClusterSnapshot, buildMigratedSnapshot, snapshotImage } from './snapshot';
-import { encodeSnapshotFile } from './snapshot-file';
+import { encodeSnapshotFile } from '../db/pglite/snapshot-file';
+import { packageSnapshotOrigin } from '../db/pglite/shipped-data-dir';
 import { migratedKey } from './snapshot-keys';
 import { readShippedSnapshot, shippedSnapshotPath } from './shipped-snapshot';
 
@@ -16,7 +17,7 @@ const tar = await buildMigratedSnapshot(snapshotImage(await buildClusterSnapshot
 const file = shippedSnapshotPath();
 const partial = `${file}.${process.pid}.partial`;
 try {
-  writeFileSync(partial, encodeSnapshotFile(key, tar, 'gzip'));
+  writeFileSync(partial, encodeSnapshotFile(key, tar, 'gzip', packageSnapshotOrigin()));
   renameSync(partial, file);
 } finally {
   rmSync(partial, { force: true });

@@ -16,7 +16,7 @@ import {
 import { dirname, join } from 'node:path';
 import { sleep } from '../util';
 import { type SnapshotImage, snapshotImage } from './snapshot';
-import { decodeSnapshotFile, encodeSnapshotFile } from './snapshot-file';
+import { decodeSnapshotFile, encodeSnapshotFile } from '../db/pglite/snapshot-file';
 import { holdLock, lockIsAbandoned, tryLock } from './snapshot-lock';
 
 /*

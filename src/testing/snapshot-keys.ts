@@ -1,8 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import { readMigrations } from '../db';
+import { pgliteVersion } from '../db/pglite/pglite-version';
 import { packageVersion } from '../util/package-info';
 import { SNAPSHOT_FORMAT } from './snapshot';
 
@@ -12,23 +10,6 @@ import { SNAPSHOT_FORMAT } from './snapshot';
  */
 
 export const sha256 = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
-
-let pgliteVersionMemo: string | undefined;
-
-/** The installed PGlite's version: a snapshot's files are only valid for the PostgreSQL that wrote them. */
-function pgliteVersion(): string {
-  if (pgliteVersionMemo === undefined) {
-    try {
-      // Its exports map hides package.json; the file is next to the folder of its entry point.
-      const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-      const manifest = join(dirname(entry), '..', 'package.json');
-      pgliteVersionMemo = (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
-    } catch {
-      pgliteVersionMemo = 'unknown';
-    }
-  }
-  return pgliteVersionMemo;
-}
 
 /** The key of a new cluster: how snapshots are built and the PostgreSQL that runs them. */
 export const clusterKey = () => `${sha256(`format ${SNAPSHOT_FORMAT}`, pgliteVersion()).slice(0, 32)}-cluster`;

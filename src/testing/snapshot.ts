@@ -1,7 +1,8 @@
 import { PGlite } from '@electric-sql/pglite';
 import { EmscriptenBuiltinFilesystem } from '@electric-sql/pglite/basefs';
 import { drizzle } from 'drizzle-orm/pglite';
-import { migrate, type TqsDatabase } from '../db';
+import { type MigrationFile, migrate, readMigrations, rollback, type TqsDatabase } from '../db';
+import { parseDataDirTar } from '../db/pglite/data-dir-tar';
 import type { Dataset } from '../records/dataset';
 import { insertDataset } from '../load';
 import { schema } from '../schema';
@@ -29,52 +30,12 @@ export const SNAPSHOT_FORMAT = 3;
 
 const decoder = new TextDecoder();
 
-function tarString(bytes: Uint8Array, offset: number, length: number): string {
-  let end = offset;
-  while (end < offset + length && bytes[end] !== 0) end++;
-  return decoder.decode(bytes.subarray(offset, end));
-}
-
-/**
- * Parses a tar of a data directory (ustar, as PGlite writes it). Returns the entries as views of `tar`, without
- * copying; undefined when the tar has an entry type other than a file or a folder, or is cut short.
- */
-function parseTar(tar: Uint8Array): Pick<SnapshotImage, 'dirs' | 'files'> {
-  const dirs: { path: string; mode: number }[] = [];
-  const files: { path: string; data: Uint8Array }[] = [];
-  const unknown = { dirs: undefined, files: undefined };
-  let offset = 0;
-  for (;;) {
-    if (offset + 512 > tar.length) return unknown;
-    if (tar[offset] === 0) break; // the end-of-archive blocks
-    const name = tarString(tar, offset, 100);
-    const prefix = tarString(tar, offset + 345, 155);
-    const mode = Number.parseInt(tarString(tar, offset + 100, 8).trim() || '0', 8);
-    const size = Number.parseInt(tarString(tar, offset + 124, 12).trim() || '0', 8);
-    const type = tar[offset + 156];
-    const path = (prefix ? `${prefix}/${name}` : name).replace(/^\/+|\/+$/g, '');
-    offset += 512;
-    if (!Number.isFinite(size) || offset + size > tar.length || path.includes('..')) return unknown;
-    if (type === 0x35 /* '5' */) {
-      if (path) dirs.push({ path, mode: mode & 0o7777 });
-    } else if (type === 0x30 /* '0' */ || type === 0) {
-      files.push({ path, data: tar.subarray(offset, offset + size) });
-    } else {
-      return unknown;
-    }
-    offset += Math.ceil(size / 512) * 512;
-  }
-  const names = new Set(files.map((f) => f.path));
-  if (!names.has('PG_VERSION') || !names.has('global/pg_control')) return unknown;
-  return { dirs, files };
-}
-
 /** Checks that `bytes` are a PGlite data directory and parses them. Throws when not (e.g. a truncated file). */
 export function snapshotImage(bytes: Uint8Array): SnapshotImage {
   // A plain Uint8Array view, never a Buffer: MEMFS copies a file's first write with `data.slice()`, which copies a
   // Uint8Array but *shares* a Buffer's memory, and the databases would then write into the snapshot itself.
   const tar = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const parsed = parseTar(tar);
+  const parsed = parseDataDirTar(tar) ?? { dirs: undefined, files: undefined };
   if (!parsed.files && !decoder.decode(tar.subarray(0, 512 * 64)).includes('PG_VERSION')) {
     throw new Error('not a PGlite data directory snapshot');
   }
@@ -194,11 +155,61 @@ export async function buildMigratedSnapshot(cluster: SnapshotImage, migrationsFo
   }
 }
 
-/** A migrated snapshot with `dataset` inserted (scores refreshed, as `insertDataset` does by default). */
-export async function buildDatasetSnapshot(migrated: SnapshotImage, dataset: Dataset): Promise<Uint8Array> {
-  const pglite = await openSnapshot(migrated);
+/** How many of `theirs`' first migrations are the package's first ones, file for file (same hash, same timestamp). */
+function sharedMigrations(ours: MigrationFile[], theirs: MigrationFile[]): number {
+  let shared = 0;
+  const same = (a: MigrationFile | undefined, b: MigrationFile | undefined) => a !== undefined && a.hash === b?.hash && a.when === b.when;
+  while (same(ours[shared], theirs[shared])) shared++;
+  return shared;
+}
+
+/**
+ * The migrated snapshot of another migrations folder, built from the package's migrated snapshot instead of initdb:
+ * the package's migrations the folder does not begin with are rolled back (their down files), the journal's id
+ * sequence is put back where a new cluster would have it, then the folder's migrations are applied. The difference
+ * alone is run, so a consumer's first test database costs about its own migrations, not a new cluster.
+ */
+export async function buildDerivedSnapshot(packageImage: SnapshotImage, migrationsFolder: string): Promise<Uint8Array> {
+  const pglite = await openSnapshot(packageImage);
   try {
-    await insertDataset(wrapPglite(pglite), dataset);
+    const db = wrapPglite(pglite);
+    const ours = readMigrations();
+    const shared = sharedMigrations(ours, readMigrations(migrationsFolder));
+    if (shared < ours.length) {
+      await rollback(db, { to: shared === 0 ? 'base' : (ours[shared - 1] as MigrationFile).tag, force: true });
+      await pglite.exec(
+        shared === 0
+          ? 'drop schema drizzle cascade'
+          : "select setval(pg_get_serial_sequence('drizzle.__drizzle_migrations', 'id'), (select max(id) from drizzle.__drizzle_migrations))",
+      );
+    }
+    await migrate(db, { migrationsFolder });
+    return await dump(pglite);
+  } finally {
+    await pglite.close();
+  }
+}
+
+/**
+ * A migrated snapshot with a dataset inserted (scores refreshed, as `insertDataset` does by default). PGlite starts
+ * while the dataset is generated: `migrated` and the start are awaited only after `dataset()` has run, so the
+ * WebAssembly compile (on V8's background threads) and the generation overlap.
+ */
+export async function buildDatasetSnapshot(migrated: Promise<SnapshotImage>, dataset: () => Dataset): Promise<Uint8Array> {
+  const starting = migrated.then(openSnapshot);
+  starting.catch(() => {}); // handled below, once the dataset is made; not an unhandled rejection meanwhile
+  // Let the start reach its compile before the generation takes the main thread.
+  await new Promise((resolve) => setImmediate(resolve));
+  let rows: Dataset;
+  try {
+    rows = dataset();
+  } catch (error) {
+    await starting.then((pglite) => pglite.close()).catch(() => {});
+    throw error;
+  }
+  const pglite = await starting;
+  try {
+    await insertDataset(wrapPglite(pglite), rows);
     return await dump(pglite);
   } finally {
     await pglite.close();

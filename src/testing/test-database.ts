@@ -6,6 +6,7 @@ import { generateDataset } from '../generator';
 import {
   buildClusterSnapshot,
   buildDatasetSnapshot,
+  buildDerivedSnapshot,
   buildMigratedSnapshot,
   openSnapshot,
   type SnapshotImage,
@@ -106,37 +107,40 @@ function datasetIdentity(dataset: GenerateOptions | Dataset): { key: string; get
 export async function createTestDatabase(options: CreateTestDatabaseOptions = {}): Promise<TestDatabase> {
   const folder = options.migrationsFolder === undefined ? undefined : resolve(options.migrationsFolder);
   const cacheDir = options.cacheDir === undefined ? undefined : resolve(options.cacheDir);
-  const baseKey = migrationsKey(folder);
-  const migrated = () => {
-    const key = `${baseKey}-migrated`;
-    return cachedSnapshot(
-      key,
-      async () => buildMigratedSnapshot(await cachedSnapshot(clusterKey(), buildClusterSnapshot, { cacheDir }), folder),
-      {
-        cacheDir,
-        shipped: () =>
-          readShippedSnapshot(key, (problem) =>
-            warnOnce('shipped', `the snapshot shipped in the package is not usable (${problem}); building it instead.`),
-          ),
-      },
-    );
-  };
-
   let image: SnapshotImage;
   let dataset: (() => Dataset) | undefined;
   if (options.dataset === undefined) {
-    image = await migrated();
+    image = await migratedSnapshot(folder, cacheDir);
   } else {
     const identity = datasetIdentity(options.dataset);
     dataset = identity.get;
     image = await cachedSnapshot(
-      `${baseKey}-${identity.key.slice(0, 32)}`,
-      async () => buildDatasetSnapshot(await migrated(), identity.get()),
+      `${migrationsKey(folder)}-${identity.key.slice(0, 32)}`,
+      () => buildDatasetSnapshot(migratedSnapshot(folder, cacheDir), identity.get),
       { cacheDir },
     );
   }
   const db = wrapPglite(await openSnapshot(image));
   return Object.defineProperty(db, 'dataset', { get: () => dataset?.(), enumerable: true }) as TestDatabase;
+}
+
+/**
+ * The migrated, empty snapshot of a migrations folder (`undefined`: the package's, which ships with it). Another
+ * folder's is built from the package's (see {@link buildDerivedSnapshot}): no initdb, only the migrations that differ.
+ */
+function migratedSnapshot(folder: string | undefined, cacheDir: string | undefined): Promise<SnapshotImage> {
+  const key = `${migrationsKey(folder)}-migrated`;
+  const build = async () =>
+    folder === undefined
+      ? buildMigratedSnapshot(await cachedSnapshot(clusterKey(), buildClusterSnapshot, { cacheDir }), undefined)
+      : buildDerivedSnapshot(await migratedSnapshot(undefined, cacheDir), folder);
+  return cachedSnapshot(key, build, {
+    cacheDir,
+    shipped: () =>
+      readShippedSnapshot(key, (problem) =>
+        warnOnce('shipped', `the snapshot shipped in the package is not usable (${problem}); building it instead.`),
+      ),
+  });
 }
 
 /** Forgets the snapshots (and generated datasets) cached in this process's memory; files in a `cacheDir` stay. */

@@ -7,7 +7,9 @@ import { schema } from '../../schema';
 import { formatBytes } from '../../util/format';
 import { type CreateDatabaseOptions, type TqsDatabase, withClose } from '../database';
 import { acquireDataDirLock } from './data-dir-lock';
+import { writeDataDir } from './data-dir-tar';
 import { freeBytes, isNoSpaceError, START_HEADROOM_BYTES } from './free-space';
+import { shippedDataDir } from './shipped-data-dir';
 
 /*
  * The PGlite backend of `createDatabase()`. This module is only ever loaded with a dynamic `import()`, so that
@@ -126,6 +128,7 @@ async function start(dataDir: string, options: { loadDataDir?: Blob }): Promise<
   try {
     mkdirSync(dataDir, { recursive: true });
     if (creating) writeFileSync(marker, `${process.pid}\n`);
+    if (creating && options.loadDataDir === undefined) fromShippedSnapshot(dataDir);
   } catch (error) {
     throw isNoSpaceError(error) ? diskFull(dataDir, 'create', error) : error;
   }
@@ -142,6 +145,16 @@ async function start(dataDir: string, options: { loadDataDir?: Blob }): Promise<
   }
   if (creating) rmSync(marker, { force: true });
   return pglite;
+}
+
+/**
+ * Fills a new data directory from the migrated snapshot the package ships, when there is one this PGlite can open:
+ * PGlite then resumes it instead of running initdb, and `migrate()` finds the package's migrations applied (or only
+ * the ones newer than the snapshot pending). Without one, PGlite runs initdb as before.
+ */
+function fromShippedSnapshot(dataDir: string): void {
+  const snapshot = shippedDataDir();
+  if (snapshot) writeDataDir(snapshot, dataDir);
 }
 
 function diskFull(dataDir: string, doing: 'lock' | 'create' | 'start', cause: unknown): DiskFullError {

@@ -1,0 +1,78 @@
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/** The folders and files of a data directory tar, as views of the tar's bytes. */
+export interface DataDirEntries {
+  dirs: { path: string; mode: number }[];
+  files: { path: string; data: Uint8Array }[];
+}
+
+const decoder = new TextDecoder();
+
+function tarString(bytes: Uint8Array, offset: number, length: number): string {
+  let end = offset;
+  while (end < offset + length && bytes[end] !== 0) end++;
+  return decoder.decode(bytes.subarray(offset, end));
+}
+
+/**
+ * Parses a tar of a PGlite data directory (ustar, as `dumpDataDir('none')` writes it). Returns the entries as views
+ * of `tar`, without copying; undefined when the tar has an entry type other than a file or a folder, a path that
+ * climbs out (`..`), is cut short, or lacks `PG_VERSION` or `global/pg_control`.
+ *
+ * @example
+ * const entries = parseDataDirTar(new Uint8Array(await (await pglite.dumpDataDir('none')).arrayBuffer()));
+ */
+export function parseDataDirTar(tar: Uint8Array): DataDirEntries | undefined {
+  const dirs: DataDirEntries['dirs'] = [];
+  const files: DataDirEntries['files'] = [];
+  let offset = 0;
+  for (;;) {
+    if (offset + 512 > tar.length) return undefined;
+    if (tar[offset] === 0) break; // the end-of-archive blocks
+    const name = tarString(tar, offset, 100);
+    const prefix = tarString(tar, offset + 345, 155);
+    const mode = Number.parseInt(tarString(tar, offset + 100, 8).trim() || '0', 8);
+    const size = Number.parseInt(tarString(tar, offset + 124, 12).trim() || '0', 8);
+    const type = tar[offset + 156];
+    const path = (prefix ? `${prefix}/${name}` : name).replace(/^\/+|\/+$/g, '');
+    offset += 512;
+    if (!Number.isFinite(size) || offset + size > tar.length || path.includes('..')) return undefined;
+    if (type === 0x35 /* '5' */) {
+      if (path) dirs.push({ path, mode: mode & 0o7777 });
+    } else if (type === 0x30 /* '0' */ || type === 0) {
+      files.push({ path, data: tar.subarray(offset, offset + size) });
+    } else {
+      return undefined;
+    }
+    offset += Math.ceil(size / 512) * 512;
+  }
+  const names = new Set(files.map((f) => f.path));
+  return names.has('PG_VERSION') && names.has('global/pg_control') ? { dirs, files } : undefined;
+}
+
+/**
+ * Writes a data directory's entries into `dir` (which exists and holds no data directory): PostgreSQL's own files,
+ * written straight to disk, far faster than loading the tar through PGlite's file system. `PG_VERSION` is written
+ * last, so that a directory cut short by a crash is never taken for a whole one.
+ *
+ * @example
+ * writeDataDir(parseDataDirTar(tar)!, '.tqs/pglite');
+ */
+export function writeDataDir(entries: DataDirEntries, dir: string): void {
+  const made = new Set<string>();
+  const folder = (path: string, mode = 0o700) => {
+    if (made.has(path)) return;
+    mkdirSync(path, { recursive: true });
+    chmodSync(path, mode);
+    made.add(path);
+  };
+  folder(dir);
+  for (const { path, mode } of entries.dirs) folder(join(dir, path), mode || 0o700);
+  const last = entries.files.filter((file) => file.path === 'PG_VERSION');
+  for (const file of [...entries.files.filter((f) => f.path !== 'PG_VERSION'), ...last]) {
+    const path = join(dir, file.path);
+    folder(dirname(path));
+    writeFileSync(path, file.data, { mode: 0o600 });
+  }
+}
