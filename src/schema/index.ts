@@ -7,6 +7,7 @@ import { tutorScoreChanges } from './tutor-score-changes';
 import { tutorScores } from './tutor-scores';
 import { tutors } from './tutors';
 
+export { fleetCountKinds, fleetCounts, type FleetCountKind } from './fleet-counts';
 export { emailReportStatuses, emailReports, type EmailReportStatus } from './email-reports';
 export {
   emailReportsRelations,
