@@ -134,6 +134,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tutor_score_changes',
         'tutor_score_history',
         'tutor_risk_events',
+        'fleet_counts',
         'reschedule_rule_checks',
         'reschedule_rule_pending',
         ...archiveTables.map((table) => `tqs_archive.${table}`),
@@ -157,6 +158,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tutor_scores_record_update',
         'tutors_forget_delete',
         'tutors_forget_truncate',
+        ...['delete', 'insert', 'truncate', 'update'].flatMap((op) => [`sessions_count_${op}`, `reschedules_count_${op}`]),
       ]),
     );
     expect(sorted(migrated.functions.map((f) => f.name))).toEqual(
@@ -175,6 +177,12 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tqs_record_score_changes',
         'tqs_sessions_status_transition',
         'tqs_touch_updated_at',
+        'tqs_quarter_hour',
+        'tqs_lead_time_group',
+        'tqs_add_fleet_counts',
+        'tqs_count_sessions',
+        'tqs_count_reschedules',
+        'tqs_recount_fleet_counts',
       ]),
     );
     const hours = migrated.columns.find((c) => c.table === 'reschedules' && c.column === 'hours_before_session');

@@ -149,5 +149,6 @@ function fleetCounted(period: CountPeriod, by: BreakdownKey, tz: string): SQL {
     initiator: sql`"key"`,
   };
   const rows = fleetCountRows(period, { kind: kind[by], table: reschedules, time: reschedules.originalTime, rowKey: rowKey[by] });
-  return sql`select ${keyOf[by]} as "key", sum("n")::int as "n" from (${rows}) "c" group by 1`;
+  // A kept count that fell back to 0 stays as a row: a key with no reschedule left is not listed.
+  return sql`select ${keyOf[by]} as "key", sum("n")::int as "n" from (${rows}) "c" group by 1 having sum("n") > 0`;
 }
