@@ -94,7 +94,7 @@ export async function fleetSummary(db: Database, options: FleetSummaryOptions = 
     count(*) filter (where ${ts.riskCategory} = 'high')::int as "high",
     ${avg(ts.rescheduleRate7d)} as "a7", ${avg(ts.rescheduleRate30d)} as "a30", ${avg(ts.rescheduleRate90d)} as "a90",
     ${median(ts.rescheduleRate7d)} as "m7", ${median(ts.rescheduleRate30d)} as "m30", ${median(ts.rescheduleRate90d)} as "m90"
-  from ${ts} join ${tutors} on ${tutors.id} = ${ts.tutorId}
+  from ${ts} -- every score has its tutor (tutor_scores_tutor_id_fk): no join
 ), "s" as (
   select coalesce(sum("n"), 0)::int as "sessions",
     coalesce(sum("n") filter (where "key" = 'completed'), 0)::int as "completed",
