@@ -195,4 +195,18 @@ describeEachBackend('fleet counts', (backend) => {
     await clearDatabase(db, { confirm: true });
     expect((await keptAndRecounted(db)).kept).toEqual([]);
   }, 300_000);
+
+  it.runIf(backend.name === 'postgres')('concurrent writers of the same quarter-hours neither deadlock nor lose a count', async () => {
+    await clearDatabase(db, { confirm: true });
+    await insertDataset(db, generateDataset({ seed: 3, tutors: 3, sessions: 20, days: 10, now: NOW }));
+    // Each statement writes 40 sessions over the same 40 quarter-hours, half in one order and half in the other.
+    const writer = (k: number) =>
+      db.execute(sql`insert into sessions (tutor_id, student_id, scheduled_time, status)
+        select (select id from tutors order by id limit 1), 'concurrent-' || ${k},
+          ${NOW.toISOString()}::timestamptz + (case when ${k % 2} = 0 then q else 39 - q end) * interval '15 minutes', 'no_show'
+        from generate_series(0, 39) q`);
+    await Promise.all(Array.from({ length: 16 }, (_, k) => writer(k)));
+    const { kept, recounted } = await keptAndRecounted(db);
+    expect(kept).toEqual(recounted);
+  });
 });
