@@ -44,12 +44,13 @@ export interface CountSource {
  */
 export function fleetCountRows(period: CountPeriod, source: CountSource): SQL {
   const { from, to, upperClosed } = period;
-  const [lower, upper] = upperClosed ? ['>', '<='] : ['>=', '<'];
+  const [gt, ge, lt, le] = [sql`>`, sql`>=`, sql`<`, sql`<=`];
+  const [lower, upper] = upperClosed ? [gt, le] : [ge, lt];
   const first = Math.max(KEPT_COUNTS_SINCE, upperClosed ? Math.floor(from.getTime() / QUARTER_HOUR + 1) * QUARTER_HOUR : Math.ceil(from.getTime() / QUARTER_HOUR) * QUARTER_HOUR);
   const end = Math.floor(to.getTime() / QUARTER_HOUR) * QUARTER_HOUR;
-  const rows = (low: string, lowAt: Date, high: string, highAt: Date) =>
+  const rows = (low: SQL, lowAt: Date, high: SQL, highAt: Date) =>
     sql`select ${source.time} as "t", ${source.rowKey} as "key", 1 as "n" from ${source.table}
-    where ${source.time} ${sql.raw(low)} ${instantParam(lowAt)} and ${source.time} ${sql.raw(high)} ${instantParam(highAt)}${source.rowFilter ? sql` and ${source.rowFilter}` : sql``}`;
+    where ${source.time} ${low} ${instantParam(lowAt)} and ${source.time} ${high} ${instantParam(highAt)}${source.rowFilter ? sql` and ${source.rowFilter}` : sql``}`;
   if (first >= end) return rows(lower, from, upper, to);
   const f = fleetCounts;
   const parts = [
@@ -57,7 +58,7 @@ export function fleetCountRows(period: CountPeriod, source: CountSource): SQL {
     where ${f.kind} = ${source.kind}${source.key === undefined ? sql`` : sql` and ${f.key} = ${source.key}`}
       and ${f.bucket} >= ${instantParam(new Date(first))} and ${f.bucket} < ${instantParam(new Date(end))}`,
   ];
-  if (first > from.getTime() || upperClosed) parts.push(rows(lower, from, '<', new Date(first)));
-  if (end < to.getTime() || upperClosed) parts.push(rows('>=', new Date(end), upper, to));
+  if (first > from.getTime() || upperClosed) parts.push(rows(lower, from, lt, new Date(first)));
+  if (end < to.getTime() || upperClosed) parts.push(rows(ge, new Date(end), upper, to));
   return sql.join(parts, sql` union all `);
 }
