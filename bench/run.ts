@@ -28,6 +28,7 @@ import { describeMachine, machineInfo } from './machine';
 import { formatMs, progress } from './measure';
 import { type BenchOptions, parseOptions, scales, usage, UsageError } from './options';
 import { formatComparison, formatTable, writeResults } from './report';
+import { fleetCountCostFigures } from './fleet-count-figures';
 import { readModelFigures } from './read-model-figures';
 import { scoreFigures } from './score-figures';
 import { xlFigures } from './xl-figure';
@@ -78,6 +79,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
         } finally {
           await loaded.close();
         }
+        figures.push(...(await fleetCountCostFigures(backend, scale, dataset, options.postgresUrl)));
       }
     }
     return finish({ startedAt, command, machine, notes, figures, started, options });
@@ -130,6 +132,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
         const score = await scoreFigures(backend, scale, load.loaded, generated.dataset, runs, options.loopSample);
         figures.push(...score.figures);
         figures.push(...(await readModelFigures(backend, scale, load.loaded.db, runs)));
+        figures.push(...(await fleetCountCostFigures(backend, scale, generated.dataset, options.postgresUrl)));
         if (scaleName !== 'small') {
           progress(`ingest ${backend} ${scaleName}: ingestSessions of 10,000 payloads, then the due refresh`);
           figures.push(...(await ingestFigures(backend, scale, load.loaded, generated.dataset, score.refreshSamples)));

@@ -135,6 +135,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tutor_score_history',
         'tutor_risk_events',
         'email_report_status_counts',
+        'fleet_counts',
         'reschedule_rule_checks',
         'reschedule_rule_pending',
         ...archiveTables.map((table) => `tqs_archive.${table}`),
@@ -160,6 +161,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tutors_forget_truncate',
         ...['delete', 'insert', 'truncate', 'update'].map((op) => `email_reports_count_${op}`),
         ...['insert', 'update'].map((op) => `email_reports_notify_${op}`),
+        ...['delete', 'insert', 'truncate', 'update'].flatMap((op) => [`sessions_count_${op}`, `reschedules_count_${op}`]),
       ]),
     );
     expect(sorted(migrated.functions.map((f) => f.name))).toEqual(
@@ -181,6 +183,12 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tqs_notify_email_reports',
         'tqs_sessions_status_transition',
         'tqs_touch_updated_at',
+        'tqs_quarter_hour',
+        'tqs_lead_time_group',
+        'tqs_add_fleet_counts',
+        'tqs_count_sessions',
+        'tqs_count_reschedules',
+        'tqs_recount_fleet_counts',
       ]),
     );
     const hours = migrated.columns.find((c) => c.table === 'reschedules' && c.column === 'hours_before_session');

@@ -3,6 +3,7 @@ import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import type { Database } from '../db';
 import { reschedules, sessions, tutors, tutorScores } from '../schema';
+import { fleetCountRows } from './fleet-count-rows';
 import { instantOption, instantParam, isoText, parseOptions, readJson } from './options';
 
 /**
@@ -69,16 +70,19 @@ export type FleetSummary = z.infer<typeof fleetSummarySchema>;
  *   'tutors', (select count(*) from tutors), ...,
  *   'scores', (select count(*), count(*) filter (where is_high_risk), ..., avg(reschedule_rate_7d),
  *              percentile_cont(0.5) within group (order by reschedule_rate_7d), ... from tutor_scores),
- *   'last30Days', (select count(*), count(*) filter (where status = 'no_show'), ... from sessions
- *                  where scheduled_time > $asOf - 30 days and scheduled_time <= $asOf),
- *   'reschedules', (select count(*), count(*) filter (where initiator = 'tutor'), ... from reschedules
- *                   where original_time > $asOf - 30 days and original_time <= $asOf))
+ *   -- the 30 days from the counts the database keeps per quarter-hour (fleet_counts), and the rows of the
+ *   -- partial quarter-hours at either end from the sessions and reschedules themselves:
+ *   'last30Days', (select sum(n), sum(n) filter (where key = 'no_show'), ... from (
+ *                    select key, count as n from fleet_counts where kind = 'status' and bucket >= $first and bucket < $end
+ *                    union all select status, 1 from sessions where scheduled_time > $asOf - 30 days and scheduled_time < $first
+ *                    union all select status, 1 from sessions where scheduled_time >= $end and scheduled_time <= $asOf) c),
+ *   'reschedules', (the same over fleet_counts of kind 'initiator' and the reschedules' original_time))
  * ```
  */
 export async function fleetSummary(db: Database, options: FleetSummaryOptions = {}): Promise<FleetSummary> {
   const o = parseOptions('fleetSummary', fleetSummaryOptionsSchema, options);
   const asOf = o.asOf ?? new Date();
-  const start = new Date(asOf.getTime() - 30 * 86_400_000);
+  const period = { from: new Date(asOf.getTime() - 30 * 86_400_000), to: asOf, upperClosed: true };
   const ts = tutorScores;
   const avg = (column: PgColumn) => sql`round(avg(${column}), 2)`;
   const median = (column: PgColumn) =>
@@ -92,18 +96,18 @@ export async function fleetSummary(db: Database, options: FleetSummaryOptions = 
     count(*) filter (where ${ts.riskCategory} = 'high')::int as "high",
     ${avg(ts.rescheduleRate7d)} as "a7", ${avg(ts.rescheduleRate30d)} as "a30", ${avg(ts.rescheduleRate90d)} as "a90",
     ${median(ts.rescheduleRate7d)} as "m7", ${median(ts.rescheduleRate30d)} as "m30", ${median(ts.rescheduleRate90d)} as "m90"
-  from ${ts} join ${tutors} on ${tutors.id} = ${ts.tutorId}
+  from ${ts} -- every score has its tutor (tutor_scores_tutor_id_fk): no join
 ), "s" as (
-  select count(*)::int as "sessions",
-    count(*) filter (where ${sessions.status} = 'completed')::int as "completed",
-    count(*) filter (where ${sessions.status} = 'no_show')::int as "no_shows"
-  from ${sessions} where ${sessions.scheduledTime} > ${instantParam(start)} and ${sessions.scheduledTime} <= ${instantParam(asOf)}
+  select coalesce(sum("n"), 0)::int as "sessions",
+    coalesce(sum("n") filter (where "key" = 'completed'), 0)::int as "completed",
+    coalesce(sum("n") filter (where "key" = 'no_show'), 0)::int as "no_shows"
+  from (${fleetCountRows(period, { kind: 'status', table: sessions, time: sessions.scheduledTime, rowKey: sql`${sessions.status}` })}) "c"
 ), "r" as (
-  -- A reschedule's original time is its session's scheduled time: the same 30 days, from the reschedules' own index.
-  select count(*)::int as "reschedules",
-    count(*) filter (where ${reschedules.initiator} = 'tutor')::int as "tutor_reschedules",
-    count(*) filter (where ${reschedules.initiator} = 'student')::int as "student_reschedules"
-  from ${reschedules} where ${reschedules.originalTime} > ${instantParam(start)} and ${reschedules.originalTime} <= ${instantParam(asOf)}
+  -- A reschedule's original time is its session's scheduled time: the same 30 days.
+  select coalesce(sum("n"), 0)::int as "reschedules",
+    coalesce(sum("n") filter (where "key" = 'tutor'), 0)::int as "tutor_reschedules",
+    coalesce(sum("n") filter (where "key" = 'student'), 0)::int as "student_reschedules"
+  from (${fleetCountRows(period, { kind: 'initiator', table: reschedules, time: reschedules.originalTime, rowKey: sql`${reschedules.initiator}` })}) "c"
 )
 select json_build_object('asOf', ${isoText(instantParam(asOf))}, 'tutors', "t"."tutors", 'activeTutors', "t"."active",
   'scored', "sc"."scored", 'unscored', "t"."tutors" - "sc"."scored", 'flagged', "sc"."flagged",

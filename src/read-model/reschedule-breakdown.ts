@@ -1,7 +1,8 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db';
-import { reschedules, sessions } from '../schema';
+import { type FleetCountKind, reschedules, sessions } from '../schema';
+import { type CountPeriod, fleetCountRows } from './fleet-count-rows';
 import { instantOption, instantParam, parseOptions, periodRefinement, readJson, timeZoneOption, uuidOption } from './options';
 
 /**
@@ -82,6 +83,11 @@ export type RescheduleBreakdown = z.infer<typeof rescheduleBreakdownSchema>;
  * from (values (1), ..., (7)) "k"("key") left join (
  *   select extract(isodow from original_time at time zone $tz)::int as "key", count(*) as "n"
  *   from reschedules where original_time >= $from and original_time < $to group by 1) "c" using ("key")
+ * -- the fleet: from the counts the database keeps per quarter-hour and the rows of the partial quarter-hours at either end,
+ * --   select extract(isodow from t at time zone $tz)::int as "key", sum(n) from (
+ * --     select bucket as t, count as n from fleet_counts where kind = 'initiator' and bucket >= $first and bucket < $end
+ * --     union all select original_time, 1 from reschedules where original_time >= $from and original_time < $first
+ * --     union all select original_time, 1 from reschedules where original_time >= $end and original_time < $to) c group by 1
  * -- one tutor: from reschedules where session_id = any(array(select id from sessions where tutor_id = $id and scheduled_time in the period))
  * ```
  */
@@ -89,18 +95,7 @@ export async function rescheduleBreakdown(db: Database, options: RescheduleBreak
   const o = parseOptions('rescheduleBreakdown', rescheduleBreakdownOptionsSchema, options);
   const tz = o.timeZone ?? 'UTC';
   const [from, to] = [instantParam(o.from), instantParam(o.to)];
-  const keyOf: Record<BreakdownKey, SQL> = {
-    reasonCode: sql`${reschedules.reasonCode}`,
-    weekday: sql`extract(isodow from ${reschedules.originalTime} at time zone ${tz})::int`,
-    hour: sql`extract(hour from ${reschedules.originalTime} at time zone ${tz})::int`,
-    leadTime: sql`case when ${reschedules.hoursBeforeSession} < 24 then 'under24h' when ${reschedules.hoursBeforeSession} < 72 then '1to3days' else '3daysOrMore' end`,
-    initiator: sql`${reschedules.initiator}::text`,
-  };
-  const source = o.tutorId
-    ? sql`from ${reschedules} where ${reschedules.sessionId} = any(array(select ${sessions.id} from ${sessions}
-        where ${sessions.tutorId} = ${o.tutorId.toLowerCase()}::uuid and ${sessions.scheduledTime} >= ${from} and ${sessions.scheduledTime} < ${to}))`
-    : sql`from ${reschedules} where ${reschedules.originalTime} >= ${from} and ${reschedules.originalTime} < ${to}`;
-  const counted = sql`select ${keyOf[o.by]} as "key", count(*)::int as "n" ${source} group by 1`;
+  const counted = o.tutorId ? tutorCounted(o.tutorId, o.by, tz, from, to) : fleetCounted({ from: o.from, to: o.to }, o.by, tz);
   const fixed: Partial<Record<BreakdownKey, SQL>> = {
     weekday: sql`select "key", "key" as "ord" from generate_series(1, 7) "key"`,
     hour: sql`select "key", "key" as "ord" from generate_series(0, 23) "key"`,
@@ -114,4 +109,49 @@ export async function rescheduleBreakdown(db: Database, options: RescheduleBreak
     : sql`select json_build_object('groups', coalesce(json_agg(json_build_object('key', "key", 'count', "n") order by "n" desc, "key" nulls last), '[]'))::text as "result"
         from (${counted}) "c"`;
   return readJson<RescheduleBreakdown>(db, query, tz);
+}
+
+/** The key of each reschedule, read from its own row. */
+function rowKeyOf(by: BreakdownKey, tz: string): SQL {
+  const keyOf: Record<BreakdownKey, SQL> = {
+    reasonCode: sql`${reschedules.reasonCode}`,
+    weekday: sql`extract(isodow from ${reschedules.originalTime} at time zone ${tz})::int`,
+    hour: sql`extract(hour from ${reschedules.originalTime} at time zone ${tz})::int`,
+    leadTime: sql`tqs_lead_time_group(${reschedules.hoursBeforeSession})`,
+    initiator: sql`${reschedules.initiator}::text`,
+  };
+  return keyOf[by];
+}
+
+/** One tutor: its reschedules, by the ids of its sessions of the period. */
+function tutorCounted(tutorId: string, by: BreakdownKey, tz: string, from: SQL, to: SQL): SQL {
+  return sql`select ${rowKeyOf(by, tz)} as "key", count(*)::int as "n" from ${reschedules}
+    where ${reschedules.sessionId} = any(array(select ${sessions.id} from ${sessions}
+      where ${sessions.tutorId} = ${tutorId.toLowerCase()}::uuid and ${sessions.scheduledTime} >= ${from} and ${sessions.scheduledTime} < ${to}))
+    group by 1`;
+}
+
+/**
+ * The fleet: the counts the database keeps per quarter-hour (by reason code, lead time or initiator; weekday and hour
+ * from the quarter-hour of the initiator counts), and the rows of the partial quarter-hours at either end.
+ */
+function fleetCounted(period: CountPeriod, by: BreakdownKey, tz: string): SQL {
+  const kind: Record<BreakdownKey, FleetCountKind> = { reasonCode: 'reason', weekday: 'initiator', hour: 'initiator', leadTime: 'lead', initiator: 'initiator' };
+  const rowKey: Record<BreakdownKey, SQL> = {
+    reasonCode: sql`coalesce(${reschedules.reasonCode}, '')`,
+    weekday: sql`${reschedules.initiator}`,
+    hour: sql`${reschedules.initiator}`,
+    leadTime: sql`tqs_lead_time_group(${reschedules.hoursBeforeSession})`,
+    initiator: sql`${reschedules.initiator}`,
+  };
+  const keyOf: Record<BreakdownKey, SQL> = {
+    reasonCode: sql`nullif("key", '')`,
+    weekday: sql`extract(isodow from "t" at time zone ${tz})::int`,
+    hour: sql`extract(hour from "t" at time zone ${tz})::int`,
+    leadTime: sql`"key"`,
+    initiator: sql`"key"`,
+  };
+  const rows = fleetCountRows(period, { kind: kind[by], table: reschedules, time: reschedules.originalTime, rowKey: rowKey[by] });
+  // A kept count that fell back to 0 stays as a row: a key with no reschedule left is not listed.
+  return sql`select ${keyOf[by]} as "key", sum("n")::int as "n" from (${rows}) "c" group by 1 having sum("n") > 0`;
 }

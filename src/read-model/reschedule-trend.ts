@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Database } from '../db';
 import { reschedules, sessions } from '../schema';
+import { fleetCountRows } from './fleet-count-rows';
 import { instantOption, instantParam, isoText, parseOptions, periodRefinement, readJson, timeZoneOption, uuidOption } from './options';
 
 /**
@@ -96,10 +97,13 @@ function bucketSeries(from: Date, to: Date, bucket: TrendBucket, timeZone: strin
  *
  * ```sql
  * with "buckets" as (select generate_series(date_trunc($bucket, $from at time zone $tz), ($to - 1 µs) at time zone $tz, '1 <bucket>') as local_start),
- *   "s" as (select date_trunc($bucket, scheduled_time at time zone $tz) as local_start, count(*) from sessions
- *           where scheduled_time >= $from and scheduled_time < $to [and tutor_id = $id] group by 1),
- *   "r" as (select date_trunc($bucket, original_time at time zone $tz) as local_start, count(*) from reschedules
- *           where initiator = 'tutor' and original_time >= $from and original_time < $to [and the tutor's] group by 1)
+ *   -- the fleet: the kept quarter-hour counts inside the period, and the rows of its partial quarter-hours
+ *   "s" as (select date_trunc($bucket, t at time zone $tz) as local_start, sum(n) from (
+ *             select bucket as t, count as n from fleet_counts where kind = 'status' and bucket >= $first and bucket < $end
+ *             union all select scheduled_time, 1 from sessions where scheduled_time >= $from and scheduled_time < $first
+ *             union all select scheduled_time, 1 from sessions where scheduled_time >= $end and scheduled_time < $to) c group by 1),
+ *   "r" as (the same over fleet_counts of kind 'initiator', key 'tutor', and the tutor reschedules' original_time)
+ *   -- one tutor: its sessions of the period (tutor_id = $id), and their tutor reschedules by session id
  * select json_agg(json_build_object('start', local_start at time zone $tz, 'sessions', coalesce(s.count, 0), ...) order by local_start)
  * from "buckets" left join "s" using (local_start) left join "r" using (local_start)
  * ```
@@ -108,9 +112,11 @@ export async function rescheduleTrend(db: Database, options: RescheduleTrendOpti
   const o = parseOptions('rescheduleTrend', rescheduleTrendOptionsSchema, options);
   const tz = o.timeZone ?? 'UTC';
   const [from, to] = [instantParam(o.from), instantParam(o.to)];
+  const period = { from: o.from, to: o.to };
   const local = (column: SQL) => sql`date_trunc(${o.bucket}, ${column} at time zone ${tz})`;
   // One tutor: its sessions of the period once, and their tutor reschedules looked up by session id (`= any(array(...))`,
-  // however the planner estimates the sessions). The fleet: the sessions' and the tutor reschedules' own range indexes.
+  // however the planner estimates the sessions). The fleet: the counts the database keeps per quarter-hour, which
+  // fall wholly within one local day, week or month, and the rows of the partial quarter-hours at either end.
   const parts = o.tutorId
     ? sql`"own" as materialized (
   select ${sessions.id} as "id", ${sessions.scheduledTime} as "time" from ${sessions}
@@ -121,11 +127,9 @@ export async function rescheduleTrend(db: Database, options: RescheduleTrendOpti
   where ${reschedules.initiator} = 'tutor' and ${reschedules.sessionId} = any(array(select "id" from "own")) group by 1
 )`
     : sql`"s" as (
-  select ${local(sql`${sessions.scheduledTime}`)} as "local_start", count(*)::int as "n" from ${sessions}
-  where ${sessions.scheduledTime} >= ${from} and ${sessions.scheduledTime} < ${to} group by 1
+  select ${local(sql`"t"`)} as "local_start", sum("n")::int as "n" from (${fleetCountRows(period, { kind: 'status', table: sessions, time: sessions.scheduledTime, rowKey: sql`${sessions.status}` })}) "c" group by 1
 ), "r" as (
-  select ${local(sql`${reschedules.originalTime}`)} as "local_start", count(*)::int as "n" from ${reschedules}
-  where ${reschedules.initiator} = 'tutor' and ${reschedules.originalTime} >= ${from} and ${reschedules.originalTime} < ${to} group by 1
+  select ${local(sql`"t"`)} as "local_start", sum("n")::int as "n" from (${fleetCountRows(period, { kind: 'initiator', key: 'tutor', table: reschedules, time: reschedules.originalTime, rowKey: sql`${reschedules.initiator}`, rowFilter: sql`${reschedules.initiator} = 'tutor'` })}) "c" group by 1
 )`;
   const query = sql`with "buckets" as (${bucketSeries(o.from, o.to, o.bucket, tz)}), ${parts}
 select json_build_object('buckets', coalesce(json_agg(json_build_object(

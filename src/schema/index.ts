@@ -6,6 +6,7 @@ import { sessions } from './sessions';
 import { tutorScores } from './tutor-scores';
 import { tutors } from './tutors';
 
+export { fleetCountKinds, fleetCounts, type FleetCountKind } from './fleet-counts';
 export { emailReportStatuses, emailReports, type EmailReportStatus } from './email-reports';
 export { emailReportStatusCounts } from './email-report-status-counts';
 export {
