@@ -7,6 +7,7 @@ import { timestamptz } from './columns';
  * (`reason`, the empty key for none) and by lead time (`lead`: `under24h`, `1to3days`, `3daysOrMore`).
  */
 export const fleetCountKinds = ['status', 'initiator', 'reason', 'lead'] as const;
+/** What a `fleet_counts` row counts: one of {@link fleetCountKinds}. */
 export type FleetCountKind = (typeof fleetCountKinds)[number];
 
 /**

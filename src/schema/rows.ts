@@ -196,14 +196,29 @@ interface EmailReportColumns {
   recipientEmail: string;
   /** When the report was sent, failed or queued (UTC). */
   sentAt: Date;
-  /** `pending` (queued), `sent` or `failed`. */
+  /**
+   * `pending` (queued, held by a worker, or waiting for a retry), `sent`, `failed` (marked failed outside the claim
+   * queue) or `dead` (the claim queue gave up after its last attempt).
+   */
   status: EmailReportStatus;
-  /** Why sending failed: set exactly when `status` is `failed`, else null. */
+  /**
+   * Why sending failed: required when `status` is `failed` or `dead`, null when `sent`; a `pending` report may keep its
+   * last failed attempt's message.
+   */
   errorMessage: string | null;
   /** Until when a worker holds this pending report (UTC); null when unclaimed, and only while `pending`. */
   claimedUntil: Date | null;
   /** When the row was inserted (UTC), set by the database. */
   createdAt: Date;
+  /** How many times the claim queue has claimed this report (each claim is one attempt); 0 or more, default 0. */
+  attempts: number;
+  /**
+   * The fencing token (a UUID) of the latest claim: `markSent` and `markFailed` close a claimed report only with it.
+   * Null until the report is first claimed.
+   */
+  claimToken: string | null;
+  /** A pending report is not claimed before this instant (UTC), set by a failed attempt's retry delay; only while `pending`. */
+  availableAt: Date | null;
 }
 
 /** A row of `email_reports`: one email report about a session (the audit log). */
