@@ -198,6 +198,7 @@ describe('documents', () => {
       INTERRUPTED: true,
       DATABASE_ERROR: true,
       ABORTED: true,
+      LOCK_TIMEOUT: true,
     };
     const listed = [...readFileSync(join(repoRoot, 'docs', 'errors.md'), 'utf8').matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(listed.sort()).toEqual(Object.keys(codes).sort());
