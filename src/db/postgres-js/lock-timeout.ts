@@ -68,7 +68,10 @@ export function lockTimeoutPerTransaction(pool: Sql, ms: number): void {
       },
     ]);
   };
-  handle.unsafe = function unsafeInTransaction(...args: unknown[]) {
+  const unsafe = handle.unsafe as Fn;
+  handle.unsafe = function unsafeInTransaction(this: unknown, ...args: unknown[]) {
+    // postgres.js's own: the BEGIN of `begin`, and identifier fragments (listen, notify).
+    if (typeof args[0] !== 'string' || /^\s*(begin\b|")/i.test(args[0])) return unsafe.apply(this, args);
     let values = false;
     const run = () =>
       (handle.begin as Fn)((tx: { unsafe: Fn }) => {
