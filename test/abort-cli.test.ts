@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AbortedError, createDatabase, generateDataset, insertDataset, refreshTutorScores, type TqsDatabase } from '../src';
 import { openTestDatabase, postgresUrl } from './support/databases';
 import { freezingProxy } from './support/freezing-proxy';
-import { type LockHolder, lockHolder } from './support/lock-holder';
+import { type LockHolder, lockHolder, urlOf } from './support/lock-holder';
 
 /*
  * The CLI stopped by SIGINT or SIGTERM while its statement waits for a lock another session holds (as with
@@ -28,8 +28,7 @@ describe.skipIf(!postgresUrl)('the CLI stopped by a signal during a lock wait or
   beforeAll(async () => {
     db = await openTestDatabase({ name: 'postgres', url: postgresUrl });
     await insertDataset(db, generateDataset({ tutors: 20, sessions: 400, seed: 8, now: AS_OF }));
-    const options = (db as unknown as { $client: { options: { host: string[]; port: number[]; database: string; user: string } } }).$client.options;
-    url = `postgres://${options.user}@${options.host[0]}:${options.port[0]}/${options.database}`;
+    url = urlOf(db);
     locks = lockHolder(url);
     const [tutor] = await locks.watcher`select id::text from tutors limit 1`;
     const payload = { id: randomUUID(), tutorId: tutor?.id, studentId: 'cli-abort', scheduledTime: '2026-03-20T15:00:00Z', status: 'scheduled' };

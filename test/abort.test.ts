@@ -24,7 +24,7 @@ import {
 } from '../src';
 import { createTestDatabase } from '../src/testing';
 import { openTestDatabase, postgresUrl } from './support/databases';
-import { type LockHolder, lockHolder } from './support/lock-holder';
+import { type LockHolder, lockHolder, urlOf } from './support/lock-holder';
 
 /*
  * Aborting a long call stops it within a second even while it waits for a lock another session holds: the statement
@@ -81,8 +81,7 @@ describe.skipIf(!postgresUrl)('cancellation through an AbortSignal [postgres]', 
   beforeAll(async () => {
     db = await openTestDatabase({ name: 'postgres', url: postgresUrl });
     await insertDataset(db, generateDataset({ tutors: 30, sessions: 600, seed: 5, now: AS_OF }));
-    const options = (db as unknown as { $client: { options: { host: string[]; port: number[]; database: string; user: string } } }).$client.options;
-    url = `postgres://${options.user}@${options.host[0]}:${options.port[0]}/${options.database}`;
+    url = urlOf(db);
     locks = lockHolder(url);
   }, 120_000);
 

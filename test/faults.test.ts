@@ -287,8 +287,8 @@ describe.skipIf(!existsSync(CLI))('faults on an embedded data directory (dist/cl
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(
         presses === 1
-          ? /^tqs-data: INTERRUPTED: stopped by SIGINT: the load was rolled back, nothing of it was written$/
-          : /^tqs-data: (stopped at once by a second SIGINT; no uncommitted row is kept|INTERRUPTED: stopped by SIGINT: .*)$/,
+          ? /^tqs-data: ABORTED: insertDatasetStream: aborted \(SIGINT\): the load was rolled back, nothing of it was written$/
+          : /^tqs-data: (stopped at once by a second SIGINT; no uncommitted row is kept|ABORTED: insertDatasetStream: aborted \(SIGINT\): .*)$/,
       );
       if (presses === 1) expect(existsSync(`${dir}.lock`), 'a clean stop releases the lock').toBe(false);
       expect(await hashDataDir(dir)).toEqual(before);

@@ -124,8 +124,8 @@ export function openTarget(target: Target): Promise<TqsDatabase> {
 const CLOSE_AFTER_ABORT_MS = 200;
 
 /**
- * Opens the target, runs `body`, and closes the database whatever happens; after an abort (SIGINT/SIGTERM), waits
- * at most {@link CLOSE_AFTER_ABORT_MS} for the close, so that the process stops within a second (it then exits).
+ * Opens the target, runs `body`, and closes the database whatever happens; after an abort (SIGINT/SIGTERM) on
+ * PostgreSQL, waits at most {@link CLOSE_AFTER_ABORT_MS} for the close, so that the process stops within a second (it then exits).
  */
 export async function withTarget<T>(target: Target, body: (db: TqsDatabase) => Promise<T>): Promise<T> {
   const db = await openTarget(target);
@@ -133,7 +133,8 @@ export async function withTarget<T>(target: Target, body: (db: TqsDatabase) => P
   try {
     return await body(db);
   } catch (error) {
-    aborted = error instanceof AbortedError;
+    // PostgreSQL only: PGlite's close is local and must finish (it releases the data directory).
+    aborted = error instanceof AbortedError && target.kind === 'postgres';
     throw error;
   } finally {
     const closed = db.close();

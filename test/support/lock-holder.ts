@@ -1,4 +1,5 @@
 import postgres from 'postgres';
+import type { TqsDatabase } from '../../src';
 
 /**
  * Two connections of their own to a PostgreSQL database: one holds locks in an open transaction (as `psql` would with
@@ -75,4 +76,10 @@ export function lockHolder(url: string): LockHolder {
       await watcher.end();
     },
   };
+}
+
+/** The URL of the PostgreSQL database `db` is open on (a scratch database of the suite, trust authentication). */
+export function urlOf(db: TqsDatabase): string {
+  const options = (db as unknown as { $client: { options: { host: string[]; port: number[]; database: string; user: string } } }).$client.options;
+  return `postgres://${options.user}@${options.host[0]}:${options.port[0]}/${options.database}`;
 }
