@@ -7,7 +7,13 @@ const alone = ['test/testing-readme.test.ts'];
  * Fault scenarios too slow for `npm test`: they start clusters of their own, kill processes and wait for servers to
  * come back. `npm run test:faults` runs them (vitest.faults.config.ts), and CI runs both.
  */
-export const faultFiles = ['test/faults.test.ts', 'test/replicas.test.ts', 'test/pool-recovery.test.ts', 'test/pgbouncer-restart.test.ts'];
+export const faultFiles = [
+  'test/faults.test.ts',
+  'test/replicas.test.ts',
+  'test/pool-recovery.test.ts',
+  'test/pgbouncer-restart.test.ts',
+  'test/abort-cli.test.ts',
+];
 
 export const shared = {
   testTimeout: 120_000,

@@ -1,5 +1,6 @@
 export * from './schema';
 export {
+  type AbortableOptions,
   assertDatabaseTimeZone,
   assertMigrated,
   type Backend,

@@ -75,11 +75,11 @@ describe('lock files', () => {
 });
 
 describe("the CLI's lock timeout", () => {
-  it('is set on a plain URL, left to the URL that sets one, and to the pooler behind a prepare=false URL', () => {
+  it('is set on a plain URL and on a pooled (prepare=false) one, left to the URL that sets one', () => {
     expect(usesDefaultLockTimeout('postgres://app@db:5432/tqs')).toBe(true);
     expect(usesDefaultLockTimeout('postgres://app@db:5432/tqs?sslmode=require')).toBe(true);
     expect(usesDefaultLockTimeout('postgres://app@db:5432/tqs?options=-c%20lock_timeout%3D5s')).toBe(false);
-    expect(usesDefaultLockTimeout('postgres://app@db:6432/tqs?prepare=false')).toBe(false);
-    expect(usesDefaultLockTimeout('postgres://app@db:6432/tqs?sslmode=disable&prepare=false&x=1')).toBe(false);
+    expect(usesDefaultLockTimeout('postgres://app@db:6432/tqs?prepare=false')).toBe(true);
+    expect(usesDefaultLockTimeout('postgres://app@db:6432/tqs?sslmode=disable&prepare=false&x=1')).toBe(true);
   });
 });

@@ -200,6 +200,7 @@ describe('documents', () => {
       ABORTED: true,
       REPLICA_READ_FAILED: true,
       CLAIM_LOST: true,
+      LOCK_TIMEOUT: true,
     };
     const listed = [...readFileSync(join(repoRoot, 'docs', 'errors.md'), 'utf8').matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
     expect(listed.sort()).toEqual(Object.keys(codes).sort());

@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { type AddressInfo, createServer, type Server, type Socket, connect } from 'node:net';
+import { freezingProxy } from './support/freezing-proxy';
 import { hostname, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -287,8 +287,8 @@ describe.skipIf(!existsSync(CLI))('faults on an embedded data directory (dist/cl
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(
         presses === 1
-          ? /^tqs-data: INTERRUPTED: stopped by SIGINT: the load was rolled back, nothing of it was written$/
-          : /^tqs-data: (stopped at once by a second SIGINT; no uncommitted row is kept|INTERRUPTED: stopped by SIGINT: .*)$/,
+          ? /^tqs-data: ABORTED: insertDatasetStream: aborted \(SIGINT\): the load was rolled back, nothing of it was written$/
+          : /^tqs-data: (stopped at once by a second SIGINT; no uncommitted row is kept|ABORTED: insertDatasetStream: aborted \(SIGINT\): .*)$/,
       );
       if (presses === 1) expect(existsSync(`${dir}.lock`), 'a clean stop releases the lock').toBe(false);
       expect(await hashDataDir(dir)).toEqual(before);
@@ -332,43 +332,6 @@ describe.skipIf(!existsSync(CLI))('faults on an embedded data directory (dist/cl
   });
 });
 
-/** A TCP proxy on loopback to the PostgreSQL server that stops forwarding (both ways) once `frozen` is set. */
-function freezingProxy(target: URL): Promise<{ server: Server; port: number; freeze(): void; bytes(): number; end(): void }> {
-  let frozen = false;
-  let forwarded = 0;
-  const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const upstream = connect(Number(target.port || 5432), target.hostname);
-    sockets.add(client).add(upstream);
-    const pipe = (from: Socket, to: Socket) =>
-      from.on('data', (chunk) => {
-        if (frozen) return; // dropped: a partition, or a load balancer that stopped forwarding
-        forwarded += chunk.length;
-        to.write(chunk);
-      });
-    pipe(client, upstream);
-    pipe(upstream, client);
-    // A dead path keeps both ends open: a closing client is not told to the server while frozen.
-    client.on('close', () => (frozen ? undefined : upstream.destroy()));
-    upstream.on('close', () => (frozen ? undefined : client.destroy()));
-    client.on('error', () => {});
-    upstream.on('error', () => {});
-  });
-  return new Promise((resolveProxy) =>
-    server.listen(0, '127.0.0.1', () =>
-      resolveProxy({
-        server,
-        port: (server.address() as AddressInfo).port,
-        freeze: () => (frozen = true),
-        bytes: () => forwarded,
-        end: () => {
-          for (const s of sockets) s.destroy();
-          server.close();
-        },
-      }),
-    ),
-  );
-}
 
 describe.skipIf(!postgresUrl || !existsSync(CLI))('faults on PostgreSQL (dist/cli.js)', () => {
   const base = new URL(postgresUrl ?? 'postgres://localhost/test');

@@ -28,6 +28,7 @@ import {
 } from '../src';
 import { runCli } from '../src/cli/run';
 import { postgresUrl } from './support/databases';
+import { lockHolder } from './support/lock-holder';
 import { findPgbouncer, type Pgbouncer, pgbouncerVersion, startPgbouncer } from './support/pgbouncer';
 
 const binary = findPgbouncer();
@@ -152,6 +153,29 @@ describe.skipIf(skipReason !== undefined)(title, () => {
     const score = await cli(['score', '--as-of', NOW.toISOString(), '--limit', '0']);
     expect(score).toMatchObject({ code: 0, stderr: '' });
     expect(score.stdout).toMatch(/^scored 20 tutors, flagged \d+/);
+  });
+
+  it('lockTimeout on the pooled URL holds per transaction (set local), for statements outside one too, and leaks to no other client', async () => {
+    const direct = new URL(postgresUrl as string);
+    direct.pathname = `/${name}`;
+    const locks = lockHolder(direct.toString());
+    const short = await createDatabase({ url: bouncer.url(name), lockTimeout: 0.3, max: 2 });
+    const release = await locks.hold('lock table tutors in access exclusive mode');
+    try {
+      const codes = await Promise.all([
+        refreshTutorScores(short, { asOf: NOW }).catch((e: unknown) => e), // one statement, outside a transaction
+        insertDataset(short, generateDataset({ tutors: 2, sessions: 10, seed: 3, now: NOW })).catch((e: unknown) => e), // reserved
+        clearDatabase(short, { confirm: true }).catch((e: unknown) => e), // db.transaction
+      ]);
+      expect(codes.map((e) => (e as { code?: string }).code)).toEqual(['LOCK_TIMEOUT', 'LOCK_TIMEOUT', 'LOCK_TIMEOUT']);
+    } finally {
+      await release();
+      await locks.end();
+    }
+    expect(await queryRows(short, sql`show lock_timeout`)).toEqual([{ lock_timeout: '300ms' }]);
+    await short.close();
+    // The pool without lockTimeout shares the server connections: the setting never outlived its transaction.
+    for (let i = 0; i < 8; i++) expect(await queryRows(db, sql`show lock_timeout`)).toEqual([{ lock_timeout: '0' }]);
   });
 
   it('clearDatabase empties every table', async () => {

@@ -23,6 +23,15 @@ export interface CommandIo {
 
 export type ParsedOptions = Record<string, string | boolean | undefined>;
 
+/**
+ * The `signal` option of a long library call, from `io`: SIGINT/SIGTERM abort it (its statement cancelled on the
+ * server, its transaction rolled back).
+ *
+ * @example
+ * await migrate(db, { ...signalOf(io) });
+ */
+export const signalOf = (io: Pick<CommandIo, 'signal'>): { signal?: AbortSignal } => (io.signal ? { signal: io.signal } : {});
+
 /** A subcommand of `tqs-data`: a thin layer over the programmatic API. */
 export interface Command {
   name: string;
@@ -57,6 +66,11 @@ export const databaseOptions: Record<string, OptionSpec> = {
     type: 'string',
     value: 'S',
     description: 'PostgreSQL: fail when the server sends nothing for S seconds while a query waits (default 120)',
+  },
+  'lock-timeout': {
+    type: 'string',
+    value: 'S',
+    description: "PostgreSQL: fail with LOCK_TIMEOUT when a statement waits S seconds for another session's lock (default 60; 0: the server's setting)",
   },
 };
 

@@ -17,8 +17,11 @@ const stop = stopOnSignals(process.stderr);
 const stdio = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signal: stop.signal };
 runCli(process.argv.slice(2), stdio).then(
   (code) => {
-    process.exitCode = stop.exitStatus() ?? code;
+    const stopped = stop.exitStatus();
+    process.exitCode = stopped ?? code;
     stop.dispose();
+    // Stopped by a signal: exit now, even if a connection that stopped answering still holds the event loop.
+    if (stopped !== undefined) process.stderr.write('', () => process.exit(stopped));
   },
   (error: unknown) => {
     process.stderr.write(`tqs-data: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -2,7 +2,6 @@ import { formatCount } from '../util/format';
 import type { InsertProgress } from '../load';
 import type { HistoryMoveProgress } from '../records';
 import type { CommandIo } from './command';
-import { throwIfInterrupted } from './signals';
 
 const BAR_WIDTH = 30;
 const LABEL_WIDTH = 'email_reports'.length;
@@ -12,25 +11,15 @@ const LABEL_WIDTH = 'email_reports'.length;
  * An `onProgress` callback for `insertDataset` that reports on `io.stderr`: on a terminal, one bar per table redrawn
  * in place with an estimate of the time left in the table (`sessions      [██████████░░░░]  4,100,000/10,000,000
  * ~1 min 23 s left`); elsewhere (a pipe, a log file), one plain line per table when it is done, and one every 10 s
- * with the estimate while a long table loads, so logs stay readable. Once `io.signal` is aborted (Ctrl-C), it throws, and the load rolls back.
+ * with the estimate while a long table loads, so logs stay readable. A stop (Ctrl-C) is the load's `signal`, not this.
  *
  * @example
  * await insertDataset(db, dataset, { onProgress: loadProgress(io) });
  * // tutors: 100 rows (4 ms)
  * // sessions: 3,000 rows (61 ms)
  */
-export function loadProgress(
-  io: Pick<CommandIo, 'stderr' | 'signal'>,
-): (progress: InsertProgress) => void | Promise<void> {
-  const report = progressLines(io);
-  const { signal } = io;
-  if (!signal) return report;
-  // PGlite runs a load without ever yielding to the event loop, where signals are handled: yield at each chunk.
-  return async (progress) => {
-    await new Promise((resolveTurn) => setImmediate(resolveTurn));
-    throwIfInterrupted(signal); // a stop asked for: the load rolls back
-    report(progress);
-  };
+export function loadProgress(io: Pick<CommandIo, 'stderr'>): (progress: InsertProgress) => void {
+  return progressLines(io);
 }
 
 /** How often a load that is not on a terminal prints where it is, once a table has taken longer than that. */
@@ -99,21 +88,21 @@ function progressLines(io: Pick<CommandIo, 'stderr'>): (progress: InsertProgress
 
 /**
  * An `onProgress` callback for `archiveHistory`/`restoreHistory` that reports on `io.stderr`: on a terminal, one bar
- * redrawn in place after each batch; elsewhere, a plain line at most every 2 seconds and after the last batch. Once
- * `io.signal` is aborted (Ctrl-C), it throws after the batch that just committed: the batches done stay done, and the
- * same command continues from there.
+ * redrawn in place after each batch; elsewhere, a plain line at most every 2 seconds and after the last batch. A stop
+ * (Ctrl-C) is the call's `signal`: the running batch rolls back, the batches done stay done, and the same command
+ * continues from there.
  *
  * @example
  * await archiveHistory(db, { before, onProgress: historyMoveProgress(io, 'archived') });
  * // archived 5,000/12,000 sessions (1 batch, 601 reschedules, 577 email reports)
  */
 export function historyMoveProgress(
-  io: Pick<CommandIo, 'stderr' | 'signal'>,
+  io: Pick<CommandIo, 'stderr'>,
   verb: string,
-): (progress: HistoryMoveProgress) => Promise<void> {
+): (progress: HistoryMoveProgress) => void {
   const tty = io.stderr.isTTY === true;
   let lastLine = 0;
-  return async ({ batches, sessions, reschedules, emailReports, sessionsTotal }) => {
+  return ({ batches, sessions, reschedules, emailReports, sessionsTotal }) => {
     const done = sessions >= sessionsTotal;
     const figures =
       `${formatCount(sessions)}/${formatCount(sessionsTotal)} sessions (${formatCount(batches)} batch${batches === 1 ? '' : 'es'}, ` +
@@ -126,11 +115,5 @@ export function historyMoveProgress(
       lastLine = performance.now();
       io.stderr.write(`${verb} ${figures}\n`);
     }
-    // PGlite never yields to the event loop during a batch, where signals are handled: yield between batches.
-    await new Promise((resolveTurn) => setImmediate(resolveTurn));
-    throwIfInterrupted(
-      io.signal,
-      `${formatCount(sessions)} sessions were ${verb} in ${formatCount(batches)} committed batch${batches === 1 ? '' : 'es'}, which stay; run the same command again to continue`,
-    );
   };
 }

@@ -1,5 +1,5 @@
 import { parseConnectionUrl } from '../db';
-import { describeServerError, InvalidOptionError, TqsError } from '../errors';
+import { describeServerError, InvalidOptionError, lockTimeoutError, TqsError } from '../errors';
 import { connectionLost, isSqlState } from '../util/error-chain';
 import { packageVersion } from '../util/package-info';
 import { type CommandIo, commandHelp, parseCommandArgs, UsageError } from './command';
@@ -83,7 +83,9 @@ export async function runCli(argv: string[], io: CommandIo): Promise<number> {
       io.stderr.write(`tqs-data: stopped by ${String(io.signal.reason)} after '${command.name}' had finished; its work is kept\n`);
     }
     return code;
-  } catch (error) {
+  } catch (caught) {
+    // A lock wait past lock_timeout is reported as such (LOCK_TIMEOUT), whichever call waited.
+    const error = lockTimeoutError(caught);
     // A refused option (a time zone the database does not know, ...) is a bad argument, found a little later.
     const usage = error instanceof UsageError || error instanceof InvalidOptionError;
     // A server error is shown as the server's message and what to do, never as drizzle's "Failed query: <SQL>".

@@ -7,6 +7,7 @@ import type { Dataset, DatasetStream } from '../records/dataset';
 import { qualityReportFromDatabase, reportTargets } from '../report';
 import { dataTableNames } from '../schema';
 import { formatCount } from '../util';
+import { signalOf } from './command';
 import { connectionLost } from '../util/error-chain';
 import type { CommandIo, ParsedOptions } from './command';
 import { confirm } from './confirm';
@@ -107,7 +108,7 @@ export async function generateInto(
 ): Promise<GenerateOutcome> {
   const clearExisting = options['clear-existing'] === true;
   const { stream, groundTruth, ms } = observe(generateDatasetStream(resolved));
-  const load = await insertDatasetStream(db, stream, { clearExisting, onProgress: loadProgress(io) });
+  const load = await insertDatasetStream(db, stream, { clearExisting, onProgress: loadProgress(io), ...signalOf(io) });
   return { dataset: { options: stream.options, groundTruth }, load, generateMs: ms() };
 }
 

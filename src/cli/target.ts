@@ -7,7 +7,7 @@ import {
   readMigrations,
   type TqsDatabase,
 } from '../db';
-import { InvalidOptionError, MigrationsPendingError } from '../errors';
+import { AbortedError, InvalidOptionError, MigrationsPendingError } from '../errors';
 import { redactUrl } from '../util/redact-url';
 import { integerOption, type ParsedOptions, UsageError } from './command';
 
@@ -15,11 +15,16 @@ import { integerOption, type ParsedOptions, UsageError } from './command';
 export const DEFAULT_DATA_DIR = '.tqs/pglite';
 
 /** Where a command's database is: a PostgreSQL URL, or a PGlite data directory. */
-export type Target = { kind: 'postgres'; url: string; socketTimeout?: number } | { kind: 'pglite'; dataDir: string };
+export type Target =
+  | { kind: 'postgres'; url: string; socketTimeout?: number; lockTimeout?: number }
+  | { kind: 'pglite'; dataDir: string };
 
 /** Seconds of silence after which the CLI gives up on a PostgreSQL connection (`--socket-timeout`). */
 export const DEFAULT_SOCKET_TIMEOUT = 120;
-/** Seconds a PostgreSQL statement of the CLI waits for a lock before failing with 55P03, unless its URL sets one. */
+/**
+ * Seconds a PostgreSQL statement of the CLI waits for a lock before failing with LOCK_TIMEOUT (SQLSTATE 55P03)
+ * (`--lock-timeout`), unless its URL sets lock_timeout. On a pooled URL (prepare=false) it is set per transaction.
+ */
 export const DEFAULT_LOCK_TIMEOUT = 60;
 
 /** Runs `check`, turning its refusal into a usage error (exit 2) named after `flag`. */
@@ -42,10 +47,18 @@ function asUsage(flag: string, check: () => void): void {
  * resolveTarget({ 'database-url': 'postgres://app@db/tqs' }, {}); // { kind: 'postgres', url: 'postgres://app@db/tqs' }
  * resolveTarget({}, { DATABASE_URL: '' });                          // throws UsageError: $DATABASE_URL is set but empty ...
  */
-/** `--socket-timeout` (seconds; default {@link DEFAULT_SOCKET_TIMEOUT}), as a target's field. */
-function socketTimeoutOf(options: ParsedOptions): { socketTimeout?: number } {
+/**
+ * `--socket-timeout` (seconds; default {@link DEFAULT_SOCKET_TIMEOUT}) and `--lock-timeout` (seconds; default
+ * {@link DEFAULT_LOCK_TIMEOUT} unless `url` sets lock_timeout; 0 leaves it to the server), as a target's fields.
+ */
+function timeoutsOf(options: ParsedOptions, url: string): { socketTimeout?: number; lockTimeout?: number } {
   const socketTimeout = integerOption(options, 'socket-timeout', DEFAULT_SOCKET_TIMEOUT, { min: 1 });
-  return socketTimeout !== undefined ? { socketTimeout } : {};
+  const fallback = usesDefaultLockTimeout(url) ? DEFAULT_LOCK_TIMEOUT : undefined;
+  const lockTimeout = integerOption(options, 'lock-timeout', fallback, { min: 0 });
+  return {
+    ...(socketTimeout !== undefined ? { socketTimeout } : {}),
+    ...(lockTimeout !== undefined && lockTimeout > 0 ? { lockTimeout } : {}),
+  };
 }
 
 export function resolveTarget(options: ParsedOptions, env: NodeJS.ProcessEnv): Target {
@@ -57,7 +70,7 @@ export function resolveTarget(options: ParsedOptions, env: NodeJS.ProcessEnv): T
       throw new UsageError('--database-url is empty: give a connection string such as postgres://user@host:5432/database, or leave the flag out');
     }
     asUsage('--database-url', () => parseConnectionUrl(flagUrl));
-    return { kind: 'postgres', url: flagUrl, ...socketTimeoutOf(options) };
+    return { kind: 'postgres', url: flagUrl, ...timeoutsOf(options, flagUrl) };
   }
   if (dataDir !== undefined) {
     asUsage('--data-dir', () => assertDataDir(dataDir));
@@ -71,7 +84,7 @@ export function resolveTarget(options: ParsedOptions, env: NodeJS.ProcessEnv): T
       );
     }
     asUsage('$DATABASE_URL', () => parseConnectionUrl(envUrl));
-    return { kind: 'postgres', url: envUrl, ...socketTimeoutOf(options) };
+    return { kind: 'postgres', url: envUrl, ...timeoutsOf(options, envUrl) };
   }
   asUsage('--data-dir', () => assertDataDir(DEFAULT_DATA_DIR));
   return { kind: 'pglite', dataDir: DEFAULT_DATA_DIR };
@@ -85,15 +98,15 @@ export function describeTarget(target: Target): string {
 }
 
 /**
- * Whether the CLI sets its own lock_timeout (a startup parameter) on `url`: not when the URL sets one (the user's
- * wins), nor on a pooled URL (`prepare=false`, which the docs require behind pgbouncer): pgbouncer refuses unknown
- * startup parameters, so there the pooler's or the server's setting applies.
+ * Whether the CLI sets its default lock_timeout on `url`: not when the URL sets one (the user's wins). On a pooled
+ * URL (`prepare=false`, which the docs require behind pgbouncer) `createDatabase` sets it per transaction, since
+ * pgbouncer refuses it as a startup parameter.
  *
  * @example
- * usesDefaultLockTimeout('postgres://app@db:6432/tqs?prepare=false'); // false
+ * usesDefaultLockTimeout('postgres://app@db:6432/tqs?options=-c%20lock_timeout%3D5s'); // false
  */
 export function usesDefaultLockTimeout(url: string): boolean {
-  return !/lock_timeout/.test(url) && !/[?&]prepare=false(&|$)/.test(url);
+  return !/lock_timeout/.test(url);
 }
 
 /** Opens the target database. */
@@ -102,18 +115,35 @@ export function openTarget(target: Target): Promise<TqsDatabase> {
     ? createDatabase({
         url: target.url,
         ...(target.socketTimeout !== undefined ? { socketTimeout: target.socketTimeout } : {}),
-        ...(usesDefaultLockTimeout(target.url) ? { lockTimeout: DEFAULT_LOCK_TIMEOUT } : {}),
+        ...(target.lockTimeout !== undefined ? { lockTimeout: target.lockTimeout } : {}),
       })
     : createDatabase({ dataDir: target.dataDir });
 }
 
-/** Opens the target, runs `body`, and closes the database whatever happens. */
+/** How long the CLI waits for the database to close after an abort: a frozen network would hold the close for 5 s. */
+const CLOSE_AFTER_ABORT_MS = 200;
+
+/**
+ * Opens the target, runs `body`, and closes the database whatever happens; after an abort (SIGINT/SIGTERM) on
+ * PostgreSQL, waits at most {@link CLOSE_AFTER_ABORT_MS} for the close, so that the process stops within a second (it then exits).
+ */
 export async function withTarget<T>(target: Target, body: (db: TqsDatabase) => Promise<T>): Promise<T> {
   const db = await openTarget(target);
+  let aborted = false;
   try {
     return await body(db);
+  } catch (error) {
+    // PostgreSQL only: PGlite's close is local and must finish (it releases the data directory).
+    aborted = error instanceof AbortedError && target.kind === 'postgres';
+    throw error;
   } finally {
-    await db.close();
+    const closed = db.close();
+    if (aborted) {
+      closed.catch(() => {});
+      await Promise.race([closed, new Promise((resume) => setTimeout(resume, CLOSE_AFTER_ABORT_MS).unref())]);
+    } else {
+      await closed;
+    }
   }
 }
 

@@ -23,4 +23,5 @@ export type { CopyChunk, Loader, LoadTransaction } from './loader';
 export { assertDataDir } from './pglite/data-dir-kind';
 export { ensurePostgresDatabase } from './postgres-js/admin';
 export { isNullSocketWrite } from './postgres-js/null-socket-write';
-export { runAbortable } from './postgres-js/abort-scope';
+export { abortPoint, runAbortable } from './postgres-js/abort-scope';
+export { abortable, type AbortableOptions } from './abortable';

@@ -1,11 +1,13 @@
 import { sql } from 'drizzle-orm';
-import { MigrationError, translateDatabaseError } from '../errors';
+import { LockTimeoutError, MigrationError, translateDatabaseError } from '../errors';
 import type { Database } from './client';
+import { abortable, type AbortableOptions } from './abortable';
+import { abortPoint } from './postgres-js/abort-scope';
 import { MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations } from './migrations';
 import { ensureJournal, lockMigrations, pendingMigrations, readJournal } from './journal';
 
 /** Options of {@link migrate}. */
-export interface MigrateOptions {
+export interface MigrateOptions extends AbortableOptions {
   /** A drizzle-kit migrations folder. Default: the `drizzle/` shipped with this package. */
   migrationsFolder?: string;
 }
@@ -28,16 +30,18 @@ export interface MigrateResult {
  */
 export async function migrate(db: Database, options: MigrateOptions = {}): Promise<MigrateResult> {
   const migrations = readMigrations(options.migrationsFolder);
-  return db.transaction(async (tx) => {
+  const apply = () => db.transaction(async (tx) => {
     await lockMigrations(tx);
     // Only under the lock: concurrent `create ... if not exists` of the journal race on the catalog and one fails.
     await ensureJournal(tx);
     const applied: string[] = [];
     for (const migration of pendingMigrations(migrations, await readJournal(tx))) {
+      await abortPoint(); // PGlite: an abort takes effect here, between migrations
       try {
         for (const statement of migration.up) await tx.execute(sql.raw(statement));
       } catch (error) {
         const cause = translateDatabaseError(error);
+        if (cause instanceof LockTimeoutError) throw cause;
         throw new MigrationError(migration.tag, cause instanceof Error ? cause.message : String(cause), { cause });
       }
       await tx.execute(
@@ -48,4 +52,5 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
     }
     return { applied };
   });
+  return abortable('migrate', options.signal, apply, () => 'the migrations were rolled back, none is applied');
 }

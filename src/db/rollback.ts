@@ -1,13 +1,14 @@
 import { type SQL, sql } from 'drizzle-orm';
-import { InvalidOptionError, MigrationError, RollbackRefusedError, translateDatabaseError } from '../errors';
-import { checkOptions, isBoolean, isNonEmptyString, isWholeNumber } from '../errors/check-options';
+import { InvalidOptionError, LockTimeoutError, MigrationError, RollbackRefusedError, translateDatabaseError } from '../errors';
+import { checkOptions, isBoolean, isNonEmptyString, isSignal, isWholeNumber } from '../errors/check-options';
 import type { Database } from './client';
+import { abortable, type AbortableOptions } from './abortable';
 import { queryRows } from './client';
 import { type MigrationFile, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations } from './migrations';
 import { ensureJournal, lockMigrations, type JournalRow, readJournal } from './journal';
 
 /** Options of {@link rollback}. */
-export interface RollbackOptions {
+export interface RollbackOptions extends AbortableOptions {
   /** How many of the newest applied migrations to undo. Default 1. */
   steps?: number;
   /**
@@ -118,7 +119,7 @@ function newerThan(journal: JournalRow[], migrations: MigrationFile[], tag: stri
  */
 export async function rollback(db: Database, options: RollbackOptions = {}): Promise<RollbackResult> {
   const migrations = checkRollbackOptions(options);
-  return db.transaction(async (tx) => {
+  const undo = () => db.transaction(async (tx) => {
     await lockMigrations(tx);
     // Only under the lock: concurrent `create ... if not exists` of the journal race on the catalog and one fails.
     await ensureJournal(tx);
@@ -139,6 +140,7 @@ export async function rollback(db: Database, options: RollbackOptions = {}): Pro
         for (const statement of down) await tx.execute(sql.raw(statement));
       } catch (error) {
         const cause = translateDatabaseError(error);
+        if (cause instanceof LockTimeoutError) throw cause;
         throw new MigrationError(`${migration.tag}.down`, cause instanceof Error ? cause.message : String(cause), {
           cause,
         });
@@ -149,6 +151,7 @@ export async function rollback(db: Database, options: RollbackOptions = {}): Pro
     }
     return { rolledBack: plan.map((s) => s.migration.tag), rowsDropped: atRisk };
   });
+  return abortable('rollback', options.signal, undo, () => 'the rollback was rolled back, every migration stays');
 }
 
 /**
@@ -161,6 +164,7 @@ function checkRollbackOptions(options: RollbackOptions): MigrationFile[] {
     to: isNonEmptyString,
     force: isBoolean,
     migrationsFolder: isNonEmptyString,
+    signal: isSignal,
   });
   if (options.steps !== undefined && options.to !== undefined) {
     throw new InvalidOptionError('to', 'rollback: give steps or to, not both; nothing was changed');

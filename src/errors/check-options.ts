@@ -6,6 +6,9 @@ export type OptionCheck = (value: unknown) => string | undefined;
 /** Accepts `true`, `false`. */
 export const isBoolean: OptionCheck = (v) => (typeof v === 'boolean' ? undefined : 'true or false');
 
+/** Accepts an `AbortSignal`. */
+export const isSignal: OptionCheck = (v) => (v instanceof AbortSignal ? undefined : 'an AbortSignal');
+
 /** Accepts a non-empty string. */
 export const isNonEmptyString: OptionCheck = (v) => (typeof v === 'string' && v.trim() !== '' ? undefined : 'a non-empty string');
 

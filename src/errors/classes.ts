@@ -17,7 +17,8 @@ export type TqsErrorCode =
   | 'ABORTED'
   | 'DATABASE_ERROR'
   | 'REPLICA_READ_FAILED'
-  | 'CLAIM_LOST';
+  | 'CLAIM_LOST'
+  | 'LOCK_TIMEOUT';
 
 /*
  * The brand every TqsError carries, registered globally with Symbol.for: the ESM and the CommonJS builds of this
@@ -194,9 +195,30 @@ export class AbortedError extends TqsError {
   override name = 'AbortedError';
   readonly reason: unknown;
 
-  constructor(call: string, reason: unknown, options?: { cause?: unknown }) {
-    super('ABORTED', `${call}: aborted (${String(reason)}): the running statement was cancelled and rolled back`, options);
+  /** `outcome` says what became of the work, when more than the running statement (e.g. committed batches that stay). */
+  constructor(call: string, reason: unknown, options?: { cause?: unknown; outcome?: string }) {
+    const outcome = options?.outcome ?? 'the running statement was cancelled and rolled back';
+    super('ABORTED', `${call}: aborted (${String(reason)}): ${outcome}`, options);
     this.reason = reason;
+  }
+}
+
+/**
+ * A statement waited for a lock longer than `lock_timeout` (SQLSTATE 55P03): another session held a lock on the
+ * tables it needed (a long transaction, a `lock table`, a migration). Its transaction was rolled back; nothing of it
+ * was written. Not a network fault: the server answered. Retry once the other session has finished, or raise
+ * `lockTimeout` (the CLI's `--lock-timeout`, default 60 s).
+ *
+ * @example
+ * try { await refreshTutorScores(db); } catch (error) { if (error instanceof LockTimeoutError) scheduleRetry(); else throw error; }
+ */
+export class LockTimeoutError extends TqsError {
+  override name = 'LockTimeoutError';
+  /** Always `55P03`. */
+  readonly sqlState = '55P03';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('LOCK_TIMEOUT', message, options);
   }
 }
 

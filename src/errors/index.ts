@@ -1,4 +1,4 @@
 export * from './classes';
 export { constraintDescriptions } from './constraint-descriptions';
-export { describeServerError, translateDatabaseError } from './server-errors';
+export { describeServerError, lockTimeoutError, translateDatabaseError } from './server-errors';
 export { redactUrl } from '../util/redact-url';

@@ -1,5 +1,5 @@
 import { errorChain, isSqlState } from '../util/error-chain';
-import { ConstraintViolationError, TqsError } from './classes';
+import { ConstraintViolationError, LockTimeoutError, TqsError } from './classes';
 import { constraintDescriptions } from './constraint-descriptions';
 
 interface PgErrorFields {
@@ -46,6 +46,7 @@ export function translateDatabaseError(error: unknown): unknown {
   const pg = findPgError(error);
   if (!pg) return error;
   const sqlState = pg.code as string;
+  if (sqlState === '55P03') return lockTimeoutError(error);
   if (!sqlState.startsWith('23') && !sqlState.startsWith('22')) return error;
   const constraint = str(pg.constraint) ?? str(pg.constraint_name);
   const table = str(pg.table) ?? str(pg.table_name);
@@ -64,6 +65,26 @@ export function translateDatabaseError(error: unknown): unknown {
     detail: str(pg.detail),
     cause: error,
   });
+}
+
+/**
+ * A {@link LockTimeoutError} for an error whose SQLSTATE is 55P03 (a lock wait past `lock_timeout`, or a `nowait`
+ * lock that was taken), naming `call` when given; any other error is returned unchanged.
+ *
+ * @example
+ * throw lockTimeoutError(error, 'archiveHistory'); // LockTimeoutError: archiveHistory: canceling statement due to lock timeout ...
+ */
+export function lockTimeoutError(error: unknown, call?: string): unknown {
+  if (error instanceof TqsError) return error;
+  const pg = findPgError(error);
+  if (pg?.code !== '55P03') return error;
+  const server = str(pg.message) ?? 'could not obtain a lock';
+  return new LockTimeoutError(
+    `${call ? `${call}: ` : ''}${server} (SQLSTATE 55P03): another session holds a lock on these tables longer than ` +
+      'lock_timeout; its transaction was rolled back, nothing was written: retry when it has finished, or raise ' +
+      'lockTimeout (tqs-data: --lock-timeout S)',
+    { cause: error },
+  );
 }
 
 /** What to do about a server error, by SQLSTATE (exact code first, then its class). */

@@ -3,6 +3,7 @@ export {
   ingestSessions,
   type IngestOutcome,
   type IngestResult,
+  type IngestSessionsOptions,
   SessionConflictError,
 } from './ingest-session';
 export { type ParsedSessionPayload, type SessionPayload, sessionPayloadSchema } from './payload';

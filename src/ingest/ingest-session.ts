@@ -1,5 +1,5 @@
 import { eq, inArray, sql } from 'drizzle-orm';
-import type { Database } from '../db';
+import { abortable, abortPoint, type AbortableOptions, type Database } from '../db';
 import { isTqsError, translateDatabaseError, type TqsError, ValidationError } from '../errors';
 import { type Reschedule, reschedules, type Session, sessions, tutors } from '../schema';
 import { sqlStateOf } from '../util';
@@ -324,7 +324,24 @@ async function writeStored(tx: Tx, rest: readonly Pending[]): Promise<Map<Pendin
  * -- when a statement is refused: each payload in a savepoint of its own, the same statements for one session
  * ```
  */
-export async function ingestSessions(db: Database, payloads: Iterable<unknown>): Promise<IngestResult[]> {
+export async function ingestSessions(
+  db: Database,
+  payloads: Iterable<unknown>,
+  options: IngestSessionsOptions = {},
+): Promise<IngestResult[]> {
+  let stored = 0;
+  const outcome = () =>
+    stored === 0
+      ? 'the running transaction was rolled back, nothing was stored'
+      : `the running transaction was rolled back; the ${stored} payloads committed before stay (deliver the rest again: ingest is idempotent)`;
+  return abortable('ingestSessions', options.signal, () => ingestAll(db, payloads, (n) => (stored += n)), outcome);
+}
+
+/** Options of {@link ingestSessions}: `signal` stops it (the transaction open rolls back, those committed stay). */
+export type IngestSessionsOptions = AbortableOptions;
+
+/** {@link ingestSessions} itself; `onStored` counts the payloads of each committed transaction. */
+async function ingestAll(db: Database, payloads: Iterable<unknown>, onStored: (count: number) => void): Promise<IngestResult[]> {
   const results: IngestResult[] = [];
   const pending = parsePayloads(payloads, results);
   const attempts = new Map<number, number>();
@@ -333,6 +350,7 @@ export async function ingestSessions(db: Database, payloads: Iterable<unknown>):
     const group = pending.slice(start, start + GROUP_SIZE);
     const written: IngestResult[] = [];
     let lostTo: unknown;
+    await abortPoint(); // PGlite: an abort takes effect here, between transactions
     await db.transaction(async (tx) => {
       const bulk = await insertNewSessions(tx, group);
       const inserted = bulk ?? new Set<Pending>();
@@ -367,6 +385,7 @@ export async function ingestSessions(db: Database, payloads: Iterable<unknown>):
       }
     });
     for (const [i, result] of written.entries()) results[group[i]!.index] = result;
+    onStored(written.length);
     start += written.length;
     if (lostTo !== undefined) {
       const index = pending[start]!.index;

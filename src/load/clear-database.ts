@@ -1,15 +1,16 @@
 import { sql } from 'drizzle-orm';
+import { abortable, type AbortableOptions } from '../db';
 import type { Database } from '../db/client';
 import { countTableRows } from '../db/table-counts';
 import { DestructiveOperationRefusedError } from '../errors';
-import { checkOptions } from '../errors/check-options';
+import { checkOptions, isSignal } from '../errors/check-options';
 import { truncateAllTables } from './truncate-tables';
 
 const LOCK_ALL =
   'lock table "email_reports", "reschedules", "tutor_scores", "tutor_score_changes", "sessions", "tutors" in access exclusive mode';
 
 /** Options of {@link clearDatabase}. */
-export interface ClearDatabaseOptions {
+export interface ClearDatabaseOptions extends AbortableOptions {
   /** Must be `true`: emptying every table is never a default. */
   confirm: boolean;
 }
@@ -41,17 +42,19 @@ export interface ClearDatabaseResult {
  */
 export async function clearDatabase(db: Database, options: ClearDatabaseOptions): Promise<ClearDatabaseResult> {
   // An unknown key (`{ confirmed: true }`) is refused as such; any `confirm` but `true` is refused just below.
-  checkOptions('clearDatabase', options, { confirm: () => undefined });
+  checkOptions('clearDatabase', options, { confirm: () => undefined, signal: isSignal });
   if ((options as ClearDatabaseOptions | undefined)?.confirm !== true) {
     throw new DestructiveOperationRefusedError(
       'clearDatabase empties every table of the schema; pass { confirm: true } to do it. Nothing was changed.',
     );
   }
-  return db.transaction(async (tx) => {
-    // Locked first, so the counts are exactly the rows the truncate removes.
-    await tx.execute(sql.raw(LOCK_ALL));
-    const rowsDeleted = await countTableRows(tx);
-    await truncateAllTables(tx);
-    return { rowsDeleted };
-  });
+  const clear = () =>
+    db.transaction(async (tx) => {
+      // Locked first, so the counts are exactly the rows the truncate removes.
+      await tx.execute(sql.raw(LOCK_ALL));
+      const rowsDeleted = await countTableRows(tx);
+      await truncateAllTables(tx);
+      return { rowsDeleted };
+    });
+  return abortable('clearDatabase', options.signal, clear, () => 'nothing was deleted');
 }

@@ -1,3 +1,5 @@
+import type { AbortableOptions } from '../db';
+
 
 /** One progress report of {@link insertDataset}. */
 export interface InsertProgress {
@@ -12,8 +14,8 @@ export interface InsertProgress {
   rowsTotal: number;
 }
 
-/** Options of {@link insertDataset}. */
-export interface InsertDatasetOptions {
+/** Options of {@link insertDataset}. `signal`: aborting it rolls the load back (see docs/service-reliability.md). */
+export interface InsertDatasetOptions extends AbortableOptions {
   /**
    * Empty the five tables first, in the same transaction: the dataset replaces what was there, or, should the load
    * fail, nothing changes. Default false: the rows are added to those already present.

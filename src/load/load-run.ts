@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type CopyChunk, type Database, databaseBackend, type LoadTransaction } from '../db';
+import { abortable, abortPoint, type CopyChunk, type Database, databaseBackend, type LoadTransaction } from '../db';
 import { InvalidOptionError } from '../errors';
 import { reschedules, sessions, tutors, tutorScoreChanges } from '../schema';
 import { refreshTutorScores } from '../scoring';
@@ -45,13 +45,16 @@ export async function runLoad(db: Database, options: InsertDatasetOptions, sourc
   const load = new Load(options.onProgress, checkSessions);
   try {
     await source.open?.();
-    const scores = await backend.loader.transaction(async (tx) => {
-      if (options.clearExisting) await truncateAllTables(tx.db);
-      for (const table of source.tables) await load.copyTable(tx, table);
-      const refreshed = source.asOf === false ? { scored: 0, flagged: 0 } : await load.refreshScores(tx.db, source.asOf);
-      load.state.committing = true;
-      return refreshed;
-    });
+    const loadAll = () =>
+      backend.loader.transaction(async (tx) => {
+        if (options.clearExisting) await truncateAllTables(tx.db);
+        for (const table of source.tables) await load.copyTable(tx, table);
+        await abortPoint();
+        const refreshed = source.asOf === false ? { scored: 0, flagged: 0 } : await load.refreshScores(tx.db, source.asOf);
+        load.state.committing = true;
+        return refreshed;
+      });
+    const scores = await abortable(source.fn, options.signal, loadAll, () => 'the load was rolled back, nothing of it was written');
     return { rows: load.rows, ...scores, elapsedMs: Math.round(performance.now() - started) };
   } catch (error) {
     // A load can fail while a callback is still running (the connection dropped under it): settle after it, so that
@@ -114,6 +117,7 @@ class Load {
         if (chunk.rows === 0) continue;
         // A source that promised fewer sessions (or no count) is held to the backend's limit as they arrive.
         if (table === 'sessions') this.checkSessions(rowsDone + chunk.rows);
+        await abortPoint(); // PGlite: an abort takes effect here, between chunks
         yield chunk;
         rowsDone += chunk.rows;
         if (rowsDone < rowsTotal) await this.report({ table, phase: 'copying', rowsDone, rowsTotal });

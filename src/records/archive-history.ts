@@ -1,9 +1,10 @@
 import { getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
+import { abortable, abortPoint, type AbortableOptions } from '../db';
 import { type Database, queryRows } from '../db/client';
 import { DestructiveOperationRefusedError, InvalidOptionError, translateDatabaseError } from '../errors';
 import { emailReports, reschedules, scoreWindows, sessions, tutorScores } from '../schema';
-import { checkOptions, isBoolean, type OptionCheck } from '../errors/check-options';
+import { checkOptions, isBoolean, isSignal, type OptionCheck } from '../errors/check-options';
 
 /**
  * The PostgreSQL schema of the archive tables (migration `archive_history`): `tqs_archive.sessions`,
@@ -54,7 +55,7 @@ export interface ArchiveHistoryResult extends HistoryMoveResult {
   safeBefore: Date;
 }
 
-interface MoveOptions {
+interface MoveOptions extends AbortableOptions {
   batchSize?: number;
   dryRun?: boolean;
   onProgress?: (progress: HistoryMoveProgress) => void | Promise<void>;
@@ -189,13 +190,19 @@ async function countRange(db: Database, side: Side, where: SQL): Promise<Counts>
  * checks wait, then fail), then move them and their children in one statement. A rerun takes up where an
  * interrupted one stopped: whatever is still on the `from` side in the range is what is left to move.
  */
-async function moveHistory(db: Database, from: Side, where: SQL, options: MoveOptions): Promise<HistoryMoveResult> {
+async function moveHistory(
+  db: Database,
+  from: Side,
+  where: SQL,
+  options: MoveOptions,
+  moved = { sessions: 0, reschedules: 0, emailReports: 0, batches: 0 },
+): Promise<HistoryMoveResult> {
   const batchSize = options.batchSize ?? DEFAULT_ARCHIVE_BATCH_SIZE;
   const total = await countRange(db, from, where);
   if (options.dryRun) return { ...total, batches: Math.ceil(total.sessions / batchSize), dryRun: true };
-  const moved = { sessions: 0, reschedules: 0, emailReports: 0, batches: 0 };
   const source = tables.sessions[from];
   for (;;) {
+    await abortPoint(); // PGlite: an abort takes effect here, between batches
     const batch = await db.transaction(async (tx) => {
       const locked = await queryRows<{ id: string }>(
         tx,
@@ -219,6 +226,25 @@ async function moveHistory(db: Database, from: Side, where: SQL, options: MoveOp
     await options.onProgress?.({ ...moved, sessionsTotal: total.sessions });
   }
   return { ...moved, dryRun: false };
+}
+
+/**
+ * Runs a move under `options.signal`: aborted, it rejects with an `AbortedError` saying what stays (the batches
+ * committed before the abort) and that the same call continues from there.
+ */
+function movedAbortably<T>(
+  call: string,
+  verb: string,
+  options: MoveOptions,
+  move: (moved: { sessions: number; reschedules: number; emailReports: number; batches: number }) => Promise<T>,
+): Promise<T> {
+  const moved = { sessions: 0, reschedules: 0, emailReports: 0, batches: 0 };
+  const outcome = () =>
+    moved.batches === 0
+      ? 'the running batch was cancelled and rolled back, nothing was moved'
+      : `the running batch was cancelled and rolled back; ${moved.sessions} sessions were ${verb} in ` +
+        `${moved.batches} committed batch${moved.batches === 1 ? '' : 'es'}, which stay: call it again to continue`;
+  return abortable(call, options.signal, () => move(moved), outcome);
 }
 
 /**
@@ -272,22 +298,25 @@ export async function archiveHistory(db: Database, options: ArchiveHistoryOption
     force: isBoolean,
     dryRun: isBoolean,
     onProgress: isFunction,
+    signal: isSignal,
   });
   if (options?.before === undefined) {
     throw new InvalidOptionError('before', 'archiveHistory: before is required (the instant before which sessions are archived); nothing was changed');
   }
   const before = new Date(options.before.getTime());
   try {
-    const safeBefore = await safeCutoff(db, new Date());
-    if (before.getTime() > safeBefore.getTime() && !options.force) {
-      throw new DestructiveOperationRefusedError(
-        `archiveHistory: before ${before.toISOString()} is later than ${safeBefore.toISOString()}, the start of the ` +
-          `${LONGEST_WINDOW_DAYS}-day window of the oldest stored score (or of now): archiving would change scores. ` +
-          `Give a cutoff at or before ${safeBefore.toISOString()}, or force: true (--force) to archive anyway. Nothing was changed.`,
-      );
-    }
-    const result = await moveHistory(db, 'live', rangeOf({ before }), options);
-    return { ...result, before, safeBefore };
+    return await movedAbortably('archiveHistory', 'archived', options, async (moved) => {
+      const safeBefore = await safeCutoff(db, new Date());
+      if (before.getTime() > safeBefore.getTime() && !options.force) {
+        throw new DestructiveOperationRefusedError(
+          `archiveHistory: before ${before.toISOString()} is later than ${safeBefore.toISOString()}, the start of the ` +
+            `${LONGEST_WINDOW_DAYS}-day window of the oldest stored score (or of now): archiving would change scores. ` +
+            `Give a cutoff at or before ${safeBefore.toISOString()}, or force: true (--force) to archive anyway. Nothing was changed.`,
+        );
+      }
+      const result = await moveHistory(db, 'live', rangeOf({ before }), options, moved);
+      return { ...result, before, safeBefore };
+    });
   } catch (error) {
     throw translateDatabaseError(error);
   }
@@ -313,6 +342,7 @@ export async function restoreHistory(db: Database, options: RestoreHistoryOption
     batchSize: isBatchSize,
     dryRun: isBoolean,
     onProgress: isFunction,
+    signal: isSignal,
   });
   if (options.from && options.before && options.from.getTime() >= options.before.getTime()) {
     throw new InvalidOptionError(
@@ -321,7 +351,9 @@ export async function restoreHistory(db: Database, options: RestoreHistoryOption
     );
   }
   try {
-    return await moveHistory(db, 'archive', rangeOf({ from: options.from, before: options.before }), options);
+    return await movedAbortably('restoreHistory', 'restored', options, (moved) =>
+      moveHistory(db, 'archive', rangeOf({ from: options.from, before: options.before }), options, moved),
+    );
   } catch (error) {
     throw translateDatabaseError(error);
   }

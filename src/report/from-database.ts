@@ -1,4 +1,5 @@
 import { isTimeZone } from '../domain/time';
+import { abortable, type AbortableOptions } from '../db';
 import type { Database } from '../db/client';
 import { readFromReplica } from '../db/replicas';
 import type { TutorGroundTruth } from '../domain/dataset';
@@ -29,7 +30,7 @@ import type { QualityReport, ReportTargets } from './types';
  * @example
  * const options: DatabaseReportOptions = { groundTruth: dataset.groundTruth, timeZone: 'Europe/London' };
  */
-export interface DatabaseReportOptions {
+export interface DatabaseReportOptions extends AbortableOptions {
   /** The intended tier of each tutor (`dataset.groundTruth`): enables the tier mix and the confusion table. */
   groundTruth?: readonly Pick<TutorGroundTruth, 'tutorId' | 'tier'>[];
   /**
@@ -113,5 +114,6 @@ export async function qualityReportFromDatabase(db: Database, options: DatabaseR
     throw new TypeError(`qualityReportFromDatabase: groundTruth holds a tutorId that is not a UUID (${JSON.stringify(bad.tutorId)})`);
   }
   const targets = withSpecTargets(options.targets);
-  return buildReport(await databaseFacts(db, options.groundTruth, { targets, timeZone, asOf, threshold }), targets);
+  const facts = () => databaseFacts(db, options.groundTruth, { targets, timeZone, asOf, threshold });
+  return buildReport(await abortable('qualityReportFromDatabase', options.signal, facts, () => 'its queries were cancelled'), targets);
 }

@@ -1,6 +1,6 @@
 import { archiveHistory, type HistoryMoveResult, MAX_ARCHIVE_BATCH_SIZE, restoreHistory } from '../../records';
 import { formatCount } from '../../util/format';
-import { type Command, databaseOptions, dateOption, integerOption, UsageError } from '../command';
+import { type Command, databaseOptions, dateOption, integerOption, signalOf, UsageError } from '../command';
 import { historyMoveProgress } from '../progress';
 import { describeTarget, resolveTarget, withMigratedTarget } from '../target';
 
@@ -49,6 +49,7 @@ export const archiveCommand: Command = {
     const common = {
       ...(batchSize !== undefined ? { batchSize } : {}),
       dryRun,
+      ...signalOf(io),
       ...(dryRun ? {} : { onProgress: historyMoveProgress(io, restore ? 'restored' : 'archived') }),
     };
     if (restore) {

@@ -1,5 +1,5 @@
 import { migrate, migrationStatus } from '../../db';
-import { type Command, databaseOptions, UsageError } from '../command';
+import { type Command, databaseOptions, signalOf, UsageError } from '../command';
 import { checkTargetSize, checkTimeZone, generateOptions, parseGenerateFlags } from '../dataset-options';
 import { integrityFailure, writeReport } from '../output';
 import { afterCommit, confirmClear, countRows, generateInto, reportAfterGenerate, summarize, summaryJson } from '../seed';
@@ -46,7 +46,7 @@ export const generateCommand: Command = {
         );
       }
       await confirmClear(io, options, rows);
-      const { applied } = await migrate(db);
+      const { applied } = await migrate(db, signalOf(io));
       if (applied.length > 0) io.stderr.write(`applied migrations: ${applied.join(', ')}\n`);
       const outcome = await generateInto(db, io, options, resolved);
       const report = await afterCommit(io, target, outcome, () => reportAfterGenerate(db, outcome.dataset));

@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { type IngestOutcome, type IngestResult, ingestSessions } from '../../ingest';
+import { AbortedError } from '../../errors';
 import { formatCount } from '../../util/format';
-import { type Command, type CommandIo, databaseOptions, UsageError } from '../command';
+import { type Command, type CommandIo, databaseOptions, signalOf, UsageError } from '../command';
 import { throwIfInterrupted } from '../signals';
 import { resolveTarget, withMigratedTarget } from '../target';
 
@@ -81,8 +82,13 @@ export const ingestCommand: Command = {
         io.stdout.write(`line ${line}: refused${sessionId ? ` session ${sessionId}` : ''}: ${why.split('\n')[0]}\n`);
       };
       const flush = async () => {
+        const firstLine = batch[0]?.line ?? lines;
         const sent = batch.flatMap((b) => ('payload' in b.parsed ? [b.parsed.payload] : []));
-        const results: IngestResult[] = await ingestSessions(db, sent);
+        const results: IngestResult[] = await ingestSessions(db, sent, signalOf(io)).catch((error: unknown) => {
+          if (!(error instanceof AbortedError)) throw error;
+          throwIfInterrupted(io.signal, `the lines before line ${firstLine} are stored; run the same command again to go on (stored lines say unchanged)`);
+          throw error;
+        });
         let next = 0;
         for (const { line, parsed } of batch) {
           if ('refusal' in parsed) {

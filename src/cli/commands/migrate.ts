@@ -1,5 +1,5 @@
 import { migrate } from '../../db';
-import { type Command, databaseOptions } from '../command';
+import { type Command, databaseOptions, signalOf } from '../command';
 import { describeTarget, resolveTarget, withTarget } from '../target';
 
 export const migrateCommand: Command = {
@@ -8,7 +8,7 @@ export const migrateCommand: Command = {
   options: { ...databaseOptions },
   async run(options, io) {
     const target = resolveTarget(options, io.env);
-    const { applied } = await withTarget(target, (db) => migrate(db));
+    const { applied } = await withTarget(target, (db) => migrate(db, signalOf(io)));
     io.stdout.write(
       applied.length === 0
         ? `${describeTarget(target)}: already up to date\n`

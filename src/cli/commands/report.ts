@@ -1,6 +1,6 @@
 import { assertDatabaseTimeZone } from '../../db';
 import { qualityReportFromDatabase } from '../../report';
-import { type Command, databaseOptions, dateOption, timeZoneOption } from '../command';
+import { type Command, databaseOptions, dateOption, signalOf, timeZoneOption } from '../command';
 import { htmlOption, htmlTarget, writeHtmlReport } from '../html-file';
 import { integrityFailure, writeReport } from '../output';
 import { resolveTarget, withMigratedTarget } from '../target';
@@ -33,7 +33,7 @@ export const reportCommand: Command = {
     const html = htmlTarget(options);
     const report = await withMigratedTarget(resolveTarget(options, io.env), async (db) => {
       if (timeZone) await assertDatabaseTimeZone(db, timeZone, '--time-zone');
-      return qualityReportFromDatabase(db, { ...(asOf ? { asOf } : {}), ...(timeZone ? { timeZone } : {}) });
+      return qualityReportFromDatabase(db, { ...(asOf ? { asOf } : {}), ...(timeZone ? { timeZone } : {}), ...signalOf(io) });
     });
     writeReport(io, report, options.json === true);
     if (html) writeHtmlReport(io, report, html, options.json === true);

@@ -1,5 +1,5 @@
 import { readMigrations, rollback } from '../../db';
-import { type Command, databaseOptions, integerOption, quoteValue, UsageError } from '../command';
+import { type Command, databaseOptions, integerOption, quoteValue, signalOf, UsageError } from '../command';
 import { describeTarget, resolveTarget, targetExists, withTarget } from '../target';
 
 export const rollbackCommand: Command = {
@@ -33,6 +33,7 @@ export const rollbackCommand: Command = {
     }
     const result = await withTarget(target, (db) =>
       rollback(db, {
+        ...signalOf(io),
         ...(to !== undefined ? { to } : steps !== undefined ? { steps } : {}),
         force: options.force === true,
       }),

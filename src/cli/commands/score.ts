@@ -1,6 +1,6 @@
 import { DEFAULT_RISK_THRESHOLD } from '../../schema';
 import { type HighRiskTutor, listHighRiskTutors, refreshDueScores, refreshTutorScores, riskThresholdProblem } from '../../scoring';
-import { type Command, databaseOptions, dateOption, integerOption, numberOption, UsageError } from '../command';
+import { type Command, databaseOptions, dateOption, integerOption, numberOption, signalOf, UsageError } from '../command';
 import { renderTable } from '../../util/format';
 import { resolveTarget, withMigratedTarget } from '../target';
 
@@ -70,14 +70,14 @@ export const scoreCommand: Command = {
         let flagged = 0;
         const at = asOf ?? new Date();
         for (let round = 0; round < 1_000_000; round++) {
-          const batch = await refreshDueScores(db, { threshold, asOf: at, ...(io.signal ? { signal: io.signal } : {}) });
+          const batch = await refreshDueScores(db, { threshold, asOf: at, ...signalOf(io) });
           scored += batch.refreshed;
           flagged += batch.flagged;
           if (!batch.more) break;
         }
         result = { scored, flagged, threshold, asOf: at };
       } else {
-        result = await refreshTutorScores(db, { threshold, staleOnly: options['stale-only'] === true, ...when, ...(io.signal ? { signal: io.signal } : {}) });
+        result = await refreshTutorScores(db, { threshold, staleOnly: options['stale-only'] === true, ...when, ...signalOf(io) });
       }
       return { result, page: limit > 0 ? await listHighRiskTutors(db, { limit }) : undefined };
     });

@@ -1,6 +1,6 @@
 import { ensurePostgresDatabase, migrate } from '../../db';
 import { type QualityReport, qualityReportFromDatabase } from '../../report';
-import { type Command, type CommandIo, databaseOptions, type ParsedOptions } from '../command';
+import { type Command, type CommandIo, databaseOptions, type ParsedOptions, signalOf } from '../command';
 import { describeTarget, resolveTarget, type Target, withTarget } from '../target';
 import { checkTargetSize, checkTimeZone, generateOptions, parseGenerateFlags } from '../dataset-options';
 import { afterCommit, confirmClear, countRows, type GenerateOutcome, generateInto, reportAfterGenerate, summarize, summaryJson } from '../seed';
@@ -25,7 +25,7 @@ async function setup(target: Target, options: ParsedOptions, io: CommandIo): Pro
   const created = target.kind === 'postgres' ? await ensurePostgresDatabase(target.url) : false;
   return withTarget(target, async (db) => {
     await checkTimeZone(db, options);
-    const { applied } = await migrate(db);
+    const { applied } = await migrate(db, signalOf(io));
     let seeded: GenerateOutcome | undefined;
     let kept: string | undefined;
     if (resolved) {
@@ -39,7 +39,7 @@ async function setup(target: Target, options: ParsedOptions, io: CommandIo): Pro
     }
     const report = seeded
       ? await afterCommit(io, target, seeded, () => reportAfterGenerate(db, seeded!.dataset))
-      : await qualityReportFromDatabase(db);
+      : await qualityReportFromDatabase(db, signalOf(io));
     return { created, applied, seeded, kept, report };
   });
 }

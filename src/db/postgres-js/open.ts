@@ -8,6 +8,7 @@ import { trackQueries } from './abort-scope';
 import { guardTransactions, keepArrayTypes } from './pool-guards';
 import { noDelaySocket, reconnectBackoff } from './socket';
 import { guardStalls } from './stall-guard';
+import { isPooled, lockTimeoutMs, lockTimeoutParameter, lockTimeoutPerTransaction } from './lock-timeout';
 
 /**
  * Opens a postgres.js pool on `url` with this package's defaults and socket guards, and checks that it connects, so
@@ -21,6 +22,8 @@ export async function openPostgres(url: string, options: CreateDatabaseOptions):
   const parsed = parseConnectionUrl(url);
   const connectTimeout = Number(options.postgres?.connect_timeout ?? 10);
   const socket = guardedSocket(options.socketTimeout);
+  const lockMs = lockTimeoutMs(options);
+  const perTransaction = lockMs !== undefined && isPooled(url, options);
   const sql = postgres(url, {
     ...postgresJsTarget(parsed),
     max: options.max ?? 10,
@@ -29,10 +32,11 @@ export async function openPostgres(url: string, options: CreateDatabaseOptions):
     backoff: reconnectBackoff,
     ...(parsed.hosts.length === 1 ? { socket } : {}),
     ...options.postgres,
-    ...lockTimeoutParameter(options),
+    ...(lockMs !== undefined && !perTransaction ? lockTimeoutParameter(lockMs, options) : {}),
   });
   guardTransactions(sql);
   trackQueries(sql);
+  if (perTransaction) lockTimeoutPerTransaction(sql, lockMs);
   try {
     await sql`select 1`;
     keepArrayTypes(sql, socket);
@@ -66,15 +70,4 @@ function guardedSocket(socketTimeout: number | undefined): typeof noDelaySocket 
     guardStalls(socket, socketTimeout * 1000);
     return socket;
   };
-}
-
-/** postgres.js's `connection` startup parameters with `lock_timeout` from {@link CreateDatabaseOptions.lockTimeout}. */
-function lockTimeoutParameter(options: CreateDatabaseOptions): { connection?: Record<string, string> } {
-  const { lockTimeout } = options;
-  if (lockTimeout === undefined) return {};
-  if (!(Number.isFinite(lockTimeout) && lockTimeout > 0)) {
-    throw new RangeError(`createDatabase: lockTimeout must be a positive number of seconds (got ${lockTimeout})`);
-  }
-  const connection = (options.postgres?.connection ?? {}) as Record<string, string>;
-  return { connection: { ...connection, lock_timeout: `${Math.round(lockTimeout * 1000)}ms` } };
 }

@@ -3,6 +3,8 @@ import type { ReservedSql, Sql } from 'postgres';
 import { schema } from '../../schema';
 import type { Database } from '../client';
 import { connectionLost } from '../../util/error-chain';
+import { transactionSetting } from './lock-timeout';
+import { outsideAbortScope } from './abort-scope';
 
 /**
  * Runs `work` in a transaction of its own on one connection reserved from `pool`: BEGIN, then `work` with that
@@ -29,6 +31,8 @@ export async function inReservedTransaction<T>(
   let reusable = true;
   try {
     await connection.unsafe('begin');
+    const setting = transactionSetting(pool);
+    if (setting) await connection.unsafe(setting);
     // A reserved handle lacks the pool's `options`, which Drizzle reads (to install its parsers) and postgres.js
     // shares between the two anyway; lent to it, Drizzle runs every query on this connection.
     const client = Object.assign(connection, { options: pool.options }) as unknown as Sql;
@@ -37,7 +41,8 @@ export async function inReservedTransaction<T>(
     return result;
   } catch (error) {
     if (connectionLost(error)) reusable = false;
-    else await connection.unsafe('rollback').catch(() => {});
+    // Outside the abort scope: an aborted call refuses its own queries, but its transaction must still end here.
+    else await outsideAbortScope(() => connection.unsafe('rollback')).catch(() => {});
     throw error;
   } finally {
     if (reusable) connection.release();
