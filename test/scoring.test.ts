@@ -23,6 +23,7 @@ import {
   type TutorScore,
   tutorScores,
   tutors,
+  InvalidOptionError,
 } from '../src';
 import { runCli } from '../src/cli/run';
 import { describeEachBackend, useDatabase } from './support/databases';
@@ -430,7 +431,7 @@ describeEachBackend('scoring', (backend) => {
     expect(await listHighRiskTutors(db, { limit: 2, offset: 10 })).toEqual({ tutors: [], total: 6, limit: 2, offset: 10 });
     expect(await listHighRiskTutors(db, { limit: 0 })).toMatchObject({ tutors: [], total: 6 });
     await expect(listHighRiskTutors(db, { limit: -1 })).rejects.toThrow(/limit must be a whole number/);
-    await expect(listHighRiskTutors(db, { offset: 1.5 })).rejects.toThrow(RangeError);
+    await expect(listHighRiskTutors(db, { offset: 1.5 })).rejects.toThrow(InvalidOptionError);
   });
 
   it('computeTutorScore writes nothing, and both refuse unknown tutors and bad options', async () => {

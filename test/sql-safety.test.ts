@@ -25,6 +25,7 @@ import {
   translateDatabaseError,
   tutors,
   tutorScores,
+  InvalidOptionError,
 } from '../src';
 import { TEST_NOW } from '../src/testing';
 import { ourTables } from './support/catalog';
@@ -395,8 +396,8 @@ describeEachBackend('SQL safety', (backend) => {
       await expect(
         refreshTutorScores(db, { asOf: TEST_NOW, tutorIds: [uuid(1, 1, 0), payload] }),
       ).rejects.toBeInstanceOf(TypeError);
-      await expect(listHighRiskTutors(db, { limit: payload as never })).rejects.toBeInstanceOf(RangeError);
-      await expect(listHighRiskTutors(db, { offset: payload as never })).rejects.toBeInstanceOf(RangeError);
+      await expect(listHighRiskTutors(db, { limit: payload as never })).rejects.toBeInstanceOf(InvalidOptionError);
+      await expect(listHighRiskTutors(db, { offset: payload as never })).rejects.toBeInstanceOf(InvalidOptionError);
       await expect(qualityReportFromDatabase(db, { timeZone: payload })).rejects.toThrow();
     }
     expect(await db.select().from(tutorScores)).toHaveLength(0);
