@@ -1,6 +1,6 @@
 export { type Backend, type Database, queryRows, type RawClient } from './client';
 export { createDatabase } from './create-database';
-export { type CreateDatabaseOptions, type ExistingClient, type PostgresOptions, type TqsDatabase } from './database';
+export { type CloseOptions, type CreateDatabaseOptions, type ExistingClient, type PostgresOptions, type TqsDatabase } from './database';
 export { rawClient } from './backend';
 export { migrate, type MigrateOptions, type MigrateResult } from './migrate';
 export {
@@ -23,3 +23,5 @@ export { assertDataDir } from './pglite/data-dir-kind';
 export { ensurePostgresDatabase } from './postgres-js/admin';
 export { isNullSocketWrite } from './postgres-js/null-socket-write';
 export { runAbortable } from './postgres-js/abort-scope';
+export { inCall } from './call';
+export { withClose } from './database';

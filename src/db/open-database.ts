@@ -29,7 +29,7 @@ async function overClient(client: ExistingClient, options: CreateDatabaseOptions
   if (session.backend === 'postgres') {
     const sql = session.client;
     assertNoTransform(sql);
-    return overPostgres(sql, options.logger, () => (options.closeClient ? sql.end({ timeout: 5 }) : Promise.resolve()));
+    return overPostgres(sql, options.logger, (timeout) => (options.closeClient ? sql.end({ timeout }) : Promise.resolve()));
   }
   const pglite = session.client;
   const { overPglite } = await import('./pglite/open');

@@ -1,9 +1,10 @@
 import { withReplicas } from 'drizzle-orm/pg-core';
 import { ConnectionError, redactUrl } from '../errors';
+import { inCall } from './call';
 import type { Database } from './client';
 import { findInChain } from '../util/error-chain';
 import { connectionLost } from '../util/error-chain';
-import type { TqsDatabase } from './database';
+import type { CloseOptions, TqsDatabase } from './database';
 import { readReplicaOf } from './read-replica-of';
 
 /*
@@ -49,15 +50,15 @@ export async function withReadReplicas(
   const close = primary.close;
   const routed = withReplicas(primary as Database, replicas as unknown as [Database, ...Database[]]);
   let closing: Promise<void> | undefined;
-  const closeAll = () =>
-    (closing ??= Promise.allSettled([close(), ...replicas.map((replica) => replica.close())]).then((results) => {
+  const closeAll = (options?: CloseOptions) =>
+    (closing ??= Promise.allSettled([close(options), ...replicas.map((replica) => replica.close(options))]).then((results) => {
       const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
     }));
   return Object.assign(routed, {
     backend: primary.backend,
     close: closeAll,
-    [Symbol.asyncDispose]: closeAll,
+    [Symbol.asyncDispose]: () => closeAll(),
   }) as unknown as TqsDatabase;
 }
 
@@ -71,6 +72,10 @@ export async function withReadReplicas(
  * const rows = await readFromReplica(db, 'computeTutorScore', (reader) => queryRows(reader, query));
  */
 export async function readFromReplica<T>(db: Database, helper: string, read: (reader: Database) => Promise<T>): Promise<T> {
+  return inCall(db, helper, () => readFrom(db, helper, read));
+}
+
+async function readFrom<T>(db: Database, helper: string, read: (reader: Database) => Promise<T>): Promise<T> {
   const reader = readReplicaOf(db) as LabelledReplica;
   const label = reader[replicaLabel];
   if (label === undefined) return read(reader);

@@ -1,4 +1,5 @@
 export * from './classes';
+export * from './database-errors';
 export { constraintDescriptions } from './constraint-descriptions';
-export { describeServerError, translateDatabaseError } from './server-errors';
+export { describeServerError, translateDatabaseError, translateQueryError } from './server-errors';
 export { redactUrl } from '../util/redact-url';

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, queryRows, readReplicaOf } from '../db';
-import { InvalidOptionError, isTqsError, NotFoundError } from '../errors';
+import { InvalidOptionError, NotFoundError } from '../errors';
 import { type CursorValue, decodeCursor as decodeKeysetCursor, encodeCursor, errorChain } from '../util';
 
 /*
@@ -95,7 +95,7 @@ export async function readJson<T>(db: Database, query: SQL, timeZone?: string): 
     const [row] = await queryRows<{ result: string }>(readReplicaOf(db), query);
     return JSON.parse(row!.result) as T;
   } catch (error) {
-    if (timeZone !== undefined && !isTqsError(error) && /time zone .* not recognized/i.test(errorText(error))) {
+    if (timeZone !== undefined && /time zone .* not recognized/i.test(errorText(error))) {
       throw new InvalidOptionError('timeZone', `option 'timeZone' must be a time zone the database knows (got ${JSON.stringify(timeZone)}), e.g. 'Europe/Paris'`);
     }
     throw error;

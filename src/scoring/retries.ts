@@ -1,6 +1,6 @@
 import { is } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
-import type { Database } from '../db/client';
+import { type Database, inCall } from '../db';
 import { translateDatabaseError } from '../errors';
 import { sleep, sqlStateOf } from '../util';
 
@@ -11,12 +11,16 @@ const RETRYABLE_SQLSTATES = new Set(['40P01', '40001']);
 /**
  * Runs `attempt` again after a deadlock (40P01) or serialization failure (40001), up to `maxRetries` times with a
  * growing, jittered pause; never inside the caller's transaction, where a retry could only fail again. Other errors
- * are translated and thrown.
+ * are translated and thrown (as coded errors: the whole is one call of `db`, which `close()` lets finish).
  *
  * @example
  * await withRetries(db, 3, () => queryRows(db, refreshStatement({ asOf })));
  */
-export async function withRetries<T>(db: Database, maxRetries: number, attempt: () => Promise<T>): Promise<T> {
+export async function withRetries<T>(db: Database, maxRetries: number, attempt: () => Promise<T>, call = 'refresh'): Promise<T> {
+  return inCall(db, call, () => retried(db, maxRetries, attempt));
+}
+
+async function retried<T>(db: Database, maxRetries: number, attempt: () => Promise<T>): Promise<T> {
   const retryable = !is(db, PgTransaction);
   for (let tries = 0; ; tries++) {
     try {

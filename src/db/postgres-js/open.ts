@@ -42,7 +42,7 @@ export async function openPostgres(url: string, options: CreateDatabaseOptions):
       cause: error,
     });
   }
-  return overPostgres(sql, options.logger, () => sql.end({ timeout: 5 }));
+  return overPostgres(sql, options.logger, (timeout) => sql.end({ timeout }));
 }
 
 /**
@@ -51,7 +51,7 @@ export async function openPostgres(url: string, options: CreateDatabaseOptions):
  * @example
  * const db = overPostgres(sql, false, async () => {}); // the caller's pool stays open
  */
-export function overPostgres(sql: postgres.Sql, logger: CreateDatabaseOptions['logger'], close: () => Promise<void>): TqsDatabase {
+export function overPostgres(sql: postgres.Sql, logger: CreateDatabaseOptions['logger'], close: (timeoutSeconds: number) => Promise<void>): TqsDatabase {
   return withClose(drizzle({ client: sql, schema, logger: logger ?? false }), 'postgres', close);
 }
 
