@@ -1,11 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { MigrationError, translateDatabaseError } from '../errors';
+import { inCall } from './call';
 import type { Database } from './client';
 import { MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations } from './migrations';
 import { ensureJournal, lockMigrations, pendingMigrations, readJournal } from './journal';
 
 export interface MigrateOptions {
-  /** A drizzle-kit migrations folder. Default: the `drizzle/` shipped with this package. */
+  /** A drizzle-kit migrations folder. Default: the package's own (those of `drizzle/`), carried in its code. */
   migrationsFolder?: string;
 }
 
@@ -26,7 +27,7 @@ export interface MigrateResult {
  */
 export async function migrate(db: Database, options: MigrateOptions = {}): Promise<MigrateResult> {
   const migrations = readMigrations(options.migrationsFolder);
-  return db.transaction(async (tx) => {
+  return inCall(db, 'migrate', () => db.transaction(async (tx) => {
     await lockMigrations(tx);
     // Only under the lock: concurrent `create ... if not exists` of the journal race on the catalog and one fails.
     await ensureJournal(tx);
@@ -45,5 +46,5 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
       applied.push(migration.tag);
     }
     return { applied };
-  });
+  }));
 }

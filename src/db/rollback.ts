@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { InvalidOptionError, MigrationError, RollbackRefusedError, translateDatabaseError } from '../errors';
 import { checkOptions, isBoolean, isNonEmptyString, isWholeNumber } from '../errors/check-options';
+import { inCall } from './call';
 import type { Database } from './client';
 import { queryRows } from './client';
 import { type MigrationFile, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations } from './migrations';
@@ -16,7 +17,7 @@ export interface RollbackOptions {
   to?: 'base' | (string & {});
   /** Undo even when rows would be dropped. Without it such a rollback refuses and changes nothing. */
   force?: boolean;
-  /** A drizzle-kit migrations folder. Default: the `drizzle/` shipped with this package. */
+  /** A drizzle-kit migrations folder. Default: the package's own, carried in its code. */
   migrationsFolder?: string;
 }
 
@@ -116,6 +117,10 @@ function newerThan(journal: JournalRow[], migrations: MigrationFile[], tag: stri
  */
 export async function rollback(db: Database, options: RollbackOptions = {}): Promise<RollbackResult> {
   const migrations = checkRollbackOptions(options);
+  return inCall(db, 'rollback', () => rollBack(db, migrations, options));
+}
+
+async function rollBack(db: Database, migrations: MigrationFile[], options: RollbackOptions): Promise<RollbackResult> {
   return db.transaction(async (tx) => {
     await lockMigrations(tx);
     // Only under the lock: concurrent `create ... if not exists` of the journal race on the catalog and one fails.
