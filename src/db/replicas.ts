@@ -1,5 +1,5 @@
 import { withReplicas } from 'drizzle-orm/pg-core';
-import { ConnectionError, redactUrl } from '../errors';
+import { ConnectionError, InvalidOptionError, redactUrl } from '../errors';
 import { inCall } from './call';
 import type { Database } from './client';
 import { findInChain } from '../util/error-chain';
@@ -30,7 +30,7 @@ export async function withReadReplicas(
 ): Promise<TqsDatabase> {
   if (!Array.isArray(urls) || urls.length === 0 || urls.some((url) => typeof url !== 'string' || url.trim() === '')) {
     await primary.close();
-    throw new TypeError('createDatabase: readReplicas must be a non-empty array of PostgreSQL connection strings');
+    throw new InvalidOptionError('readReplicas', 'createDatabase: readReplicas must be a non-empty array of PostgreSQL connection strings');
   }
   const replicas: TqsDatabase[] = [];
   try {

@@ -11,6 +11,7 @@ import type {
   ResolvedGenerateOptions,
   SessionDuration,
 } from './dataset';
+import { InvalidOptionError } from '../errors';
 
 /**
  * The largest seed: seeds are unsigned 32-bit integers.
@@ -90,15 +91,10 @@ const describe = (value: unknown): string => {
   }
 };
 
-/** The errors carry the option's name in `option` too, for callers (the CLI) that map it back to a flag. */
+/** The errors carry the option's name in `option`, for callers (the CLI) that map it back to a flag. */
 const typeError = (name: string, requirement: string, value: unknown) =>
-  Object.assign(new TypeError(`generateDataset: option '${name}' must be ${requirement} (got ${describe(value)})`), {
-    option: name,
-  });
-const rangeError = (name: string, requirement: string, value: unknown) =>
-  Object.assign(new RangeError(`generateDataset: option '${name}' must be ${requirement} (got ${describe(value)})`), {
-    option: name,
-  });
+  new InvalidOptionError(name, `generateDataset: option '${name}' must be ${requirement} (got ${describe(value)})`);
+const rangeError = typeError;
 
 function num(name: string, value: unknown): number {
   if (typeof value !== 'number') throw typeError(name, 'a number', value);
@@ -246,7 +242,7 @@ function resolveTimeZone(value: unknown): string {
 }
 
 /**
- * Fills in the defaults of `options` and checks every value: a `TypeError` or `RangeError` names the option in its
+ * Fills in the defaults of `options` and checks every value: an `InvalidOptionError` names the option in its
  * message and in `option` (`'days'`, `'tierRates.high.min'`). `now` is required: the caller decides where time comes
  * from. With `streaming`, only the tutors count against {@link maxGeneratedRows} (the sessions come a chunk at a time).
  *

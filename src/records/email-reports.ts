@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, lte, or, type SQL, sql } from 'drizzle-orm';
 import type { Database } from '../db/client';
-import { NotFoundError, translateDatabaseError } from '../errors';
+import { NotFoundError, translateDatabaseError, InvalidOptionError } from '../errors';
 import type { EmailReport } from '../schema';
 import { emailReports } from '../schema/email-reports';
 
@@ -127,10 +127,10 @@ export async function claimPendingEmailReports(db: Database, options: ClaimEmail
   const limit = options.limit ?? 10;
   const leaseMs = options.leaseMs ?? 5 * 60_000;
   if (!Number.isSafeInteger(limit) || limit < 1 || limit > 10_000) {
-    throw new RangeError(`claimPendingEmailReports: limit must be a whole number from 1 to 10000 (got ${String(limit)})`);
+    throw new InvalidOptionError('limit', `claimPendingEmailReports: limit must be a whole number from 1 to 10000 (got ${String(limit)})`);
   }
   if (!Number.isSafeInteger(leaseMs) || leaseMs < 1 || leaseMs > 7 * 86_400_000) {
-    throw new RangeError(`claimPendingEmailReports: leaseMs must be a whole number of milliseconds from 1 to 604800000 (got ${String(leaseMs)})`);
+    throw new InvalidOptionError('leaseMs', `claimPendingEmailReports: leaseMs must be a whole number of milliseconds from 1 to 604800000 (got ${String(leaseMs)})`);
   }
   const claimable = db
     .select({ id: emailReports.id })

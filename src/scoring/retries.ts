@@ -1,7 +1,7 @@
 import { is } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import { type Database, inCall } from '../db';
-import { translateDatabaseError } from '../errors';
+import { translateDatabaseError, InvalidOptionError } from '../errors';
 import { sleep, sqlStateOf } from '../util';
 
 /** How many times a refresh reruns after a deadlock or serialization failure, unless told otherwise. */
@@ -37,14 +37,14 @@ async function retried<T>(db: Database, maxRetries: number, attempt: () => Promi
 }
 
 /**
- * `maxRetries` if it is a whole number of at least 0, else a RangeError naming `fn`.
+ * `maxRetries` if it is a whole number of at least 0, else an InvalidOptionError naming `fn`.
  *
  * @example
- * checkMaxRetries('refreshDueScores', -1); // throws RangeError: refreshDueScores: maxRetries must be ...
+ * checkMaxRetries('refreshDueScores', -1); // throws InvalidOptionError: refreshDueScores: maxRetries must be ...
  */
 export function checkMaxRetries(fn: string, maxRetries: number): number {
   if (!Number.isInteger(maxRetries) || maxRetries < 0) {
-    throw new RangeError(`${fn}: maxRetries must be a whole number of at least 0 (got ${maxRetries})`);
+    throw new InvalidOptionError('maxRetries', `${fn}: maxRetries must be a whole number of at least 0 (got ${maxRetries})`);
   }
   return maxRetries;
 }

@@ -1,6 +1,6 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { ConnectionError } from '../../errors';
+import { ConnectionError, InvalidOptionError } from '../../errors';
 import { schema } from '../../schema';
 import { type CreateDatabaseOptions, type TqsDatabase, withClose } from '../database';
 import { connectFailure, parseConnectionUrl, postgresJsTarget } from './connection-url';
@@ -58,7 +58,7 @@ export function overPostgres(sql: postgres.Sql, logger: CreateDatabaseOptions['l
 /** postgres.js's `socket` option: {@link noDelaySocket}, with the stall guard when a socket timeout is set. */
 function guardedSocket(socketTimeout: number | undefined): typeof noDelaySocket {
   if (socketTimeout !== undefined && !(Number.isFinite(socketTimeout) && socketTimeout > 0)) {
-    throw new RangeError(`createDatabase: socketTimeout must be a positive number of seconds (got ${socketTimeout})`);
+    throw new InvalidOptionError('socketTimeout', `createDatabase: socketTimeout must be a positive number of seconds (got ${socketTimeout})`);
   }
   if (socketTimeout === undefined) return noDelaySocket;
   return (options) => {
@@ -73,7 +73,7 @@ function lockTimeoutParameter(options: CreateDatabaseOptions): { connection?: Re
   const { lockTimeout } = options;
   if (lockTimeout === undefined) return {};
   if (!(Number.isFinite(lockTimeout) && lockTimeout > 0)) {
-    throw new RangeError(`createDatabase: lockTimeout must be a positive number of seconds (got ${lockTimeout})`);
+    throw new InvalidOptionError('lockTimeout', `createDatabase: lockTimeout must be a positive number of seconds (got ${lockTimeout})`);
   }
   const connection = (options.postgres?.connection ?? {}) as Record<string, string>;
   return { connection: { ...connection, lock_timeout: `${Math.round(lockTimeout * 1000)}ms` } };
