@@ -128,13 +128,14 @@ describe('refreshTutorScores retries', () => {
     expect(flaky.calls).toHaveLength(4);
 
     const tooFlaky = flakyDatabase(['40P01', '40P01']);
-    await expect(refreshTutorScores(tooFlaky.db, { asOf: AS_OF, maxRetries: 1 })).rejects.toThrow('query failed');
+    // The driver's error comes back translated, with its SQLSTATE, and stays as `cause`.
+    await expect(refreshTutorScores(tooFlaky.db, { asOf: AS_OF, maxRetries: 1 })).rejects.toMatchObject({ code: 'DATABASE_ERROR', sqlState: '40P01' });
     expect(tooFlaky.calls).toHaveLength(2);
   });
 
   it('does not retry other errors', async () => {
     const broken = flakyDatabase(['42P01']);
-    await expect(refreshTutorScores(broken.db, { asOf: AS_OF })).rejects.toThrow('query failed');
+    await expect(refreshTutorScores(broken.db, { asOf: AS_OF })).rejects.toMatchObject({ code: 'DATABASE_ERROR', sqlState: '42P01' });
     expect(broken.calls).toHaveLength(1);
   });
 });
