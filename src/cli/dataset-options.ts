@@ -3,7 +3,6 @@ import { MAX_SEED, PGLITE_MAX_SESSIONS, type ResolvedGenerateOptions, resolveGen
 import { formatCount } from '../util/format';
 import { dateOption, integerOption, type OptionSpec, type ParsedOptions, timeZoneOption, UsageError } from './command';
 import type { Target } from './target';
-import { InvalidOptionError } from '../errors';
 
 /**
  * The options of `generate`, which `setup` takes too.
@@ -37,7 +36,7 @@ const flagOf: Record<string, string> = {
 
 /**
  * Reads and checks the generation flags, before any database is opened: a bad value is a usage error naming its flag
- * (the generator's own InvalidOptionError, which names the option, is turned into one).
+ * (the generator's own option error, which names the option, is turned into one).
  *
  * @example
  * parseGenerateFlags({ tutors: '20', sessions: '400' }).tutors; // 20
@@ -66,8 +65,8 @@ export function parseGenerateFlags(options: ParsedOptions): ResolvedGenerateOpti
       { streaming: true },
     );
   } catch (error) {
-    if (error instanceof InvalidOptionError && error.message.startsWith('generateDataset: ')) {
-      const { option } = error;
+    const option = (error as { option?: unknown }).option;
+    if (error instanceof Error && typeof option === 'string' && error.message.startsWith('generateDataset: ')) {
       const flag = flagOf[option.split(/[.[]/)[0] ?? option] ?? option;
       throw new UsageError(error.message.replace(/^generateDataset: option '[^']*'/, flag));
     }

@@ -9,7 +9,14 @@ export {
   type MigrationStatus,
   type MigrationStatusOptions,
 } from './migration-status';
-export { defaultMigrationsFolder, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations, type MigrationFile } from './migrations';
+export {
+  defaultMigrationsFolder,
+  MIGRATIONS_SCHEMA,
+  MIGRATIONS_TABLE,
+  readMigrations,
+  readMigrationsFolder,
+  type MigrationFile,
+} from './migrations';
 export { countTableRows, type TableCounts } from './table-counts';
 export { readReplicaOf } from './read-replica-of';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback';
@@ -23,5 +30,5 @@ export { assertDataDir } from './pglite/data-dir-kind';
 export { ensurePostgresDatabase } from './postgres-js/admin';
 export { isNullSocketWrite } from './postgres-js/null-socket-write';
 export { runAbortable } from './postgres-js/abort-scope';
-export { inCall } from './call';
+export { drainCalls, inCall, trackCalls } from './call';
 export { withClose } from './database';

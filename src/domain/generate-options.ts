@@ -11,7 +11,6 @@ import type {
   ResolvedGenerateOptions,
   SessionDuration,
 } from './dataset';
-import { InvalidOptionError } from '../errors';
 
 /**
  * The largest seed: seeds are unsigned 32-bit integers.
@@ -91,10 +90,18 @@ const describe = (value: unknown): string => {
   }
 };
 
-/** The errors carry the option's name in `option`, for callers (the CLI) that map it back to a flag. */
+/*
+ * The errors carry the option's name in `option`, for callers that map it back to a flag (the CLI) or to an
+ * InvalidOptionError (the generator: this layer sits beside errors/ and cannot import it).
+ */
 const typeError = (name: string, requirement: string, value: unknown) =>
-  new InvalidOptionError(name, `generateDataset: option '${name}' must be ${requirement} (got ${describe(value)})`);
-const rangeError = typeError;
+  Object.assign(new TypeError(`generateDataset: option '${name}' must be ${requirement} (got ${describe(value)})`), {
+    option: name,
+  });
+const rangeError = (name: string, requirement: string, value: unknown) =>
+  Object.assign(new RangeError(`generateDataset: option '${name}' must be ${requirement} (got ${describe(value)})`), {
+    option: name,
+  });
 
 function num(name: string, value: unknown): number {
   if (typeof value !== 'number') throw typeError(name, 'a number', value);
@@ -242,8 +249,8 @@ function resolveTimeZone(value: unknown): string {
 }
 
 /**
- * Fills in the defaults of `options` and checks every value: an `InvalidOptionError` names the option in its
- * message and in `option` (`'days'`, `'tierRates.high.min'`). `now` is required: the caller decides where time comes
+ * Fills in the defaults of `options` and checks every value: a `TypeError` or `RangeError` names the option in its
+ * message and in `option` (the generator rethrows it as an `InvalidOptionError`) (`'days'`, `'tierRates.high.min'`). `now` is required: the caller decides where time comes
  * from. With `streaming`, only the tutors count against {@link maxGeneratedRows} (the sessions come a chunk at a time).
  *
  * @example

@@ -23,7 +23,7 @@ import { InvalidOptionError } from '../errors';
 export function generateDataset(options: GenerateOptions = {}): Dataset {
   // The one place the clock may be read: only when the caller gave no reference time.
   const now = options?.now ?? new Date();
-  const o = resolveGenerateOptions(options, now);
+  const o = resolved(options, now);
   // One chunk: the stream's own code path, with nothing to concatenate.
   const dataset: Dataset = { options: o, tutors: [], sessions: [], reschedules: [], emailReports: [], groundTruth: [] };
   for (const chunk of generateChunks(o, Number.POSITIVE_INFINITY)) {
@@ -70,7 +70,7 @@ export function generateDatasetStream(options: GenerateOptions = {}, streamOptio
     );
   }
   const now = options?.now ?? new Date();
-  const o = resolveGenerateOptions(options, now, { streaming: true });
+  const o = resolved(options, now, { streaming: true });
   return { options: o, [Symbol.iterator]: () => generateChunks(o, chunkSessions) };
 }
 
@@ -100,4 +100,15 @@ function* generateChunks(o: ResolvedGenerateOptions, chunkSessions: number): Gen
     if (ctx.sessions.length >= chunkSessions && i < plans.length - 1) yield take();
   }
   yield take();
+}
+
+/** {@link resolveGenerateOptions}, its refusal (which names the option) as an {@link InvalidOptionError}. */
+function resolved(...args: Parameters<typeof resolveGenerateOptions>): ReturnType<typeof resolveGenerateOptions> {
+  try {
+    return resolveGenerateOptions(...args);
+  } catch (error) {
+    const option = (error as { option?: unknown }).option;
+    if (error instanceof Error && typeof option === 'string') throw new InvalidOptionError(option, error.message);
+    throw error;
+  }
 }
