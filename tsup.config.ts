@@ -1,4 +1,9 @@
 import { defineConfig } from 'tsup';
+import { writeEmbeddedMigrations } from './src/db/write-embedded-migrations';
+
+// The migrations of drizzle/ carried in the code (src/db/embedded-migrations.ts), regenerated on every build so that
+// they never lag behind the folder; a test checks the committed copy against drizzle/ as well.
+writeEmbeddedMigrations(process.cwd());
 
 /*
  * One ESM build holds every entry, the CLI included, so the CLI imports the library's chunks instead of carrying a

@@ -4,6 +4,7 @@ export {
   assertDatabaseTimeZone,
   assertMigrated,
   type Backend,
+  type CloseOptions,
   type ConnectionHost,
   type ConnectionUrl,
   countTableRows,

@@ -4,7 +4,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createDatabase, type ExistingClient, migrate, type TqsDatabase, tutors } from '../src';
+import { createDatabase, type ExistingClient, InvalidOptionError, migrate, type TqsDatabase, tutors } from '../src';
 import type { ScratchServerDatabase } from '../bench/support/scratch-database';
 import { describeEachBackend, postgresUrl, type TestBackend, useScratchDatabase } from './support/databases';
 
@@ -67,9 +67,43 @@ describe('createDatabase: options that do not go together', () => {
     [{ closeClient: true }, /closeClient applies only with client/],
     [{ postgres: { ssl: 'require' as const } }, /postgres options need url/],
     [{ client: {} as unknown as ExistingClient }, /client must be a postgres\.js sql, a PGlite, or a Drizzle database/],
-  ])('refuses %o with a TypeError naming the option', async (options, message) => {
-    await expect(createDatabase(options)).rejects.toThrow(TypeError);
+    [{ client: unreachable, readReplicas: ['postgres://nobody@127.0.0.1:1/none'] }, /readReplicas .* not applied over an existing client/],
+  ])('refuses %o with INVALID_OPTION naming the option', async (options, message) => {
+    await expect(createDatabase(options)).rejects.toThrow(InvalidOptionError);
     await expect(createDatabase(options)).rejects.toThrow(message);
+  });
+
+  it.each([
+    ['postgres.camel', { transform: postgres.camel }, 'transform.column'],
+    ['postgres.toCamel', { transform: postgres.toCamel }, 'transform.column'],
+    ['column: fn', { transform: { column: (name: string) => name.toUpperCase() } }, 'transform.column'],
+    ['column: { to }', { transform: { column: { to: (name: string) => name } } }, 'transform.column'],
+    ['value: fn', { transform: { value: (value: unknown) => value } }, 'transform.value'],
+    ['value: { from }', { transform: { value: { from: (value: unknown) => value } } }, 'transform.value'],
+    ['row: fn', { transform: { row: (row: unknown) => row } }, 'transform.row'],
+  ])('refuses a client with transform %s, as itself or under Drizzle, naming the option and the fix', async (_, options, named) => {
+    const transforming = postgres('postgres://nobody@127.0.0.1:1/none', { max: 1, ...(options as object) });
+    try {
+      for (const client of [transforming, drizzlePostgres({ client: transforming })]) {
+        const error: unknown = await createDatabase({ client: client as ExistingClient }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidOptionError);
+        expect(error).toMatchObject({ code: 'INVALID_OPTION', option: 'client' });
+        expect((error as Error).message).toContain(named);
+        expect((error as Error).message).toMatch(/without transform/);
+      }
+    } finally {
+      await transforming.end({ timeout: 0 });
+    }
+  });
+
+  it('accepts a client whose transform only maps undefined parameters', async () => {
+    const own = postgres('postgres://nobody@127.0.0.1:1/none', { max: 1, transform: { undefined: null } });
+    try {
+      await using db = await createDatabase({ client: own });
+      expect(db.backend).toBe('postgres');
+    } finally {
+      await own.end({ timeout: 0 });
+    }
   });
 
   it('refuses postgres.transform: the package reads rows by their column names', async () => {

@@ -209,7 +209,9 @@ describe.skipIf(!existsSync(CLI))('faults on an embedded data directory (dist/cl
     const db = await createDatabase();
     try {
       const error = await queryRows(db, rawSql('select * from tutors')).catch((e: unknown) => e);
-      expect(String((error as Error).message)).toMatch(/^Failed query: select \* from tutors/);
+      // Translated by the helper: coded, the server's message and what to do, never the SQL; drizzle's error is `cause`.
+      expect(error).toMatchObject({ code: 'DATABASE_ERROR', sqlState: '42P01' });
+      expect(String((error as Error).message)).toMatch(/^queryRows: relation "tutors" does not exist \(SQLSTATE 42P01\)/);
       expect(describeServerError(error)).toBe(
         `relation "tutors" does not exist (SQLSTATE 42P01): a table is missing: the schema is not migrated ` +
           "(run 'tqs-data migrate' or migrate(db))",
@@ -396,7 +398,7 @@ describe.skipIf(!postgresUrl || !existsSync(CLI))('faults on PostgreSQL (dist/cl
       const report = await cli(['report', '--database-url', url.toString()]);
       expect(report.code).toBe(1);
       expect(report.stderr).toBe(
-        'tqs-data: canceling statement due to lock timeout (SQLSTATE 55P03): another session holds a lock on these ' +
+        'tqs-data: DATABASE_ERROR: qualityReportFromDatabase: canceling statement due to lock timeout (SQLSTATE 55P03): another session holds a lock on these ' +
           'tables: retry when it has finished, or raise lock_timeout\n',
       );
       await locked;

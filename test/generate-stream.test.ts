@@ -6,6 +6,7 @@ import {
   generateDatasetStream,
   type GenerateOptions,
   maxGeneratedRows,
+  InvalidOptionError,
 } from '../src';
 
 const now = new Date('2026-01-15T12:00:00.000Z');
@@ -88,7 +89,7 @@ describe('generateDatasetStream', () => {
 
   it('holds only the tutors in memory at once: sessions above maxGeneratedRows are refused by generateDataset only', () => {
     const sessions = maxGeneratedRows() + 1_000;
-    expect(() => generateDataset({ now, tutors: 10, sessions })).toThrow(RangeError);
+    expect(() => generateDataset({ now, tutors: 10, sessions })).toThrow(InvalidOptionError);
     // Nothing is generated until the stream is iterated: this returns at once.
     expect(generateDatasetStream({ now, tutors: 10, sessions }).options.sessions).toBe(sessions);
     expect(() => generateDatasetStream({ now, tutors: maxGeneratedRows() + 1, sessions: 0 })).toThrow(/option 'tutors'/);

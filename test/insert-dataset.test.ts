@@ -23,6 +23,7 @@ import {
   type TqsDatabase,
   tutors,
   tutorScores,
+  InvalidOptionError,
 } from '../src';
 import { TEST_NOW } from '../src/testing';
 import { copyColumns, encodeCopyRows } from '../src/load/copy-format';
@@ -348,7 +349,7 @@ describeEachBackend('insertDataset', (backend) => {
     (dataset.sessions[3] as Dataset['sessions'][number]).scheduledTime = new Date(Number.NaN);
     await expect(insertDataset(db, dataset)).rejects.toThrow(/sessions\[3\]\.scheduledTime: invalid Date/);
     await expect(insertDataset(db, { ...dataset, sessions: undefined } as unknown as Dataset)).rejects.toThrow(
-      TypeError,
+      InvalidOptionError,
     );
     expect((await counts(db)).tutors).toBe(0);
   });

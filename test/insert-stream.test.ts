@@ -183,7 +183,7 @@ describeEachBackend('insertDatasetStream', (backend) => {
     chunks[1]!.tutors.push(moved);
     const broken: DatasetStream = { options: source.options, [Symbol.iterator]: () => chunks[Symbol.iterator]() };
     await expect(insertDatasetStream(db, broken)).rejects.toThrow(/tutors after the first sessions/);
-    await expect(insertDatasetStream(db, {} as DatasetStream)).rejects.toThrow(TypeError);
+    await expect(insertDatasetStream(db, {} as DatasetStream)).rejects.toThrow(InvalidOptionError);
     await expect(insertDatasetStream(db, source, { clearExisting: 'yes' as unknown as boolean })).rejects.toThrow(
       InvalidOptionError,
     );

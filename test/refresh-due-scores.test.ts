@@ -15,6 +15,7 @@ import {
   tutorScoreChanges,
   tutorScores,
   tutors,
+  InvalidOptionError,
 } from '../src';
 import { describeEachBackend, useDatabase } from './support/databases';
 
@@ -247,7 +248,7 @@ describeEachBackend('refreshDueScores', (backend) => {
     expect(await refreshDueScores(db, { asOf: AS_OF, limit: 2 })).toMatchObject({ tutorIds: ids.slice(4), more: false });
     await expectAllExact(AS_OF);
     await expect(refreshDueScores(db, { limit: 0 })).rejects.toThrow(/refreshDueScores: limit must be a whole number of at least 1/);
-    await expect(refreshDueScores(db, { threshold: 101 })).rejects.toThrow(RangeError);
+    await expect(refreshDueScores(db, { threshold: 101 })).rejects.toThrow(InvalidOptionError);
   });
 
   it('a full refresh consumes no change: the next due refresh recomputes those tutors once', async () => {

@@ -23,6 +23,7 @@ import {
   type TutorScore,
   tutorScores,
   tutors,
+  InvalidOptionError,
 } from '../src';
 import { runCli } from '../src/cli/run';
 import { describeEachBackend, useDatabase } from './support/databases';
@@ -59,15 +60,15 @@ describe('rescheduleRate', () => {
 
   it('refuses counts that are not whole numbers, negative, or reschedules above sessions, naming the argument', () => {
     expect(() => rescheduleRate(1.5, 3)).toThrow(
-      new TypeError('rescheduleRate: tutorReschedules must be a whole number (got 1.5)'),
+      'rescheduleRate: tutorReschedules must be a whole number (got 1.5)',
     );
-    expect(() => rescheduleRate(1, Number.NaN)).toThrow(TypeError);
+    expect(() => rescheduleRate(1, Number.NaN)).toThrow(InvalidOptionError);
     expect(() => rescheduleRate(1, Number.NaN)).toThrow(/totalSessions/);
     expect(() => rescheduleRate('1' as unknown as number, 3)).toThrow(/tutorReschedules must be a whole number \(got '1'\)/);
-    expect(() => rescheduleRate(-1, 3)).toThrow(new RangeError('rescheduleRate: tutorReschedules must not be negative (got -1)'));
-    expect(() => rescheduleRate(0, -3)).toThrow(RangeError);
+    expect(() => rescheduleRate(-1, 3)).toThrow('rescheduleRate: tutorReschedules must not be negative (got -1)');
+    expect(() => rescheduleRate(0, -3)).toThrow(InvalidOptionError);
     expect(() => rescheduleRate(4, 3)).toThrow(
-      new RangeError('rescheduleRate: tutorReschedules must not exceed totalSessions (got 4 > 3)'),
+      'rescheduleRate: tutorReschedules must not exceed totalSessions (got 4 > 3)',
     );
   });
 });
@@ -94,11 +95,11 @@ describe('isHighRisk', () => {
 
   it('refuses a bad threshold or rate, naming it', () => {
     for (const threshold of [-0.01, 100.01, 15.555, 1e9]) {
-      expect(() => isHighRisk(rates(1, 1, 1), threshold)).toThrow(RangeError);
+      expect(() => isHighRisk(rates(1, 1, 1), threshold)).toThrow(InvalidOptionError);
       expect(() => isHighRisk(rates(1, 1, 1), threshold)).toThrow(/isHighRisk: threshold must be from 0 to 100/);
     }
     for (const threshold of [Number.NaN, Number.POSITIVE_INFINITY, '15' as unknown as number]) {
-      expect(() => isHighRisk(rates(1, 1, 1), threshold)).toThrow(TypeError);
+      expect(() => isHighRisk(rates(1, 1, 1), threshold)).toThrow(InvalidOptionError);
       expect(() => isHighRisk(rates(1, 1, 1), threshold)).toThrow(/threshold must be a number/);
     }
     expect(() => isHighRisk(rates(1, Number.NaN, 1))).toThrow(/rates\.rescheduleRate30d must be a number or null/);
@@ -127,13 +128,14 @@ describe('refreshTutorScores retries', () => {
     expect(flaky.calls).toHaveLength(4);
 
     const tooFlaky = flakyDatabase(['40P01', '40P01']);
-    await expect(refreshTutorScores(tooFlaky.db, { asOf: AS_OF, maxRetries: 1 })).rejects.toThrow('query failed');
+    // The driver's error comes back translated, with its SQLSTATE, and stays as `cause`.
+    await expect(refreshTutorScores(tooFlaky.db, { asOf: AS_OF, maxRetries: 1 })).rejects.toMatchObject({ code: 'DATABASE_ERROR', sqlState: '40P01' });
     expect(tooFlaky.calls).toHaveLength(2);
   });
 
   it('does not retry other errors', async () => {
     const broken = flakyDatabase(['42P01']);
-    await expect(refreshTutorScores(broken.db, { asOf: AS_OF })).rejects.toThrow('query failed');
+    await expect(refreshTutorScores(broken.db, { asOf: AS_OF })).rejects.toMatchObject({ code: 'DATABASE_ERROR', sqlState: '42P01' });
     expect(broken.calls).toHaveLength(1);
   });
 });
@@ -430,7 +432,7 @@ describeEachBackend('scoring', (backend) => {
     expect(await listHighRiskTutors(db, { limit: 2, offset: 10 })).toEqual({ tutors: [], total: 6, limit: 2, offset: 10 });
     expect(await listHighRiskTutors(db, { limit: 0 })).toMatchObject({ tutors: [], total: 6 });
     await expect(listHighRiskTutors(db, { limit: -1 })).rejects.toThrow(/limit must be a whole number/);
-    await expect(listHighRiskTutors(db, { offset: 1.5 })).rejects.toThrow(RangeError);
+    await expect(listHighRiskTutors(db, { offset: 1.5 })).rejects.toThrow(InvalidOptionError);
   });
 
   it('computeTutorScore writes nothing, and both refuse unknown tutors and bad options', async () => {
@@ -449,12 +451,12 @@ describeEachBackend('scoring', (backend) => {
     await expect(computeTutorScore(db, 'not-a-uuid')).rejects.toBeInstanceOf(NotFoundError);
 
     for (const threshold of [-1, 100.5, 15.555]) {
-      await expect(computeTutorScore(db, tutorId, { threshold })).rejects.toThrow(RangeError);
+      await expect(computeTutorScore(db, tutorId, { threshold })).rejects.toThrow(InvalidOptionError);
       await expect(refreshTutorScores(db, { threshold })).rejects.toThrow(
         /refreshTutorScores: threshold must be from 0 to 100/,
       );
     }
-    await expect(refreshTutorScores(db, { threshold: Number.NaN })).rejects.toThrow(TypeError);
+    await expect(refreshTutorScores(db, { threshold: Number.NaN })).rejects.toThrow(InvalidOptionError);
     await expect(refreshTutorScores(db, { asOf: new Date(Number.NaN) })).rejects.toThrow(/asOf must be a valid Date/);
     await expect(refreshTutorScores(db, { tutorIds: ['x'] })).rejects.toThrow(/tutorIds must hold UUIDs only/);
     await expect(refreshTutorScores(db, { maxRetries: -1 })).rejects.toThrow(/maxRetries/);

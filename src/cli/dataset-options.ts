@@ -36,7 +36,7 @@ const flagOf: Record<string, string> = {
 
 /**
  * Reads and checks the generation flags, before any database is opened: a bad value is a usage error naming its flag
- * (the generator's own RangeError/TypeError, which names the option, is turned into one).
+ * (the generator's own option error, which names the option, is turned into one).
  *
  * @example
  * parseGenerateFlags({ tutors: '20', sessions: '400' }).tutors; // 20
@@ -66,7 +66,7 @@ export function parseGenerateFlags(options: ParsedOptions): ResolvedGenerateOpti
     );
   } catch (error) {
     const option = (error as { option?: unknown }).option;
-    if ((error instanceof RangeError || error instanceof TypeError) && typeof option === 'string') {
+    if (error instanceof Error && typeof option === 'string' && error.message.startsWith('generateDataset: ')) {
       const flag = flagOf[option.split(/[.[]/)[0] ?? option] ?? option;
       throw new UsageError(error.message.replace(/^generateDataset: option '[^']*'/, flag));
     }

@@ -12,7 +12,7 @@ type StopSignal = 'SIGINT' | 'SIGTERM';
  * @example
  * throw new InterruptedError('SIGINT'); // stopped by SIGINT: the load was rolled back, nothing was written
  */
-export class InterruptedError extends TqsError {
+export class InterruptedError extends TqsError<'INTERRUPTED'> {
   override name = 'InterruptedError';
   readonly signal: StopSignal;
 

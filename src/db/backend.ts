@@ -5,6 +5,7 @@ import type { Loader } from './loader';
 import { type LoadSpace, loadSpace, UNWATCHED_SPACE } from './pglite/free-space';
 import { pgliteLoader } from './pglite/loader';
 import { postgresLoader } from './postgres-js/loader';
+import { InvalidOptionError } from '../errors';
 
 /*
  * The one place that asks which backend a database is on. Everything that differs between PGlite and postgres.js is
@@ -16,14 +17,14 @@ import { postgresLoader } from './postgres-js/loader';
 /**
  * The driver client behind `db`: the PGlite instance or the postgres.js `sql`.
  *
- * @throws {TypeError} `db` is a transaction, or neither a PGlite nor a postgres.js database.
+ * @throws {InvalidOptionError} `db` is a transaction, or neither a PGlite nor a postgres.js database.
  * @example
  * const { backend } = rawClient(db); // 'pglite' | 'postgres'
  */
 export function rawClient(db: Database): RawClient {
   const session = driverSession(db);
   if (session.inTransaction) {
-    throw new TypeError('rawClient: expected a database, got a transaction opened with db.transaction()');
+    throw new InvalidOptionError('db', 'rawClient: expected a database, got a transaction opened with db.transaction()');
   }
   return session.backend === 'pglite'
     ? { backend: 'pglite', pglite: session.client }
@@ -44,7 +45,7 @@ export interface DatabaseBackend {
 /**
  * What differs between the backends, for `db`: asked once per load, and passed along from there.
  *
- * @throws {TypeError} `db` is neither over PGlite nor over postgres.js.
+ * @throws {InvalidOptionError} `db` is neither over PGlite nor over postgres.js.
  * @example
  * const backend = databaseBackend(db);
  * await backend.loader.transaction(async (tx) => tx.copy(target, chunks, () => {}));

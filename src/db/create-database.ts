@@ -1,3 +1,4 @@
+import { InvalidOptionError } from '../errors';
 import { openDatabase } from './open-database';
 import type { CreateDatabaseOptions, TqsDatabase } from './database';
 import { assertDataDir } from './pglite/data-dir-kind';
@@ -32,27 +33,32 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
 /** Options that only make sense together, named in the error. */
 function checkOptions(options: CreateDatabaseOptions): void {
   const given = (keys: (keyof CreateDatabaseOptions)[]) => keys.filter((key) => options[key] !== undefined);
+  const refuse = (option: string, message: string) => {
+    throw new InvalidOptionError(option, `createDatabase: ${message}`);
+  };
   if (options.client !== undefined) {
     const others = given(['url', 'dataDir', 'loadDataDir', 'max', 'postgres']);
-    if (others.length > 0) {
-      throw new TypeError(`createDatabase: client is already open; drop ${others.join(', ')} (they configure a new one)`);
+    if (others.length > 0) refuse(others[0]!, `client is already open; drop ${others.join(', ')} (they configure a new one)`);
+    if (options.readReplicas !== undefined) {
+      refuse(
+        'readReplicas',
+        'readReplicas opens pools of its own and is not applied over an existing client; give url (and postgres options) instead of client, or route reads with drizzle-orm withReplicas yourself',
+      );
     }
   } else if (options.closeClient !== undefined) {
-    throw new TypeError('createDatabase: closeClient applies only with client (a database it opens is always closed)');
+    refuse('closeClient', 'closeClient applies only with client (a database it opens is always closed)');
   }
   if (options.url !== undefined && (options.dataDir !== undefined || options.loadDataDir !== undefined)) {
-    throw new TypeError('createDatabase: give either url (PostgreSQL) or dataDir/loadDataDir (PGlite), not both');
+    refuse('url', 'give either url (PostgreSQL) or dataDir/loadDataDir (PGlite), not both');
   }
   if (options.client === undefined && options.url === undefined && options.readReplicas !== undefined) {
-    throw new TypeError('createDatabase: readReplicas needs url (a PostgreSQL primary); PGlite has no replicas');
+    refuse('readReplicas', 'readReplicas needs url (a PostgreSQL primary); PGlite has no replicas');
   }
   checkRoutingOptions(options);
   if (options.postgres !== undefined) {
-    if (options.url === undefined) throw new TypeError('createDatabase: postgres options need url (PostgreSQL)');
+    if (options.url === undefined) refuse('postgres', 'postgres options need url (PostgreSQL)');
     if ('transform' in options.postgres) {
-      throw new TypeError(
-        'createDatabase: postgres.transform is not supported: the package reads rows by their column names',
-      );
+      refuse('postgres.transform', 'postgres.transform is not supported: the package reads rows by their column names and values as the driver parses them; drop it');
     }
   }
 }

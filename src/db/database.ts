@@ -1,6 +1,8 @@
 import type { PGlite } from '@electric-sql/pglite';
 import type { Logger } from 'drizzle-orm';
 import type postgres from 'postgres';
+import { InvalidOptionError } from '../errors';
+import { drainCalls, trackCalls } from './call';
 import type { Backend, Database } from './client';
 
 /**
@@ -85,21 +87,47 @@ export type TqsDatabase = Database & {
    * to a read-only helper that must see a write just made (a replica may lag).
    */
   readonly $primary: Database;
-  /** Closes the PGlite instance or ends the postgres.js pool. A PGlite left open keeps the process alive. */
-  close(): Promise<void>;
+  /**
+   * Closes the PGlite instance or ends the postgres.js pool. A PGlite left open keeps the process alive. Calls of
+   * this package already running finish first: new ones are refused with `DatabaseClosedError` (`DATABASE_CLOSED`),
+   * and after `timeout` seconds (default 5) whatever still runs is ended (and fails with `DATABASE_CLOSED`).
+   */
+  close(options?: CloseOptions): Promise<void>;
   /** The same as `close()`, for `await using db = await createDatabase()`. */
   [Symbol.asyncDispose](): Promise<void>;
 };
 
+/** Options of `TqsDatabase.close()`. */
+export interface CloseOptions {
+  /** Seconds the calls already running may take to finish before they are ended. Default 5; 0 ends them at once. */
+  timeout?: number;
+}
+
+/** The default of {@link CloseOptions.timeout}, in seconds. */
+const CLOSE_TIMEOUT = 5;
+
+function closeTimeout(options: CloseOptions | undefined): number {
+  const timeout = options?.timeout ?? CLOSE_TIMEOUT;
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
+    throw new InvalidOptionError('timeout', `close: timeout must be a number of seconds of at least 0 (got ${String(timeout)})`);
+  }
+  return timeout;
+}
+
 /**
- * Makes a Drizzle database a {@link TqsDatabase}: its backend, itself as `$primary`, and a `close` that runs `close`
- * once however often it is called (a second `close()` or the `await using` disposal after one).
+ * Makes a Drizzle database a {@link TqsDatabase}: its backend, itself as `$primary`, and a `close` that lets the
+ * package's running calls finish, then runs `close` (given the seconds left for the driver's own queries) once however
+ * often it is called (a second `close()` or the `await using` disposal after one).
  *
  * @example
- * const db = withClose(drizzle({ client: sql, schema }), 'postgres', () => sql.end({ timeout: 5 }));
+ * const db = withClose(drizzle({ client: sql, schema }), 'postgres', (timeout) => sql.end({ timeout }));
  */
-export function withClose(db: object, backend: Backend, close: () => Promise<void>): TqsDatabase {
+export function withClose(db: object, backend: Backend, close: (timeoutSeconds: number) => Promise<void>): TqsDatabase {
+  const tracker = trackCalls(db);
   let closing: Promise<void> | undefined;
-  const closeOnce = () => (closing ??= close());
-  return Object.assign(db, { backend, close: closeOnce, [Symbol.asyncDispose]: closeOnce, $primary: db }) as unknown as TqsDatabase;
+  const closeOnce = async (options?: CloseOptions) => {
+    const timeout = closeTimeout(options);
+    return (closing ??= drainCalls(tracker, timeout).then((left) => close(left)));
+  };
+  return Object.assign(db, { backend, close: closeOnce, [Symbol.asyncDispose]: () => closeOnce(), $primary: db }) as unknown as TqsDatabase;
 }

@@ -3,6 +3,7 @@ import { is } from 'drizzle-orm';
 import { PgTransaction } from 'drizzle-orm/pg-core';
 import type { Sql, TransactionSql } from 'postgres';
 import type { Database } from './client';
+import { InvalidOptionError } from '../errors';
 
 /* The only routines that tell the backends apart, by the shape of the driver's client. */
 /**
@@ -60,7 +61,7 @@ export function driverSessionOf(client: unknown, inTransaction: boolean): Driver
 /**
  * The driver session behind `db`, a database or a transaction of one.
  *
- * @throws {TypeError} `db` is neither over PGlite nor over postgres.js.
+ * @throws {InvalidOptionError} `db` is neither over PGlite nor over postgres.js.
  * @example
  * await db.transaction(async (tx) => driverSession(tx)); // { backend: 'postgres', inTransaction: true, client }
  */
@@ -68,7 +69,8 @@ export function driverSession(db: Database): DriverSession {
   const { client, inTransaction } = sessionClient(db);
   const session = driverSessionOf(client, inTransaction);
   if (session) return session;
-  throw new TypeError(
+  throw new InvalidOptionError(
+    'db',
     'expected a Drizzle database over PGlite or postgres.js (one from createDatabase()), or a transaction of one',
   );
 }

@@ -1,6 +1,6 @@
 export { type Backend, type Database, queryRows, type RawClient } from './client';
 export { createDatabase } from './create-database';
-export { type CreateDatabaseOptions, type ExistingClient, type PostgresOptions, type TqsDatabase } from './database';
+export { type CloseOptions, type CreateDatabaseOptions, type ExistingClient, type PostgresOptions, type TqsDatabase } from './database';
 export { rawClient } from './backend';
 export { migrate, type MigrateOptions, type MigrateResult } from './migrate';
 export {
@@ -9,7 +9,14 @@ export {
   type MigrationStatus,
   type MigrationStatusOptions,
 } from './migration-status';
-export { defaultMigrationsFolder, MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations, type MigrationFile } from './migrations';
+export {
+  defaultMigrationsFolder,
+  MIGRATIONS_SCHEMA,
+  MIGRATIONS_TABLE,
+  readMigrations,
+  readMigrationsFolder,
+  type MigrationFile,
+} from './migrations';
 export { countTableRows, type TableCounts } from './table-counts';
 export { readReplicaOf } from './read-replica-of';
 export { type ReadRoutingStatus, replicaStatus, type ReplicaStatus } from './replica-status';
@@ -25,3 +32,5 @@ export { ensurePostgresDatabase } from './postgres-js/admin';
 export { isNullSocketWrite } from './postgres-js/null-socket-write';
 export { abortPoint, runAbortable } from './postgres-js/abort-scope';
 export { abortable, type AbortableOptions } from './abortable';
+export { drainCalls, inCall, trackCalls } from './call';
+export { withClose } from './database';

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { LockTimeoutError, MigrationError, translateDatabaseError } from '../errors';
+import { inCall } from './call';
 import type { Database } from './client';
 import { abortable, type AbortableOptions } from './abortable';
 import { abortPoint } from './postgres-js/abort-scope';
@@ -8,7 +9,7 @@ import { ensureJournal, lockMigrations, pendingMigrations, readJournal } from '.
 
 /** Options of {@link migrate}. */
 export interface MigrateOptions extends AbortableOptions {
-  /** A drizzle-kit migrations folder. Default: the `drizzle/` shipped with this package. */
+  /** A drizzle-kit migrations folder. Default: the package's own (those of `drizzle/`), carried in its code. */
   migrationsFolder?: string;
 }
 
@@ -52,5 +53,7 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
     }
     return { applied };
   });
-  return abortable('migrate', options.signal, apply, () => 'the migrations were rolled back, none is applied');
+  return inCall(db, 'migrate', () =>
+    abortable('migrate', options.signal, apply, () => 'the migrations were rolled back, none is applied'),
+  );
 }

@@ -1,4 +1,5 @@
 import { MigrationsPendingError } from '../errors';
+import { inCall } from './call';
 import type { Database } from './client';
 import { readMigrations } from './migrations';
 import { journalExists, pendingMigrations, readJournal } from './journal';
@@ -10,7 +11,7 @@ import { journalExists, pendingMigrations, readJournal } from './journal';
  * await migrationStatus(db, { migrationsFolder: './drizzle' });
  */
 export interface MigrationStatusOptions {
-  /** A drizzle-kit migrations folder. Default: the `drizzle/` shipped with this package. */
+  /** A drizzle-kit migrations folder. Default: the package's own, carried in its code. */
   migrationsFolder?: string;
 }
 
@@ -50,7 +51,7 @@ export interface MigrationStatus {
  */
 export async function migrationStatus(db: Database, options: MigrationStatusOptions = {}): Promise<MigrationStatus> {
   const migrations = readMigrations(options.migrationsFolder);
-  const journal = (await journalExists(db)) ? await readJournal(db) : [];
+  const journal = await inCall(db, 'migrationStatus', async () => ((await journalExists(db)) ? await readJournal(db) : []));
   const tagOf = new Map(migrations.map((m) => [m.when, m.tag]));
   const applied: string[] = [];
   const unknown: number[] = [];

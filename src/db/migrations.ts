@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
+import { embeddedMigrations } from './embedded-migrations';
 import { defaultMigrationsFolder } from './migrations-folder';
 
 export { defaultMigrationsFolder };
@@ -28,15 +29,28 @@ const statementsOf = (pieces: readonly string[]) =>
   pieces.map((s) => s.trim()).filter((s) => s.replace(/^--.*$/gm, '').trim() !== '');
 
 /**
+ * The migrations `migrate`, `migrationStatus`, `assertMigrated` and `rollback` apply: by default the package's own,
+ * carried in its code (generated from `drizzle/` at build time, the same statements, hashes and timestamps, so a
+ * bundle needs no file beside it); with `folder`, those of a drizzle-kit folder on disk ({@link readMigrationsFolder}).
+ *
+ * @example
+ * const migrations = readMigrations();
+ * migrations.map((m) => m.tag); // ['0000_initial_schema', '0001_touch_updated_at', ...]
+ */
+export function readMigrations(folder?: string): MigrationFile[] {
+  if (folder !== undefined) return readMigrationsFolder(folder);
+  return embeddedMigrations.map((m) => ({ ...m, up: [...m.up], down: m.down === undefined ? undefined : [...m.down] }));
+}
+
+/**
  * Reads the migrations of a drizzle-kit folder with drizzle's own reader (`readMigrationFiles`: the same statements,
  * hashes and timestamps that `drizzle-kit migrate` applies and records), and beside each its hand-written down file
  * `<tag>.down.sql`, which drizzle-kit does not know.
  *
  * @example
- * const migrations = readMigrations();
- * migrations.map((m) => m.tag); // ['0000_initial_schema', '0001_touch_updated_at']
+ * readMigrationsFolder(defaultMigrationsFolder()).map((m) => m.hash); // drizzle-kit's sha256 of each file
  */
-export function readMigrations(folder = defaultMigrationsFolder()): MigrationFile[] {
+export function readMigrationsFolder(folder = defaultMigrationsFolder()): MigrationFile[] {
   // readMigrationFiles keeps the journal's order but not its tags, which name the files (down files included). Read
   // first, a missing journal fails naming its path, as before.
   const journal = JSON.parse(readFileSync(join(folder, 'meta', '_journal.json'), 'utf8')) as { entries: { tag: string }[] };

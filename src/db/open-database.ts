@@ -1,12 +1,15 @@
 import type { CreateDatabaseOptions, ExistingClient, TqsDatabase } from './database';
 import { driverSessionOf } from './driver-session';
+import { InvalidOptionError } from '../errors';
+import { assertNoTransform } from './postgres-js/client-transform';
 import { openPostgres, overPostgres } from './postgres-js/open';
 
 /**
  * Opens the database `options` name (their checks done): a postgres.js pool for `url`, PGlite otherwise, or a database
  * over the caller's `client`, closed by `close()` only with `closeClient`.
  *
- * @throws {TypeError} `client` is neither a postgres.js `sql`, a PGlite, nor a Drizzle database over either.
+ * @throws {InvalidOptionError} `client` is neither a postgres.js `sql`, a PGlite, nor a Drizzle database over either,
+ * or is a postgres.js client with a `transform`.
  * @example
  * const db = await openDatabase({ url: 'postgres://app@db:5432/tqs' });
  */
@@ -21,11 +24,12 @@ async function overClient(client: ExistingClient, options: CreateDatabaseOptions
   const given = typeof client === 'object' && '$client' in client ? client.$client : client;
   const session = driverSessionOf(given, false);
   if (!session || session.inTransaction) {
-    throw new TypeError('createDatabase: client must be a postgres.js sql, a PGlite, or a Drizzle database over either');
+    throw new InvalidOptionError('client', 'createDatabase: client must be a postgres.js sql, a PGlite, or a Drizzle database over either (not a transaction)');
   }
   if (session.backend === 'postgres') {
     const sql = session.client;
-    return overPostgres(sql, options.logger, () => (options.closeClient ? sql.end({ timeout: 5 }) : Promise.resolve()));
+    assertNoTransform(sql);
+    return overPostgres(sql, options.logger, (timeout) => (options.closeClient ? sql.end({ timeout }) : Promise.resolve()));
   }
   const pglite = session.client;
   const { overPglite } = await import('./pglite/open');

@@ -1,11 +1,12 @@
 import { withReplicas } from 'drizzle-orm/pg-core';
 import type { Sql } from 'postgres';
-import { ConnectionError, redactUrl, ReplicaReadError, translateDatabaseError } from '../errors';
+import { ConnectionError, InvalidOptionError, redactUrl, ReplicaReadError, translateDatabaseError } from '../errors';
 import { isTqsError } from '../errors/classes';
 import { connectionLost, findInChain, sqlStateOf } from '../util/error-chain';
 import { rawClient } from './backend';
 import type { Database } from './client';
-import type { CreateDatabaseOptions, TqsDatabase } from './database';
+import { inCall } from './call';
+import type { CloseOptions, CreateDatabaseOptions, TqsDatabase } from './database';
 import { overPostgres } from './postgres-js/open';
 import { readReplicaOf } from './read-replica-of';
 import { stampWrites } from './postgres-js/write-stamp';
@@ -40,7 +41,7 @@ export async function withReadReplicas(primary: TqsDatabase, options: CreateData
   const urls = options.readReplicas;
   if (!Array.isArray(urls) || urls.length === 0 || urls.some((url) => typeof url !== 'string' || url.trim() === '')) {
     await primary.close();
-    throw new TypeError('createDatabase: readReplicas must be a non-empty array of PostgreSQL connection strings');
+    throw new InvalidOptionError('readReplicas', 'createDatabase: readReplicas must be a non-empty array of PostgreSQL connection strings');
   }
   const opened: TqsDatabase[] = [];
   const replicas: Replica[] = [];
@@ -91,7 +92,7 @@ async function openReplica(url: string, options: CreateDatabaseOptions, open: Op
 
 const postgresOf = (db: Database) => {
   const client = rawClient(db);
-  if (client.backend !== 'postgres') throw new TypeError('createDatabase: readReplicas needs PostgreSQL');
+  if (client.backend !== 'postgres') throw new InvalidOptionError('readReplicas', 'createDatabase: readReplicas needs PostgreSQL');
   return client.sql;
 };
 
@@ -99,12 +100,12 @@ const postgresOf = (db: Database) => {
 function closingAll(primary: TqsDatabase, others: TqsDatabase[]) {
   const close = primary.close;
   let closing: Promise<void> | undefined;
-  const closeAll = () =>
-    (closing ??= Promise.allSettled([close(), ...others.map((db) => db.close())]).then((results) => {
+  const closeAll = (options?: CloseOptions) =>
+    (closing ??= Promise.allSettled([close(options), ...others.map((db) => db.close(options))]).then((results) => {
       const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failed) throw failed.reason;
     }));
-  return { backend: primary.backend, close: closeAll, [Symbol.asyncDispose]: closeAll };
+  return { backend: primary.backend, close: closeAll, [Symbol.asyncDispose]: () => closeAll() };
 }
 
 /**
@@ -117,6 +118,10 @@ function closingAll(primary: TqsDatabase, others: TqsDatabase[]) {
  * const rows = await readFromReplica(db, 'computeTutorScore', (reader) => queryRows(reader, query));
  */
 export async function readFromReplica<T>(db: Database, helper: string, read: (reader: Database) => Promise<T>): Promise<T> {
+  return inCall(db, helper, () => readFrom(db, helper, read));
+}
+
+async function readFrom<T>(db: Database, helper: string, read: (reader: Database) => Promise<T>): Promise<T> {
   const router = routerOf(db);
   if (router === undefined) return read(readReplicaOf(db)); // a database you put behind withReplicas yourself
 

@@ -1,6 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { InvalidOptionError, LockTimeoutError, MigrationError, RollbackRefusedError, translateDatabaseError } from '../errors';
 import { checkOptions, isBoolean, isNonEmptyString, isSignal, isWholeNumber } from '../errors/check-options';
+import { inCall } from './call';
 import type { Database } from './client';
 import { abortable, type AbortableOptions } from './abortable';
 import { queryRows } from './client';
@@ -18,7 +19,7 @@ export interface RollbackOptions extends AbortableOptions {
   to?: 'base' | (string & {});
   /** Undo even when rows would be dropped. Without it such a rollback refuses and changes nothing. */
   force?: boolean;
-  /** A drizzle-kit migrations folder. Default: the `drizzle/` shipped with this package. */
+  /** A drizzle-kit migrations folder. Default: the package's own, carried in its code. */
   migrationsFolder?: string;
 }
 
@@ -151,7 +152,9 @@ export async function rollback(db: Database, options: RollbackOptions = {}): Pro
     }
     return { rolledBack: plan.map((s) => s.migration.tag), rowsDropped: atRisk };
   });
-  return abortable('rollback', options.signal, undo, () => 'the rollback was rolled back, every migration stays');
+  return inCall(db, 'rollback', () =>
+    abortable('rollback', options.signal, undo, () => 'the rollback was rolled back, every migration stays'),
+  );
 }
 
 /**

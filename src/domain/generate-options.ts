@@ -90,7 +90,10 @@ const describe = (value: unknown): string => {
   }
 };
 
-/** The errors carry the option's name in `option` too, for callers (the CLI) that map it back to a flag. */
+/*
+ * The errors carry the option's name in `option`, for callers that map it back to a flag (the CLI) or to an
+ * InvalidOptionError (the generator: this layer sits beside errors/ and cannot import it).
+ */
 const typeError = (name: string, requirement: string, value: unknown) =>
   Object.assign(new TypeError(`generateDataset: option '${name}' must be ${requirement} (got ${describe(value)})`), {
     option: name,
@@ -247,7 +250,7 @@ function resolveTimeZone(value: unknown): string {
 
 /**
  * Fills in the defaults of `options` and checks every value: a `TypeError` or `RangeError` names the option in its
- * message and in `option` (`'days'`, `'tierRates.high.min'`). `now` is required: the caller decides where time comes
+ * message and in `option` (the generator rethrows it as an `InvalidOptionError`) (`'days'`, `'tierRates.high.min'`). `now` is required: the caller decides where time comes
  * from. With `streaming`, only the tutors count against {@link maxGeneratedRows} (the sessions come a chunk at a time).
  *
  * @example

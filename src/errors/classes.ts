@@ -1,24 +1,36 @@
-/** The stable codes every error of this package carries in `code`. */
-export type TqsErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'CONSTRAINT_VIOLATION'
-  | 'NOT_FOUND'
-  | 'ROLLBACK_REFUSED'
-  | 'MIGRATION_FAILED'
-  | 'MIGRATIONS_PENDING'
-  | 'CONNECTION_FAILED'
-  | 'DESTRUCTIVE_OPERATION_REFUSED'
-  | 'INVALID_OPTION'
-  | 'DATA_DIR_LOCKED'
-  | 'DATA_DIR_UNUSABLE'
-  | 'DISK_FULL'
-  | 'CONNECTION_STALLED'
-  | 'INTERRUPTED'
-  | 'ABORTED'
-  | 'DATABASE_ERROR'
-  | 'REPLICA_READ_FAILED'
-  | 'CLAIM_LOST'
-  | 'LOCK_TIMEOUT';
+/**
+ * Every code an error of this package carries in `code`, stable across versions. docs/errors.md and the README list
+ * each of them (a test holds them to this list).
+ *
+ * @example
+ * tqsErrorCodes.includes('NOT_FOUND'); // true
+ */
+export const tqsErrorCodes = [
+  'VALIDATION_FAILED',
+  'CONSTRAINT_VIOLATION',
+  'NOT_FOUND',
+  'ROLLBACK_REFUSED',
+  'MIGRATION_FAILED',
+  'MIGRATIONS_PENDING',
+  'MIGRATIONS_NOT_FOUND',
+  'CONNECTION_FAILED',
+  'DATABASE_CLOSED',
+  'DESTRUCTIVE_OPERATION_REFUSED',
+  'INVALID_OPTION',
+  'DATA_DIR_LOCKED',
+  'DATA_DIR_UNUSABLE',
+  'DISK_FULL',
+  'CONNECTION_STALLED',
+  'INTERRUPTED',
+  'ABORTED',
+  'DATABASE_ERROR',
+  'REPLICA_READ_FAILED',
+  'CLAIM_LOST',
+  'LOCK_TIMEOUT',
+] as const;
+
+/** The stable codes every error of this package carries in `code`: one of {@link tqsErrorCodes}. */
+export type TqsErrorCode = (typeof tqsErrorCodes)[number];
 
 /*
  * The brand every TqsError carries, registered globally with Symbol.for: the ESM and the CommonJS builds of this
@@ -39,11 +51,12 @@ const BRAND = Symbol.for('@tqs/data/TqsError');
  *   if (error instanceof TqsError) console.error(error.code, error.message);
  * }
  */
-export class TqsError extends Error {
+export class TqsError<Code extends TqsErrorCode = TqsErrorCode> extends Error {
   override name = 'TqsError';
-  readonly code: TqsErrorCode;
+  /** The kind of error, stable across versions; each subclass has its own (`NotFoundError`'s is `'NOT_FOUND'`). */
+  readonly code: Code;
 
-  constructor(code: TqsErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     Object.defineProperty(this, BRAND, { value: true });
@@ -84,7 +97,7 @@ export interface ValidationIssue {
 }
 
 /** Input failed a Zod schema before it reached the database. `issues` names each field and rule. */
-export class ValidationError extends TqsError {
+export class ValidationError extends TqsError<'VALIDATION_FAILED'> {
   override name = 'ValidationError';
   readonly issues: ValidationIssue[];
 
@@ -95,7 +108,7 @@ export class ValidationError extends TqsError {
 }
 
 /** The database refused a write: `constraint` is its name, as in `drizzle/` and in the README's table. */
-export class ConstraintViolationError extends TqsError {
+export class ConstraintViolationError extends TqsError<'CONSTRAINT_VIOLATION'> {
   override name = 'ConstraintViolationError';
   /** The constraint's name, e.g. `sessions_completed_time_matches_status`; undefined for NOT NULL and type errors. */
   readonly constraint: string | undefined;
@@ -125,7 +138,7 @@ export class ConstraintViolationError extends TqsError {
 }
 
 /** A row that was asked for by id does not exist. */
-export class NotFoundError extends TqsError {
+export class NotFoundError extends TqsError<'NOT_FOUND'> {
   override name = 'NotFoundError';
   readonly entity: string;
   readonly id: string;
@@ -138,7 +151,7 @@ export class NotFoundError extends TqsError {
 }
 
 /** A rollback would drop rows and was not forced. `rowsAtRisk` says where they are; nothing was changed. */
-export class RollbackRefusedError extends TqsError {
+export class RollbackRefusedError extends TqsError<'ROLLBACK_REFUSED'> {
   override name = 'RollbackRefusedError';
   readonly rowsAtRisk: { table: string; rows: number }[];
 
@@ -149,7 +162,7 @@ export class RollbackRefusedError extends TqsError {
 }
 
 /** A migration (or a rollback step) failed; its transaction was rolled back, so no part of it is applied. */
-export class MigrationError extends TqsError {
+export class MigrationError extends TqsError<'MIGRATION_FAILED'> {
   override name = 'MigrationError';
   readonly migration: string;
 
@@ -171,7 +184,7 @@ export class MigrationError extends TqsError {
  *   if (error instanceof MigrationsPendingError) console.error(`run migrate: ${error.pending.join(', ')}`);
  * }
  */
-export class MigrationsPendingError extends TqsError {
+export class MigrationsPendingError extends TqsError<'MIGRATIONS_PENDING'> {
   override name = 'MigrationsPendingError';
   readonly pending: string[];
   readonly applied: string[];
@@ -191,7 +204,7 @@ export class MigrationsPendingError extends TqsError {
  * @example
  * try { await refreshTutorScores(db, { signal }); } catch (error) { if (error instanceof AbortedError) return; throw error; }
  */
-export class AbortedError extends TqsError {
+export class AbortedError extends TqsError<'ABORTED'> {
   override name = 'AbortedError';
   readonly reason: unknown;
 
@@ -212,7 +225,7 @@ export class AbortedError extends TqsError {
  * @example
  * try { await refreshTutorScores(db); } catch (error) { if (error instanceof LockTimeoutError) scheduleRetry(); else throw error; }
  */
-export class LockTimeoutError extends TqsError {
+export class LockTimeoutError extends TqsError<'LOCK_TIMEOUT'> {
   override name = 'LockTimeoutError';
   /** Always `55P03`. */
   readonly sqlState = '55P03';
@@ -223,7 +236,7 @@ export class LockTimeoutError extends TqsError {
 }
 
 /** The database could not be reached. The message names the target with its password removed. */
-export class ConnectionError extends TqsError {
+export class ConnectionError extends TqsError<'CONNECTION_FAILED'> {
   override name = 'ConnectionError';
 
   constructor(message: string, options?: { cause?: unknown }) {
@@ -241,7 +254,7 @@ export class ConnectionError extends TqsError {
  * @example
  * try { await listHighRiskTutors(db); } catch (error) { if (error instanceof ReplicaReadError) console.error(error.sqlState); }
  */
-export class ReplicaReadError extends TqsError {
+export class ReplicaReadError extends TqsError<'REPLICA_READ_FAILED'> {
   override name = 'ReplicaReadError';
   readonly target: string;
   readonly sqlState: string | undefined;
@@ -257,7 +270,7 @@ export class ReplicaReadError extends TqsError {
  * A destructive operation was asked for without saying so explicitly: clearing tables without `confirm: true`, or
  * archiving history with a cutoff that would change stored scores without `force: true`. Nothing was changed.
  */
-export class DestructiveOperationRefusedError extends TqsError {
+export class DestructiveOperationRefusedError extends TqsError<'DESTRUCTIVE_OPERATION_REFUSED'> {
   override name = 'DestructiveOperationRefusedError';
 
   constructor(message: string) {
@@ -277,7 +290,7 @@ export class DestructiveOperationRefusedError extends TqsError {
  *   if (error instanceof InvalidOptionError) console.error(error.option, error.message); // 'url', 'url is undefined ...'
  * }
  */
-export class InvalidOptionError extends TqsError {
+export class InvalidOptionError extends TqsError<'INVALID_OPTION'> {
   override name = 'InvalidOptionError';
   readonly option: string;
 
@@ -294,7 +307,7 @@ export class InvalidOptionError extends TqsError {
  * @example
  * try { await createDatabase({ dataDir: '.tqs/pglite' }); } catch (e) { if (e instanceof DataDirLockedError) console.log(e.holderPid); }
  */
-export class DataDirLockedError extends TqsError {
+export class DataDirLockedError extends TqsError<'DATA_DIR_LOCKED'> {
   override name = 'DataDirLockedError';
   readonly dataDir: string;
   readonly holderPid: number;
@@ -313,7 +326,7 @@ export class DataDirLockedError extends TqsError {
  * @example
  * await createDatabase({ dataDir: 'old-dir' }); // DataDirError: ... was created by PostgreSQL 16 ...
  */
-export class DataDirError extends TqsError {
+export class DataDirError extends TqsError<'DATA_DIR_UNUSABLE'> {
   override name = 'DataDirError';
   readonly dataDir: string;
 
@@ -330,7 +343,7 @@ export class DataDirError extends TqsError {
  * @example
  * await insertDataset(db, generateDataset({ sessions: 1_000_000 })); // DiskFullError: not enough space ...
  */
-export class DiskFullError extends TqsError {
+export class DiskFullError extends TqsError<'DISK_FULL'> {
   override name = 'DiskFullError';
   readonly path: string;
   readonly neededBytes: number | undefined;
@@ -356,7 +369,7 @@ export class DiskFullError extends TqsError {
  * @example
  * try { await markSent(db, report.id, { claimToken: report.claimToken }); } catch (e) { if (e instanceof ClaimLostError) lost++; else throw e; }
  */
-export class ClaimLostError extends TqsError {
+export class ClaimLostError extends TqsError<'CLAIM_LOST'> {
   override name = 'ClaimLostError';
   readonly reportId: string;
   /** The report's status when the call was refused. */

@@ -1,5 +1,6 @@
-import { errorChain, isSqlState } from '../util/error-chain';
-import { ConstraintViolationError, LockTimeoutError, TqsError } from './classes';
+import { connectionLost, errorChain, findInChain, isSqlState } from '../util/error-chain';
+import { ConnectionError, ConstraintViolationError, LockTimeoutError, TqsError } from './classes';
+import { DatabaseClosedError, DatabaseError } from './database-errors';
 import { constraintDescriptions } from './constraint-descriptions';
 
 interface PgErrorFields {
@@ -120,4 +121,41 @@ export function describeServerError(error: unknown): string | undefined {
   const hint = serverErrorHints[sqlState] ?? serverErrorHints[sqlState.slice(0, 2)];
   const message = withoutValue(sqlState, str(pg.message) ?? 'the server refused the query');
   return `${message} (SQLSTATE ${sqlState})${hint ? `: ${hint}` : ''}`;
+}
+
+/** A query refused because its database was closed: postgres.js's CONNECTION_ENDED/DESTROYED, PGlite's "closed". */
+const closedDatabase = (error: unknown): boolean =>
+  findInChain(error, 'code', (code): code is string => code === 'CONNECTION_ENDED' || code === 'CONNECTION_DESTROYED') !==
+    undefined || [...errorChain(error)].some((link) => link instanceof Error && /^PGlite is clos(ed|ing)/.test(link.message));
+
+/**
+ * What a helper throws for a query of it that failed: a {@link TqsError} as it is; an integrity error as a
+ * {@link ConstraintViolationError} ({@link translateDatabaseError}); a query refused because the database was closed
+ * as a {@link DatabaseClosedError}; a lost connection as a {@link ConnectionError}; any other server error as a
+ * {@link DatabaseError} with the server's message, its SQLSTATE and what to do. Anything else (not a database error)
+ * is returned unchanged. The driver's error stays as `cause`; no message holds the query or its parameters.
+ *
+ * @example
+ * try { await db.execute(query); } catch (error) { throw translateQueryError(error, 'listTutors'); }
+ */
+export function translateQueryError(error: unknown, call?: string): unknown {
+  if (error instanceof TqsError) return error;
+  const prefix = call === undefined ? '' : `${call}: `;
+  if (closedDatabase(error)) {
+    return new DatabaseClosedError(`${prefix}the database is closed (close() was called): open a new one with createDatabase()`, { cause: error });
+  }
+  if (connectionLost(error)) {
+    const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause : error).message.split('\n')[0] : String(error);
+    return new ConnectionError(
+      `${prefix}the connection to the database was lost (${reason}): what was committed before stays, the statement that was running was rolled back`,
+      { cause: error },
+    );
+  }
+  const locked = lockTimeoutError(error, call);
+  if (locked !== error) return locked;
+  const translated = translateDatabaseError(error);
+  if (translated !== error) return translated;
+  const described = describeServerError(error);
+  if (described === undefined) return error;
+  return new DatabaseError(`${prefix}${described}`, findPgError(error)?.code as string, { cause: error });
 }

@@ -5,6 +5,7 @@ import { createSessionContext, generateTutorSessions } from './sessions';
 import { allocateSessions, planTutors } from './tutors';
 import type { GenerateOptions, ResolvedGenerateOptions } from '../domain/dataset';
 import type { Dataset, DatasetChunk, DatasetStream } from '../records/dataset';
+import { InvalidOptionError } from '../errors';
 
 /**
  * Generates a synthetic dataset in memory: tutors, sessions, reschedules, email reports and each tutor's
@@ -13,7 +14,7 @@ import type { Dataset, DatasetChunk, DatasetStream } from '../records/dataset';
  * tiers win (docs/design.md, "The generator's targets"; docs/synthetic-data.md for frequencies and sizes).
  *
  * @param options all optional, defaults are the spec's targets (see {@link GenerateOptions}); an invalid one throws a
- *   `TypeError` or `RangeError` naming it in its message and its `option` property.
+ *   an `InvalidOptionError` naming it in its message and its `option` property.
  * @example
  * const dataset = generateDataset({ seed: 7, now: new Date('2026-01-15T12:00:00Z') });
  * dataset.sessions.length; // 3000
@@ -22,7 +23,7 @@ import type { Dataset, DatasetChunk, DatasetStream } from '../records/dataset';
 export function generateDataset(options: GenerateOptions = {}): Dataset {
   // The one place the clock may be read: only when the caller gave no reference time.
   const now = options?.now ?? new Date();
-  const o = resolveGenerateOptions(options, now);
+  const o = resolved(options, now);
   // One chunk: the stream's own code path, with nothing to concatenate.
   const dataset: Dataset = { options: o, tutors: [], sessions: [], reschedules: [], emailReports: [], groundTruth: [] };
   for (const chunk of generateChunks(o, Number.POSITIVE_INFINITY)) {
@@ -55,7 +56,7 @@ const DEFAULT_CHUNK_SESSIONS = 50_000;
  * chunk holds every tutor and the ground truth; sessions follow tutor by tutor, never split across chunks. Options
  * are checked now; each iteration generates again from the seed.
  *
- * @throws {RangeError|TypeError} invalid options, as {@link generateDataset}, or a `chunkSessions` below 1.
+ * @throws {InvalidOptionError} invalid options, as {@link generateDataset}, or a `chunkSessions` below 1.
  * @example
  * const stream = generateDatasetStream({ tutors: 50_000, sessions: 10_000_000, seed: 7 });
  * await insertDatasetStream(db, stream); // generates the rows as it loads them
@@ -64,12 +65,12 @@ export function generateDatasetStream(options: GenerateOptions = {}, streamOptio
   const chunkSessions = streamOptions.chunkSessions ?? DEFAULT_CHUNK_SESSIONS;
   if (!Number.isInteger(chunkSessions) || chunkSessions < 1) {
     throw Object.assign(
-      new RangeError(`generateDatasetStream: option 'chunkSessions' must be an integer >= 1 (got ${String(chunkSessions)})`),
+      new InvalidOptionError('chunkSessions', `generateDatasetStream: option 'chunkSessions' must be an integer >= 1 (got ${String(chunkSessions)})`),
       { option: 'chunkSessions' },
     );
   }
   const now = options?.now ?? new Date();
-  const o = resolveGenerateOptions(options, now, { streaming: true });
+  const o = resolved(options, now, { streaming: true });
   return { options: o, [Symbol.iterator]: () => generateChunks(o, chunkSessions) };
 }
 
@@ -99,4 +100,15 @@ function* generateChunks(o: ResolvedGenerateOptions, chunkSessions: number): Gen
     if (ctx.sessions.length >= chunkSessions && i < plans.length - 1) yield take();
   }
   yield take();
+}
+
+/** {@link resolveGenerateOptions}, its refusal (which names the option) as an {@link InvalidOptionError}. */
+function resolved(...args: Parameters<typeof resolveGenerateOptions>): ReturnType<typeof resolveGenerateOptions> {
+  try {
+    return resolveGenerateOptions(...args);
+  } catch (error) {
+    const option = (error as { option?: unknown }).option;
+    if (error instanceof Error && typeof option === 'string') throw new InvalidOptionError(option, error.message);
+    throw error;
+  }
 }

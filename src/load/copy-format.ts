@@ -1,6 +1,7 @@
 import { getTableColumns } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { quoteIdent } from '../util/quote-ident';
+import { InvalidOptionError } from '../errors';
 
 /*
  * Rows to PostgreSQL's COPY text format (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.2):
@@ -27,14 +28,14 @@ export function escapeCopyText(value: string): string {
 
 /**
  * One value as a COPY text field: `\N` for null/undefined, ISO 8601 UTC for a Date, `t`/`f` for a boolean.
- * Throws a TypeError for what no column of this package holds (objects, NaN, invalid dates), naming `where`.
+ * Throws an InvalidOptionError (on `dataset`) for what no column of this package holds (objects, NaN, invalid dates), naming `where`.
  */
 export function encodeCopyValue(value: unknown, where: () => string): string {
   switch (typeof value) {
     case 'string':
       return escapeCopyText(value);
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`${where()}: ${value} is not a finite number`);
+      if (!Number.isFinite(value)) throw new InvalidOptionError('dataset', `${where()}: ${value} is not a finite number`);
       return String(value);
     case 'boolean':
       return value ? 't' : 'f';
@@ -45,12 +46,12 @@ export function encodeCopyValue(value: unknown, where: () => string): string {
     case 'object':
       if (value === null) return '\\N';
       if (value instanceof Date) {
-        if (Number.isNaN(value.getTime())) throw new TypeError(`${where()}: invalid Date`);
+        if (Number.isNaN(value.getTime())) throw new InvalidOptionError('dataset', `${where()}: invalid Date`);
         return value.toISOString();
       }
       break;
   }
-  throw new TypeError(`${where()}: cannot write a ${typeof value} value to the database`);
+  throw new InvalidOptionError('dataset', `${where()}: cannot write a ${typeof value} value to the database`);
 }
 
 /**
@@ -209,7 +210,7 @@ export function encodeCopyRows(
       if (typeof value === 'string') out.text(value);
       else if (value instanceof Date) {
         const ms = value.getTime();
-        if (Number.isNaN(ms)) throw new TypeError(`${label}[${labelOffset + i}].${key}: invalid Date`);
+        if (Number.isNaN(ms)) throw new InvalidOptionError('dataset', `${label}[${labelOffset + i}].${key}: invalid Date`);
         out.date(ms);
       } else if (typeof value === 'number' && Number.isInteger(value)) out.integer(value);
       else out.ascii(encodeCopyValue(value, () => `${label}[${labelOffset + i}].${key}`));

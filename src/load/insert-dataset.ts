@@ -33,7 +33,7 @@ import { planLoad } from './load-plan';
  *   (rolled back).
  * @throws {InvalidOptionError} more than PGlite's 100,000 sessions without `exceedPgliteLimit`, or a bad
  *   `clearExisting`; nothing written.
- * @throws {TypeError} the dataset is malformed (a table is not an array, a value cannot be stored); nothing written.
+ * @throws {InvalidOptionError} the dataset is malformed (a table is not an array, a value cannot be stored); nothing written.
  * @example
  * const dataset = generateDataset({ seed: 7, now: new Date('2026-01-15T12:00:00Z') });
  * const result = await insertDataset(db, dataset, {

@@ -15,7 +15,7 @@ import { StreamSource } from './stream-source';
  * promise; `done` reports what was copied) and the rows spilled for the other two. A source without
  * `options.sessions` is held to PGlite's limit as its sessions arrive.
  *
- * @throws everything {@link insertDataset} throws, with the same meaning; {@link TypeError} a stream that is not
+ * @throws everything {@link insertDataset} throws, with the same meaning; {@link InvalidOptionError} a stream that is not
  *   iterable, a chunk without the four arrays, or tutors after the first sessions; whatever the source throws, after
  *   rolling back.
  * @example

@@ -4,6 +4,7 @@ import type { Dataset } from '../records/dataset';
 import { emailReports, reschedules, sessions, tutors } from '../schema';
 import { type CopyColumn, copyColumns, copyTarget, encodeCopyRows } from './copy-format';
 import type { InsertTable } from './load-options';
+import { InvalidOptionError } from '../errors';
 
 
 /** The tables a dataset fills, in foreign-key order. */
@@ -38,15 +39,15 @@ const CHUNKS_PER_TABLE = 50;
  * written. Each table goes in chunks of about 2% of its rows (at least 1,000): the progress step, and the rows per
  * COPY statement on PGlite.
  *
- * @throws {TypeError} the dataset or one of its tables is not what `generateDataset()` returns.
+ * @throws {InvalidOptionError} the dataset or one of its tables is not what `generateDataset()` returns.
  * @example
  * planLoad(generateDataset({ seed: 7 })).map((t) => t.table); // ['tutors', 'sessions', 'reschedules', 'email_reports']
  */
 export function planLoad(dataset: Dataset): TableLoad[] {
-  if (dataset === null || typeof dataset !== 'object') throw new TypeError('insertDataset: dataset must be an object');
+  if (dataset === null || typeof dataset !== 'object') throw new InvalidOptionError('dataset', 'insertDataset: dataset must be an object');
   return loadOrder.map((entry) => {
     const rows = dataset[entry.key] as readonly object[] | undefined;
-    if (!Array.isArray(rows)) throw new TypeError(`insertDataset: dataset.${entry.key} must be an array of rows`);
+    if (!Array.isArray(rows)) throw new InvalidOptionError(`dataset.${entry.key}`, `insertDataset: dataset.${entry.key} must be an array of rows`);
     const columns = copyColumns(entry.pgTable, rows);
     const step = Math.max(MIN_CHUNK_ROWS, Math.ceil(rows.length / CHUNKS_PER_TABLE));
     return {

@@ -182,7 +182,7 @@ export function scoresAsOf(dataset: { readonly options?: unknown }, options: Ins
   if (options.refreshScores === false) return false;
   const asOf = (dataset.options as { now?: unknown } | undefined)?.now;
   if (asOf !== undefined && !(asOf instanceof Date && !Number.isNaN(asOf.getTime()))) {
-    throw new TypeError('insertDataset: dataset.options.now must be a valid Date (the scores are computed as of it)');
+    throw new InvalidOptionError('dataset.options.now', 'insertDataset: dataset.options.now must be a valid Date (the scores are computed as of it)');
   }
   return asOf;
 }

@@ -6,6 +6,7 @@ import type { DatasetChunk, DatasetChunkSource } from '../records/dataset';
 import { encodeCopyRows } from './copy-format';
 import { completeRows, type LoadedTable, loadOrder, type TableLoad } from './load-plan';
 import { SpillFile } from './spill-file';
+import { InvalidOptionError } from '../errors';
 
 const [tutorTable, sessionTable, rescheduleTable, emailTable] = loadOrder;
 
@@ -125,7 +126,8 @@ export class StreamSource {
       chunk = await this.next();
       if (chunk === undefined) return;
       if (chunk.tutors.length > 0) {
-        throw new TypeError(
+        throw new InvalidOptionError(
+          'stream',
           `insertDatasetStream: chunk ${this.read - 1} of the stream holds tutors after the first sessions; every tutor ` +
             'must come no later than the first chunk that holds sessions',
         );
@@ -143,7 +145,8 @@ function chunkIterator(stream: DatasetChunkSource): Iterator<unknown> | AsyncIte
     const syncIterator = source[Symbol.iterator];
     if (typeof syncIterator === 'function') return syncIterator.call(source);
   }
-  throw new TypeError(
+  throw new InvalidOptionError(
+    'stream',
     'insertDatasetStream: stream must be an iterable or async iterable of chunks, such as generateDatasetStream() returns',
   );
 }
@@ -151,11 +154,11 @@ function chunkIterator(stream: DatasetChunkSource): Iterator<unknown> | AsyncIte
 /** Checks that a chunk has the four row arrays, naming the first that is missing. */
 function checkChunk(chunk: unknown, n: number): DatasetChunk {
   if (chunk === null || typeof chunk !== 'object') {
-    throw new TypeError(`insertDatasetStream: chunk ${n} of the stream must be an object`);
+    throw new InvalidOptionError('stream', `insertDatasetStream: chunk ${n} of the stream must be an object`);
   }
   for (const key of ['tutors', 'sessions', 'reschedules', 'emailReports'] as const) {
     if (!Array.isArray((chunk as Record<string, unknown>)[key])) {
-      throw new TypeError(`insertDatasetStream: chunk ${n} of the stream: ${key} must be an array of rows`);
+      throw new InvalidOptionError('stream', `insertDatasetStream: chunk ${n} of the stream: ${key} must be an array of rows`);
     }
   }
   return chunk as DatasetChunk;

@@ -2,7 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { type Database, queryRows } from '../db';
 import { readFromReplica } from '../db/replicas';
-import { InvalidOptionError, isTqsError, NotFoundError } from '../errors';
+import { InvalidOptionError, NotFoundError } from '../errors';
 import { type CursorValue, decodeCursor as decodeKeysetCursor, encodeCursor, errorChain } from '../util';
 
 /*
@@ -96,7 +96,7 @@ export async function readJson<T>(db: Database, query: SQL, timeZone?: string): 
     const [row] = await readFromReplica(db, 'read model', (reader) => queryRows<{ result: string }>(reader, query));
     return JSON.parse(row!.result) as T;
   } catch (error) {
-    if (timeZone !== undefined && (!isTqsError(error) || error.code === 'REPLICA_READ_FAILED') && /time zone .* not recognized/i.test(errorText(error))) {
+    if (timeZone !== undefined && /time zone .* not recognized/i.test(errorText(error))) {
       throw new InvalidOptionError('timeZone', `option 'timeZone' must be a time zone the database knows (got ${JSON.stringify(timeZone)}), e.g. 'Europe/Paris'`);
     }
     throw error;

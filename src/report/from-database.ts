@@ -23,6 +23,7 @@ import {
 import type { ReportFacts } from './facts';
 import { withSpecTargets } from './merge-targets';
 import type { QualityReport, ReportTargets } from './types';
+import { InvalidOptionError } from '../errors';
 
 /**
  * Options of {@link qualityReportFromDatabase}.
@@ -91,7 +92,7 @@ async function databaseFacts(
 
 function checkTimeZone(timeZone: unknown): string {
   if (isTimeZone(timeZone)) return timeZone;
-  throw new RangeError(`qualityReportFromDatabase: timeZone must be an IANA time zone name such as "Europe/Paris" (got ${JSON.stringify(timeZone)})`);
+  throw new InvalidOptionError('timeZone', `qualityReportFromDatabase: timeZone must be an IANA time zone name such as "Europe/Paris" (got ${JSON.stringify(timeZone)})`);
 }
 
 /**
@@ -100,7 +101,7 @@ function checkTimeZone(timeZone: unknown): string {
  * `timeZone`, and with `groundTruth` how well the flags recover the intended tiers. Over a dataset loaded with
  * `insertDataset` it agrees with {@link qualityReport} of that dataset.
  *
- * @throws {RangeError} an invalid `asOf`, `threshold` or `timeZone`. {@link TypeError} a ground-truth id that is not a UUID.
+ * @throws {InvalidOptionError} an invalid `asOf`, `threshold` or `timeZone`. {@link InvalidOptionError} a ground-truth id that is not a UUID.
  * @example
  * const report = await qualityReportFromDatabase(db, { groundTruth: dataset.groundTruth, targets: reportTargets(dataset.options) });
  * report.integrity.checks.find((c) => c.id === 'stored_scores_differ')?.status; // 'pass'
@@ -111,7 +112,7 @@ export async function qualityReportFromDatabase(db: Database, options: DatabaseR
   const timeZone = checkTimeZone(options.timeZone ?? 'UTC');
   const bad = options.groundTruth?.find((g) => !isUuid(g.tutorId));
   if (bad !== undefined) {
-    throw new TypeError(`qualityReportFromDatabase: groundTruth holds a tutorId that is not a UUID (${JSON.stringify(bad.tutorId)})`);
+    throw new InvalidOptionError('groundTruth', `qualityReportFromDatabase: groundTruth holds a tutorId that is not a UUID (${JSON.stringify(bad.tutorId)})`);
   }
   const targets = withSpecTargets(options.targets);
   const facts = () => databaseFacts(db, options.groundTruth, { targets, timeZone, asOf, threshold });

@@ -1,3 +1,5 @@
+import { InvalidOptionError } from '../errors';
+
 /**
  * A value as an error message quotes it: strings in single quotes.
  *
@@ -35,15 +37,14 @@ export function riskThresholdProblem(threshold: unknown): string | undefined {
 }
 
 /**
- * Returns `threshold` if it is a valid risk threshold, else throws a RangeError (TypeError if not a number) naming `fn`.
+ * Returns `threshold` if it is a valid risk threshold, else throws an InvalidOptionError naming `fn`.
  *
  * @example
- * assertRiskThreshold('refreshTutorScores', 15.555); // throws RangeError: refreshTutorScores: threshold must be ...
+ * assertRiskThreshold('refreshTutorScores', 15.555); // throws InvalidOptionError: refreshTutorScores: threshold must be ...
  */
 export function assertRiskThreshold(fn: string, threshold: unknown): number {
   const problem = riskThresholdProblem(threshold);
   if (problem === undefined) return threshold as number;
-  const Err = typeof threshold === 'number' && Number.isFinite(threshold) ? RangeError : TypeError;
-  throw new Err(`${fn}: threshold ${problem}`);
+  throw new InvalidOptionError('threshold', `${fn}: threshold ${problem}`);
 }
 

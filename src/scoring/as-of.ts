@@ -1,3 +1,5 @@
+import { InvalidOptionError } from '../errors';
+
 /**
  * The end of the scoring windows: the caller's `asOf`, or now. This is the one place the scoring code reads the
  * clock, once per call, so every window of a call ends at the same instant (and a test that passes `asOf` never
@@ -6,7 +8,7 @@
 export function resolveAsOf(fn: string, asOf: Date | undefined): Date {
   if (asOf === undefined) return new Date();
   if (!(asOf instanceof Date) || Number.isNaN(asOf.getTime())) {
-    throw new RangeError(`${fn}: asOf must be a valid Date (got ${String(asOf)})`);
+    throw new InvalidOptionError('asOf', `${fn}: asOf must be a valid Date (got ${String(asOf)})`);
   }
   return new Date(asOf.getTime());
 }

@@ -43,7 +43,7 @@ export interface ScoreOptions {
  * ```
  *
  * @throws {NotFoundError} no tutor has this id (a string that is not a UUID included).
- * @throws {RangeError} `threshold` is outside 0–100 or has more than 2 decimals; `asOf` is an invalid date.
+ * @throws {InvalidOptionError} `threshold` is outside 0–100 or has more than 2 decimals; `asOf` is an invalid date.
  * @example
  * const score = await computeTutorScore(db, tutorId, { asOf: new Date('2026-01-15T12:00:00Z') });
  * score.rescheduleRate30d; // 25

@@ -4,6 +4,7 @@ import { riskTiers } from '../domain/risk-tiers';
 import { isUuid } from './arguments';
 import type { Database } from '../db/client';
 import { readFromReplica } from '../db/replicas';
+import { InvalidOptionError } from '../errors';
 import { decodeCursor, encodeCursor } from '../util';
 import { type TutorScore, tutors, tutorScores } from '../schema';
 import type { RescheduleRates, WindowCounts } from './rates';
@@ -58,12 +59,12 @@ function decodeKey(cursor: string): CursorKey {
     (v): v is [number, number, string] => typeof v[0] === 'number' && typeof v[1] === 'number' && isUuid(v[2]),
   );
   if (values) return { highest: values[0], rate90: values[1], tutorId: values[2] };
-  throw new RangeError('listHighRiskTutors: after must be the nextCursor of a previous page');
+  throw new InvalidOptionError('after', "listHighRiskTutors: option 'after' must be the nextCursor of a previous page");
 }
 
 function wholeNumber(name: string, value: number, min: number): number {
   if (!Number.isSafeInteger(value) || value < min) {
-    throw new RangeError(`listHighRiskTutors: ${name} must be a whole number of at least ${min} (got ${value})`);
+    throw new InvalidOptionError(name, `listHighRiskTutors: ${name} must be a whole number of at least ${min} (got ${String(value)})`);
   }
   return value;
 }
@@ -71,18 +72,21 @@ function wholeNumber(name: string, value: number, min: number): number {
 /**
  * The flagged tutors with their stored scores, worst first (highest rate, then 90-day rate, then id, so pages never
  * overlap or skip a row), a page at a time. Reads `tutor_scores` as the last refresh left it; `total` counts every
- * flagged tutor.
+ * flagged tutor the filter matches (the same on every page, whatever `after` or `offset`), and `nextCursor` is
+ * undefined on the last page (also when it is full).
  *
  * ```sql
- * select t.id, t.name, t.email, t.is_active, ts.reschedule_rate_7d, ..., count(*) over () as total
+ * select t.id, t.name, t.email, t.is_active, ts.reschedule_rate_7d, ...,
+ *        (select count(*) from tutor_scores where is_high_risk = true) as total
  * from tutor_scores ts join tutors t on t.id = ts.tutor_id
- * where ts.is_high_risk = true
+ * where ts.is_high_risk = true and <after the cursor>
  * order by greatest(ts.reschedule_rate_7d, ts.reschedule_rate_30d, ts.reschedule_rate_90d) desc,
  *          ts.reschedule_rate_90d desc nulls last, ts.tutor_id
- * limit $limit offset $offset
+ * limit $limit + 1 offset $offset  -- the extra row says whether a next page exists
  * ```
  *
- * @throws {RangeError} `limit` or `offset` is not a whole number (limit ≥ 0, offset ≥ 0).
+ * @throws {InvalidOptionError} `limit` or `offset` is not a whole number (limit ≥ 0, offset ≥ 0), `after` is not a
+ * cursor of this call, `after` with `offset`, or an unknown risk category.
  * @example
  * const { tutors, total } = await listHighRiskTutors(db, { limit: 10 });
  * // tutors[0]: { tutorId, name: 'Ada Byron', email, isActive, rescheduleRate7d: 50, ..., riskThreshold: 15, asOf, lastCalculatedAt }
@@ -94,14 +98,16 @@ export async function listHighRiskTutors(
 ): Promise<HighRiskTutorPage> {
   const limit = wholeNumber('limit', options.limit ?? 20, 0);
   const offset = wholeNumber('offset', options.offset ?? 0, 0);
-  if (options.after !== undefined && offset > 0) throw new RangeError('listHighRiskTutors: give after or offset, not both');
+  if (options.after !== undefined && offset > 0) throw new InvalidOptionError('after', 'listHighRiskTutors: give after or offset, not both');
   const highest = sql`greatest(${tutorScores.rescheduleRate7d}, ${tutorScores.rescheduleRate30d}, ${tutorScores.rescheduleRate90d})`;
   const { id: _id, isHighRisk: _flag, createdAt: _created, updatedAt: _updated, ...scoreColumns } =
     getTableColumns(tutorScores);
   const filters: SQL[] = [eq(tutorScores.isHighRisk, true)];
   if (options.riskCategories !== undefined) {
     const unknown = options.riskCategories.filter((c) => !(riskTiers as readonly string[]).includes(c));
-    if (unknown.length > 0) throw new RangeError(`listHighRiskTutors: riskCategories must be among 'low', 'medium', 'high' (got ${JSON.stringify(unknown)})`);
+    if (unknown.length > 0) {
+      throw new InvalidOptionError('riskCategories', `listHighRiskTutors: riskCategories must be among 'low', 'medium', 'high' (got ${JSON.stringify(unknown)})`);
+    }
     filters.push(inArray(tutorScores.riskCategory, [...options.riskCategories]));
   }
   const flagged = and(...filters) as SQL;
@@ -122,8 +128,9 @@ export async function listHighRiskTutors(
         name: tutors.name,
         email: tutors.email,
         isActive: tutors.isActive,
-        // Counted before limit/offset apply: the page and its total come from the same snapshot.
-        total: sql<number>`(count(*) over ())::int`.mapWith(Number),
+        // Every flagged tutor of the filter, not only those after the cursor: the same on every page. A subquery of
+        // the same statement, so the page and its total come from the same snapshot.
+        total: sql<number>`(select count(*)::int from ${tutorScores} where ${flagged})`.mapWith(Number),
       })
       .from(tutorScores)
       .innerJoin(tutors, eq(tutors.id, tutorScores.tutorId))
@@ -133,22 +140,25 @@ export async function listHighRiskTutors(
         sql`${tutorScores.rescheduleRate90d} desc nulls last`,
         asc(tutorScores.tutorId),
       )
-      .limit(limit)
+      // One row more than the page: it only says that another page follows, so a full last page has no cursor.
+      .limit(limit + 1)
       .offset(offset);
     let total = rows[0]?.total;
     if (total === undefined) {
-      // An empty page (past the end, or limit 0) carries no total: count on its own.
+      // An empty page (past the end) carries no total: count on its own.
       const [row] = await reader.select({ n: count() }).from(tutorScores).where(flagged);
       total = row?.n ?? 0;
     }
-    const last = rows.length === limit ? rows[rows.length - 1] : undefined;
-    const nextCursor = last
-      ? encodeKey({
-          highest: Math.max(...[last.rescheduleRate7d, last.rescheduleRate30d, last.rescheduleRate90d].filter((r): r is number => r !== null)),
-          rate90: last.rescheduleRate90d ?? 0,
-          tutorId: last.tutorId,
-        })
-      : undefined;
-    return { tutors: rows.map(({ total: _total, ...tutor }) => tutor), total, limit, offset, nextCursor };
+    const shown = rows.slice(0, limit);
+    const last = rows.length > limit ? shown[shown.length - 1] : undefined;
+    const nextCursor = last ? encodeKey(cursorKey(last)) : undefined;
+    return { tutors: shown.map(({ total: _total, ...tutor }) => tutor), total, limit, offset, nextCursor };
   });
 }
+
+/** The cursor key of a row: its highest rate, its 90-day rate and its tutor id. */
+const cursorKey = (row: RescheduleRates & { tutorId: string }): CursorKey => ({
+  highest: Math.max(...[row.rescheduleRate7d, row.rescheduleRate30d, row.rescheduleRate90d].filter((r): r is number => r !== null)),
+  rate90: row.rescheduleRate90d ?? 0,
+  tutorId: row.tutorId,
+});

@@ -1,5 +1,6 @@
 import { DEFAULT_RISK_THRESHOLD, type TutorScore } from '../schema';
 import { assertRiskThreshold, describe } from './arguments';
+import { InvalidOptionError } from '../errors';
 
 export { riskThresholdProblem } from './arguments';
 
@@ -22,9 +23,9 @@ export type WindowCounts = Pick<
 
 function wholeCount(fn: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value)) {
-    throw new TypeError(`${fn}: ${name} must be a whole number (got ${describe(value)})`);
+    throw new InvalidOptionError(name, `${fn}: ${name} must be a whole number (got ${describe(value)})`);
   }
-  if (value < 0) throw new RangeError(`${fn}: ${name} must not be negative (got ${value})`);
+  if (value < 0) throw new InvalidOptionError(name, `${fn}: ${name} must not be negative (got ${value})`);
   return value;
 }
 
@@ -32,8 +33,7 @@ function wholeCount(fn: string, name: string, value: unknown): number {
  * The percentage of sessions a tutor rescheduled, rounded to 2 decimals, or `null` when there are no sessions. It
  * rounds the exact quotient on integers, as the generated `reschedule_rate_*` columns do, so the two always agree.
  *
- * @throws {TypeError} an argument is not a whole number.
- * @throws {RangeError} an argument is negative, or `tutorReschedules > totalSessions`.
+ * @throws {InvalidOptionError} an argument is not a whole number, is negative, or `tutorReschedules > totalSessions`.
  * @example
  * rescheduleRate(1, 3);  // 33.33
  * rescheduleRate(1, 8);  // 12.5  (PostgreSQL: 12.50)
@@ -43,7 +43,7 @@ export function rescheduleRate(tutorReschedules: number, totalSessions: number):
   const r = wholeCount('rescheduleRate', 'tutorReschedules', tutorReschedules);
   const s = wholeCount('rescheduleRate', 'totalSessions', totalSessions);
   if (r > s) {
-    throw new RangeError(`rescheduleRate: tutorReschedules must not exceed totalSessions (got ${r} > ${s})`);
+    throw new InvalidOptionError('tutorReschedules', `rescheduleRate: tutorReschedules must not exceed totalSessions (got ${r} > ${s})`);
   }
   if (s === 0) return null;
   // round(10000 r / s) half up, in hundredths: floor((20000 r + s) / 2s). Exact in doubles while 20001 s is safe.
@@ -58,7 +58,7 @@ export function rescheduleRate(tutorReschedules: number, totalSessions: number):
  *
  * @param rates the rates, keyed as the columns of `tutor_scores`: a score row or a {@link computeTutorScore} result.
  * @param threshold a percentage from 0 to 100 with at most 2 decimals; default {@link DEFAULT_RISK_THRESHOLD} (15).
- * @throws {RangeError} the threshold is out of range; {@link TypeError} a rate or the threshold is not a number.
+ * @throws {InvalidOptionError} the threshold is out of range, or a rate or the threshold is not a number.
  * @example
  * isHighRisk({ rescheduleRate7d: null, rescheduleRate30d: 15, rescheduleRate90d: 12.5 });     // false (15 is not > 15)
  * isHighRisk({ rescheduleRate7d: 50, rescheduleRate30d: 15, rescheduleRate90d: 12.5 });       // true
@@ -67,14 +67,14 @@ export function rescheduleRate(tutorReschedules: number, totalSessions: number):
 export function isHighRisk(rates: RescheduleRates, threshold: number = DEFAULT_RISK_THRESHOLD): boolean {
   assertRiskThreshold('isHighRisk', threshold);
   if (rates === null || typeof rates !== 'object') {
-    throw new TypeError(`isHighRisk: rates must be an object with rescheduleRate7d, rescheduleRate30d, rescheduleRate90d`);
+    throw new InvalidOptionError('rates', 'isHighRisk: rates must be an object with rescheduleRate7d, rescheduleRate30d, rescheduleRate90d');
   }
   let flagged = false;
   for (const key of ['rescheduleRate7d', 'rescheduleRate30d', 'rescheduleRate90d'] as const) {
     const rate: unknown = rates[key];
     if (rate === null) continue;
     if (typeof rate !== 'number' || !Number.isFinite(rate)) {
-      throw new TypeError(`isHighRisk: rates.${key} must be a number or null (got ${describe(rate)})`);
+      throw new InvalidOptionError(`rates.${key}`, `isHighRisk: rates.${key} must be a number or null (got ${describe(rate)})`);
     }
     if (rate > threshold) flagged = true;
   }

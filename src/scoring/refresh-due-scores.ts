@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client';
 import { runAbortable } from '../db';
-import { AbortedError } from '../errors';
+import { AbortedError, InvalidOptionError } from '../errors';
 import { DEFAULT_RISK_THRESHOLD, tutors, tutorScoreChanges, tutorScores } from '../schema';
 import { resolveAsOf } from './as-of';
 import type { ScoreOptions } from './compute-tutor-score';
@@ -49,7 +49,7 @@ const DEFAULT_LIMIT = 1_000;
 
 function checkLimit(fn: string, limit: number): number {
   if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new RangeError(`${fn}: limit must be a whole number of at least 1 (got ${limit})`);
+    throw new InvalidOptionError('limit', `${fn}: limit must be a whole number of at least 1 (got ${limit})`);
   }
   return limit;
 }
@@ -58,13 +58,13 @@ function checkLimit(fn: string, limit: number): number {
  * The due refresh as one SQL statement, without running it, for `EXPLAIN`: exactly what {@link refreshDueScores}
  * runs. It returns one row `{ claimed, refreshed, flagged, consumed, tutor_ids }`.
  *
- * @throws {RangeError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date; `limit` < 1.
+ * @throws {InvalidOptionError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date; `limit` < 1.
  * @example
  * await db.execute(sql`explain ${refreshDueStatement({ asOf: new Date('2026-01-15T12:00:00Z') })}`);
  */
 export function refreshDueStatement(options: RefreshDueStatementOptions): SQL {
   const threshold = assertRiskThreshold('refreshDueStatement', options.threshold ?? DEFAULT_RISK_THRESHOLD);
-  if (options.asOf === undefined) throw new TypeError('refreshDueStatement: asOf is required');
+  if (options.asOf === undefined) throw new InvalidOptionError('asOf', 'refreshDueStatement: asOf is required');
   const asOf = resolveAsOf('refreshDueStatement', options.asOf);
   const limit = checkLimit('refreshDueStatement', options.limit ?? DEFAULT_LIMIT);
   // One snapshot for every part: the changes deleted are exactly those read, and one committed meanwhile stays for
@@ -119,7 +119,7 @@ select (select count(*)::int from "claimed") as "claimed",
  * select count(claimed), count(upserted), ..., array_agg(upserted.tutor_id)
  * ```
  *
- * @throws {RangeError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date; `limit` < 1.
+ * @throws {InvalidOptionError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date; `limit` < 1.
  * @example
  * const { refreshed, more } = await refreshDueScores(db); // call again while `more`, then wait a little
  */

@@ -1,7 +1,7 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { type Database, queryRows } from '../db/client';
 import { runAbortable } from '../db';
-import { AbortedError } from '../errors';
+import { AbortedError, InvalidOptionError } from '../errors';
 import { DEFAULT_RISK_THRESHOLD, tutorScores } from '../schema';
 import { assertRiskThreshold, isUuid } from './arguments';
 import { resolveAsOf } from './as-of';
@@ -50,9 +50,9 @@ export interface RefreshStatementOptions extends RefreshScope {
 
 function checkScope(fn: string, scope: RefreshScope): void {
   if (scope.tutorIds !== undefined) {
-    if (!Array.isArray(scope.tutorIds)) throw new TypeError(`${fn}: tutorIds must be an array of tutor ids`);
+    if (!Array.isArray(scope.tutorIds)) throw new InvalidOptionError('tutorIds', `${fn}: tutorIds must be an array of tutor ids`);
     const bad = scope.tutorIds.find((id) => !isUuid(id));
-    if (bad !== undefined) throw new TypeError(`${fn}: tutorIds must hold UUIDs only (got ${JSON.stringify(bad)})`);
+    if (bad !== undefined) throw new InvalidOptionError('tutorIds', `${fn}: tutorIds must hold UUIDs only (got ${JSON.stringify(bad)})`);
   }
 }
 
@@ -60,14 +60,14 @@ function checkScope(fn: string, scope: RefreshScope): void {
  * The refresh as one SQL statement, without running it: for `EXPLAIN` or your own batch. It is exactly what
  * {@link refreshTutorScores} runs and returns one row `{ scored, flagged }`; `asOf` is required (it reads no clock).
  *
- * @throws {RangeError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date.
- * @throws {TypeError} `tutorIds` holds something that is not a UUID.
+ * @throws {InvalidOptionError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date.
+ * @throws {InvalidOptionError} `tutorIds` holds something that is not a UUID.
  * @example
  * await db.execute(sql`explain (analyze, buffers) ${refreshStatement({ asOf: new Date('2026-01-15T12:00:00Z') })}`);
  */
 export function refreshStatement(options: RefreshStatementOptions): SQL {
   const threshold = assertRiskThreshold('refreshStatement', options.threshold ?? DEFAULT_RISK_THRESHOLD);
-  if (options.asOf === undefined) throw new TypeError('refreshStatement: asOf is required');
+  if (options.asOf === undefined) throw new InvalidOptionError('asOf', 'refreshStatement: asOf is required');
   const asOf = resolveAsOf('refreshStatement', options.asOf);
   checkScope('refreshStatement', options);
   const filters: SQL[] = [];
@@ -100,8 +100,8 @@ from upserted`;
  * (With `tutorIds` or `staleOnly`: `from tutors t left join sessions s ... where ... group by t.id having exists
  * (...)`, the sessions of those tutors only.)
  *
- * @throws {RangeError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date.
- * @throws {TypeError} `tutorIds` holds something that is not a UUID.
+ * @throws {InvalidOptionError} `threshold` outside 0–100 or with more than 2 decimals; `asOf` an invalid date.
+ * @throws {InvalidOptionError} `tutorIds` holds something that is not a UUID.
  * @example
  * const { scored, flagged } = await refreshTutorScores(db, { asOf: new Date('2026-01-15T12:00:00Z'), threshold: 20 });
  */

@@ -1,7 +1,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { EmscriptenBuiltinFilesystem } from '@electric-sql/pglite/basefs';
 import { drizzle } from 'drizzle-orm/pglite';
-import { type MigrationFile, migrate, readMigrations, rollback, type TqsDatabase } from '../db';
+import { type MigrationFile, migrate, readMigrations, rollback, type TqsDatabase, withClose } from '../db';
 import { parseDataDirTar } from '../db/pglite/data-dir-tar';
 import type { Dataset } from '../records/dataset';
 import { insertDataset } from '../load';
@@ -113,10 +113,7 @@ export async function openSnapshot(image: SnapshotImage): Promise<PGlite> {
 
 /** A {@link TqsDatabase} over a PGlite this module started: closing the database closes the PGlite. */
 export function wrapPglite(pglite: PGlite): TqsDatabase {
-  const db = drizzle({ client: pglite, schema });
-  let closing: Promise<void> | undefined;
-  const close = () => (closing ??= pglite.close());
-  return Object.assign(db, { backend: 'pglite' as const, close, [Symbol.asyncDispose]: close }) as unknown as TqsDatabase;
+  return withClose(drizzle({ client: pglite, schema }), 'pglite', () => pglite.close());
 }
 
 /** A checkpoint, so that a database started from the dump has no WAL to replay, then the data directory as a tar. */

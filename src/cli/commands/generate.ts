@@ -1,4 +1,5 @@
 import { migrate, migrationStatus } from '../../db';
+import { DestructiveOperationRefusedError } from '../../errors';
 import { type Command, databaseOptions, signalOf, UsageError } from '../command';
 import { checkTargetSize, checkTimeZone, generateOptions, parseGenerateFlags } from '../dataset-options';
 import { integrityFailure, writeReport } from '../output';
@@ -40,7 +41,7 @@ export const generateCommand: Command = {
       const { applied: before } = await migrationStatus(db);
       const rows = before.length > 0 ? await countRows(db) : { total: 0, text: '0 rows', sessions: 0 };
       if (rows.total > 0 && options['clear-existing'] !== true && options.append !== true) {
-        throw new Error(
+        throw new DestructiveOperationRefusedError(
           `the database already holds ${rows.text}: pass --clear-existing to replace them, or --append to add ` +
             'to them (with another --seed). Nothing was changed.',
         );

@@ -1,4 +1,5 @@
 import type { Sql } from 'postgres';
+import { InvalidOptionError } from '../../errors';
 import type { CreateDatabaseOptions } from '../database';
 
 /*
@@ -23,7 +24,7 @@ export function lockTimeoutMs(options: CreateDatabaseOptions): number | undefine
   const { lockTimeout } = options;
   if (lockTimeout === undefined) return undefined;
   if (!(Number.isFinite(lockTimeout) && lockTimeout > 0)) {
-    throw new RangeError(`createDatabase: lockTimeout must be a positive number of seconds (got ${lockTimeout})`);
+    throw new InvalidOptionError('lockTimeout', `createDatabase: lockTimeout must be a positive number of seconds (got ${lockTimeout})`);
   }
   return Math.round(lockTimeout * 1000);
 }

@@ -1,6 +1,6 @@
 import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
-import { ConnectionError } from '../../errors';
+import { ConnectionError, InvalidOptionError } from '../../errors';
 import { schema } from '../../schema';
 import { type CreateDatabaseOptions, type TqsDatabase, withClose } from '../database';
 import { connectFailure, parseConnectionUrl, postgresJsTarget } from './connection-url';
@@ -46,7 +46,7 @@ export async function openPostgres(url: string, options: CreateDatabaseOptions):
       cause: error,
     });
   }
-  return overPostgres(sql, options.logger, () => sql.end({ timeout: 5 }));
+  return overPostgres(sql, options.logger, (timeout) => sql.end({ timeout }));
 }
 
 /**
@@ -55,14 +55,14 @@ export async function openPostgres(url: string, options: CreateDatabaseOptions):
  * @example
  * const db = overPostgres(sql, false, async () => {}); // the caller's pool stays open
  */
-export function overPostgres(sql: postgres.Sql, logger: CreateDatabaseOptions['logger'], close: () => Promise<void>): TqsDatabase {
+export function overPostgres(sql: postgres.Sql, logger: CreateDatabaseOptions['logger'], close: (timeoutSeconds: number) => Promise<void>): TqsDatabase {
   return withClose(drizzle({ client: sql, schema, logger: logger ?? false }), 'postgres', close);
 }
 
 /** postgres.js's `socket` option: {@link noDelaySocket}, with the stall guard when a socket timeout is set. */
 function guardedSocket(socketTimeout: number | undefined): typeof noDelaySocket {
   if (socketTimeout !== undefined && !(Number.isFinite(socketTimeout) && socketTimeout > 0)) {
-    throw new RangeError(`createDatabase: socketTimeout must be a positive number of seconds (got ${socketTimeout})`);
+    throw new InvalidOptionError('socketTimeout', `createDatabase: socketTimeout must be a positive number of seconds (got ${socketTimeout})`);
   }
   if (socketTimeout === undefined) return noDelaySocket;
   return (options) => {
