@@ -544,6 +544,34 @@ const allowedSqlRaw: AllowedCall[] = [
 
 const allowedDriverRaw: AllowedCall[] = [
   {
+    file: 'src/db/postgres-js/lock-timeout.ts',
+    call: 'setting',
+    buildsFrom:
+      "`set local lock_timeout = '${ms}ms'`, where ms is lockTimeoutMs(options): a finite positive number of seconds checked by createDatabase, times 1000, rounded to a whole number",
+  },
+  {
+    file: 'src/db/postgres-js/lock-timeout.ts',
+    call: '...args',
+    buildsFrom:
+      "the arguments of the pool's own unsafe(), passed through unchanged inside a transaction: this package's reviewed unsafe call sites (listed here) and postgres.js internals",
+  },
+  {
+    file: 'src/db/postgres-js/reserved-transaction.ts',
+    call: 'setting',
+    buildsFrom:
+      "transactionSetting(pool): the same `set local lock_timeout = '${ms}ms'` string as lock-timeout.ts builds from a checked whole number of ms",
+  },
+  {
+    file: 'src/db/replica-probe.ts',
+    call: "'select pg_current_wal_lsn()::text as lsn'",
+    buildsFrom: 'a string literal: the primary WAL position the replica probe compares against',
+  },
+  {
+    file: 'src/db/replica-probe.ts',
+    call: "`select pg_is_in_recovery() as standby, pg_last_wal_replay_lsn()::text as replay_lsn, coalesce(extract(epoch from clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000, 'Infinity')::float8 as behind_ms`,",
+    buildsFrom: 'a template literal with no interpolation: the replica probe reads its recovery state, replay position and lag',
+  },
+  {
     file: 'src/db/postgres-js/reserved-transaction.ts',
     call: "'begin'",
     buildsFrom: 'a string literal: a transaction of its own on a reserved postgres.js connection (the load)',

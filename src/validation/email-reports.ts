@@ -82,7 +82,7 @@ export const emailReportSelectSchema = schemas.select;
  */
 export const emailReportUpdateSchema = schemas.update;
 
-const wire = wireSchemas(schemas, ['id', 'createdAt', 'attempts', 'claimToken', 'availableAt']);
+const wire = wireSchemas(schemas, ['id', 'createdAt']);
 
 /**
  * A JSON request that creates an email report: the insert schema's rules, with timestamps as ISO 8601 text with an offset

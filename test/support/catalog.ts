@@ -25,6 +25,7 @@ export interface CatalogSnapshot {
   columns: {
     table: string;
     column: string;
+    /** The column's rank among the table's live columns: a column dropped and added again by a down and up keeps it. */
     position: number;
     type: string;
     notNull: boolean;
@@ -49,7 +50,8 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
   );
   const columns = await queryRows<CatalogSnapshot['columns'][number]>(
     db,
-    sql`select ${qualified('n', 'c')} as "table", a.attname as "column", a.attnum::int as position,
+    sql`select ${qualified('n', 'c')} as "table", a.attname as "column",
+               (row_number() over (partition by a.attrelid order by a.attnum))::int as position,
                format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as "notNull",
                pg_get_expr(d.adbin, d.adrelid) as "default", a.attgenerated::text as generated,
                a.attidentity::text as identity
