@@ -385,24 +385,32 @@ describe.skipIf(!postgresUrl || !existsSync(CLI))('faults on PostgreSQL (dist/cl
     expect(await hashUrl(urlOf(name))).toEqual(before);
   }, 120_000);
 
-  it("a lock timeout reaches the user as the server's message and what to do, not the SQL", async () => {
+  it("a lock timeout reaches the user as LOCK_TIMEOUT, with the server's message and what to do, not the SQL", async () => {
     const holder = postgres(urlOf(name), { max: 1, onnotice: () => {} });
+    let release = () => {};
+    const released = new Promise<void>((resolve) => (release = resolve));
     try {
+      let held = () => {};
+      const holding = new Promise<void>((resolve) => (held = resolve));
       const locked = holder.begin(async (tx) => {
         await tx`lock table tutors in access exclusive mode`;
-        await new Promise((r) => setTimeout(r, 8_000));
+        held();
+        await released;
       });
-      await new Promise((r) => setTimeout(r, 300));
+      await holding;
       const url = new URL(urlOf(name));
       url.searchParams.set('options', '-c lock_timeout=500');
       const report = await cli(['report', '--database-url', url.toString()]);
+      release();
+      await locked;
       expect(report.code).toBe(1);
       expect(report.stderr).toBe(
-        'tqs-data: DATABASE_ERROR: qualityReportFromDatabase: canceling statement due to lock timeout (SQLSTATE 55P03): another session holds a lock on these ' +
-          'tables: retry when it has finished, or raise lock_timeout\n',
+        'tqs-data: LOCK_TIMEOUT: qualityReportFromDatabase: canceling statement due to lock timeout (SQLSTATE 55P03): another session holds a lock on these ' +
+          'tables longer than lock_timeout; its transaction was rolled back, nothing was written: retry when it has finished, or raise lockTimeout ' +
+          '(tqs-data: --lock-timeout S)\n',
       );
-      await locked;
     } finally {
+      release();
       await holder.end();
     }
   }, 60_000);
