@@ -1,12 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  archiveHistory,
   computeTutorScore,
+  countTableRows,
   createDatabase,
   DatabaseClosedError,
   DatabaseError,
+  type ExistingClient,
+  findTutorByEmail,
+  generateDataset,
+  ingestSessions,
+  insertDataset,
   isTqsError,
   listHighRiskTutors,
   listTutors,
@@ -15,6 +23,8 @@ import {
   queryRows,
   refreshDueScores,
   refreshTutorScores,
+  rollback,
+  runEmailWorker,
   type TqsDatabase,
   TqsError,
   tqsErrorCodes,
@@ -119,6 +129,84 @@ describeEachBackend('errors of helpers, and close({ timeout })', (backend) => {
       await db.close({ timeout: 0.2 });
       expect(codeOf(await sleeper)).toBe('DATABASE_CLOSED');
     } finally {
+      await drop();
+    }
+  });
+
+  it('close() lets a running ingest and archive finish; after it, every wrapped helper is refused with DATABASE_CLOSED', async () => {
+    const { db, drop } = await openOwn(backend);
+    try {
+      const tutor = { id: randomUUID(), tutor: { name: 'Ada Byron', email: `ada-${randomUUID().slice(0, 8)}@example.org` } };
+      const payload = (day: number) => ({
+        id: randomUUID(),
+        tutorId: tutor.id,
+        tutor: tutor.tutor,
+        studentId: 'student-1',
+        scheduledTime: new Date(Date.UTC(2020, 0, day, 15)).toISOString(),
+        status: 'completed',
+        completedTime: new Date(Date.UTC(2020, 0, day, 16)).toISOString(),
+        durationMinutes: 60,
+      });
+      await ingestSessions(db, [1, 2, 3].map(payload));
+      const ingest = ingestSessions(db, [4, 5, 6, 7].map(payload));
+      const archive = archiveHistory(db, { before: new Date('2020-01-04T00:00:00Z') });
+      const closed = db.close({ timeout: 60 });
+      await expect(ingest).resolves.toHaveLength(4);
+      await expect(archive).resolves.toMatchObject({ sessions: 3 });
+      await closed;
+      const controller = new AbortController();
+      const after = await Promise.all([
+        ingestSessions(db, [payload(8)]).catch(codeOf),
+        archiveHistory(db, { before: new Date('2020-01-04T00:00:00Z') }).catch(codeOf),
+        countTableRows(db).catch(codeOf),
+        findTutorByEmail(db, tutor.tutor.email).catch(codeOf),
+        runEmailWorker(db, { signal: controller.signal, handler: async () => {}, onError: () => {} }).catch(codeOf),
+      ]);
+      expect(after).toEqual(['DATABASE_CLOSED', 'DATABASE_CLOSED', 'DATABASE_CLOSED', 'DATABASE_CLOSED', 'DATABASE_CLOSED']);
+    } finally {
+      await db.close();
+      await drop();
+    }
+  });
+
+  it('close() ends a waiting mail worker at once with DATABASE_CLOSED instead of waiting for it', async () => {
+    const { db: own, drop } = await openOwn(backend);
+    // The worker's look-up of the next due report, seen issued: close() lets it finish, so the worker then waits
+    // (a day's poll) unless close() wakes it.
+    let issued!: () => void;
+    const waiting = new Promise<void>((resolve) => (issued = resolve));
+    const logger = { logQuery: (query: string) => void (/extract\(epoch from min/.test(query) && issued()) };
+    const db = await createDatabase({ client: (own as unknown as { $client: ExistingClient }).$client, logger });
+    try {
+      const errors: unknown[] = [];
+      const worker = runEmailWorker(db, { signal: new AbortController().signal, handler: async () => {}, pollMs: 86_400_000, onError: (e) => errors.push(e) });
+      const settled = worker.catch((e: unknown) => e);
+      await waiting;
+      await db.close({ timeout: 60 });
+      expect(codeOf(await settled)).toBe('DATABASE_CLOSED');
+      expect(errors).toEqual([]);
+    } finally {
+      await db.close();
+      await own.close();
+      await drop();
+    }
+  });
+
+  it('a server error in a wrapped helper (a table dropped by a rollback) is a coded DatabaseError', async () => {
+    const { db, drop } = await openOwn(backend);
+    try {
+      await rollback(db, { to: 'base', force: true });
+      const errors = await Promise.all([
+        findTutorByEmail(db, 'ada@example.org').catch((e: unknown) => e),
+        insertDataset(db, generateDataset({ tutors: 1, sessions: 2, now: TEST_NOW })).catch((e: unknown) => e),
+      ]);
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(DatabaseError);
+        expect(error).toMatchObject({ code: 'DATABASE_ERROR', sqlState: '42P01' });
+      }
+      expect((errors[0] as Error).message).toMatch(/^findTutorByEmail: /);
+    } finally {
+      await db.close();
       await drop();
     }
   });

@@ -3,16 +3,18 @@ import { DatabaseClosedError, translateQueryError } from '../errors';
 import type { Database } from './client';
 
 /*
- * The one seam every helper's queries pass through (queryRows, readFromReplica, withRetries, the migration calls):
+ * The one seam every helper's queries pass through (queryRows, readFromReplica, withRetries, the migration calls,
+ * and each public helper that runs Drizzle builders or transactions itself: ingest, loads, archive, the email queue):
  * a driver error becomes a coded TqsError there, and a database being closed refuses new calls while the calls
  * already running finish (close({ timeout }) waits for them). A call inside another (a helper's own queries) is part
  * of the outer one: never refused halfway, never counted twice.
  */
 
-/** The calls running on one database, and whether `close()` has begun. */
+/** The calls running on one database, whether `close()` has begun, and the waits to wake when it does. */
 export interface CallTracker {
   closing: boolean;
   readonly running: Set<Promise<unknown>>;
+  readonly onClosing: Set<() => void>;
 }
 
 const trackers = new WeakMap<object, CallTracker>();
@@ -25,7 +27,7 @@ const inside = new AsyncLocalStorage<true>();
  * const tracker = trackCalls(db); // then drainCalls(tracker, 5) in close()
  */
 export function trackCalls(db: object): CallTracker {
-  const tracker: CallTracker = { closing: false, running: new Set() };
+  const tracker: CallTracker = { closing: false, running: new Set(), onClosing: new Set() };
   trackers.set(db, tracker);
   return tracker;
 }
@@ -68,6 +70,25 @@ export async function inCall<T>(db: Database, call: string, work: () => Promise<
 }
 
 /**
+ * Calls `wake` once when `close()` begins on `db` (at once when it has begun already): for a wait that is not a call
+ * (it would hold `close()` open for nothing), such as a mail worker waiting for reports. Returns the unsubscribe; a
+ * database no tracker counts (a transaction, a client of your own) never wakes it.
+ *
+ * @example
+ * const stop = whenClosing(db, () => wake(new DatabaseClosedError('...'))); // then stop() in finally
+ */
+export function whenClosing(db: Database, wake: () => void): () => void {
+  const tracker = trackerOf(db);
+  if (tracker === undefined) return () => {};
+  if (tracker.closing) {
+    wake();
+    return () => {};
+  }
+  tracker.onClosing.add(wake);
+  return () => tracker.onClosing.delete(wake);
+}
+
+/**
  * Refuses new calls on the tracker's database and waits for the running ones, at most `timeoutSeconds`; returns the
  * seconds left of it.
  *
@@ -76,6 +97,8 @@ export async function inCall<T>(db: Database, call: string, work: () => Promise<
  */
 export async function drainCalls(tracker: CallTracker, timeoutSeconds: number): Promise<number> {
   tracker.closing = true;
+  for (const wake of [...tracker.onClosing]) wake();
+  tracker.onClosing.clear();
   const started = Date.now();
   if (tracker.running.size > 0) {
     let timer: NodeJS.Timeout | undefined;

@@ -32,5 +32,5 @@ export { ensurePostgresDatabase } from './postgres-js/admin';
 export { isNullSocketWrite } from './postgres-js/null-socket-write';
 export { abortPoint, runAbortable } from './postgres-js/abort-scope';
 export { abortable, type AbortableOptions } from './abortable';
-export { drainCalls, inCall, trackCalls } from './call';
+export { drainCalls, inCall, trackCalls, whenClosing } from './call';
 export { withClose } from './database';

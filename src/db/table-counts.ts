@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { inCall } from './call';
 import { type Database, queryRows } from './client';
 
 /** Rows in each table of the schema, keyed by the table's TypeScript name. */
@@ -21,13 +22,15 @@ export interface TableCounts {
  * await countTableRows(db); // { tutors: 100, sessions: 3000, reschedules: 357, tutorScores: 100, emailReports: 357 }
  */
 export async function countTableRows(db: Database): Promise<TableCounts> {
-  const [row] = await queryRows<Record<keyof TableCounts, number>>(
-    db,
-    sql`select (select count(*) from tutors)::int as "tutors",
+  const [row] = await inCall(db, 'countTableRows', () =>
+    queryRows<Record<keyof TableCounts, number>>(
+      db,
+      sql`select (select count(*) from tutors)::int as "tutors",
                (select count(*) from sessions)::int as "sessions",
                (select count(*) from reschedules)::int as "reschedules",
                (select count(*) from tutor_scores)::int as "tutorScores",
                (select count(*) from email_reports)::int as "emailReports"`,
+    ),
   );
   return {
     tutors: Number(row?.tutors ?? 0),

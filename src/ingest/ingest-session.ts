@@ -1,5 +1,5 @@
 import { eq, inArray, sql } from 'drizzle-orm';
-import { abortable, abortPoint, type AbortableOptions, type Database } from '../db';
+import { abortable, abortPoint, type AbortableOptions, type Database, inCall } from '../db';
 import { isTqsError, translateDatabaseError, type TqsError, ValidationError } from '../errors';
 import { type Reschedule, reschedules, type Session, sessions, tutors } from '../schema';
 import { sqlStateOf } from '../util';
@@ -334,7 +334,7 @@ export async function ingestSessions(
     stored === 0
       ? 'the running transaction was rolled back, nothing was stored'
       : `the running transaction was rolled back; the ${stored} payloads committed before stay (deliver the rest again: ingest is idempotent)`;
-  return abortable('ingestSessions', options.signal, () => ingestAll(db, payloads, (n) => (stored += n)), outcome);
+  return inCall(db, 'ingestSessions', () => abortable('ingestSessions', options.signal, () => ingestAll(db, payloads, (n) => (stored += n)), outcome));
 }
 
 /** Options of {@link ingestSessions}: `signal` stops it (the transaction open rolls back, those committed stay). */

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { abortable, type AbortableOptions } from '../db';
+import { abortable, type AbortableOptions, inCall } from '../db';
 import type { Database } from '../db/client';
 import { countTableRows } from '../db/table-counts';
 import { DestructiveOperationRefusedError } from '../errors';
@@ -56,5 +56,5 @@ export async function clearDatabase(db: Database, options: ClearDatabaseOptions)
       await truncateAllTables(tx);
       return { rowsDeleted };
     });
-  return abortable('clearDatabase', options.signal, clear, () => 'nothing was deleted');
+  return inCall(db, 'clearDatabase', () => abortable('clearDatabase', options.signal, clear, () => 'nothing was deleted'));
 }

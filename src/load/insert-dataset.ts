@@ -1,4 +1,4 @@
-import type { Database } from '../db';
+import { type Database, inCall } from '../db';
 import type { Dataset } from '../records/dataset';
 import type { InsertDatasetOptions, InsertDatasetResult } from './load-options';
 import { checkClearExisting, runLoad, scoresAsOf } from './load-run';
@@ -50,11 +50,6 @@ export async function insertDataset(
   checkClearExisting(options);
   const tables = planLoad(dataset);
   const asOf = scoresAsOf(dataset, options);
-  return runLoad(db, options, {
-    fn: 'insertDataset',
-    asOf,
-    sessions: dataset.sessions.length,
-    rows: dataset.tutors.length + dataset.sessions.length + dataset.reschedules.length + dataset.emailReports.length,
-    tables,
-  });
+  const rows = dataset.tutors.length + dataset.sessions.length + dataset.reschedules.length + dataset.emailReports.length;
+  return inCall(db, 'insertDataset', () => runLoad(db, options, { fn: 'insertDataset', asOf, sessions: dataset.sessions.length, rows, tables }));
 }

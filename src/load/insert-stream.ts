@@ -1,4 +1,4 @@
-import type { Database } from '../db';
+import { type Database, inCall } from '../db';
 import type { DatasetChunkSource } from '../records/dataset';
 import type { InsertDatasetOptions, InsertDatasetResult } from './load-options';
 import { checkClearExisting, runLoad, scoresAsOf } from './load-run';
@@ -33,7 +33,7 @@ export async function insertDatasetStream(
   checkClearExisting(options, 'insertDatasetStream');
   const source = new StreamSource(stream);
   const { expected } = source;
-  return runLoad(db, options, {
+  const load = () => runLoad(db, options, {
     fn: 'insertDatasetStream',
     asOf: scoresAsOf(stream, options),
     sessions: expected.sessions,
@@ -44,4 +44,5 @@ export async function insertDatasetStream(
     abandon: () => source.abandon(),
     close: () => source.close(),
   });
+  return inCall(db, 'insertDatasetStream', load);
 }

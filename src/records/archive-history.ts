@@ -1,8 +1,8 @@
 import { getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { abortable, abortPoint, type AbortableOptions } from '../db';
+import { abortable, abortPoint, type AbortableOptions, inCall } from '../db';
 import { type Database, queryRows } from '../db/client';
-import { DestructiveOperationRefusedError, InvalidOptionError, translateDatabaseError } from '../errors';
+import { DestructiveOperationRefusedError, InvalidOptionError } from '../errors';
 import { emailReports, reschedules, scoreWindows, sessions, tutorScores } from '../schema';
 import { checkOptions, isBoolean, isSignal, type OptionCheck } from '../errors/check-options';
 
@@ -233,6 +233,7 @@ async function moveHistory(
  * committed before the abort) and that the same call continues from there.
  */
 function movedAbortably<T>(
+  db: Database,
   call: string,
   verb: string,
   options: MoveOptions,
@@ -244,7 +245,7 @@ function movedAbortably<T>(
       ? 'the running batch was cancelled and rolled back, nothing was moved'
       : `the running batch was cancelled and rolled back; ${moved.sessions} sessions were ${verb} in ` +
         `${moved.batches} committed batch${moved.batches === 1 ? '' : 'es'}, which stay: call it again to continue`;
-  return abortable(call, options.signal, () => move(moved), outcome);
+  return inCall(db, call, () => abortable(call, options.signal, () => move(moved), outcome));
 }
 
 /**
@@ -304,22 +305,18 @@ export async function archiveHistory(db: Database, options: ArchiveHistoryOption
     throw new InvalidOptionError('before', 'archiveHistory: before is required (the instant before which sessions are archived); nothing was changed');
   }
   const before = new Date(options.before.getTime());
-  try {
-    return await movedAbortably('archiveHistory', 'archived', options, async (moved) => {
-      const safeBefore = await safeCutoff(db, new Date());
-      if (before.getTime() > safeBefore.getTime() && !options.force) {
-        throw new DestructiveOperationRefusedError(
-          `archiveHistory: before ${before.toISOString()} is later than ${safeBefore.toISOString()}, the start of the ` +
-            `${LONGEST_WINDOW_DAYS}-day window of the oldest stored score (or of now): archiving would change scores. ` +
-            `Give a cutoff at or before ${safeBefore.toISOString()}, or force: true (--force) to archive anyway. Nothing was changed.`,
-        );
-      }
-      const result = await moveHistory(db, 'live', rangeOf({ before }), options, moved);
-      return { ...result, before, safeBefore };
-    });
-  } catch (error) {
-    throw translateDatabaseError(error);
-  }
+  return movedAbortably(db, 'archiveHistory', 'archived', options, async (moved) => {
+    const safeBefore = await safeCutoff(db, new Date());
+    if (before.getTime() > safeBefore.getTime() && !options.force) {
+      throw new DestructiveOperationRefusedError(
+        `archiveHistory: before ${before.toISOString()} is later than ${safeBefore.toISOString()}, the start of the ` +
+          `${LONGEST_WINDOW_DAYS}-day window of the oldest stored score (or of now): archiving would change scores. ` +
+          `Give a cutoff at or before ${safeBefore.toISOString()}, or force: true (--force) to archive anyway. Nothing was changed.`,
+      );
+    }
+    const result = await moveHistory(db, 'live', rangeOf({ before }), options, moved);
+    return { ...result, before, safeBefore };
+  });
 }
 
 /**
@@ -350,11 +347,7 @@ export async function restoreHistory(db: Database, options: RestoreHistoryOption
       `restoreHistory: from (${options.from.toISOString()}) must be before before (${options.before.toISOString()}); nothing was changed`,
     );
   }
-  try {
-    return await movedAbortably('restoreHistory', 'restored', options, (moved) =>
-      moveHistory(db, 'archive', rangeOf({ from: options.from, before: options.before }), options, moved),
-    );
-  } catch (error) {
-    throw translateDatabaseError(error);
-  }
+  return movedAbortably(db, 'restoreHistory', 'restored', options, (moved) =>
+    moveHistory(db, 'archive', rangeOf({ from: options.from, before: options.before }), options, moved),
+  );
 }

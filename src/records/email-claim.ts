@@ -1,6 +1,7 @@
 import { and, asc, eq, gte, inArray, isNull, lt, lte, or, sql } from 'drizzle-orm';
+import { inCall } from '../db/call';
 import type { Database } from '../db/client';
-import { ClaimLostError, NotFoundError, translateDatabaseError } from '../errors';
+import { ClaimLostError, NotFoundError } from '../errors';
 import { checkOptions } from '../errors/check-options';
 import type { EmailReport } from '../schema';
 import { emailReports } from '../schema/email-reports';
@@ -93,7 +94,7 @@ export async function claimPendingEmailReports(db: Database, options: ClaimEmail
     .orderBy(asc(e.createdAt), asc(e.id))
     .limit(limit)
     .for('update', { skipLocked: true });
-  try {
+  return inCall(db, 'claimPendingEmailReports', async () => {
     await buryExhausted(db, maxAttempts);
     const rows = await db
       .update(e)
@@ -106,9 +107,7 @@ export async function claimPendingEmailReports(db: Database, options: ClaimEmail
       .where(inArray(e.id, claimable))
       .returning();
     return rows.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id)) as ClaimedEmailReport[];
-  } catch (error) {
-    throw translateDatabaseError(error);
-  }
+  });
 }
 
 /**
@@ -124,7 +123,7 @@ export async function claimPendingEmailReports(db: Database, options: ClaimEmail
 export async function releaseEmailReport(db: Database, reportId: string, options: { claimToken: string }): Promise<EmailReport> {
   checkOptions('releaseEmailReport', options, { claimToken: (v) => (typeof v === 'string' && UUID.test(v) ? undefined : 'a UUID') });
   if (!UUID.test(reportId)) throw new NotFoundError('email report', reportId);
-  try {
+  return inCall(db, 'releaseEmailReport', async () => {
     const [row] = await db
       .update(e)
       .set({ claimedUntil: null, claimToken: null, attempts: sql`greatest(${e.attempts} - 1, 0)` })
@@ -134,7 +133,5 @@ export async function releaseEmailReport(db: Database, reportId: string, options
     const [now] = await db.select({ status: e.status }).from(e).where(eq(e.id, reportId));
     if (!now) throw new NotFoundError('email report', reportId);
     throw new ClaimLostError(reportId, now.status, `releaseEmailReport: email report ${reportId}: this claimToken is not the report's latest pending claim (it is now ${now.status}); nothing was changed`);
-  } catch (error) {
-    throw translateDatabaseError(error);
-  }
+  });
 }

@@ -1,6 +1,7 @@
 import { and, asc, eq, getTableColumns, gt, or, sql } from 'drizzle-orm';
+import { inCall } from '../db/call';
 import type { Database } from '../db/client';
-import { InvalidOptionError, NotFoundError, translateDatabaseError } from '../errors';
+import { InvalidOptionError, NotFoundError } from '../errors';
 import { checkOptions } from '../errors/check-options';
 import type { EmailReport } from '../schema';
 import { parseTimestamptz } from '../schema/columns';
@@ -47,16 +48,15 @@ export async function listDeadEmailReports(db: Database, options: ListDeadEmailR
     throw new InvalidOptionError('after', 'listDeadEmailReports: after must be the nextCursor of a previous page');
   }
   const from = key && sql`${key[0]}::timestamptz`;
-  const rows = await db
-    // The key as the database writes it, to the microsecond: a Date would round it to the millisecond.
-    .select({ ...getTableColumns(e), key: sql<string>`${e.createdAt}::text` })
-    .from(e)
-    .where(and(eq(e.status, 'dead'), key && from ? or(gt(e.createdAt, from), and(eq(e.createdAt, from), gt(e.id, key[1]))) : undefined))
-    .orderBy(asc(e.createdAt), asc(e.id))
-    .limit(limit + 1)
-    .catch((error: unknown) => {
-      throw translateDatabaseError(error);
-    });
+  const rows = await inCall(db, 'listDeadEmailReports', () =>
+    db
+      // The key as the database writes it, to the microsecond: a Date would round it to the millisecond.
+      .select({ ...getTableColumns(e), key: sql<string>`${e.createdAt}::text` })
+      .from(e)
+      .where(and(eq(e.status, 'dead'), key && from ? or(gt(e.createdAt, from), and(eq(e.createdAt, from), gt(e.id, key[1]))) : undefined))
+      .orderBy(asc(e.createdAt), asc(e.id))
+      .limit(limit + 1),
+  );
   const reports = rows.slice(0, limit).map(({ key: _key, ...report }) => report);
   const last = rows[limit - 1];
   return rows.length > limit && last ? { reports, nextCursor: encodeCursor([last.key, last.id]) } : { reports };
@@ -74,18 +74,15 @@ export async function listDeadEmailReports(db: Database, options: ListDeadEmailR
  */
 export async function reviveEmailReport(db: Database, reportId: string): Promise<EmailReport> {
   if (!UUID.test(reportId)) throw new NotFoundError('email report', reportId);
-  let row: EmailReport | undefined;
-  try {
-    [row] = await db
+  const { revived, row } = await inCall(db, 'reviveEmailReport', async (): Promise<{ revived: boolean; row?: EmailReport }> => {
+    const [updated] = await db
       .update(e)
       .set({ status: 'pending', attempts: 0, claimToken: null, claimedUntil: null, availableAt: null })
       .where(and(eq(e.id, reportId), eq(e.status, 'dead')))
       .returning();
-    if (row) return row;
-    [row] = await db.select().from(e).where(eq(e.id, reportId));
-  } catch (error) {
-    throw translateDatabaseError(error);
-  }
+    return updated ? { revived: true, row: updated } : { revived: false, row: (await db.select().from(e).where(eq(e.id, reportId)))[0] };
+  });
+  if (revived) return row!;
   if (!row) throw new NotFoundError('email report', reportId);
   throw new InvalidOptionError('reportId', `reviveEmailReport: email report ${reportId} is ${row.status}, not dead: only a dead report is revived; nothing was changed`);
 }

@@ -1,6 +1,7 @@
 import { and, eq, isNotNull, type SQL, sql } from 'drizzle-orm';
+import { inCall } from '../db/call';
 import type { Database } from '../db/client';
-import { ClaimLostError, NotFoundError, translateDatabaseError } from '../errors';
+import { ClaimLostError, NotFoundError } from '../errors';
 import type { EmailReport } from '../schema';
 import { emailReports } from '../schema/email-reports';
 import { checkCloseOptions, retryPolicy, type EmailRetryOptions, UUID } from './email-queue-options';
@@ -61,9 +62,8 @@ async function closeReport(
       ? eq(emailReports.attempts, 0)
       : // The claim is still open: a failed attempt put back for a retry keeps its token but not its claim.
         and(eq(emailReports.claimToken, claimToken), eq(emailReports.status, 'pending'), isNotNull(emailReports.claimedUntil));
-  let rows: EmailReport[];
-  try {
-    rows = await db
+  return inCall(db, call, async () => {
+    const rows = await db
       .update(emailReports)
       .set({ ...(values as Record<string, SQL>), claimedUntil: null })
       .where(and(eq(emailReports.id, reportId), held))
@@ -72,9 +72,7 @@ async function closeReport(
     const refused = await refusal(db, call, reportId, claimToken);
     if (refused instanceof Error) throw refused;
     return refused;
-  } catch (error) {
-    throw translateDatabaseError(error);
-  }
+  });
 }
 
 /**

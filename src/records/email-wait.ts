@@ -1,7 +1,8 @@
 import { sql } from 'drizzle-orm';
 import { rawClient } from '../db/backend';
+import { whenClosing } from '../db/call';
 import { type Database, queryRows } from '../db/client';
-import { AbortedError, translateDatabaseError } from '../errors';
+import { AbortedError, DatabaseClosedError, translateQueryError } from '../errors';
 import { checkOptions, isBoolean, type OptionCheck } from '../errors/check-options';
 import { emailReports } from '../schema/email-reports';
 import { isWholeNumberUpTo } from './email-queue-options';
@@ -60,6 +61,8 @@ async function nextDueMs(db: Database): Promise<number | undefined> {
  * quicker, so an empty claim just waits again. Listens on PostgreSQL and on PGlite (in-process notifications).
  *
  * @throws {AbortedError} `signal` was aborted (before or during the wait).
+ * @throws {DatabaseClosedError} `close()` was called on the database (before or during the wait): the wait does not
+ *   hold `close()` open, it ends at once.
  * @throws {InvalidOptionError} an unknown option or a bad value.
  * @example
  * while (!signal.aborted) {
@@ -77,6 +80,10 @@ export async function waitForEmailReports(db: Database, options: WaitForEmailRep
   const woken = new Promise<EmailReportsWakeUp | Error>((resolve) => (wake = resolve));
   const onAbort = () => wake(aborted());
   signal?.addEventListener('abort', onAbort, { once: true });
+  // Not a call close() waits for: closing the database ends the wait at once.
+  const unwatch = whenClosing(db, () =>
+    wake(new DatabaseClosedError('waitForEmailReports: the database was closed (close() was called) during the wait: open a new one with createDatabase()')),
+  );
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => Promise<void>) | undefined;
   try {
@@ -91,8 +98,9 @@ export async function waitForEmailReports(db: Database, options: WaitForEmailRep
     if (why instanceof Error) throw why;
     return why;
   } catch (error) {
-    throw translateDatabaseError(error);
+    throw translateQueryError(error, 'waitForEmailReports');
   } finally {
+    unwatch();
     clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
     await unsubscribe?.().catch(() => undefined);

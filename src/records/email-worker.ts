@@ -1,5 +1,5 @@
 import type { Database } from '../db/client';
-import { AbortedError, ClaimLostError, InvalidOptionError } from '../errors';
+import { AbortedError, ClaimLostError, DatabaseClosedError, InvalidOptionError } from '../errors';
 import { claimPendingEmailReports, type ClaimedEmailReport, releaseEmailReport } from './email-claim';
 import type { EmailRetryOptions } from './email-queue-options';
 import { markFailed, markSent } from './email-reports';
@@ -133,6 +133,8 @@ async function round(db: Database, o: EmailWorkerOptions, stats: EmailWorkerStat
  *
  * @throws {InvalidOptionError} `handler` or `signal` missing, or a bad option.
  * @throws the first database error, unless `onError` is given.
+ * @throws {DatabaseClosedError} `close()` was called on the database: the worker stops (waiting or not), `onError` or not;
+ *   a report it had claimed and not closed is claimable again when its lease lapses.
  * @example
  * const controller = new AbortController();
  * process.once('SIGTERM', () => controller.abort());
@@ -150,7 +152,8 @@ export async function runEmailWorker(db: Database, options: EmailWorkerOptions):
       more = await round(db, options, stats);
     } catch (error) {
       if (error instanceof AbortedError && options.signal.aborted) break;
-      if (!options.onError) throw error;
+      // A closed database is no passing failure: the worker stops (a wait ends at once, close() never waits for it).
+      if (!options.onError || error instanceof DatabaseClosedError) throw error;
       options.onError(error);
       await pause(options.pollMs ?? 30_000, options.signal);
     }

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+import { inCall } from '../db/call';
 import type { Database } from '../db/client';
 import type { Tutor } from '../schema';
 import { tutors } from '../schema/tutors';
@@ -15,10 +16,12 @@ import { tutors } from '../schema/tutors';
  * const tutor = await findTutorByEmail(db, 'Ada@Example.org');
  */
 export async function findTutorByEmail(db: Database, email: string): Promise<Tutor | undefined> {
-  const [tutor] = await db
-    .select()
-    .from(tutors)
-    .where(sql`lower(${tutors.email}) = lower(${email})`)
-    .limit(1);
-  return tutor;
+  return inCall(db, 'findTutorByEmail', async () => {
+    const [tutor] = await db
+      .select()
+      .from(tutors)
+      .where(sql`lower(${tutors.email}) = lower(${email})`)
+      .limit(1);
+    return tutor;
+  });
 }
