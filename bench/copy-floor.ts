@@ -40,10 +40,20 @@ function field(value: unknown): string {
   return String(value);
 }
 
+/** The claim queue's columns of `email_reports`: no generated row carries them (`DatasetEmailReport` omits them). */
+const queueColumns: ReadonlySet<string> = new Set(['attempts', 'claimToken', 'availableAt']);
+
+/** The columns a COPY of generated rows writes: all but the generated ones and the claim queue's (their defaults). */
+function copiedColumns(table: PgTable): [string, ReturnType<typeof getTableColumns>[string]][] {
+  return Object.entries(getTableColumns(table)).filter(
+    ([key, column]) => column.generated === undefined && !(table === emailReports && queueColumns.has(key)),
+  );
+}
+
 /** Every row of the dataset's four tables as COPY text (text format), in parts of about 1 MiB. */
 export function serializeDataset(dataset: Dataset): SerializedTable[] {
   return loadOrder.map(({ key, table, name }) => {
-    const columns = Object.entries(getTableColumns(table)).filter(([, column]) => column.generated === undefined);
+    const columns = copiedColumns(table);
     const rows = dataset[key] as readonly Record<string, unknown>[];
     const parts: Buffer[] = [];
     let pending: string[] = [];
@@ -115,7 +125,7 @@ export interface SerializedFile {
  */
 export function serializeStreamToFiles(stream: DatasetStream, dir: string): SerializedFile[] {
   const files = loadOrder.map(({ key, table, name }) => {
-    const columns = Object.entries(getTableColumns(table)).filter(([, column]) => column.generated === undefined);
+    const columns = copiedColumns(table);
     const path = join(dir, `${name}.copy`);
     const target = `"${name}" (${columns.map(([, column]) => `"${column.name}"`).join(', ')})`;
     return { key, columns, fd: openSync(path, 'w'), file: { table: name, statement: `copy ${target} from`, path, rows: 0, bytes: 0 } };
