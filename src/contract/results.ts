@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../validation/lazy-schema';
 import type { UpcomingSessionPage } from '../ingest';
 import { riskTiers } from '../domain';
 import { type ScoreWindow, scoreWindows } from '../schema';
@@ -19,9 +20,9 @@ const windowed = Object.fromEntries(
   scoreWindows.flatMap((days) => (['rescheduleRate', 'totalSessions', 'tutorReschedules'] as const).map((name) => [`${name}${days}d`, true])),
 ) as Record<WindowKey, true>;
 
-const instant = z.iso.datetime({ precision: 3 });
-const pageLimit = z.number().int().min(1);
-const cursor = z.string().min(1).optional().meta({ description: 'Pass as `after` for the next page; absent on the last page.' });
+const instant = lazySchema(() => z.iso.datetime({ precision: 3 }));
+const pageLimit = lazySchema(() => z.number().int().min(1));
+const cursor = lazySchema(() => z.string().min(1).optional().meta({ description: 'Pass as `after` for the next page; absent on the last page.' }));
 
 /**
  * The JSON of {@link computeTutorScore}'s result: the `tutor_scores` columns that depend on the data, as the
@@ -30,15 +31,17 @@ const cursor = z.string().min(1).optional().meta({ description: 'Pass as `after`
  * @example
  * computedTutorScoreObject.parse(await response.json()).riskCategory; // 'high'
  */
-export const computedTutorScoreObject = tutorScoreResponseObject.pick({
-  tutorId: true,
-  isHighRisk: true,
-  riskCategory: true,
-  riskThreshold: true,
-  asOf: true,
-  nextChangeAt: true,
-  ...windowed,
-});
+export const computedTutorScoreObject = lazySchema(() =>
+  tutorScoreResponseObject.pick({
+    tutorId: true,
+    isHighRisk: true,
+    riskCategory: true,
+    riskThreshold: true,
+    asOf: true,
+    nextChangeAt: true,
+    ...windowed,
+  }),
+);
 
 /**
  * {@link computeTutorScore}'s result made ready for JSON: timestamps as ISO 8601 text in UTC.
@@ -46,7 +49,7 @@ export const computedTutorScoreObject = tutorScoreResponseObject.pick({
  * @example
  * return Response.json(computedTutorScoreSchema.parse(await computeTutorScore(db, tutorId)));
  */
-export const computedTutorScoreSchema = jsonResponse<ComputedTutorScore, typeof computedTutorScoreObject>(computedTutorScoreObject);
+export const computedTutorScoreSchema = lazySchema(() => jsonResponse<ComputedTutorScore, typeof computedTutorScoreObject>(computedTutorScoreObject));
 
 /** The JSON of a tutor's computed score ({@link computedTutorScoreSchema}'s output). */
 export type ComputedTutorScoreResponse = z.output<typeof computedTutorScoreSchema>;
@@ -57,9 +60,11 @@ export type ComputedTutorScoreResponse = z.output<typeof computedTutorScoreSchem
  * @example
  * highRiskTutorObject.parse(body.tutors[0]).name;
  */
-export const highRiskTutorObject = tutorScoreResponseObject
-  .pick({ tutorId: true, riskThreshold: true, riskCategory: true, asOf: true, lastCalculatedAt: true, ...windowed })
-  .extend(tutorResponseObject.pick({ name: true, email: true, isActive: true }).shape);
+export const highRiskTutorObject = lazySchema(() =>
+  tutorScoreResponseObject
+    .pick({ tutorId: true, riskThreshold: true, riskCategory: true, asOf: true, lastCalculatedAt: true, ...windowed })
+    .extend(tutorResponseObject.pick({ name: true, email: true, isActive: true }).shape),
+);
 
 /**
  * The JSON of a {@link listHighRiskTutors} page.
@@ -67,13 +72,15 @@ export const highRiskTutorObject = tutorScoreResponseObject
  * @example
  * const page = highRiskTutorPageObject.parse(await response.json());
  */
-export const highRiskTutorPageObject = z.object({
-  tutors: z.array(highRiskTutorObject),
-  total: z.number().int().min(0).meta({ description: 'How many tutors are flagged in all, across pages.' }),
-  limit: pageLimit,
-  offset: z.number().int().min(0),
-  nextCursor: cursor,
-});
+export const highRiskTutorPageObject = lazySchema(() =>
+  z.object({
+    tutors: z.array(highRiskTutorObject),
+    total: z.number().int().min(0).meta({ description: 'How many tutors are flagged in all, across pages.' }),
+    limit: pageLimit,
+    offset: z.number().int().min(0),
+    nextCursor: cursor,
+  }),
+);
 
 /**
  * A {@link listHighRiskTutors} page made ready for JSON (no `nextCursor` key on the last page).
@@ -81,7 +88,7 @@ export const highRiskTutorPageObject = z.object({
  * @example
  * return Response.json(highRiskTutorPageSchema.parse(await listHighRiskTutors(db, { limit: 20 })));
  */
-export const highRiskTutorPageSchema = jsonResponse<HighRiskTutorPage, typeof highRiskTutorPageObject>(highRiskTutorPageObject);
+export const highRiskTutorPageSchema = lazySchema(() => jsonResponse<HighRiskTutorPage, typeof highRiskTutorPageObject>(highRiskTutorPageObject));
 
 /** The JSON of a {@link listHighRiskTutors} page ({@link highRiskTutorPageSchema}'s output). */
 export type HighRiskTutorPageResponse = z.output<typeof highRiskTutorPageSchema>;
@@ -92,12 +99,14 @@ export type HighRiskTutorPageResponse = z.output<typeof highRiskTutorPageSchema>
  * @example
  * refreshTutorScoresResultObject.parse(await response.json()).scored;
  */
-export const refreshTutorScoresResultObject = z.object({
-  scored: z.number().int().min(0).meta({ description: 'Tutors whose score row was inserted or updated.' }),
-  flagged: z.number().int().min(0).meta({ description: 'How many of those are now high risk.' }),
-  asOf: instant,
-  threshold: z.number().min(0).max(100),
-});
+export const refreshTutorScoresResultObject = lazySchema(() =>
+  z.object({
+    scored: z.number().int().min(0).meta({ description: 'Tutors whose score row was inserted or updated.' }),
+    flagged: z.number().int().min(0).meta({ description: 'How many of those are now high risk.' }),
+    asOf: instant,
+    threshold: z.number().min(0).max(100),
+  }),
+);
 
 /**
  * {@link refreshTutorScores}'s result made ready for JSON.
@@ -105,14 +114,16 @@ export const refreshTutorScoresResultObject = z.object({
  * @example
  * return Response.json(refreshTutorScoresResultSchema.parse(await refreshTutorScores(db)));
  */
-export const refreshTutorScoresResultSchema = jsonResponse<RefreshTutorScoresResult, typeof refreshTutorScoresResultObject>(
-  refreshTutorScoresResultObject,
+export const refreshTutorScoresResultSchema = lazySchema(() =>
+  jsonResponse<RefreshTutorScoresResult, typeof refreshTutorScoresResultObject>(
+    refreshTutorScoresResultObject,
+  ),
 );
 
 /** The JSON of a refresh's result ({@link refreshTutorScoresResultSchema}'s output). */
 export type RefreshTutorScoresResponse = z.output<typeof refreshTutorScoresResultSchema>;
 
-const rate = z.number().min(0).max(100).nullable();
+const rate = lazySchema(() => z.number().min(0).max(100).nullable());
 
 /**
  * The JSON of a {@link listUpcomingSessions} page, soonest first.
@@ -120,26 +131,28 @@ const rate = z.number().min(0).max(100).nullable();
  * @example
  * upcomingSessionPageObject.parse(await response.json()).sessions.length;
  */
-export const upcomingSessionPageObject = z.object({
-  sessions: z.array(
-    z.object({
-      sessionId: z.string().meta({ format: 'uuid' }),
-      scheduledTime: instant,
-      studentId: z.string().meta({ maxLength: 255 }),
-      tutorId: z.string().meta({ format: 'uuid' }),
-      tutorName: z.string().meta({ maxLength: 255 }),
-      tutorEmail: z.string().meta({ maxLength: 255, format: 'email' }).nullable(),
-      riskCategory: z.enum(riskTiers).nullable(),
-      isHighRisk: z.boolean().nullable(),
-      rescheduleRate7d: rate,
-      rescheduleRate30d: rate,
-      rescheduleRate90d: rate,
-      scoredAsOf: instant.nullable(),
-    }),
-  ),
-  limit: pageLimit,
-  nextCursor: cursor,
-});
+export const upcomingSessionPageObject = lazySchema(() =>
+  z.object({
+    sessions: z.array(
+      z.object({
+        sessionId: z.string().meta({ format: 'uuid' }),
+        scheduledTime: instant,
+        studentId: z.string().meta({ maxLength: 255 }),
+        tutorId: z.string().meta({ format: 'uuid' }),
+        tutorName: z.string().meta({ maxLength: 255 }),
+        tutorEmail: z.string().meta({ maxLength: 255, format: 'email' }).nullable(),
+        riskCategory: z.enum(riskTiers).nullable(),
+        isHighRisk: z.boolean().nullable(),
+        rescheduleRate7d: rate,
+        rescheduleRate30d: rate,
+        rescheduleRate90d: rate,
+        scoredAsOf: instant.nullable(),
+      }),
+    ),
+    limit: pageLimit,
+    nextCursor: cursor,
+  }),
+);
 
 /**
  * A {@link listUpcomingSessions} page made ready for JSON.
@@ -147,7 +160,7 @@ export const upcomingSessionPageObject = z.object({
  * @example
  * return Response.json(upcomingSessionPageSchema.parse(await listUpcomingSessions(db, { within: 48 })));
  */
-export const upcomingSessionPageSchema = jsonResponse<UpcomingSessionPage, typeof upcomingSessionPageObject>(upcomingSessionPageObject);
+export const upcomingSessionPageSchema = lazySchema(() => jsonResponse<UpcomingSessionPage, typeof upcomingSessionPageObject>(upcomingSessionPageObject));
 
 /** The JSON of an upcoming-sessions page ({@link upcomingSessionPageSchema}'s output). */
 export type UpcomingSessionPageResponse = z.output<typeof upcomingSessionPageSchema>;

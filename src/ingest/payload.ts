@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { lazySchema } from '../validation/lazy-schema';
 import { rescheduleCreateRequestSchema, sessionCreateRequestSchema, tutorCreateRequestSchema } from '../validation';
 
 /**
@@ -30,26 +31,28 @@ export interface SessionPayload {
     | undefined;
 }
 
-const field = z.unknown().optional();
+const field = lazySchema(() => z.unknown().optional());
 
 /*
  * The payload's shape alone: unknown keys refused (a misspelt `completedTme` must not be dropped silently), values
  * left to the row schemas below, which hold every rule of the tables. Mapping each part onto its row schema keeps one
  * definition of what a valid session, tutor and reschedule is.
  */
-const shape = z.strictObject({
-  id: field,
-  tutorId: field,
-  tutor: z.strictObject({ name: field, email: field }).optional(),
-  studentId: field,
-  scheduledTime: field,
-  completedTime: field,
-  status: field,
-  durationMinutes: field,
-  reschedule: z
-    .strictObject({ initiator: field, newTime: field, reason: field, reasonCode: field, cancelledAt: field })
-    .optional(),
-});
+const shape = lazySchema(() =>
+  z.strictObject({
+    id: field,
+    tutorId: field,
+    tutor: z.strictObject({ name: field, email: field }).optional(),
+    studentId: field,
+    scheduledTime: field,
+    completedTime: field,
+    status: field,
+    durationMinutes: field,
+    reschedule: z
+      .strictObject({ initiator: field, newTime: field, reason: field, reasonCode: field, cancelledAt: field })
+      .optional(),
+  }),
+);
 
 /** Copies the issues of a nested parse under `prefix`, leaving out the keys reported elsewhere. */
 function copyIssues(ctx: z.core.$RefinementCtx, issues: readonly z.core.$ZodIssue[], prefix: string, skip: readonly string[]) {
@@ -72,50 +75,52 @@ function copyIssues(ctx: z.core.$RefinementCtx, issues: readonly z.core.$ZodIssu
  * @example
  * const { session, tutor, reschedule } = parseRow(sessionPayloadSchema, JSON.parse(line), 'payload');
  */
-export const sessionPayloadSchema = shape.transform((p, ctx) => {
-  if (p.id === undefined) ctx.addIssue({ code: 'custom', path: ['id'], message: 'is required (the platform\'s session id)' });
-  const session = sessionCreateRequestSchema.safeParse({
-    id: p.id,
-    tutorId: p.tutorId,
-    studentId: p.studentId,
-    scheduledTime: p.scheduledTime,
-    completedTime: p.completedTime ?? null,
-    status: p.status,
-    durationMinutes: p.durationMinutes ?? null,
-  });
-  if (!session.success) copyIssues(ctx, session.error.issues, '', []);
-  const tutor =
-    p.tutor === undefined
-      ? undefined
-      : tutorCreateRequestSchema.safeParse({ id: p.tutorId, name: p.tutor.name, email: p.tutor.email ?? null });
-  if (tutor && !tutor.success) copyIssues(ctx, tutor.error.issues, 'tutor', ['id']);
-  const reschedule =
-    p.reschedule === undefined
-      ? undefined
-      : rescheduleCreateRequestSchema.safeParse({
-          sessionId: p.id,
-          initiator: p.reschedule.initiator,
-          originalTime: p.scheduledTime,
-          newTime: p.reschedule.newTime ?? null,
-          reason: p.reschedule.reason ?? null,
-          reasonCode: p.reschedule.reasonCode ?? null,
-          cancelledAt: p.reschedule.cancelledAt,
-        });
-  if (reschedule && !reschedule.success) copyIssues(ctx, reschedule.error.issues, 'reschedule', ['sessionId', 'originalTime']);
-  if ((p.status === 'rescheduled') !== (p.reschedule !== undefined)) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['reschedule'],
-      message: "must be given exactly when status is 'rescheduled' (reschedule_status_rule)",
+export const sessionPayloadSchema = lazySchema(() =>
+  shape.transform((p, ctx) => {
+    if (p.id === undefined) ctx.addIssue({ code: 'custom', path: ['id'], message: 'is required (the platform\'s session id)' });
+    const session = sessionCreateRequestSchema.safeParse({
+      id: p.id,
+      tutorId: p.tutorId,
+      studentId: p.studentId,
+      scheduledTime: p.scheduledTime,
+      completedTime: p.completedTime ?? null,
+      status: p.status,
+      durationMinutes: p.durationMinutes ?? null,
     });
-  }
-  if (!session.success || (tutor && !tutor.success) || (reschedule && !reschedule.success) || p.id === undefined) return z.NEVER;
-  return {
-    session: { ...session.data, id: session.data.id as string },
-    tutor: tutor?.success ? tutor.data : undefined,
-    reschedule: reschedule?.success ? reschedule.data : undefined,
-  };
-});
+    if (!session.success) copyIssues(ctx, session.error.issues, '', []);
+    const tutor =
+      p.tutor === undefined
+        ? undefined
+        : tutorCreateRequestSchema.safeParse({ id: p.tutorId, name: p.tutor.name, email: p.tutor.email ?? null });
+    if (tutor && !tutor.success) copyIssues(ctx, tutor.error.issues, 'tutor', ['id']);
+    const reschedule =
+      p.reschedule === undefined
+        ? undefined
+        : rescheduleCreateRequestSchema.safeParse({
+            sessionId: p.id,
+            initiator: p.reschedule.initiator,
+            originalTime: p.scheduledTime,
+            newTime: p.reschedule.newTime ?? null,
+            reason: p.reschedule.reason ?? null,
+            reasonCode: p.reschedule.reasonCode ?? null,
+            cancelledAt: p.reschedule.cancelledAt,
+          });
+    if (reschedule && !reschedule.success) copyIssues(ctx, reschedule.error.issues, 'reschedule', ['sessionId', 'originalTime']);
+    if ((p.status === 'rescheduled') !== (p.reschedule !== undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reschedule'],
+        message: "must be given exactly when status is 'rescheduled' (reschedule_status_rule)",
+      });
+    }
+    if (!session.success || (tutor && !tutor.success) || (reschedule && !reschedule.success) || p.id === undefined) return z.NEVER;
+    return {
+      session: { ...session.data, id: session.data.id as string },
+      tutor: tutor?.success ? tutor.data : undefined,
+      reschedule: reschedule?.success ? reschedule.data : undefined,
+    };
+  }),
+);
 
 /** The rows of one valid payload, as {@link sessionPayloadSchema} gives them. */
 export type ParsedSessionPayload = z.output<typeof sessionPayloadSchema>;

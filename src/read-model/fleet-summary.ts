@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { PgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
+import { lazySchema } from '../validation/lazy-schema';
 import type { Database } from '../db';
 import { reschedules, sessions, tutors, tutorScores } from '../schema';
 import { fleetCountRows } from './fleet-count-rows';
@@ -12,17 +13,19 @@ import { instantOption, instantParam, isoText, parseOptions, readJson } from './
  * @example
  * const options = fleetSummaryOptionsSchema.parse(query); // a bad option throws before fleetSummary runs
  */
-export const fleetSummaryOptionsSchema = z
-  .object({
-    /** The end of the 30-day totals. Default: now. */
-    asOf: instantOption.optional(),
-  })
-  .strict();
+export const fleetSummaryOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** The end of the 30-day totals. Default: now. */
+      asOf: instantOption.optional(),
+    })
+    .strict(),
+);
 /** Options of {@link fleetSummary} ({@link fleetSummaryOptionsSchema}'s input). */
 export type FleetSummaryOptions = z.input<typeof fleetSummaryOptionsSchema>;
 
-const rate = z.number().min(0).max(100).nullable();
-const rates = z.object({ rescheduleRate7d: rate, rescheduleRate30d: rate, rescheduleRate90d: rate });
+const rate = lazySchema(() => z.number().min(0).max(100).nullable());
+const rates = lazySchema(() => z.object({ rescheduleRate7d: rate, rescheduleRate30d: rate, rescheduleRate90d: rate }));
 
 /**
  * The answer of {@link fleetSummary}, JSON-ready.
@@ -30,28 +33,30 @@ const rates = z.object({ rescheduleRate7d: rate, rescheduleRate30d: rate, resche
  * @example
  * response.json(fleetSummarySchema.parse(await fleetSummary(db)));
  */
-export const fleetSummarySchema = z.object({
-  asOf: z.iso.datetime(),
-  tutors: z.number().int(),
-  activeTutors: z.number().int(),
-  scored: z.number().int(),
-  unscored: z.number().int(),
-  flagged: z.number().int(),
-  byRiskCategory: z.object({ low: z.number().int(), medium: z.number().int(), high: z.number().int() }),
-  /** The mean of the stored rates of the tutors that have one, 2 decimals; null when none has. */
-  averageRates: rates,
-  /** Their median (the mean of the two middle values for an even count), 2 decimals. */
-  medianRates: rates,
-  /** Sessions scheduled in `(asOf − 30 days, asOf]`, by the sessions themselves (not the stored scores). */
-  last30Days: z.object({
-    sessions: z.number().int(),
-    completed: z.number().int(),
-    noShows: z.number().int(),
-    reschedules: z.number().int(),
-    tutorReschedules: z.number().int(),
-    studentReschedules: z.number().int(),
+export const fleetSummarySchema = lazySchema(() =>
+  z.object({
+    asOf: z.iso.datetime(),
+    tutors: z.number().int(),
+    activeTutors: z.number().int(),
+    scored: z.number().int(),
+    unscored: z.number().int(),
+    flagged: z.number().int(),
+    byRiskCategory: z.object({ low: z.number().int(), medium: z.number().int(), high: z.number().int() }),
+    /** The mean of the stored rates of the tutors that have one, 2 decimals; null when none has. */
+    averageRates: rates,
+    /** Their median (the mean of the two middle values for an even count), 2 decimals. */
+    medianRates: rates,
+    /** Sessions scheduled in `(asOf − 30 days, asOf]`, by the sessions themselves (not the stored scores). */
+    last30Days: z.object({
+      sessions: z.number().int(),
+      completed: z.number().int(),
+      noShows: z.number().int(),
+      reschedules: z.number().int(),
+      tutorReschedules: z.number().int(),
+      studentReschedules: z.number().int(),
+    }),
   }),
-});
+);
 /** The answer of {@link fleetSummary}, JSON-ready ({@link fleetSummarySchema}). */
 export type FleetSummary = z.infer<typeof fleetSummarySchema>;
 

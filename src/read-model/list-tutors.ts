@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { lazySchema } from '../validation/lazy-schema';
 import { emailText, nameText, uuidText } from './json-fields';
 import type { Database } from '../db';
 import { riskTiers } from '../domain';
@@ -31,30 +32,32 @@ export type TutorSortKey = (typeof tutorSortKeys)[number];
  * @example
  * const options = listTutorsOptionsSchema.parse(query); // a bad option throws before listTutors runs
  */
-export const listTutorsOptionsSchema = z
-  .object({
-    /** Only tutors whose score is in one of these categories (unscored tutors have none). */
-    riskCategories: z.array(z.enum(riskTiers)).min(1).optional(),
-    /** `true`: flagged tutors only; `false`: tutors not flagged (the unscored included). */
-    flagged: z.boolean().optional(),
-    /** `true`: scored tutors only; `false`: unscored only. Default: both. */
-    scored: z.boolean().optional(),
-    /** Case-insensitive substring (so also prefix) of the name or the email. */
-    search: z.string().trim().min(1).max(255).optional(),
-    /** Default `{ by: 'name', direction: 'asc' }`. Rows without a value (unscored) come last either way. */
-    sort: z.object({ by: z.enum(tutorSortKeys), direction: z.enum(['asc', 'desc']).default('asc') }).strict().optional(),
-    /** Page size, 1–500. Default 20. */
-    limit: limitOption.optional(),
-    /** The `nextCursor` of the previous page. */
-    after: z.string().min(1).max(1000).optional(),
-  })
-  .strict();
+export const listTutorsOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** Only tutors whose score is in one of these categories (unscored tutors have none). */
+      riskCategories: z.array(z.enum(riskTiers)).min(1).optional(),
+      /** `true`: flagged tutors only; `false`: tutors not flagged (the unscored included). */
+      flagged: z.boolean().optional(),
+      /** `true`: scored tutors only; `false`: unscored only. Default: both. */
+      scored: z.boolean().optional(),
+      /** Case-insensitive substring (so also prefix) of the name or the email. */
+      search: z.string().trim().min(1).max(255).optional(),
+      /** Default `{ by: 'name', direction: 'asc' }`. Rows without a value (unscored) come last either way. */
+      sort: z.object({ by: z.enum(tutorSortKeys), direction: z.enum(['asc', 'desc']).default('asc') }).strict().optional(),
+      /** Page size, 1–500. Default 20. */
+      limit: limitOption.optional(),
+      /** The `nextCursor` of the previous page. */
+      after: z.string().min(1).max(1000).optional(),
+    })
+    .strict(),
+);
 /** Options of {@link listTutors} ({@link listTutorsOptionsSchema}'s input). */
 export type ListTutorsOptions = z.input<typeof listTutorsOptionsSchema>;
 
-const rate = z.number().min(0).max(100).nullable();
-const count = z.number().int().min(0).nullable();
-const instant = z.iso.datetime();
+const rate = lazySchema(() => z.number().min(0).max(100).nullable());
+const count = lazySchema(() => z.number().int().min(0).nullable());
+const instant = lazySchema(() => z.iso.datetime());
 
 /**
  * One row of {@link listTutors}: the tutor and its stored score (score fields null when unscored).
@@ -62,27 +65,29 @@ const instant = z.iso.datetime();
  * @example
  * response.json(tutorListRowSchema.parse((await listTutors(db)).tutors[0]));
  */
-export const tutorListRowSchema = z.object({
-  tutorId: uuidText,
-  name: nameText,
-  email: emailText,
-  isActive: z.boolean(),
-  isHighRisk: z.boolean().nullable(),
-  riskCategory: z.enum(riskTiers).nullable(),
-  rescheduleRate7d: rate,
-  rescheduleRate30d: rate,
-  rescheduleRate90d: rate,
-  totalSessions7d: count,
-  totalSessions30d: count,
-  totalSessions90d: count,
-  tutorReschedules7d: count,
-  tutorReschedules30d: count,
-  tutorReschedules90d: count,
-  riskThreshold: z.number().nullable(),
-  asOf: instant.nullable(),
-  lastCalculatedAt: instant.nullable(),
-  nextChangeAt: instant.nullable(),
-});
+export const tutorListRowSchema = lazySchema(() =>
+  z.object({
+    tutorId: uuidText,
+    name: nameText,
+    email: emailText,
+    isActive: z.boolean(),
+    isHighRisk: z.boolean().nullable(),
+    riskCategory: z.enum(riskTiers).nullable(),
+    rescheduleRate7d: rate,
+    rescheduleRate30d: rate,
+    rescheduleRate90d: rate,
+    totalSessions7d: count,
+    totalSessions30d: count,
+    totalSessions90d: count,
+    tutorReschedules7d: count,
+    tutorReschedules30d: count,
+    tutorReschedules90d: count,
+    riskThreshold: z.number().nullable(),
+    asOf: instant.nullable(),
+    lastCalculatedAt: instant.nullable(),
+    nextChangeAt: instant.nullable(),
+  }),
+);
 /** One tutor of a {@link listTutors} page ({@link tutorListRowSchema}). */
 export type TutorListRow = z.infer<typeof tutorListRowSchema>;
 
@@ -92,14 +97,16 @@ export type TutorListRow = z.infer<typeof tutorListRowSchema>;
  * @example
  * response.json(tutorListPageSchema.parse(await listTutors(db)));
  */
-export const tutorListPageSchema = z.object({
-  tutors: z.array(tutorListRowSchema),
-  /** Every tutor the filter matches, across pages. */
-  total: z.number().int().min(0),
-  limit: z.number().int(),
-  /** Pass as `after` for the next page; absent on the last page. */
-  nextCursor: z.string().optional(),
-});
+export const tutorListPageSchema = lazySchema(() =>
+  z.object({
+    tutors: z.array(tutorListRowSchema),
+    /** Every tutor the filter matches, across pages. */
+    total: z.number().int().min(0),
+    limit: z.number().int(),
+    /** Pass as `after` for the next page; absent on the last page. */
+    nextCursor: z.string().optional(),
+  }),
+);
 /** A page of {@link listTutors}, JSON-ready ({@link tutorListPageSchema}). */
 export type TutorListPage = z.infer<typeof tutorListPageSchema>;
 

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { lazySchema } from '../validation/lazy-schema';
 import type { Database } from '../db';
 import { emailReports, emailReportStatusCounts, tutorScoreChanges, tutorScores } from '../schema';
 import { instantOption, instantParam, isoText, parseOptions, readJson } from './options';
@@ -10,12 +11,14 @@ import { instantOption, instantParam, isoText, parseOptions, readJson } from './
  * @example
  * const options = operationsStatusOptionsSchema.parse(query); // a bad option throws before operationsStatus runs
  */
-export const operationsStatusOptionsSchema = z
-  .object({
-    /** The instant due scores and the last 24 hours are measured at. Default: now. */
-    now: instantOption.optional(),
-  })
-  .strict();
+export const operationsStatusOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** The instant due scores and the last 24 hours are measured at. Default: now. */
+      now: instantOption.optional(),
+    })
+    .strict(),
+);
 /** Options of {@link operationsStatus} ({@link operationsStatusOptionsSchema}'s input). */
 export type OperationsStatusOptions = z.input<typeof operationsStatusOptionsSchema>;
 
@@ -25,37 +28,39 @@ export type OperationsStatusOptions = z.input<typeof operationsStatusOptionsSche
  * @example
  * response.json(operationsStatusSchema.parse(await operationsStatus(db)));
  */
-export const operationsStatusSchema = z.object({
-  now: z.iso.datetime(),
-  scoreQueue: z.object({
-    /** Tutors waiting in the score change queue. */
-    depth: z.number().int(),
-    /** Rows of the queue (a tutor may have several). */
-    rows: z.number().int(),
-    /** When the oldest waiting change was written; null when the queue is empty. */
-    oldestAt: z.iso.datetime().nullable(),
+export const operationsStatusSchema = lazySchema(() =>
+  z.object({
+    now: z.iso.datetime(),
+    scoreQueue: z.object({
+      /** Tutors waiting in the score change queue. */
+      depth: z.number().int(),
+      /** Rows of the queue (a tutor may have several). */
+      rows: z.number().int(),
+      /** When the oldest waiting change was written; null when the queue is empty. */
+      oldestAt: z.iso.datetime().nullable(),
+    }),
+    /** Tutors the next due refresh would score: queued, or whose score changes by time alone by `now`. */
+    dueScores: z.number().int(),
+    /** The latest `last_calculated_at` of any score; null before the first refresh. */
+    lastRefreshAt: z.iso.datetime().nullable(),
+    emailReports: z.object({
+      /** Pending reports no worker holds (or whose claim lapsed). */
+      pending: z.number().int(),
+      /** Pending reports a worker holds now. */
+      claimed: z.number().int(),
+      /** Of the pending reports no worker holds, those waiting for a retry after a failed attempt. */
+      retrying: z.number().int(),
+      sent: z.number().int(),
+      /** Reports marked failed directly (outside the claim queue, whose failures are retried or end dead). */
+      failed: z.number().int(),
+      /** Reports the claim queue gave up on after their last attempt (listDeadEmailReports lists them). */
+      dead: z.number().int(),
+      oldestPendingAt: z.iso.datetime().nullable(),
+      /** Failed reports attempted in the 24 hours before `now`. */
+      failedLast24h: z.number().int(),
+    }),
   }),
-  /** Tutors the next due refresh would score: queued, or whose score changes by time alone by `now`. */
-  dueScores: z.number().int(),
-  /** The latest `last_calculated_at` of any score; null before the first refresh. */
-  lastRefreshAt: z.iso.datetime().nullable(),
-  emailReports: z.object({
-    /** Pending reports no worker holds (or whose claim lapsed). */
-    pending: z.number().int(),
-    /** Pending reports a worker holds now. */
-    claimed: z.number().int(),
-    /** Of the pending reports no worker holds, those waiting for a retry after a failed attempt. */
-    retrying: z.number().int(),
-    sent: z.number().int(),
-    /** Reports marked failed directly (outside the claim queue, whose failures are retried or end dead). */
-    failed: z.number().int(),
-    /** Reports the claim queue gave up on after their last attempt (listDeadEmailReports lists them). */
-    dead: z.number().int(),
-    oldestPendingAt: z.iso.datetime().nullable(),
-    /** Failed reports attempted in the 24 hours before `now`. */
-    failedLast24h: z.number().int(),
-  }),
-});
+);
 /** The answer of {@link operationsStatus}, JSON-ready ({@link operationsStatusSchema}). */
 export type OperationsStatus = z.infer<typeof operationsStatusSchema>;
 

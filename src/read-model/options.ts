@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { lazySchema } from '../validation/lazy-schema';
 import { type Database, queryRows } from '../db';
 import { readFromReplica } from '../db/replicas';
 import { InvalidOptionError, NotFoundError } from '../errors';
@@ -13,24 +14,26 @@ import { type CursorValue, decodeCursor as decodeKeysetCursor, encodeCursor, err
  */
 
 /** An instant as a `Date` or as ISO 8601 text with an offset; parsed to a `Date`. */
-export const instantOption = z.union([z.date(), z.iso.datetime({ offset: true })]).transform((value, ctx) => {
-  const date = typeof value === 'string' ? new Date(value) : new Date(value.getTime());
-  const year = date.getUTCFullYear();
-  if (Number.isNaN(date.getTime()) || year < 1 || year > 9999) {
-    ctx.addIssue({ code: 'custom', message: 'a valid instant in the years 1–9999' });
-    return z.NEVER;
-  }
-  return date;
-});
+export const instantOption = lazySchema(() =>
+  z.union([z.date(), z.iso.datetime({ offset: true })]).transform((value, ctx) => {
+    const date = typeof value === 'string' ? new Date(value) : new Date(value.getTime());
+    const year = date.getUTCFullYear();
+    if (Number.isNaN(date.getTime()) || year < 1 || year > 9999) {
+      ctx.addIssue({ code: 'custom', message: 'a valid instant in the years 1–9999' });
+      return z.NEVER;
+    }
+    return date;
+  }),
+);
 
 /** An id: a UUID as the database writes it (8-4-4-4-12 hex digits, any version). */
-export const uuidOption = z.guid();
+export const uuidOption = lazySchema(() => z.guid());
 
 /** A page size: 1–500. */
-export const limitOption = z.number().int().min(1).max(500);
+export const limitOption = lazySchema(() => z.number().int().min(1).max(500));
 
 /** A time zone name (IANA), checked by the database itself in the same statement. */
-export const timeZoneOption = z.string().min(1).max(64);
+export const timeZoneOption = lazySchema(() => z.string().min(1).max(64));
 
 /** A half-open period `[from, to)`: `to` after `from`. */
 export const periodRefinement = (value: { from?: Date; to?: Date }, ctx: z.RefinementCtx) => {

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { lazySchema } from '../validation/lazy-schema';
 import type { Database } from '../db';
 import { type FleetCountKind, reschedules, sessions } from '../schema';
 import { type CountPeriod, fleetCountRows } from './fleet-count-rows';
@@ -29,19 +30,21 @@ export const leadTimeGroups = ['under24h', '1to3days', '3daysOrMore'] as const;
  * @example
  * const options = rescheduleBreakdownOptionsSchema.parse(query); // a bad option throws before rescheduleBreakdown runs
  */
-export const rescheduleBreakdownOptionsSchema = z
-  .object({
-    /** One tutor; default: the whole fleet. */
-    tutorId: uuidOption.optional(),
-    /** The period `[from, to)` on the session's time (the reschedule's original time). */
-    from: instantOption,
-    to: instantOption,
-    by: z.enum(breakdownKeys),
-    /** The IANA time zone of `weekday` and `hour`. Default `UTC`. */
-    timeZone: timeZoneOption.optional(),
-  })
-  .strict()
-  .superRefine(periodRefinement);
+export const rescheduleBreakdownOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** One tutor; default: the whole fleet. */
+      tutorId: uuidOption.optional(),
+      /** The period `[from, to)` on the session's time (the reschedule's original time). */
+      from: instantOption,
+      to: instantOption,
+      by: z.enum(breakdownKeys),
+      /** The IANA time zone of `weekday` and `hour`. Default `UTC`. */
+      timeZone: timeZoneOption.optional(),
+    })
+    .strict()
+    .superRefine(periodRefinement),
+);
 /** Options of {@link rescheduleBreakdown} ({@link rescheduleBreakdownOptionsSchema}'s input). */
 export type RescheduleBreakdownOptions = z.input<typeof rescheduleBreakdownOptionsSchema>;
 
@@ -51,18 +54,20 @@ export type RescheduleBreakdownOptions = z.input<typeof rescheduleBreakdownOptio
  * @example
  * response.json(rescheduleBreakdownSchema.parse(await rescheduleBreakdown(db, { from, to, by: 'hour' })));
  */
-export const rescheduleBreakdownSchema = z.object({
-  groups: z.array(
-    z.object({
-      /**
-       * The reason code (null: none given), the ISO weekday (1 = Monday … 7), the hour (0–23), the lead-time group
-       * or the initiator.
-       */
-      key: z.union([z.string(), z.number().int()]).nullable(),
-      count: z.number().int().min(0),
-    }),
-  ),
-});
+export const rescheduleBreakdownSchema = lazySchema(() =>
+  z.object({
+    groups: z.array(
+      z.object({
+        /**
+         * The reason code (null: none given), the ISO weekday (1 = Monday … 7), the hour (0–23), the lead-time group
+         * or the initiator.
+         */
+        key: z.union([z.string(), z.number().int()]).nullable(),
+        count: z.number().int().min(0),
+      }),
+    ),
+  }),
+);
 /** The answer of {@link rescheduleBreakdown}, JSON-ready ({@link rescheduleBreakdownSchema}). */
 export type RescheduleBreakdown = z.infer<typeof rescheduleBreakdownSchema>;
 

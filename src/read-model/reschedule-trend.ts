@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { lazySchema } from '../validation/lazy-schema';
 import type { Database } from '../db';
 import { reschedules, sessions } from '../schema';
 import { fleetCountRows } from './fleet-count-rows';
@@ -31,24 +32,26 @@ const BUCKET_MS: Record<TrendBucket, number> = { day: 86_400_000, week: 7 * 86_4
  * @example
  * const options = rescheduleTrendOptionsSchema.parse(query); // a bad option throws before rescheduleTrend runs
  */
-export const rescheduleTrendOptionsSchema = z
-  .object({
-    /** One tutor; default: the whole fleet. */
-    tutorId: uuidOption.optional(),
-    /** The period `[from, to)` on the sessions' scheduled time. */
-    from: instantOption,
-    to: instantOption,
-    bucket: z.enum(trendBuckets),
-    /** The IANA time zone buckets start in (midnight, Monday, the 1st). Default `UTC`. */
-    timeZone: timeZoneOption.optional(),
-  })
-  .strict()
-  .superRefine(periodRefinement)
-  .superRefine((value, ctx) => {
-    if (value.to.getTime() - value.from.getTime() > MAX_TREND_BUCKETS * BUCKET_MS[value.bucket]) {
-      ctx.addIssue({ code: 'custom', path: ['to'], message: `within ${MAX_TREND_BUCKETS} ${value.bucket}s of from` });
-    }
-  });
+export const rescheduleTrendOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** One tutor; default: the whole fleet. */
+      tutorId: uuidOption.optional(),
+      /** The period `[from, to)` on the sessions' scheduled time. */
+      from: instantOption,
+      to: instantOption,
+      bucket: z.enum(trendBuckets),
+      /** The IANA time zone buckets start in (midnight, Monday, the 1st). Default `UTC`. */
+      timeZone: timeZoneOption.optional(),
+    })
+    .strict()
+    .superRefine(periodRefinement)
+    .superRefine((value, ctx) => {
+      if (value.to.getTime() - value.from.getTime() > MAX_TREND_BUCKETS * BUCKET_MS[value.bucket]) {
+        ctx.addIssue({ code: 'custom', path: ['to'], message: `within ${MAX_TREND_BUCKETS} ${value.bucket}s of from` });
+      }
+    }),
+);
 /** Options of {@link rescheduleTrend} ({@link rescheduleTrendOptionsSchema}'s input). */
 export type RescheduleTrendOptions = z.input<typeof rescheduleTrendOptionsSchema>;
 
@@ -58,20 +61,22 @@ export type RescheduleTrendOptions = z.input<typeof rescheduleTrendOptionsSchema
  * @example
  * response.json(rescheduleTrendSchema.parse(await rescheduleTrend(db, { from, to, bucket: 'day' })));
  */
-export const rescheduleTrendSchema = z.object({
-  buckets: z.array(
-    z.object({
-      /** The bucket's first instant (local midnight, Monday or 1st in the time zone), in UTC. */
-      start: z.iso.datetime(),
-      /** Sessions scheduled in the bucket and in `[from, to)`. */
-      sessions: z.number().int().min(0),
-      /** Their tutor-initiated reschedules. */
-      tutorReschedules: z.number().int().min(0),
-      /** 100 × tutorReschedules ÷ sessions, 2 decimals; null with no session. */
-      rate: z.number().min(0).max(100).nullable(),
-    }),
-  ),
-});
+export const rescheduleTrendSchema = lazySchema(() =>
+  z.object({
+    buckets: z.array(
+      z.object({
+        /** The bucket's first instant (local midnight, Monday or 1st in the time zone), in UTC. */
+        start: z.iso.datetime(),
+        /** Sessions scheduled in the bucket and in `[from, to)`. */
+        sessions: z.number().int().min(0),
+        /** Their tutor-initiated reschedules. */
+        tutorReschedules: z.number().int().min(0),
+        /** 100 × tutorReschedules ÷ sessions, 2 decimals; null with no session. */
+        rate: z.number().min(0).max(100).nullable(),
+      }),
+    ),
+  }),
+);
 /** The answer of {@link rescheduleTrend}, JSON-ready ({@link rescheduleTrendSchema}). */
 export type RescheduleTrend = z.infer<typeof rescheduleTrendSchema>;
 

@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { lazySchema } from '../validation/lazy-schema';
 import { uuidText } from './json-fields';
 import { type Database, queryRows } from '../db';
 import { riskTiers } from '../domain';
@@ -13,29 +14,33 @@ import { decodeCursor, instantOption, instantParam, isoText, keysetPage, limitOp
  * @example
  * const options = listRiskEventsOptionsSchema.parse(query); // a bad option throws before listRiskEvents runs
  */
-export const listRiskEventsOptionsSchema = z
-  .object({
-    /** One tutor's events; default: the whole fleet's. */
-    tutorId: uuidOption.optional(),
-    /** Only events recorded by a refresh at or after this instant. */
-    since: instantOption.optional(),
-    /** Only events nobody has acknowledged. */
-    unacknowledged: z.boolean().optional(),
-    /** Page size, 1–500. Default 20. */
-    limit: limitOption.optional(),
-    /** The `nextCursor` of the previous page. */
-    after: z.string().min(1).max(1000).optional(),
-  })
-  .strict();
+export const listRiskEventsOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** One tutor's events; default: the whole fleet's. */
+      tutorId: uuidOption.optional(),
+      /** Only events recorded by a refresh at or after this instant. */
+      since: instantOption.optional(),
+      /** Only events nobody has acknowledged. */
+      unacknowledged: z.boolean().optional(),
+      /** Page size, 1–500. Default 20. */
+      limit: limitOption.optional(),
+      /** The `nextCursor` of the previous page. */
+      after: z.string().min(1).max(1000).optional(),
+    })
+    .strict(),
+);
 /** Options of {@link listRiskEvents} ({@link listRiskEventsOptionsSchema}'s input). */
 export type ListRiskEventsOptions = z.input<typeof listRiskEventsOptionsSchema>;
 
-const rate = z.number().min(0).max(100).nullable();
-const state = z.object({
-  /** Null in `before` when the tutor had no score yet. */
-  isHighRisk: z.boolean().nullable(),
-  riskCategory: z.enum(riskTiers).nullable(),
-});
+const rate = lazySchema(() => z.number().min(0).max(100).nullable());
+const state = lazySchema(() =>
+  z.object({
+    /** Null in `before` when the tutor had no score yet. */
+    isHighRisk: z.boolean().nullable(),
+    riskCategory: z.enum(riskTiers).nullable(),
+  }),
+);
 
 /**
  * One risk event, JSON-ready.
@@ -43,21 +48,23 @@ const state = z.object({
  * @example
  * response.json(riskEventSchema.parse(await acknowledgeRiskEvent(db, id)));
  */
-export const riskEventSchema = z.object({
-  id: z.number().int(),
-  tutorId: uuidText,
-  tutorName: z.string(),
-  /** When the refresh that changed the score ran. */
-  at: z.iso.datetime(),
-  asOf: z.iso.datetime(),
-  before: state,
-  after: state,
-  rescheduleRate7d: rate,
-  rescheduleRate30d: rate,
-  rescheduleRate90d: rate,
-  riskThreshold: z.number(),
-  acknowledgedAt: z.iso.datetime().nullable(),
-});
+export const riskEventSchema = lazySchema(() =>
+  z.object({
+    id: z.number().int(),
+    tutorId: uuidText,
+    tutorName: z.string(),
+    /** When the refresh that changed the score ran. */
+    at: z.iso.datetime(),
+    asOf: z.iso.datetime(),
+    before: state,
+    after: state,
+    rescheduleRate7d: rate,
+    rescheduleRate30d: rate,
+    rescheduleRate90d: rate,
+    riskThreshold: z.number(),
+    acknowledgedAt: z.iso.datetime().nullable(),
+  }),
+);
 /** One risk event (a tutor flagged or cleared), JSON-ready ({@link riskEventSchema}). */
 export type RiskEvent = z.infer<typeof riskEventSchema>;
 
@@ -67,11 +74,13 @@ export type RiskEvent = z.infer<typeof riskEventSchema>;
  * @example
  * response.json(riskEventPageSchema.parse(await listRiskEvents(db)));
  */
-export const riskEventPageSchema = z.object({
-  events: z.array(riskEventSchema),
-  limit: z.number().int(),
-  nextCursor: z.string().optional(),
-});
+export const riskEventPageSchema = lazySchema(() =>
+  z.object({
+    events: z.array(riskEventSchema),
+    limit: z.number().int(),
+    nextCursor: z.string().optional(),
+  }),
+);
 /** A page of {@link listRiskEvents}, JSON-ready ({@link riskEventPageSchema}). */
 export type RiskEventPage = z.infer<typeof riskEventPageSchema>;
 

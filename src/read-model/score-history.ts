@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { lazySchema } from '../validation/lazy-schema';
 import { type Database, queryRows } from '../db';
 import { riskTiers } from '../domain';
 import { tutorScoreHistory } from '../schema';
@@ -11,18 +12,20 @@ import { checkId, instantOption, instantParam, isoText, parseOptions, periodRefi
  * @example
  * const options = scoreHistoryOptionsSchema.parse(query); // a bad option throws before scoreHistory runs
  */
-export const scoreHistoryOptionsSchema = z
-  .object({
-    /** The period `[from, to)` on when each score was calculated. Default: all the history kept. */
-    from: instantOption.optional(),
-    to: instantOption.optional(),
-  })
-  .strict()
-  .superRefine(periodRefinement);
+export const scoreHistoryOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** The period `[from, to)` on when each score was calculated. Default: all the history kept. */
+      from: instantOption.optional(),
+      to: instantOption.optional(),
+    })
+    .strict()
+    .superRefine(periodRefinement),
+);
 /** Options of {@link scoreHistory} ({@link scoreHistoryOptionsSchema}'s input). */
 export type ScoreHistoryOptions = z.input<typeof scoreHistoryOptionsSchema>;
 
-const rate = z.number().min(0).max(100).nullable();
+const rate = lazySchema(() => z.number().min(0).max(100).nullable());
 
 /**
  * The answer of {@link scoreHistory}, JSON-ready.
@@ -30,20 +33,22 @@ const rate = z.number().min(0).max(100).nullable();
  * @example
  * response.json(scoreHistorySchema.parse(await scoreHistory(db, tutorId)));
  */
-export const scoreHistorySchema = z.object({
-  entries: z.array(
-    z.object({
-      calculatedAt: z.iso.datetime(),
-      asOf: z.iso.datetime(),
-      rescheduleRate7d: rate,
-      rescheduleRate30d: rate,
-      rescheduleRate90d: rate,
-      isHighRisk: z.boolean(),
-      riskCategory: z.enum(riskTiers).nullable(),
-      riskThreshold: z.number(),
-    }),
-  ),
-});
+export const scoreHistorySchema = lazySchema(() =>
+  z.object({
+    entries: z.array(
+      z.object({
+        calculatedAt: z.iso.datetime(),
+        asOf: z.iso.datetime(),
+        rescheduleRate7d: rate,
+        rescheduleRate30d: rate,
+        rescheduleRate90d: rate,
+        isHighRisk: z.boolean(),
+        riskCategory: z.enum(riskTiers).nullable(),
+        riskThreshold: z.number(),
+      }),
+    ),
+  }),
+);
 /** The answer of {@link scoreHistory}, JSON-ready ({@link scoreHistorySchema}). */
 export type ScoreHistory = z.infer<typeof scoreHistorySchema>;
 
@@ -86,14 +91,16 @@ from ${h} where ${sql.join(where, sql` and `)}`;
  * @example
  * const options = pruneScoreHistoryOptionsSchema.parse(query); // a bad option throws before pruneScoreHistory runs
  */
-export const pruneScoreHistoryOptionsSchema = z
-  .object({
-    /** Remove entries calculated more than this many days before `now`. Required: nothing is removed by default. */
-    olderThanDays: z.number().int().min(1).max(36_500),
-    /** The instant the age is measured from. Default: now. */
-    now: instantOption.optional(),
-  })
-  .strict();
+export const pruneScoreHistoryOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** Remove entries calculated more than this many days before `now`. Required: nothing is removed by default. */
+      olderThanDays: z.number().int().min(1).max(36_500),
+      /** The instant the age is measured from. Default: now. */
+      now: instantOption.optional(),
+    })
+    .strict(),
+);
 /** Options of {@link pruneScoreHistory} ({@link pruneScoreHistoryOptionsSchema}'s input). */
 export type PruneScoreHistoryOptions = z.input<typeof pruneScoreHistoryOptionsSchema>;
 

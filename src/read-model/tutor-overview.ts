@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { lazySchema } from '../validation/lazy-schema';
 import { emailText, nameText, uuidText } from './json-fields';
 import type { Database } from '../db';
 import { riskTiers } from '../domain';
@@ -16,16 +17,18 @@ const DAY_MS = 86_400_000;
  * @example
  * const options = tutorOverviewOptionsSchema.parse(query); // a bad option throws before getTutorOverview runs
  */
-export const tutorOverviewOptionsSchema = z
-  .object({
-    /** The end of the windows (a `Date` or ISO text). Default: now. */
-    asOf: instantOption.optional(),
-  })
-  .strict();
+export const tutorOverviewOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** The end of the windows (a `Date` or ISO text). Default: now. */
+      asOf: instantOption.optional(),
+    })
+    .strict(),
+);
 /** Options of {@link getTutorOverview} ({@link tutorOverviewOptionsSchema}'s input). */
 export type TutorOverviewOptions = z.input<typeof tutorOverviewOptionsSchema>;
 
-const share = z.number().min(0).max(100).nullable();
+const share = lazySchema(() => z.number().min(0).max(100).nullable());
 
 /**
  * The statistics of one window of {@link getTutorOverview}.
@@ -33,25 +36,27 @@ const share = z.number().min(0).max(100).nullable();
  * @example
  * response.json(tutorWindowStatsSchema.parse((await getTutorOverview(db, tutorId)).windows[0]));
  */
-export const tutorWindowStatsSchema = z.object({
-  days: z.number().int(),
-  sessions: z.number().int(),
-  completed: z.number().int(),
-  rescheduled: z.number().int(),
-  noShows: z.number().int(),
-  tutorReschedules: z.number().int(),
-  studentReschedules: z.number().int(),
-  /** Reschedules without a new time. */
-  cancellations: z.number().int(),
-  /** Reschedules made less than 24 hours before the session. */
-  lastMinuteReschedules: z.number().int(),
-  /** `lastMinuteReschedules` in percent of all reschedules, 2 decimals; null with no reschedule. */
-  lastMinuteShare: share,
-  /** The commonest reason code of the window's reschedules (ties: the first in code order); null with none. */
-  mostCommonReasonCode: z.string().nullable(),
-  /** The tutor reschedule rate over the window, as the score computes it; null with no session. */
-  rescheduleRate: share,
-});
+export const tutorWindowStatsSchema = lazySchema(() =>
+  z.object({
+    days: z.number().int(),
+    sessions: z.number().int(),
+    completed: z.number().int(),
+    rescheduled: z.number().int(),
+    noShows: z.number().int(),
+    tutorReschedules: z.number().int(),
+    studentReschedules: z.number().int(),
+    /** Reschedules without a new time. */
+    cancellations: z.number().int(),
+    /** Reschedules made less than 24 hours before the session. */
+    lastMinuteReschedules: z.number().int(),
+    /** `lastMinuteReschedules` in percent of all reschedules, 2 decimals; null with no reschedule. */
+    lastMinuteShare: share,
+    /** The commonest reason code of the window's reschedules (ties: the first in code order); null with none. */
+    mostCommonReasonCode: z.string().nullable(),
+    /** The tutor reschedule rate over the window, as the score computes it; null with no session. */
+    rescheduleRate: share,
+  }),
+);
 /** A tutor's figures in one scoring window, in {@link TutorOverview} ({@link tutorWindowStatsSchema}). */
 export type TutorWindowStats = z.infer<typeof tutorWindowStatsSchema>;
 
@@ -61,37 +66,39 @@ export type TutorWindowStats = z.infer<typeof tutorWindowStatsSchema>;
  * @example
  * response.json(tutorOverviewSchema.parse(await getTutorOverview(db, tutorId)));
  */
-export const tutorOverviewSchema = z.object({
-  tutor: z.object({
-    tutorId: uuidText,
-    name: nameText,
-    email: emailText,
-    isActive: z.boolean(),
-    createdAt: z.iso.datetime(),
+export const tutorOverviewSchema = lazySchema(() =>
+  z.object({
+    tutor: z.object({
+      tutorId: uuidText,
+      name: nameText,
+      email: emailText,
+      isActive: z.boolean(),
+      createdAt: z.iso.datetime(),
+    }),
+    /** The stored score (as `listTutors` shows it), null when the tutor has none yet. */
+    score: tutorListRowSchema
+      .pick({
+        isHighRisk: true,
+        rescheduleRate7d: true,
+        rescheduleRate30d: true,
+        rescheduleRate90d: true,
+        totalSessions7d: true,
+        totalSessions30d: true,
+        totalSessions90d: true,
+        tutorReschedules7d: true,
+        tutorReschedules30d: true,
+        tutorReschedules90d: true,
+        riskThreshold: true,
+        asOf: true,
+        lastCalculatedAt: true,
+      })
+      .extend({ riskCategory: z.enum(riskTiers).nullable() })
+      .nullable(),
+    asOf: z.iso.datetime(),
+    /** One entry per scoring window (7, 30, 90 days), computed from the sessions now, not from the stored score. */
+    windows: z.array(tutorWindowStatsSchema),
   }),
-  /** The stored score (as `listTutors` shows it), null when the tutor has none yet. */
-  score: tutorListRowSchema
-    .pick({
-      isHighRisk: true,
-      rescheduleRate7d: true,
-      rescheduleRate30d: true,
-      rescheduleRate90d: true,
-      totalSessions7d: true,
-      totalSessions30d: true,
-      totalSessions90d: true,
-      tutorReschedules7d: true,
-      tutorReschedules30d: true,
-      tutorReschedules90d: true,
-      riskThreshold: true,
-      asOf: true,
-      lastCalculatedAt: true,
-    })
-    .extend({ riskCategory: z.enum(riskTiers).nullable() })
-    .nullable(),
-  asOf: z.iso.datetime(),
-  /** One entry per scoring window (7, 30, 90 days), computed from the sessions now, not from the stored score. */
-  windows: z.array(tutorWindowStatsSchema),
-});
+);
 /** The answer of {@link getTutorOverview}, JSON-ready ({@link tutorOverviewSchema}). */
 export type TutorOverview = z.infer<typeof tutorOverviewSchema>;
 

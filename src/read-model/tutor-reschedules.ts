@@ -1,5 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { z } from 'zod';
+import { lazySchema } from '../validation/lazy-schema';
 import { uuidText } from './json-fields';
 import type { Database } from '../db';
 import { rescheduleInitiators, reschedules, sessions } from '../schema';
@@ -22,18 +23,20 @@ import {
  * @example
  * const options = listTutorReschedulesOptionsSchema.parse(query); // a bad option throws before listTutorReschedules runs
  */
-export const listTutorReschedulesOptionsSchema = z
-  .object({
-    /** The period `[from, to)` on the session's time (the reschedule's original time). Default: all time. */
-    from: instantOption.optional(),
-    to: instantOption.optional(),
-    /** Page size, 1–500. Default 20. */
-    limit: limitOption.optional(),
-    /** The `nextCursor` of the previous page. */
-    after: z.string().min(1).max(1000).optional(),
-  })
-  .strict()
-  .superRefine(periodRefinement);
+export const listTutorReschedulesOptionsSchema = lazySchema(() =>
+  z
+    .object({
+      /** The period `[from, to)` on the session's time (the reschedule's original time). Default: all time. */
+      from: instantOption.optional(),
+      to: instantOption.optional(),
+      /** Page size, 1–500. Default 20. */
+      limit: limitOption.optional(),
+      /** The `nextCursor` of the previous page. */
+      after: z.string().min(1).max(1000).optional(),
+    })
+    .strict()
+    .superRefine(periodRefinement),
+);
 /** Options of {@link listTutorReschedules} ({@link listTutorReschedulesOptionsSchema}'s input). */
 export type ListTutorReschedulesOptions = z.input<typeof listTutorReschedulesOptionsSchema>;
 
@@ -43,20 +46,22 @@ export type ListTutorReschedulesOptions = z.input<typeof listTutorReschedulesOpt
  * @example
  * response.json(tutorRescheduleRowSchema.parse((await listTutorReschedules(db, tutorId)).reschedules[0]));
  */
-export const tutorRescheduleRowSchema = z.object({
-  rescheduleId: uuidText,
-  sessionId: uuidText,
-  /** The session's scheduled time, which the reschedule moved from. */
-  sessionTime: z.iso.datetime(),
-  /** Null for a cancellation. */
-  newTime: z.iso.datetime().nullable(),
-  initiator: z.enum(rescheduleInitiators),
-  reason: z.string().nullable(),
-  reasonCode: z.string().nullable(),
-  cancelledAt: z.iso.datetime(),
-  /** How long before the session it came, in hours (2 decimals; negative when after). */
-  hoursBefore: z.number().nullable(),
-});
+export const tutorRescheduleRowSchema = lazySchema(() =>
+  z.object({
+    rescheduleId: uuidText,
+    sessionId: uuidText,
+    /** The session's scheduled time, which the reschedule moved from. */
+    sessionTime: z.iso.datetime(),
+    /** Null for a cancellation. */
+    newTime: z.iso.datetime().nullable(),
+    initiator: z.enum(rescheduleInitiators),
+    reason: z.string().nullable(),
+    reasonCode: z.string().nullable(),
+    cancelledAt: z.iso.datetime(),
+    /** How long before the session it came, in hours (2 decimals; negative when after). */
+    hoursBefore: z.number().nullable(),
+  }),
+);
 /** One reschedule of a {@link listTutorReschedules} page ({@link tutorRescheduleRowSchema}). */
 export type TutorRescheduleRow = z.infer<typeof tutorRescheduleRowSchema>;
 
@@ -66,13 +71,15 @@ export type TutorRescheduleRow = z.infer<typeof tutorRescheduleRowSchema>;
  * @example
  * response.json(tutorReschedulePageSchema.parse(await listTutorReschedules(db, tutorId)));
  */
-export const tutorReschedulePageSchema = z.object({
-  reschedules: z.array(tutorRescheduleRowSchema),
-  /** Every reschedule of the tutor in the period, across pages. */
-  total: z.number().int().min(0),
-  limit: z.number().int(),
-  nextCursor: z.string().optional(),
-});
+export const tutorReschedulePageSchema = lazySchema(() =>
+  z.object({
+    reschedules: z.array(tutorRescheduleRowSchema),
+    /** Every reschedule of the tutor in the period, across pages. */
+    total: z.number().int().min(0),
+    limit: z.number().int(),
+    nextCursor: z.string().optional(),
+  }),
+);
 /** A page of {@link listTutorReschedules}, JSON-ready ({@link tutorReschedulePageSchema}). */
 export type TutorReschedulePage = z.infer<typeof tutorReschedulePageSchema>;
 

@@ -3,6 +3,7 @@ import { emailReports } from '../schema/email-reports';
 import { check, emailVarchar, int32, oneOf, text, timestamptz, uuid } from './column-types';
 import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
+import { lazySchema, once } from './lazy-schema';
 import type { z } from 'zod';
 
 const rules: RowRule<EmailReport>[] = [
@@ -52,7 +53,7 @@ export const emailReportColumnSchemas = {
   availableAt: timestamptz,
 } satisfies ColumnSchemas<typeof emailReports>;
 
-const schemas = tableSchemas(emailReports, emailReportColumnSchemas, rules);
+const schemas = once(() => tableSchemas(emailReports, emailReportColumnSchemas, rules));
 
 /**
  * What `db.insert(emailReports).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from
@@ -64,7 +65,7 @@ const schemas = tableSchemas(emailReports, emailReportColumnSchemas, rules);
  * }, 'email report');
  * await db.insert(emailReports).values(row);
  */
-export const emailReportInsertSchema = schemas.insert;
+export const emailReportInsertSchema = lazySchema(() => schemas().insert);
 
 /**
  * An `email_reports` row as read from the database.
@@ -72,7 +73,7 @@ export const emailReportInsertSchema = schemas.insert;
  * @example
  * const report = emailReportSelectSchema.parse(await db.query.emailReports.findFirst());
  */
-export const emailReportSelectSchema = schemas.select;
+export const emailReportSelectSchema = lazySchema(() => schemas().select);
 
 /**
  * The columns of a `db.update(emailReports).set(changes)`.
@@ -80,9 +81,9 @@ export const emailReportSelectSchema = schemas.select;
  * @example
  * await db.update(emailReports).set(parseRow(emailReportUpdateSchema, { status: 'sent', errorMessage: null })).where(eq(emailReports.id, id));
  */
-export const emailReportUpdateSchema = schemas.update;
+export const emailReportUpdateSchema = lazySchema(() => schemas().update);
 
-const wire = wireSchemas(schemas, ['id', 'createdAt']);
+const wire = once(() => wireSchemas(schemas(), ['id', 'createdAt']));
 
 /**
  * A JSON request that creates an email report: the insert schema's rules, with timestamps as ISO 8601 text with an offset
@@ -91,7 +92,7 @@ const wire = wireSchemas(schemas, ['id', 'createdAt']);
  * @example
  * const row = parseRow(emailReportCreateRequestSchema, await request.json(), 'email report');
  */
-export const emailReportCreateRequestSchema = wire.createRequest;
+export const emailReportCreateRequestSchema = lazySchema(() => wire().createRequest);
 
 /**
  * A JSON request that changes some columns of an email report (a partial update), with timestamps as ISO 8601 text. The id, `createdAt` and `updatedAt` are the
@@ -100,7 +101,7 @@ export const emailReportCreateRequestSchema = wire.createRequest;
  * @example
  * const changes = parseRow(emailReportUpdateRequestSchema, await request.json(), 'email report');
  */
-export const emailReportUpdateRequestSchema = wire.updateRequest;
+export const emailReportUpdateRequestSchema = lazySchema(() => wire().updateRequest);
 
 /**
  * An email report row as the API sends it: checked by the select schema, then made ready for JSON (timestamps as ISO 8601 text
@@ -109,7 +110,7 @@ export const emailReportUpdateRequestSchema = wire.updateRequest;
  * @example
  * response.json(emailReportResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
  */
-export const emailReportResponseSchema = wire.response;
+export const emailReportResponseSchema = lazySchema(() => wire().response);
 
 /**
  * EmailReport create request as a plain object schema, without the cross-column rules: compose it with `.omit`, `.pick`,
@@ -118,7 +119,7 @@ export const emailReportResponseSchema = wire.response;
  * @example
  * const body = withEmailReportRules(emailReportCreateRequestObject.omit({ errorMessage: true }));
  */
-export const emailReportCreateRequestObject = wire.createRequestObject;
+export const emailReportCreateRequestObject = lazySchema(() => wire().createRequestObject);
 
 /**
  * EmailReport update request as a plain object schema, without the cross-column rules (see {@link emailReportCreateRequestObject}).
@@ -126,7 +127,7 @@ export const emailReportCreateRequestObject = wire.createRequestObject;
  * @example
  * const patch = withEmailReportRules(emailReportUpdateRequestObject.pick({ status: true }), 'update');
  */
-export const emailReportUpdateRequestObject = wire.updateRequestObject;
+export const emailReportUpdateRequestObject = lazySchema(() => wire().updateRequestObject);
 
 /**
  * EmailReport response as a plain object schema over its JSON (timestamps as ISO 8601 text in UTC): what a client checks a
@@ -135,7 +136,7 @@ export const emailReportUpdateRequestObject = wire.updateRequestObject;
  * @example
  * const body = emailReportResponseObject.parse(await response.json());
  */
-export const emailReportResponseObject = wire.responseObject;
+export const emailReportResponseObject = lazySchema(() => wire().responseObject);
 
 /**
  * `schema` (a shape made from {@link emailReportCreateRequestObject} or {@link emailReportUpdateRequestObject}) with the email reports'
@@ -145,7 +146,7 @@ export const emailReportResponseObject = wire.responseObject;
  * @example
  * const schema = withEmailReportRules(emailReportUpdateRequestObject.partial(), 'update');
  */
-export const withEmailReportRules = wire.withRules;
+export const withEmailReportRules: ReturnType<typeof wire>['withRules'] = (schema, kind) => wire().withRules(schema, kind);
 
 /** The JSON body of a create request for email reports, as a client sends it ({@link emailReportCreateRequestSchema}'s input). */
 export type EmailReportCreateRequest = z.input<typeof emailReportCreateRequestSchema>;

@@ -3,6 +3,7 @@ import type { Reschedule } from '../schema';
 import { check, numeric, oneOf, roundedQuotient, text, timestamptz, unscale, uuid, varchar } from './column-types';
 import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
+import { lazySchema, once } from './lazy-schema';
 import type { z } from 'zod';
 
 /** `round(extract(epoch from (original_time - cancelled_at)) / 3600, 2)`, as the generated column computes it. */
@@ -54,7 +55,7 @@ export const rescheduleColumnSchemas = {
   createdAt: timestamptz,
 } satisfies ColumnSchemas<typeof reschedules>;
 
-const schemas = tableSchemas(reschedules, rescheduleColumnSchemas, rules);
+const schemas = once(() => tableSchemas(reschedules, rescheduleColumnSchemas, rules));
 
 /**
  * What `db.insert(reschedules).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from
@@ -70,7 +71,7 @@ const schemas = tableSchemas(reschedules, rescheduleColumnSchemas, rules);
  * }, 'reschedule');
  * await db.insert(reschedules).values(row);
  */
-export const rescheduleInsertSchema = schemas.insert;
+export const rescheduleInsertSchema = lazySchema(() => schemas().insert);
 
 /**
  * A `reschedules` row as read from the database, `hoursBeforeSession` included and checked against the two times.
@@ -78,7 +79,7 @@ export const rescheduleInsertSchema = schemas.insert;
  * @example
  * const reschedule = rescheduleSelectSchema.parse(await db.query.reschedules.findFirst());
  */
-export const rescheduleSelectSchema = schemas.select;
+export const rescheduleSelectSchema = lazySchema(() => schemas().select);
 
 /**
  * The columns of a `db.update(reschedules).set(changes)`.
@@ -86,9 +87,9 @@ export const rescheduleSelectSchema = schemas.select;
  * @example
  * await db.update(reschedules).set(parseRow(rescheduleUpdateSchema, { reasonCode: 'traffic' })).where(eq(reschedules.id, id));
  */
-export const rescheduleUpdateSchema = schemas.update;
+export const rescheduleUpdateSchema = lazySchema(() => schemas().update);
 
-const wire = wireSchemas(schemas, ['id', 'createdAt']);
+const wire = once(() => wireSchemas(schemas(), ['id', 'createdAt']));
 
 /**
  * A JSON request that creates a reschedule: the insert schema's rules, with timestamps as ISO 8601 text with an offset
@@ -97,7 +98,7 @@ const wire = wireSchemas(schemas, ['id', 'createdAt']);
  * @example
  * const row = parseRow(rescheduleCreateRequestSchema, await request.json(), 'reschedule');
  */
-export const rescheduleCreateRequestSchema = wire.createRequest;
+export const rescheduleCreateRequestSchema = lazySchema(() => wire().createRequest);
 
 /**
  * A JSON request that changes some columns of a reschedule (a partial update), with timestamps as ISO 8601 text. The id, `createdAt` and `updatedAt` are the
@@ -106,7 +107,7 @@ export const rescheduleCreateRequestSchema = wire.createRequest;
  * @example
  * const changes = parseRow(rescheduleUpdateRequestSchema, await request.json(), 'reschedule');
  */
-export const rescheduleUpdateRequestSchema = wire.updateRequest;
+export const rescheduleUpdateRequestSchema = lazySchema(() => wire().updateRequest);
 
 /**
  * A reschedule row as the API sends it: checked by the select schema, then made ready for JSON (timestamps as ISO 8601 text
@@ -115,7 +116,7 @@ export const rescheduleUpdateRequestSchema = wire.updateRequest;
  * @example
  * response.json(rescheduleResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
  */
-export const rescheduleResponseSchema = wire.response;
+export const rescheduleResponseSchema = lazySchema(() => wire().response);
 
 /**
  * Reschedule create request as a plain object schema, without the cross-column rules: compose it with `.omit`, `.pick`,
@@ -124,7 +125,7 @@ export const rescheduleResponseSchema = wire.response;
  * @example
  * const body = withRescheduleRules(rescheduleCreateRequestObject.omit({ reason: true }));
  */
-export const rescheduleCreateRequestObject = wire.createRequestObject;
+export const rescheduleCreateRequestObject = lazySchema(() => wire().createRequestObject);
 
 /**
  * Reschedule update request as a plain object schema, without the cross-column rules (see {@link rescheduleCreateRequestObject}).
@@ -132,7 +133,7 @@ export const rescheduleCreateRequestObject = wire.createRequestObject;
  * @example
  * const patch = withRescheduleRules(rescheduleUpdateRequestObject.pick({ reasonCode: true }), 'update');
  */
-export const rescheduleUpdateRequestObject = wire.updateRequestObject;
+export const rescheduleUpdateRequestObject = lazySchema(() => wire().updateRequestObject);
 
 /**
  * Reschedule response as a plain object schema over its JSON (timestamps as ISO 8601 text in UTC): what a client checks a
@@ -141,7 +142,7 @@ export const rescheduleUpdateRequestObject = wire.updateRequestObject;
  * @example
  * const body = rescheduleResponseObject.parse(await response.json());
  */
-export const rescheduleResponseObject = wire.responseObject;
+export const rescheduleResponseObject = lazySchema(() => wire().responseObject);
 
 /**
  * `schema` (a shape made from {@link rescheduleCreateRequestObject} or {@link rescheduleUpdateRequestObject}) with the reschedules'
@@ -151,7 +152,7 @@ export const rescheduleResponseObject = wire.responseObject;
  * @example
  * const schema = withRescheduleRules(rescheduleUpdateRequestObject.partial(), 'update');
  */
-export const withRescheduleRules = wire.withRules;
+export const withRescheduleRules: ReturnType<typeof wire>['withRules'] = (schema, kind) => wire().withRules(schema, kind);
 
 /** The JSON body of a create request for reschedules, as a client sends it ({@link rescheduleCreateRequestSchema}'s input). */
 export type RescheduleCreateRequest = z.input<typeof rescheduleCreateRequestSchema>;

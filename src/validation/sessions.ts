@@ -3,6 +3,7 @@ import type { Session } from '../schema';
 import { check, int32, notBlankVarchar, oneOf, timestamptz, uuid } from './column-types';
 import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
+import { lazySchema, once } from './lazy-schema';
 import type { z } from 'zod';
 
 const rules: RowRule<Session>[] = [
@@ -48,7 +49,7 @@ export const sessionColumnSchemas = {
   updatedAt: timestamptz,
 } satisfies ColumnSchemas<typeof sessions>;
 
-const schemas = tableSchemas(sessions, sessionColumnSchemas, rules);
+const schemas = once(() => tableSchemas(sessions, sessionColumnSchemas, rules));
 
 /**
  * What `db.insert(sessions).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from the
@@ -63,7 +64,7 @@ const schemas = tableSchemas(sessions, sessionColumnSchemas, rules);
  * }, 'session');
  * await db.insert(sessions).values(row);
  */
-export const sessionInsertSchema = schemas.insert;
+export const sessionInsertSchema = lazySchema(() => schemas().insert);
 
 /**
  * A `sessions` row as read from the database.
@@ -71,7 +72,7 @@ export const sessionInsertSchema = schemas.insert;
  * @example
  * const session = sessionSelectSchema.parse(await db.query.sessions.findFirst());
  */
-export const sessionSelectSchema = schemas.select;
+export const sessionSelectSchema = lazySchema(() => schemas().select);
 
 /**
  * The columns of a `db.update(sessions).set(changes)`. A rule across columns is checked when the update sets all of
@@ -81,9 +82,9 @@ export const sessionSelectSchema = schemas.select;
  * const changes = parseRow(sessionUpdateSchema, { status: 'no_show', completedTime: null, durationMinutes: null });
  * await db.update(sessions).set(changes).where(eq(sessions.id, id));
  */
-export const sessionUpdateSchema = schemas.update;
+export const sessionUpdateSchema = lazySchema(() => schemas().update);
 
-const wire = wireSchemas(schemas, ['createdAt', 'updatedAt']);
+const wire = once(() => wireSchemas(schemas(), ['createdAt', 'updatedAt']));
 
 /**
  * A JSON request that creates a session: the insert schema's rules, with timestamps as ISO 8601 text with an offset
@@ -92,7 +93,7 @@ const wire = wireSchemas(schemas, ['createdAt', 'updatedAt']);
  * @example
  * const row = parseRow(sessionCreateRequestSchema, await request.json(), 'session');
  */
-export const sessionCreateRequestSchema = wire.createRequest;
+export const sessionCreateRequestSchema = lazySchema(() => wire().createRequest);
 
 /**
  * A JSON request that changes some columns of a session (a partial update), with timestamps as ISO 8601 text. The id, `createdAt` and `updatedAt` are the
@@ -101,7 +102,7 @@ export const sessionCreateRequestSchema = wire.createRequest;
  * @example
  * const changes = parseRow(sessionUpdateRequestSchema, await request.json(), 'session');
  */
-export const sessionUpdateRequestSchema = wire.updateRequest;
+export const sessionUpdateRequestSchema = lazySchema(() => wire().updateRequest);
 
 /**
  * A session row as the API sends it: checked by the select schema, then made ready for JSON (timestamps as ISO 8601 text
@@ -110,7 +111,7 @@ export const sessionUpdateRequestSchema = wire.updateRequest;
  * @example
  * response.json(sessionResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
  */
-export const sessionResponseSchema = wire.response;
+export const sessionResponseSchema = lazySchema(() => wire().response);
 
 /**
  * Session create request as a plain object schema, without the cross-column rules: compose it with `.omit`, `.pick`,
@@ -119,7 +120,7 @@ export const sessionResponseSchema = wire.response;
  * @example
  * const body = withSessionRules(sessionCreateRequestObject.omit({ id: true }));
  */
-export const sessionCreateRequestObject = wire.createRequestObject;
+export const sessionCreateRequestObject = lazySchema(() => wire().createRequestObject);
 
 /**
  * Session update request as a plain object schema, without the cross-column rules (see {@link sessionCreateRequestObject}).
@@ -127,7 +128,7 @@ export const sessionCreateRequestObject = wire.createRequestObject;
  * @example
  * const patch = withSessionRules(sessionUpdateRequestObject.pick({ status: true }), 'update');
  */
-export const sessionUpdateRequestObject = wire.updateRequestObject;
+export const sessionUpdateRequestObject = lazySchema(() => wire().updateRequestObject);
 
 /**
  * Session response as a plain object schema over its JSON (timestamps as ISO 8601 text in UTC): what a client checks a
@@ -136,7 +137,7 @@ export const sessionUpdateRequestObject = wire.updateRequestObject;
  * @example
  * const body = sessionResponseObject.parse(await response.json());
  */
-export const sessionResponseObject = wire.responseObject;
+export const sessionResponseObject = lazySchema(() => wire().responseObject);
 
 /**
  * `schema` (a shape made from {@link sessionCreateRequestObject} or {@link sessionUpdateRequestObject}) with the sessions'
@@ -146,7 +147,7 @@ export const sessionResponseObject = wire.responseObject;
  * @example
  * const schema = withSessionRules(sessionUpdateRequestObject.partial(), 'update');
  */
-export const withSessionRules = wire.withRules;
+export const withSessionRules: ReturnType<typeof wire>['withRules'] = (schema, kind) => wire().withRules(schema, kind);
 
 /** The JSON body of a create request for sessions, as a client sends it ({@link sessionCreateRequestSchema}'s input). */
 export type SessionCreateRequest = z.input<typeof sessionCreateRequestSchema>;

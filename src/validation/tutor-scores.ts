@@ -4,6 +4,7 @@ import { riskCategoryOf } from '../domain/risk-tiers';
 import { boolean, check, int32, numeric, roundedQuotient, oneOf, scaledDecimal, timestamptz, unscale, uuid } from './column-types';
 import { type ColumnSchemas, type RowRule, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
+import { lazySchema, once } from './lazy-schema';
 import type { z } from 'zod';
 
 type CountKey = `${'totalSessions' | 'tutorReschedules'}${ScoreWindow}d`;
@@ -115,7 +116,7 @@ export const tutorScoreColumnSchemas = {
   updatedAt: timestamptz,
 } satisfies ColumnSchemas<typeof tutorScores>;
 
-const schemas = tableSchemas(tutorScores, tutorScoreColumnSchemas, rules);
+const schemas = once(() => tableSchemas(tutorScores, tutorScoreColumnSchemas, rules));
 
 /**
  * What `db.insert(tutorScores).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does, apart from
@@ -130,7 +131,7 @@ const schemas = tableSchemas(tutorScores, tutorScoreColumnSchemas, rules);
  * }, 'tutor score');
  * await db.insert(tutorScores).values(row);
  */
-export const tutorScoreInsertSchema = schemas.insert;
+export const tutorScoreInsertSchema = lazySchema(() => schemas().insert);
 
 /**
  * A `tutor_scores` row as read from the database, the generated rates and `isHighRisk` included and checked against
@@ -139,7 +140,7 @@ export const tutorScoreInsertSchema = schemas.insert;
  * @example
  * const score = tutorScoreSelectSchema.parse(await db.query.tutorScores.findFirst());
  */
-export const tutorScoreSelectSchema = schemas.select;
+export const tutorScoreSelectSchema = lazySchema(() => schemas().select);
 
 /**
  * The columns of a `db.update(tutorScores).set(changes)`.
@@ -147,9 +148,9 @@ export const tutorScoreSelectSchema = schemas.select;
  * @example
  * await db.update(tutorScores).set(parseRow(tutorScoreUpdateSchema, { riskThreshold: 20 })).where(eq(tutorScores.tutorId, id));
  */
-export const tutorScoreUpdateSchema = schemas.update;
+export const tutorScoreUpdateSchema = lazySchema(() => schemas().update);
 
-const wire = wireSchemas(schemas, ['id', 'createdAt', 'updatedAt']);
+const wire = once(() => wireSchemas(schemas(), ['id', 'createdAt', 'updatedAt']));
 
 /**
  * A JSON request that creates a tutor score: the insert schema's rules, with timestamps as ISO 8601 text with an offset
@@ -158,7 +159,7 @@ const wire = wireSchemas(schemas, ['id', 'createdAt', 'updatedAt']);
  * @example
  * const row = parseRow(tutorScoreCreateRequestSchema, await request.json(), 'tutor score');
  */
-export const tutorScoreCreateRequestSchema = wire.createRequest;
+export const tutorScoreCreateRequestSchema = lazySchema(() => wire().createRequest);
 
 /**
  * A JSON request that changes some columns of a tutor score (a partial update), with timestamps as ISO 8601 text. The id, `createdAt` and `updatedAt` are the
@@ -167,7 +168,7 @@ export const tutorScoreCreateRequestSchema = wire.createRequest;
  * @example
  * const changes = parseRow(tutorScoreUpdateRequestSchema, await request.json(), 'tutor score');
  */
-export const tutorScoreUpdateRequestSchema = wire.updateRequest;
+export const tutorScoreUpdateRequestSchema = lazySchema(() => wire().updateRequest);
 
 /**
  * A tutor score row as the API sends it: checked by the select schema, then made ready for JSON (timestamps as ISO 8601 text
@@ -176,7 +177,7 @@ export const tutorScoreUpdateRequestSchema = wire.updateRequest;
  * @example
  * response.json(tutorScoreResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
  */
-export const tutorScoreResponseSchema = wire.response;
+export const tutorScoreResponseSchema = lazySchema(() => wire().response);
 
 /**
  * TutorScore create request as a plain object schema, without the cross-column rules: compose it with `.omit`, `.pick`,
@@ -185,7 +186,7 @@ export const tutorScoreResponseSchema = wire.response;
  * @example
  * const body = withTutorScoreRules(tutorScoreCreateRequestObject.omit({ nextChangeAt: true }));
  */
-export const tutorScoreCreateRequestObject = wire.createRequestObject;
+export const tutorScoreCreateRequestObject = lazySchema(() => wire().createRequestObject);
 
 /**
  * TutorScore update request as a plain object schema, without the cross-column rules (see {@link tutorScoreCreateRequestObject}).
@@ -193,7 +194,7 @@ export const tutorScoreCreateRequestObject = wire.createRequestObject;
  * @example
  * const patch = withTutorScoreRules(tutorScoreUpdateRequestObject.pick({ riskThreshold: true }), 'update');
  */
-export const tutorScoreUpdateRequestObject = wire.updateRequestObject;
+export const tutorScoreUpdateRequestObject = lazySchema(() => wire().updateRequestObject);
 
 /**
  * TutorScore response as a plain object schema over its JSON (timestamps as ISO 8601 text in UTC): what a client checks a
@@ -202,7 +203,7 @@ export const tutorScoreUpdateRequestObject = wire.updateRequestObject;
  * @example
  * const body = tutorScoreResponseObject.parse(await response.json());
  */
-export const tutorScoreResponseObject = wire.responseObject;
+export const tutorScoreResponseObject = lazySchema(() => wire().responseObject);
 
 /**
  * `schema` (a shape made from {@link tutorScoreCreateRequestObject} or {@link tutorScoreUpdateRequestObject}) with the tutor scores'
@@ -212,7 +213,7 @@ export const tutorScoreResponseObject = wire.responseObject;
  * @example
  * const schema = withTutorScoreRules(tutorScoreUpdateRequestObject.partial(), 'update');
  */
-export const withTutorScoreRules = wire.withRules;
+export const withTutorScoreRules: ReturnType<typeof wire>['withRules'] = (schema, kind) => wire().withRules(schema, kind);
 
 /** The JSON body of a create request for tutor scores, as a client sends it ({@link tutorScoreCreateRequestSchema}'s input). */
 export type TutorScoreCreateRequest = z.input<typeof tutorScoreCreateRequestSchema>;

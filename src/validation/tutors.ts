@@ -2,6 +2,7 @@ import { tutors } from '../schema/tutors';
 import { boolean, emailVarchar, notBlankVarchar, timestamptz, uuid } from './column-types';
 import { type ColumnSchemas, tableSchemas } from './row-rules';
 import { wireSchemas } from './wire-schemas';
+import { lazySchema, once } from './lazy-schema';
 import type { z } from 'zod';
 
 /**
@@ -19,7 +20,7 @@ export const tutorColumnSchemas = {
   isActive: boolean,
 } satisfies ColumnSchemas<typeof tutors>;
 
-const schemas = tableSchemas(tutors, tutorColumnSchemas, []);
+const schemas = once(() => tableSchemas(tutors, tutorColumnSchemas, []));
 
 /**
  * What `db.insert(tutors).values(row)` accepts: Zod accepts a row if and only if PostgreSQL does (apart from the
@@ -29,7 +30,7 @@ const schemas = tableSchemas(tutors, tutorColumnSchemas, []);
  * const row = parseRow(tutorInsertSchema, { name: 'Ada Lovelace', email: 'ada@example.com' }, 'tutor');
  * await db.insert(tutors).values(row);
  */
-export const tutorInsertSchema = schemas.insert;
+export const tutorInsertSchema = lazySchema(() => schemas().insert);
 
 /**
  * A `tutors` row as read from the database.
@@ -37,7 +38,7 @@ export const tutorInsertSchema = schemas.insert;
  * @example
  * const tutor = tutorSelectSchema.parse(await db.query.tutors.findFirst());
  */
-export const tutorSelectSchema = schemas.select;
+export const tutorSelectSchema = lazySchema(() => schemas().select);
 
 /**
  * The columns of a `db.update(tutors).set(changes)`: every column optional, each checked as on insert.
@@ -45,9 +46,9 @@ export const tutorSelectSchema = schemas.select;
  * @example
  * await db.update(tutors).set(parseRow(tutorUpdateSchema, { isActive: false })).where(eq(tutors.id, id));
  */
-export const tutorUpdateSchema = schemas.update;
+export const tutorUpdateSchema = lazySchema(() => schemas().update);
 
-const wire = wireSchemas(schemas, ['createdAt', 'updatedAt']);
+const wire = once(() => wireSchemas(schemas(), ['createdAt', 'updatedAt']));
 
 /**
  * A JSON request that creates a tutor: the insert schema's rules, with timestamps as ISO 8601 text with an offset
@@ -56,7 +57,7 @@ const wire = wireSchemas(schemas, ['createdAt', 'updatedAt']);
  * @example
  * const row = parseRow(tutorCreateRequestSchema, await request.json(), 'tutor');
  */
-export const tutorCreateRequestSchema = wire.createRequest;
+export const tutorCreateRequestSchema = lazySchema(() => wire().createRequest);
 
 /**
  * A JSON request that changes some columns of a tutor (a partial update), with timestamps as ISO 8601 text. The id, `createdAt` and `updatedAt` are the
@@ -65,7 +66,7 @@ export const tutorCreateRequestSchema = wire.createRequest;
  * @example
  * const changes = parseRow(tutorUpdateRequestSchema, await request.json(), 'tutor');
  */
-export const tutorUpdateRequestSchema = wire.updateRequest;
+export const tutorUpdateRequestSchema = lazySchema(() => wire().updateRequest);
 
 /**
  * A tutor row as the API sends it: checked by the select schema, then made ready for JSON (timestamps as ISO 8601 text
@@ -74,7 +75,7 @@ export const tutorUpdateRequestSchema = wire.updateRequest;
  * @example
  * response.json(tutorResponseSchema.parse(row)); // { ..., "createdAt": "2026-01-15T12:00:00.000Z" }
  */
-export const tutorResponseSchema = wire.response;
+export const tutorResponseSchema = lazySchema(() => wire().response);
 
 /**
  * Tutor create request as a plain object schema, without the cross-column rules: compose it with `.omit`, `.pick`,
@@ -83,7 +84,7 @@ export const tutorResponseSchema = wire.response;
  * @example
  * const body = withTutorRules(tutorCreateRequestObject.omit({ id: true }));
  */
-export const tutorCreateRequestObject = wire.createRequestObject;
+export const tutorCreateRequestObject = lazySchema(() => wire().createRequestObject);
 
 /**
  * Tutor update request as a plain object schema, without the cross-column rules (see {@link tutorCreateRequestObject}).
@@ -91,7 +92,7 @@ export const tutorCreateRequestObject = wire.createRequestObject;
  * @example
  * const patch = withTutorRules(tutorUpdateRequestObject.pick({ name: true }), 'update');
  */
-export const tutorUpdateRequestObject = wire.updateRequestObject;
+export const tutorUpdateRequestObject = lazySchema(() => wire().updateRequestObject);
 
 /**
  * Tutor response as a plain object schema over its JSON (timestamps as ISO 8601 text in UTC): what a client checks a
@@ -100,7 +101,7 @@ export const tutorUpdateRequestObject = wire.updateRequestObject;
  * @example
  * const body = tutorResponseObject.parse(await response.json());
  */
-export const tutorResponseObject = wire.responseObject;
+export const tutorResponseObject = lazySchema(() => wire().responseObject);
 
 /**
  * `schema` (a shape made from {@link tutorCreateRequestObject} or {@link tutorUpdateRequestObject}) with the tutors'
@@ -110,7 +111,7 @@ export const tutorResponseObject = wire.responseObject;
  * @example
  * const schema = withTutorRules(tutorUpdateRequestObject.partial(), 'update');
  */
-export const withTutorRules = wire.withRules;
+export const withTutorRules: ReturnType<typeof wire>['withRules'] = (schema, kind) => wire().withRules(schema, kind);
 
 /** The JSON body of a create request for tutors, as a client sends it ({@link tutorCreateRequestSchema}'s input). */
 export type TutorCreateRequest = z.input<typeof tutorCreateRequestSchema>;
