@@ -60,7 +60,7 @@ async function child<T>(script: string): Promise<T> {
 }
 
 /** Refuses to time a dist/ older than the sources it is built from: the figures would describe old code. */
-function checkBuilt(): void {
+export function checkBuilt(): void {
   const built = join(repoRoot, 'dist', 'index.js');
   if (!existsSync(built)) throw new Error('import figures: dist/ is missing; run `npm run build` first');
   const newest = (path: string): number => {

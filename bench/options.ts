@@ -34,7 +34,7 @@ export interface Runs {
 }
 
 /** A group of figures `--only` can pick. */
-export type FigureGroup = 'import' | 'read-model' | 'data-dir';
+export type FigureGroup = 'import' | 'read-model' | 'data-dir' | 'generate-cli';
 
 export interface BenchOptions {
   scales: ScaleName[];
@@ -88,6 +88,8 @@ export const usage = `usage: npm run bench -- [options]
   --only import                 only the cold-import figures (@tqs/data vs drizzle-orm, postgres, zod); needs dist/
   --only read-model             only the read-model figures (each scale loaded once with insertDataset, untimed)
   --only data-dir               only a new PGlite data dir and first createTestDatabase calls (processes); needs dist/
+  --only generate-cli           only tqs-data generate --database-url (dist/cli.js, a process of its own) vs psql \\copy
+                                of the same rows, wall time and peak RSS, at each --scales (default large; PostgreSQL)
   --history-only                only the history figure: full refresh with 900 vs 90 days of history (PostgreSQL)
   --no-history                  leave the history figure out (it runs whenever PostgreSQL does, ~1-2 minutes)
   --compare FILE                print the change of every figure against an earlier bench/results/*.json
@@ -154,7 +156,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         if (!compare) throw new UsageError('--compare needs a results file');
         break;
       case '--only':
-        [only] = list('--only', value(), ['import', 'read-model', 'data-dir'] as const);
+        [only] = list('--only', value(), ['import', 'read-model', 'data-dir', 'generate-cli'] as const);
         break;
       case '--help':
       case '-h':
@@ -172,7 +174,8 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   if (historyOnly && !history) throw new UsageError('--history-only and --no-history contradict each other');
   if (historyOnly && !postgresUrl) throw new UsageError('--history-only needs TQS_BENCH_DATABASE_URL (the figure runs on PostgreSQL)');
   const order: ScaleName[] = ['small', 'medium', 'large', 'xl'];
-  const chosen = scaleList ?? (quick ? ['small'] : ['small', 'medium', 'large']);
+  if (only === 'generate-cli' && !postgresUrl) throw new UsageError('--only generate-cli needs TQS_BENCH_DATABASE_URL (it loads PostgreSQL)');
+  const chosen = scaleList ?? (only === 'generate-cli' ? ['large'] : quick ? ['small'] : ['small', 'medium', 'large']);
   if (chosen.includes('xl') && !postgresUrl) {
     throw new UsageError('--scales xl needs TQS_BENCH_DATABASE_URL (10 million sessions run on PostgreSQL only)');
   }

@@ -11,6 +11,7 @@
  *   npm run bench -- --scales medium --backends postgres --runs 3 --compare bench/results/<earlier>.json
  *   TQS_BENCH_DATABASE_URL=... npm run bench -- --history-only   # the refresh with 900 vs 90 days of history
  *   TQS_BENCH_DATABASE_URL=... npm run bench -- --scales xl --no-history   # 10M sessions streamed vs bare COPY
+ *   TQS_BENCH_DATABASE_URL=... npm run bench -- --only generate-cli --runs 3   # the CLI at 1M sessions vs psql \copy
  *
  * Progress goes to stderr; the final table to stdout; the results to bench/results/<ISO timestamp>.json (and .md).
  */
@@ -18,6 +19,7 @@ import { generateDataset, insertDataset, redactUrl } from '../src';
 import type { Figure } from './figure';
 import { dataDirFigures } from './data-dir-figures';
 import { fixtureFigure } from './fixture-figure';
+import { generateCliFigures } from './generate-cli-figure';
 import { growthFigures, growthScales } from './growth-figures';
 import { datasetOptions, generateFigure } from './generate-figure';
 import { importFigures } from './import-figures';
@@ -56,7 +58,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
   const xlOnly = options.only === undefined && options.scales.length > 0 && options.scales.every((s) => s === 'xl');
   if (xlOnly) {
     notes.push('--scales xl alone: the cold-import and history figures are left out (run them without xl).');
-  } else if (options.only !== 'read-model' && options.only !== 'data-dir') {
+  } else if (options.only !== 'read-model' && options.only !== 'data-dir' && options.only !== 'generate-cli') {
     progress('import: cold import of @tqs/data and of the production baseline');
     figures.push(...(await importFigures(options.runs('small').importCold)));
   }
@@ -65,6 +67,14 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
     progress('data dir: a new PGlite data directory and first test databases, each in a process of its own');
     figures.push(...(await dataDirFigures(options.runs('small').fixtureScratch)));
     if (options.only === 'data-dir') return finish({ startedAt, command, machine, notes, figures, started, options });
+  }
+  if (options.only === 'generate-cli') {
+    // Checked by parseOptions: PostgreSQL is set. xl has its own CLI figure (bench/xl-figure.ts).
+    for (const scaleName of options.scales.filter((s) => s !== 'xl')) {
+      progress(`generate cli ${scaleName}: tqs-data generate --database-url vs psql \\copy, each in a process of its own`);
+      figures.push(...(await generateCliFigures(scales[scaleName], options.postgresUrl as string, options.runs(scaleName).loadFull)));
+    }
+    return finish({ startedAt, command, machine, notes, figures, started, options });
   }
   if (options.only === 'read-model') {
     for (const scaleName of options.scales.filter((s) => s !== 'xl')) {

@@ -2,9 +2,11 @@
 import { isNullSocketWrite } from '../db';
 import { runCli } from './run';
 import { stopOnSignals } from './signals';
+import { limitHeapGrowth } from './heap-growth';
 import { useBaselineWasmCompiler } from './wasm-tier';
 
 useBaselineWasmCompiler();
+limitHeapGrowth();
 
 // See null-socket-write.ts: the query behind it fails on its own, and the command reports that in one line.
 process.on('uncaughtException', (error) => {

@@ -43,9 +43,10 @@ function postgresLoadTransaction(connection: Parameters<typeof copyFromStdin>[0]
           yield* chunk.data;
         }
       };
-      // Up to 256 parts are made ahead of the socket: the chunks of a stream are generated while the server works
-      // through the ones before, instead of the server waiting for each.
-      await copyFromStdin(connection, `copy ${target} from stdin`, Readable.from(bytes(), { highWaterMark: 256 }));
+      // Up to 64 parts (4 MiB of COPY text) are made ahead of the socket: the chunks of a stream are generated while
+      // the server works through the ones before, instead of the server waiting for each, and no more than that is
+      // held (it was 256 parts, which kept 16 MiB of buffers alive and promoted them to V8's old generation).
+      await copyFromStdin(connection, `copy ${target} from stdin`, Readable.from(bytes(), { highWaterMark: 64 }));
     },
   };
 }
