@@ -99,7 +99,8 @@ async function openReplica(url: string, options: CreateDatabaseOptions, open: Op
   } catch (error) {
     if (!unreachable(error)) throw error;
     process.emitWarning(
-      `createDatabase: read replica ${redactUrl(url)} cannot be reached (${faultReason(error)}); it starts out of rotation, ` +
+      `createDatabase: read replica ${redactUrl(url)} cannot be reached (${faultReason(error instanceof Error && error.cause ? error.cause : error)}); ` +
+        'it starts out of rotation, ' +
         'reads go to the other replicas or the primary, and it is probed again (replicaStatus(db) shows it)',
       { code: 'TQS_REPLICA_UNREACHABLE' },
     );
