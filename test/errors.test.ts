@@ -5,7 +5,6 @@ import {
   ConnectionError,
   ConnectionStalledError,
   ConstraintViolationError,
-  countTableRows,
   constraintDescriptions,
   createDatabase,
   isTqsError,
