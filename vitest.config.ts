@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /** Runs last and alone: it times the README's examples against vitest's default timeouts. */
@@ -26,6 +27,12 @@ export const shared = {
 
 export default defineConfig({
   test: {
+    /*
+     * At least 3 files at a time. Vitest's default (one less than the CPUs) runs one file at a time on a 2-core
+     * machine, and a file spends much of its time waiting for its child processes and for the PostgreSQL server, so a
+     * core sat idle. The figures are in docs/development.md ("Tests").
+     */
+    maxWorkers: Math.max(3, availableParallelism() - 1),
     projects: [
       { test: { ...shared, name: 'suite', include: ['test/**/*.test.ts'], exclude: [...alone, ...faultFiles] } },
       { test: { ...shared, name: 'alone', include: alone, fileParallelism: false, sequence: { groupOrder: 1 } } },

@@ -5,8 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, migrate } from '../src';
-import { createScratchDatabase } from '../bench/support/scratch-database';
+import { migratedScratchDatabase } from './support/databases';
 
 /*
  * The code blocks of README.md and docs/*.md, run as a reader would run them (the convention is in
@@ -198,12 +197,8 @@ describe('documents', () => {
       it.skipIf(skip)(
         title,
         async () => {
-          const scratch = needsServer(b) ? await createScratchDatabase(postgresUrl as string, 'tqs_docs') : undefined;
+          const scratch = needsServer(b) ? await migratedScratchDatabase(postgresUrl as string, 'tqs_docs') : undefined;
           try {
-            if (scratch) {
-              await using db = await createDatabase({ url: scratch.url });
-              await migrate(db);
-            }
             // A replica's stand-in is the primary itself: what runs is the API and the routing, not replication.
             const env = childEnv(scratch ? { DATABASE_URL: scratch.url, DATABASE_REPLICA_URL: scratch.url } : {});
             const { stdout } = await slot(() =>

@@ -3,11 +3,13 @@ import { type SQL, sql } from 'drizzle-orm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   ConnectionError,
+  ConnectionStalledError,
   ConstraintViolationError,
   constraintDescriptions,
   createDatabase,
   isTqsError,
   NotFoundError,
+  queryRows,
   rawClient,
   redactUrl,
   sessions,
@@ -18,6 +20,7 @@ import {
   ValidationError,
 } from '../src';
 import { describeEachBackend, postgresUrl, useDatabase } from './support/databases';
+import { freezingProxy } from './support/freezing-proxy';
 
 const tutorId = '00000000-0000-4000-8000-000000000001';
 
@@ -279,6 +282,28 @@ describe('createDatabase({ url }) that cannot connect', () => {
       const error = await errorOf(createDatabase({ url: withTarget('postgres', 'tqs_no_such_database') }));
       expect(expectConnectionError(error, 'hunter2-secret').message).toContain('tqs_no_such_database');
     });
+  });
+});
+
+describe.skipIf(!postgresUrl)('a connection that stops answering (a frozen network) [postgres]', () => {
+  it('fails the call with CONNECTION_STALLED, not the CONNECTION_FAILED of a refused connection', async () => {
+    const target = new URL(postgresUrl as string);
+    const proxy = await freezingProxy(target);
+    const through = new URL(target);
+    through.host = `127.0.0.1:${proxy.port}`;
+    const db = await createDatabase({ url: through.toString(), max: 1, socketTimeout: 1 });
+    try {
+      await queryRows(db, sql`select 1`); // the path works, then freezes both ways with the connection open
+      proxy.freeze();
+      const error = await errorOf(queryRows(db, sql`select 1`));
+      expect(error).toBeInstanceOf(ConnectionStalledError);
+      expect(error).not.toBeInstanceOf(ConnectionError);
+      expect((error as ConnectionStalledError).code).toBe('CONNECTION_STALLED');
+      expect((error as Error).message).toMatch(/^queryRows: the connection to the database stopped answering: nothing came back for 1 s/);
+    } finally {
+      proxy.end();
+      await db.close({ timeout: 0 }).catch(() => {});
+    }
   });
 });
 

@@ -370,7 +370,7 @@ describe.skipIf(!postgresUrl || !existsSync(CLI))('faults on PostgreSQL (dist/cl
       const exit = await run.exit;
       expect(exit.code).toBe(1);
       expect(Date.now() - frozenAt).toBeLessThan(3_000 + 10_000);
-      expect(exit.stderr).toMatch(/^tqs-data: CONNECTION_FAILED: insertDatasetStream: the connection to the database stopped answering while loading \w+: the transaction was not committed, nothing was written$/m);
+      expect(exit.stderr).toMatch(/^tqs-data: CONNECTION_STALLED: insertDatasetStream: the connection to the database stopped answering while loading \w+: the transaction was not committed, nothing was written$/m);
     } finally {
       // The dead path finally resets, as a load balancer's flow table does: the server rolls the transaction back.
       proxy.end();

@@ -10,12 +10,14 @@ import {
   ingestSessions,
   insertDataset,
   queryRows,
+  rawClient,
   rescheduleBreakdown,
   rescheduleTrend,
   restoreHistory,
   type TqsDatabase,
 } from '../src';
-import { describeEachBackend, useDatabase } from './support/databases';
+import { describeEachBackend, postgresUrl, useDatabase } from './support/databases';
+import { lockHolder } from './support/lock-holder';
 
 /*
  * fleet_counts, the per-quarter-hour counts the database keeps, against a plain recount of the rows after random
@@ -206,6 +208,54 @@ describeEachBackend('fleet counts', (backend) => {
           ${NOW.toISOString()}::timestamptz + (case when ${k % 2} = 0 then q else 39 - q end) * interval '15 minutes', 'no_show'
         from generate_series(0, 39) q`);
     await Promise.all(Array.from({ length: 16 }, (_, k) => writer(k)));
+    const { kept, recounted } = await keptAndRecounted(db);
+    expect(kept).toEqual(recounted);
+  });
+
+  /*
+   * What keeps those writers from deadlocking: a statement upserts its counts in key order, so two statements that
+   * share counts lock them in the same order. Seen directly, with no timing: another session holds the count of the
+   * 21st of 40 quarter-hours; a statement writing all 40 (its rows in the reverse order) stops there, holding the 20
+   * before it in key order and none after it. Without the ORDER BY of tqs_add_fleet_counts the statement takes them
+   * in its aggregate's order, and holds another set when it stops.
+   */
+  it.runIf(backend.name === 'postgres')('a statement takes the counts it writes in key order (what keeps concurrent writers from deadlocking)', async () => {
+    await clearDatabase(db, { confirm: true });
+    await insertDataset(db, generateDataset({ seed: 3, tutors: 3, sessions: 20, days: 10, now: NOW }));
+    const base = new Date(NOW.getTime() + 40 * DAY).toISOString();
+    const write = (student: string, reversed: boolean) =>
+      db.execute(sql`insert into sessions (tutor_id, student_id, scheduled_time, status)
+        select (select id from tutors order by id limit 1), ${student},
+          ${base}::timestamptz + (case when ${reversed} then 39 - q else q end) * interval '15 minutes', 'no_show'
+        from generate_series(0, 39) q`);
+    // Every count exists first: the statement below updates them, and another session can see which it holds.
+    await write('first', false);
+    const client = rawClient(db);
+    if (client.backend !== 'postgres') throw new Error('expected PostgreSQL');
+    const url = new URL(postgresUrl as string);
+    url.pathname = `/${client.sql.options.database}`;
+    const locks = lockHolder(url.toString());
+    try {
+      const release = await locks.hold(
+        `select 1 from fleet_counts where kind = 'status' and key = 'no_show' and bucket = '${base}'::timestamptz + 20 * interval '15 minutes' for update`,
+      );
+      const writer = write('second', true);
+      let free: number[];
+      try {
+        await locks.someoneWaits(writer);
+        const rows = await locks.watcher.begin(
+          (tx) => tx<{ q: number }[]>`select (extract(epoch from bucket - ${base}::timestamptz) / 900)::int as q from fleet_counts
+            where kind = 'status' and key = 'no_show' and bucket >= ${base}::timestamptz order by bucket for update skip locked`,
+        );
+        free = rows.map((row) => row.q);
+      } finally {
+        await release();
+      }
+      await writer;
+      expect(free).toEqual(Array.from({ length: 19 }, (_, i) => 21 + i));
+    } finally {
+      await locks.end();
+    }
     const { kept, recounted } = await keptAndRecounted(db);
     expect(kept).toEqual(recounted);
   });

@@ -20,8 +20,8 @@ export type RawClient = { backend: 'pglite'; pglite: PGlite } | { backend: 'post
 
 /**
  * Runs a query through Drizzle and returns its rows, whatever the backend's result shape. A failure is a coded
- * `TqsError` (`translateQueryError`): `CONSTRAINT_VIOLATION`, `DATABASE_ERROR`, `DATABASE_CLOSED` or
- * `CONNECTION_FAILED`.
+ * `TqsError` (`translateQueryError`): `CONSTRAINT_VIOLATION`, `DATABASE_ERROR`, `DATABASE_CLOSED`,
+ * `CONNECTION_FAILED` or `CONNECTION_STALLED`.
  *
  * @example
  * const rows = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from tutors`);

@@ -27,7 +27,7 @@ export async function createDatabase(options: CreateDatabaseOptions = {}): Promi
   }
   const primary = await openDatabase(options);
   if (options.client !== undefined || options.readReplicas === undefined) return primary;
-  return withReadReplicas(primary, options, (url, extra) => openDatabase({ ...options, url, ...extra }));
+  return withReadReplicas(primary, options, (url, extra, connect) => openDatabase({ ...options, url, ...extra }, { connect }));
 }
 
 /** Options that only make sense together, named in the error. */

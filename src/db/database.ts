@@ -66,7 +66,7 @@ export interface CreateDatabaseOptions {
   logger?: boolean | Logger;
   /**
    * PostgreSQL only: seconds a connection may stay silent while a query waits for the server before it is failed
-   * with "the connection stopped answering" (a partition, a frozen proxy). It must exceed the longest statement the
+   * with "the connection stopped answering" (a partition, a frozen proxy): code `CONNECTION_STALLED`. It must exceed the longest statement the
    * server runs without replying. Default: no bound (the CLI uses 120). TCP keepalive is on in any case.
    */
   socketTimeout?: number;

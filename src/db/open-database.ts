@@ -13,9 +13,9 @@ import { openPostgres, overPostgres } from './postgres-js/open';
  * @example
  * const db = await openDatabase({ url: 'postgres://app@db:5432/tqs' });
  */
-export async function openDatabase(options: CreateDatabaseOptions): Promise<TqsDatabase> {
+export async function openDatabase(options: CreateDatabaseOptions, { connect = true }: { connect?: boolean } = {}): Promise<TqsDatabase> {
   if (options.client !== undefined) return overClient(options.client, options);
-  if (options.url !== undefined) return openPostgres(options.url, options);
+  if (options.url !== undefined) return openPostgres(options.url, options, { connect });
   const { openPglite } = await import('./pglite/open');
   return openPglite(options);
 }

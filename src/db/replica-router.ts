@@ -62,14 +62,18 @@ export class ReplicaRouter {
 
   /**
    * @param primary the primary, as a database whose statements do not count as writes, and a pool for the probes.
-   * @param replicas each replica's database, and a pool of one connection for its probes.
+   * @param replicas each replica's database, and a pool of one connection for its probes; `down`: the error of a
+   * replica that could not be reached at startup, which starts out of rotation (probed again after the backoff).
    */
   constructor(
     readonly primary: ReadTarget & { readonly sql: Sql },
-    replicas: readonly (ReadTarget & { readonly probe: Sql })[],
+    replicas: readonly (ReadTarget & { readonly probe: Sql; readonly down?: unknown })[],
     private readonly options: RoutingOptions,
   ) {
-    this.states = replicas.map((replica) => ({ ...replica, outUntil: 0, failures: 0, faults: 0, answered: 0, onOut: new Set() }));
+    this.states = replicas.map(({ down: _down, ...replica }) => ({ ...replica, outUntil: 0, failures: 0, faults: 0, answered: 0, onOut: new Set() }));
+    replicas.forEach((replica, i) => {
+      if (replica.down !== undefined) this.fault(this.states[i] as ReplicaState, replica.down);
+    });
   }
 
   /** This process wrote to the primary: until a replica shows it has replayed that, reads go elsewhere. */

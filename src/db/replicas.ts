@@ -28,7 +28,8 @@ const PROBE_SOCKET_TIMEOUT_S = 5;
 /** `maxReplicaLag` when not given, in ms. */
 const DEFAULT_MAX_REPLICA_LAG_MS = 10_000;
 
-type Open = (url: string, extra: Partial<CreateDatabaseOptions>) => Promise<TqsDatabase>;
+/** Opens a pool on `url`; with `connect` false it does not connect until its first query. */
+type Open = (url: string, extra: Partial<CreateDatabaseOptions>, connect: boolean) => Promise<TqsDatabase>;
 
 /** The router of a database opened with `readReplicas`, or undefined. */
 export const routerOf = (db: Database): ReplicaRouter | undefined => (db as { [routerKey]?: ReplicaRouter })[routerKey];
@@ -49,7 +50,7 @@ export async function withReadReplicas(primary: TqsDatabase, options: CreateData
   try {
     for (const url of urls) replicas.push(await openReplica(url, options, open, opened));
     // The probes' own connection to the primary: a busy pool never makes them (and the reads awaiting them) wait.
-    primaryProbe = postgresOf(await open(options.url as string, PROBE_POOL).then((db) => (opened.push(db), db)));
+    primaryProbe = postgresOf(await open(options.url as string, PROBE_POOL, true).then((db) => (opened.push(db), db)));
   } catch (error) {
     await Promise.allSettled([primary.close(), ...opened.map((db) => db.close())]);
     throw error;
@@ -70,25 +71,49 @@ export async function withReadReplicas(primary: TqsDatabase, options: CreateData
   return Object.assign(routed, closingAll(primary, opened), { [routerKey]: routing }) as unknown as TqsDatabase;
 }
 
-type Replica = ReadTarget & { probe: Sql; db: TqsDatabase };
+type Replica = ReadTarget & { probe: Sql; db: TqsDatabase; down?: unknown };
 
 /** A probe's pool: one connection, a short bound on a silent server, no query log. */
 const PROBE_POOL: Partial<CreateDatabaseOptions> = { max: 1, socketTimeout: PROBE_SOCKET_TIMEOUT_S, logger: undefined };
 
-/** Opens `url`'s pool for reads and its probe's pool (both added to `opened`), naming the replica when it fails. */
+/**
+ * Opens `url`'s pool for reads and its probe's pool (both added to `opened`), naming the replica when it fails. A
+ * replica that cannot be reached (refused, timed out, starting up: a standby restarting with the service) does not
+ * stop the start: its pools are opened without connecting, it is returned with `down` set, starts out of rotation
+ * and is probed again later; a warning (code `TQS_REPLICA_UNREACHABLE`) says so. A refused login still fails.
+ */
 async function openReplica(url: string, options: CreateDatabaseOptions, open: Open, opened: TqsDatabase[]): Promise<Replica> {
-  const openOne = (extra: Partial<CreateDatabaseOptions>) =>
-    open(url, extra)
+  const openOne = (extra: Partial<CreateDatabaseOptions>, connect = true) =>
+    open(url, extra, connect)
       .then((db) => (opened.push(db), db))
       .catch((error: unknown) => {
         throw new ConnectionError(`read replica ${redactUrl(url)}: ${error instanceof Error ? error.message : String(error)}`, {
           cause: error,
         });
       });
-  const db = await openOne({ socketTimeout: options.socketTimeout ?? REPLICA_SOCKET_TIMEOUT_S });
-  const probe = await openOne(PROBE_POOL);
-  return { label: redactUrl(url), db, probe: postgresOf(probe) };
+  const readPool = { socketTimeout: options.socketTimeout ?? REPLICA_SOCKET_TIMEOUT_S };
+  try {
+    const db = await openOne(readPool);
+    const probe = await openOne(PROBE_POOL);
+    return { label: redactUrl(url), db, probe: postgresOf(probe) };
+  } catch (error) {
+    if (!unreachable(error)) throw error;
+    process.emitWarning(
+      `createDatabase: read replica ${redactUrl(url)} cannot be reached (${faultReason(error instanceof Error && error.cause ? error.cause : error)}); ` +
+        'it starts out of rotation, ' +
+        'reads go to the other replicas or the primary, and it is probed again (replicaStatus(db) shows it)',
+      { code: 'TQS_REPLICA_UNREACHABLE' },
+    );
+    const db = await openOne(readPool, false);
+    const probe = await openOne(PROBE_POOL, false);
+    return { label: redactUrl(url), db, probe: postgresOf(probe), down: error };
+  }
 }
+
+/** A replica that cannot be reached now (its fault, not the caller's): refused, unreachable, timed out, starting. */
+const unreachable = (error: unknown): boolean =>
+  connectionLost(error) ||
+  findInChain(error, 'code', (code): code is string => typeof code === 'string' && /^(ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN|CONNECT_TIMEOUT|57P03)$/.test(code)) !== undefined;
 
 const postgresOf = (db: Database) => {
   const client = rawClient(db);
@@ -131,7 +156,7 @@ async function readFrom<T>(db: Database, helper: string, read: (reader: Database
     try {
       return await router.run(target, read);
     } catch (error) {
-      if (isTqsError(error) && error.code !== 'CONNECTION_FAILED') throw error;
+      if (isTqsError(error) && !connectionCode(error.code)) throw error;
       if (!isTargetFault(error)) throw queryFailed(helper, target, error);
       router.fault(target, error);
       last = error;
@@ -161,6 +186,9 @@ function queryFailed(helper: string, target: ReadTarget, error: unknown): Error 
   });
 }
 
+/** A coded error of a target that cannot be reached: refused, lost, or stopped answering. */
+const connectionCode = (code: string): boolean => code === 'CONNECTION_FAILED' || code === 'CONNECTION_STALLED';
+
 /** Codes of a target that cannot answer now: refused, timed out, unknown host, starting up, out of resources. */
 const FAULT_CODES = /^(ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|CONNECT_TIMEOUT|REPLICA_OUT|REPLICA_PROMOTED|57P03|53...|58...|40001)$/;
 
@@ -169,6 +197,6 @@ const FAULT_CODES = /^(ECONNREFUSED|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|CONNECT_TIM
  * read cancelled by a conflict with recovery (40001 on a standby).
  */
 const isTargetFault = (error: unknown): boolean =>
-  (isTqsError(error) && error.code === 'CONNECTION_FAILED') ||
+  (isTqsError(error) && connectionCode(error.code)) ||
   connectionLost(error) ||
   findInChain(error, 'code', (code): code is string => typeof code === 'string' && FAULT_CODES.test(code)) !== undefined;

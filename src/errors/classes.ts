@@ -245,6 +245,24 @@ export class ConnectionError extends TqsError<'CONNECTION_FAILED'> {
 }
 
 /**
+ * The connection to the database stopped answering: it was open and a statement had been sent, then nothing came back
+ * for `socketTimeout` seconds (a network partition, a frozen proxy or load balancer, a server host that froze), so
+ * the connection was given up. Unlike a {@link ConnectionError} (refused, reset, a backend terminated, a login
+ * refused), the server may still be running the statement: what it had committed stays, and a transaction that was
+ * open is rolled back by the server once it notices. The message says where the call was.
+ *
+ * @example
+ * try { await refreshTutorScores(db); } catch (error) { if (error instanceof ConnectionStalledError) alertNetwork(); else throw error; }
+ */
+export class ConnectionStalledError extends TqsError<'CONNECTION_STALLED'> {
+  override name = 'ConnectionStalledError';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONNECTION_STALLED', message, options);
+  }
+}
+
+/**
  * A read-only helper's query failed on a read target of a database opened with `readReplicas` (a replica, or the
  * primary it fell back to) with a server error that is not the target's fault, such as a missing table: the same
  * query would fail anywhere. `target` is the database's URL with its password removed, `sqlState` the server's code.

@@ -1,5 +1,5 @@
-import { connectionLost, errorChain, findInChain, isSqlState } from '../util/error-chain';
-import { ConnectionError, ConstraintViolationError, LockTimeoutError, TqsError } from './classes';
+import { connectionLost, connectionStalled, errorChain, findInChain, isSqlState } from '../util/error-chain';
+import { ConnectionError, ConnectionStalledError, ConstraintViolationError, LockTimeoutError, TqsError } from './classes';
 import { DatabaseClosedError, DatabaseError } from './database-errors';
 import { constraintDescriptions } from './constraint-descriptions';
 
@@ -131,7 +131,8 @@ const closedDatabase = (error: unknown): boolean =>
 /**
  * What a helper throws for a query of it that failed: a {@link TqsError} as it is; an integrity error as a
  * {@link ConstraintViolationError} ({@link translateDatabaseError}); a query refused because the database was closed
- * as a {@link DatabaseClosedError}; a lost connection as a {@link ConnectionError}; any other server error as a
+ * as a {@link DatabaseClosedError}; a connection that stopped answering as a {@link ConnectionStalledError}; a lost
+ * connection as a {@link ConnectionError}; any other server error as a
  * {@link DatabaseError} with the server's message, its SQLSTATE and what to do. Anything else (not a database error)
  * is returned unchanged. The driver's error stays as `cause`; no message holds the query or its parameters.
  *
@@ -146,6 +147,12 @@ export function translateQueryError(error: unknown, call?: string): unknown {
   }
   if (connectionLost(error)) {
     const reason = error instanceof Error ? (error.cause instanceof Error ? error.cause : error).message.split('\n')[0] : String(error);
+    if (connectionStalled(error)) {
+      return new ConnectionStalledError(
+        `${prefix}${reason}: what was committed before stays; the server rolls back the transaction that was open when it notices`,
+        { cause: error },
+      );
+    }
     return new ConnectionError(
       `${prefix}the connection to the database was lost (${reason}): what was committed before stays, the statement that was running was rolled back`,
       { cause: error },

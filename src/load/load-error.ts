@@ -1,5 +1,5 @@
-import { connectionLost } from '../util/error-chain';
-import { ConnectionError, ConstraintViolationError, translateDatabaseError } from '../errors';
+import { connectionLost, connectionStalled } from '../util/error-chain';
+import { ConnectionError, ConnectionStalledError, ConstraintViolationError, translateDatabaseError } from '../errors';
 import { findInChain } from '../util/error-chain';
 import type { InsertTable } from './load-options';
 import { datasetKey } from './load-plan';
@@ -16,8 +16,8 @@ export interface LoadState {
 /**
  * The error to throw for a failed load: integrity errors become a {@link ConstraintViolationError} that also names
  * the table being loaded and, when PostgreSQL says which COPY line failed, the dataset row; a lost connection becomes
- * a {@link ConnectionError} that says whether anything may have been written; anything else (a thrown `onProgress`, a
- * malformed value) goes through unchanged. `commits`: whether the load commits itself (not in a caller's transaction);
+ * a {@link ConnectionError} (a {@link ConnectionStalledError} when it stopped answering) that says whether anything
+ * may have been written; anything else (a thrown `onProgress`, a malformed value) goes through unchanged. `commits`: whether the load commits itself (not in a caller's transaction);
  * `fn` the function named at the start of the message.
  *
  * @example
@@ -30,9 +30,8 @@ export function loadError(error: unknown, state: LoadState, commits: boolean, fn
       state.committing && commits
         ? 'while committing: whether the load was committed is unknown'
         : `while loading ${state.table ?? 'the dataset'}: the transaction was not committed, nothing was written`;
-    const stalled = findInChain(error, 'code', (code): code is string => code === 'ETIMEDOUT') !== undefined;
-    const lost = stalled ? 'stopped answering' : 'was lost';
-    return new ConnectionError(`${fn}: the connection to the database ${lost} ${where}`, { cause: error });
+    if (connectionStalled(error)) return new ConnectionStalledError(`${fn}: the connection to the database stopped answering ${where}`, { cause: error });
+    return new ConnectionError(`${fn}: the connection to the database was lost ${where}`, { cause: error });
   }
   const translated = translateDatabaseError(error);
   if (!(translated instanceof ConstraintViolationError) || state.table === undefined) return translated;

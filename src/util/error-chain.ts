@@ -61,3 +61,12 @@ const isLostConnectionCode = (code: unknown): code is string =>
  * if (connectionLost(error)) console.error('the connection was lost');
  */
 export const connectionLost = (error: unknown): boolean => findInChain(error, 'code', isLostConnectionCode) !== undefined;
+
+/**
+ * Whether a lost connection was lost because it stopped answering (the stall guard's, or the kernel's, `ETIMEDOUT`),
+ * rather than refused, reset or closed by the server.
+ *
+ * @example
+ * if (connectionStalled(error)) console.error('the network stopped answering');
+ */
+export const connectionStalled = (error: unknown): boolean => findInChain(error, 'code', (code): code is string => code === 'ETIMEDOUT') !== undefined;

@@ -1,7 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe } from 'vitest';
-import { clearDatabase, createDatabase, migrate, type TqsDatabase } from '../../src';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, inject } from 'vitest';
+import { clearDatabase, createDatabase, migrate, rawClient, type TqsDatabase } from '../../src';
 import { createTestDatabase } from '../../src/testing';
 import { createScratchDatabase, type ScratchServerDatabase } from '../../bench/support/scratch-database';
+import { copyOfTemplate, TEMPLATE_KEY } from './template-database';
+import { repoRoot } from './build';
 
 /** A backend the suite runs on: PGlite always, PostgreSQL when TQS_TEST_DATABASE_URL is set. */
 export interface TestBackend {
@@ -26,8 +30,65 @@ export function describeEachBackend(title: string, body: (backend: TestBackend) 
  * this call and dropped on close, so parallel test files never see each other's rows.
  */
 export async function openEmptyDatabase(backend: TestBackend): Promise<TqsDatabase> {
-  if (backend.name === 'pglite') return createDatabase();
-  const scratch = await createScratchDatabase(backend.url as string, 'tqs_test');
+  if (backend.name === 'pglite') return createDatabase({ loadDataDir: await emptyCluster() });
+  return openScratch(await createScratchDatabase(backend.url as string, 'tqs_test'));
+}
+
+const pgliteVersion = (JSON.parse(readFileSync(join(repoRoot, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }).version;
+/** The dump of a new in-memory cluster, shared by the files of a run and the runs after it (keyed by PGlite's version). */
+const emptyClusterFile = join(repoRoot, 'node_modules', '.cache', `tqs-data-tests-empty-cluster-${pgliteVersion}.tar`);
+let emptyClusterDump: Promise<Uint8Array> | undefined;
+
+/**
+ * A new empty PGlite cluster as `createDatabase()` makes it (initdb, default settings), dumped once and loaded with
+ * `loadDataDir`: initdb is most of the time and CPU of a new PGlite, and the tests that need an empty database test
+ * what runs in it, not initdb (test/create-database.test.ts opens plain ones). Two workers that
+ * find no file both make it; the file is replaced whole (write, then rename), so a reader never sees half of it.
+ */
+async function emptyCluster(): Promise<Blob> {
+  emptyClusterDump ??= (async () => {
+    if (existsSync(emptyClusterFile)) return new Uint8Array(readFileSync(emptyClusterFile));
+    const db = await createDatabase();
+    const client = rawClient(db);
+    if (client.backend !== 'pglite') throw new Error('expected PGlite');
+    await client.pglite.exec('checkpoint');
+    const tar = new Uint8Array(await (await client.pglite.dumpDataDir('none')).arrayBuffer());
+    await db.close();
+    mkdirSync(join(emptyClusterFile, '..'), { recursive: true });
+    const partial = `${emptyClusterFile}.${process.pid}.tmp`;
+    writeFileSync(partial, tar);
+    renameSync(partial, emptyClusterFile);
+    return tar;
+  })();
+  emptyClusterDump.catch(() => (emptyClusterDump = undefined));
+  // A copy per database: PGlite may keep the buffer it loads from.
+  return new Blob([(await emptyClusterDump).slice()]);
+}
+
+/**
+ * A migrated scratch database of its own on the PostgreSQL server `url` names: a copy of the run's migrated template
+ * (made once by the global setup) when `url` is TQS_TEST_DATABASE_URL, or else an empty one migrated here. `drop()` removes it.
+ *
+ * @example
+ * const scratch = await migratedScratchDatabase(postgresUrl!, 'tqs_docs');
+ */
+export async function migratedScratchDatabase(url: string, prefix: string): Promise<ScratchServerDatabase> {
+  // The template lives on the suite's server: another server (a cluster a test started) migrates its own.
+  const template = url === postgresUrl ? inject(TEMPLATE_KEY) : undefined;
+  if (template !== undefined) return copyOfTemplate(url, template, prefix);
+  const scratch = await createScratchDatabase(url, prefix);
+  try {
+    await using db = await createDatabase({ url: scratch.url, max: 1 });
+    await migrate(db);
+  } catch (error) {
+    await scratch.drop();
+    throw error;
+  }
+  return scratch;
+}
+
+/** A database on `scratch`, which is dropped when the database is closed. */
+async function openScratch(scratch: ScratchServerDatabase): Promise<TqsDatabase> {
   let db: TqsDatabase;
   try {
     db = await createDatabase({ url: scratch.url, max: 10 });
@@ -50,14 +111,7 @@ export async function openEmptyDatabase(backend: TestBackend): Promise<TqsDataba
  */
 export async function openTestDatabase(backend: TestBackend): Promise<TqsDatabase> {
   if (backend.name === 'pglite') return createTestDatabase();
-  const db = await openEmptyDatabase(backend);
-  try {
-    await migrate(db);
-  } catch (error) {
-    await db.close();
-    throw error;
-  }
-  return db;
+  return openScratch(await migratedScratchDatabase(backend.url as string, 'tqs_test'));
 }
 
 /** Options of {@link useDatabase}. */

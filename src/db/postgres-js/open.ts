@@ -18,7 +18,7 @@ import { isPooled, lockTimeoutMs, lockTimeoutParameter, lockTimeoutPerTransactio
  * @example
  * const db = await openPostgres('postgres://app@db:5432/tqs', { max: 4 });
  */
-export async function openPostgres(url: string, options: CreateDatabaseOptions): Promise<TqsDatabase> {
+export async function openPostgres(url: string, options: CreateDatabaseOptions, { connect = true }: { connect?: boolean } = {}): Promise<TqsDatabase> {
   const parsed = parseConnectionUrl(url);
   const connectTimeout = Number(options.postgres?.connect_timeout ?? 10);
   const socket = guardedSocket(options.socketTimeout);
@@ -37,6 +37,8 @@ export async function openPostgres(url: string, options: CreateDatabaseOptions):
   guardTransactions(sql);
   trackQueries(sql);
   if (perTransaction) lockTimeoutPerTransaction(sql, lockMs);
+  // Not connected yet (a read replica down at startup): the pool connects on its first query.
+  if (!connect) return overPostgres(sql, options.logger, (timeout) => sql.end({ timeout }));
   try {
     await sql`select 1`;
     keepArrayTypes(sql, socket);
