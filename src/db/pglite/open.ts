@@ -9,7 +9,7 @@ import { type CreateDatabaseOptions, type TqsDatabase, withClose } from '../data
 import { acquireDataDirLock } from './data-dir-lock';
 import { writeDataDir } from './data-dir-tar';
 import { freeBytes, isNoSpaceError, START_HEADROOM_BYTES } from './free-space';
-import { shippedDataDir } from './shipped-data-dir';
+import { shippedDataDir, shippedDataDirBlob } from './shipped-data-dir';
 
 /*
  * The PGlite backend of `createDatabase()`. This module is only ever loaded with a dynamic `import()`, so that
@@ -20,8 +20,9 @@ import { shippedDataDir } from './shipped-data-dir';
 export const PGLITE_PG_VERSION = '18';
 
 /**
- * Opens PGlite as `createDatabase()` was asked to: in memory (from a dumped data directory with `loadDataDir`), or on
- * a data directory held by this process alone until `close()`.
+ * Opens PGlite as `createDatabase()` was asked to: in memory (from a dumped data directory with `loadDataDir`, else
+ * from the migrated snapshot the package ships, as a new data directory does), or on a data directory held by this
+ * process alone until `close()`.
  *
  * @example
  * const db = await openPglite({ dataDir: '.tqs/pglite' });
@@ -31,7 +32,8 @@ export async function openPglite(options: CreateDatabaseOptions): Promise<TqsDat
     const { pglite, close } = await openDataDir(options.dataDir, options);
     return overPglite(pglite, options.logger, close);
   }
-  const pglite = await PGlite.create(options.loadDataDir !== undefined ? { loadDataDir: options.loadDataDir } : {});
+  const loadDataDir = options.loadDataDir ?? shippedDataDirBlob();
+  const pglite = await PGlite.create(loadDataDir !== undefined ? { loadDataDir } : {});
   return overPglite(pglite, options.logger, () => pglite.close());
 }
 

@@ -56,6 +56,18 @@ export function shippedDataDir(path = shippedSnapshotPath()): DataDirEntries | u
 }
 
 /**
+ * The shipped snapshot as a tarball PGlite's `loadDataDir` takes, when an in-memory database may start from it (the
+ * same conditions as {@link shippedDataDir}), else undefined: PGlite then runs initdb in memory, as without it.
+ *
+ * @example
+ * const pglite = await PGlite.create({ loadDataDir: shippedDataDirBlob() });
+ */
+export function shippedDataDirBlob(path = shippedSnapshotPath()): Blob | undefined {
+  const decoded = readSnapshotFileAt(path, startsPackageDataDir);
+  return decoded && 'tar' in decoded ? new Blob([decoded.tar], { type: 'application/x-tar' }) : undefined;
+}
+
+/**
  * The snapshot file at `path` decoded for `key` (see {@link decodeSnapshotFile}), or undefined when it cannot be read.
  *
  * @example
