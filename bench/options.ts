@@ -34,7 +34,7 @@ export interface Runs {
 }
 
 /** A group of figures `--only` can pick. */
-export type FigureGroup = 'import' | 'read-model' | 'data-dir';
+export type FigureGroup = 'import' | 'read-model' | 'data-dir' | 'refresh';
 
 export interface BenchOptions {
   scales: ScaleName[];
@@ -88,6 +88,8 @@ export const usage = `usage: npm run bench -- [options]
   --only import                 only the cold-import figures (@tqs/data vs drizzle-orm, postgres, zod); needs dist/
   --only read-model             only the read-model figures (each scale loaded once with insertDataset, untimed)
   --only data-dir               only a new PGlite data dir and first createTestDatabase calls (processes); needs dist/
+  --only refresh                only the score refresh figures (full and due refresh, recording cost, growth), each
+                                scale loaded once with insertDataset, untimed
   --history-only                only the history figure: full refresh with 900 vs 90 days of history (PostgreSQL)
   --no-history                  leave the history figure out (it runs whenever PostgreSQL does, ~1-2 minutes)
   --compare FILE                print the change of every figure against an earlier bench/results/*.json
@@ -154,7 +156,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         if (!compare) throw new UsageError('--compare needs a results file');
         break;
       case '--only':
-        [only] = list('--only', value(), ['import', 'read-model', 'data-dir'] as const);
+        [only] = list('--only', value(), ['import', 'read-model', 'data-dir', 'refresh'] as const);
         break;
       case '--help':
       case '-h':

@@ -28,6 +28,16 @@ const exceeds = (days: ScoreWindow) =>
   `("total_sessions_${days}d" > 0 and round(100.0 * "tutor_reschedules_${days}d" / "total_sessions_${days}d", 2) > "risk_threshold")`;
 
 /**
+ * The expression of the generated `is_high_risk` column, over the unqualified column names `total_sessions_7d`, …,
+ * `tutor_reschedules_90d` and `risk_threshold`: for a query over rows with those columns that must flag exactly as the
+ * table does (the refresh of every tutor counts the flagged ones among the scores it computed).
+ *
+ * @example
+ * sql`select count(*) filter (where ${sql.raw(highRiskExpression)}) from computed`;
+ */
+export const highRiskExpression = scoreWindows.map(exceeds).join(' or ');
+
+/**
  * The latest score of each tutor: one row per tutor, written by `refreshTutorScores`.
  *
  * Only the counts, the threshold and the window end (`as_of`) are written; the three rates, `is_high_risk` and
@@ -56,7 +66,7 @@ export const tutorScores = pgTable(
     tutorReschedules90d: integer('tutor_reschedules_90d').notNull().default(0),
     isHighRisk: boolean('is_high_risk')
       .notNull()
-      .generatedAlwaysAs(sql.raw(`${exceeds(7)} or ${exceeds(30)} or ${exceeds(90)}`)),
+      .generatedAlwaysAs(sql.raw(highRiskExpression)),
     riskCategory: varchar('risk_category', { length: 10, enum: ['low', 'medium', 'high'] }).generatedAlwaysAs(
       sql.raw(category),
     ),
