@@ -90,9 +90,9 @@ export const tutorScores = pgTable(
     foreignKey({ name: 'tutor_scores_tutor_id_fk', columns: [t.tutorId], foreignColumns: [tutors.id] }).onDelete(
       'cascade',
     ),
-    // The only index besides the keys: a refresh rewrites every row, and an update that changes no indexed column
+    // The only index besides the keys: a refresh rewrites the rows whose values changed, and an update that changes no indexed column
     // is HOT (no index entry written; the table's fillfactor of 50 leaves room on the page, migration
-    // 0009_refresh_speed). `last_calculated_at` and `as_of` change on every refresh; the flag and the category are
+    // 0009_refresh_speed). `last_calculated_at` and `as_of` change on every write; the flag and the category are
     // read by seq scans of the table (one row per tutor), never by an index.
     index('tutor_scores_next_change_at_idx').on(t.nextChangeAt),
     check('tutor_scores_risk_threshold_in_range', sql`${t.riskThreshold} >= 0 and ${t.riskThreshold} <= 100`),
