@@ -34,7 +34,7 @@ export interface Runs {
 }
 
 /** A group of figures `--only` can pick. */
-export type FigureGroup = 'import' | 'read-model' | 'data-dir' | 'generate-cli';
+export type FigureGroup = 'import' | 'read-model' | 'data-dir' | 'generate-cli' | 'refresh';
 
 export interface BenchOptions {
   scales: ScaleName[];
@@ -90,6 +90,8 @@ export const usage = `usage: npm run bench -- [options]
   --only data-dir               only a new PGlite data dir and first createTestDatabase calls (processes); needs dist/
   --only generate-cli           only tqs-data generate --database-url (dist/cli.js, a process of its own) vs psql \\copy
                                 of the same rows, wall time and peak RSS, at each --scales (default large; PostgreSQL)
+  --only refresh                only the score refresh figures (full and due refresh, recording cost, growth), each
+                                scale loaded once with insertDataset, untimed
   --history-only                only the history figure: full refresh with 900 vs 90 days of history (PostgreSQL)
   --no-history                  leave the history figure out (it runs whenever PostgreSQL does, ~1-2 minutes)
   --compare FILE                print the change of every figure against an earlier bench/results/*.json
@@ -156,7 +158,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         if (!compare) throw new UsageError('--compare needs a results file');
         break;
       case '--only':
-        [only] = list('--only', value(), ['import', 'read-model', 'data-dir', 'generate-cli'] as const);
+        [only] = list('--only', value(), ['import', 'read-model', 'data-dir', 'generate-cli', 'refresh'] as const);
         break;
       case '--help':
       case '-h':

@@ -7,6 +7,7 @@
  *   npm run bench -- --quick                        # small scale, fewer runs
  *   npm run bench -- --only import                  # only the cold-import figures (a fresh node per sample)
  *   TQS_BENCH_DATABASE_URL=... npm run bench -- --only read-model --scales large --backends postgres
+ *   TQS_BENCH_DATABASE_URL=... npm run bench -- --only refresh --scales medium,large --backends postgres --no-history
  *   npm run bench -- --drizzle-seed-large           # also drizzle-seed at 1M sessions (~3 more minutes)
  *   npm run bench -- --scales medium --backends postgres --runs 3 --compare bench/results/<earlier>.json
  *   TQS_BENCH_DATABASE_URL=... npm run bench -- --history-only   # the refresh with 900 vs 90 days of history
@@ -15,7 +16,8 @@
  *
  * Progress goes to stderr; the final table to stdout; the results to bench/results/<ISO timestamp>.json (and .md).
  */
-import { generateDataset, insertDataset, redactUrl } from '../src';
+import { sql } from 'drizzle-orm';
+import { generateDataset, insertDataset, queryRows, redactUrl } from '../src';
 import type { Figure } from './figure';
 import { dataDirFigures } from './data-dir-figures';
 import { fixtureFigure } from './fixture-figure';
@@ -32,6 +34,7 @@ import { type BenchOptions, parseOptions, scales, usage, UsageError } from './op
 import { formatComparison, formatTable, writeResults } from './report';
 import { fleetCountCostFigures } from './fleet-count-figures';
 import { readModelFigures } from './read-model-figures';
+import { recordingCost } from './recording-figures';
 import { scoreFigures } from './score-figures';
 import { xlFigures } from './xl-figure';
 import { dropAllScratch, openScratch } from './scratch';
@@ -58,7 +61,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
   const xlOnly = options.only === undefined && options.scales.length > 0 && options.scales.every((s) => s === 'xl');
   if (xlOnly) {
     notes.push('--scales xl alone: the cold-import and history figures are left out (run them without xl).');
-  } else if (options.only !== 'read-model' && options.only !== 'data-dir' && options.only !== 'generate-cli') {
+  } else if (options.only === undefined || options.only === 'import') {
     progress('import: cold import of @tqs/data and of the production baseline');
     figures.push(...(await importFigures(options.runs('small').importCold)));
   }
@@ -92,6 +95,10 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
         figures.push(...(await fleetCountCostFigures(backend, scale, dataset, options.postgresUrl)));
       }
     }
+    return finish({ startedAt, command, machine, notes, figures, started, options });
+  }
+  if (options.only === 'refresh') {
+    figures.push(...(await refreshOnlyFigures(options, notes)));
     return finish({ startedAt, command, machine, notes, figures, started, options });
   }
   process.stderr.write(`scales: ${options.scales.join(', ')}; backends: ${options.backends.join(', ')}\n`);
@@ -163,6 +170,35 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
   }
 
   finish({ startedAt, command, machine, notes, figures, started, options });
+}
+
+/**
+ * `--only refresh`: at each scale and backend, the dataset loaded once by insertDataset (untimed), then the score
+ * figures (full refresh vs the bare aggregate, due refresh vs full), the recording cost of score history and risk
+ * events, and the growth figures between scales: the rows of the refresh, side by side, without the load figures.
+ */
+async function refreshOnlyFigures(options: BenchOptions, notes: string[]): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const scaleName of growthScales(options.scales.filter((s) => s !== 'xl'), notes)) {
+    const scale = scales[scaleName];
+    const dataset = generateDataset(datasetOptions(scale));
+    for (const backend of options.backends.filter((b) => !(b === 'pglite' && scaleName === 'large'))) {
+      progress(`refresh ${backend} ${scaleName}: loading ${scale.sessions.toLocaleString('en-US')} sessions (untimed)`);
+      const loaded = await openScratch(backend, options.postgresUrl);
+      try {
+        await insertDataset(loaded.db, dataset);
+        const runs = options.runs(scaleName);
+        const score = await scoreFigures(backend, scale, loaded, dataset, runs, options.loopSample);
+        figures.push(...score.figures);
+        const ids = (await queryRows<{ id: string }>(loaded.db, sql`select id from tutors order by id`)).map((row) => row.id);
+        figures.push(...(await recordingCost(backend, scale, loaded.db, ids, runs)));
+      } finally {
+        await loaded.close();
+      }
+    }
+  }
+  figures.push(...growthFigures(figures, options.backends));
+  return figures;
 }
 
 /** Prints the table and the notes, and writes the results files. */

@@ -13,6 +13,7 @@ import {
   isHighRisk,
   listHighRiskTutors,
   NotFoundError,
+  operationsStatus,
   queryRows,
   type RescheduleInitiator,
   refreshTutorScores,
@@ -116,7 +117,7 @@ describe('refreshTutorScores retries', () => {
         calls.push(calls.length);
         const code = failures[calls.length - 1];
         if (code !== undefined) throw new Error('query failed', { cause: Object.assign(new Error(code), { code }) });
-        return [{ scored: 3, flagged: 1 }];
+        return [{ scored: 3, flagged: 1, written: 2 }];
       },
     };
     return { db: db as unknown as Parameters<typeof refreshTutorScores>[0], calls };
@@ -124,7 +125,7 @@ describe('refreshTutorScores retries', () => {
 
   it('runs the statement again after a deadlock or a serialization failure, up to maxRetries times', async () => {
     const flaky = flakyDatabase(['40P01', '40001', '40P01']);
-    expect(await refreshTutorScores(flaky.db, { asOf: AS_OF })).toEqual({ scored: 3, flagged: 1, asOf: AS_OF, threshold: 15 });
+    expect(await refreshTutorScores(flaky.db, { asOf: AS_OF })).toEqual({ scored: 3, flagged: 1, written: 2, asOf: AS_OF, threshold: 15 });
     expect(flaky.calls).toHaveLength(4);
 
     const tooFlaky = flakyDatabase(['40P01', '40P01']);
@@ -248,7 +249,7 @@ describeEachBackend('scoring', (backend) => {
       nextChangeAt: at(1),
     };
     expect(await computeTutorScore(db, tutorId, { asOf: AS_OF })).toEqual(expected);
-    expect(await refreshTutorScores(db, { asOf: AS_OF })).toEqual({ scored: 1, flagged: 1, asOf: AS_OF, threshold: 15 });
+    expect(await refreshTutorScores(db, { asOf: AS_OF })).toEqual({ scored: 1, flagged: 1, written: 1, asOf: AS_OF, threshold: 15 });
     expect(scoreValues((await storedScore(tutorId))!)).toEqual(expected);
   });
 
@@ -329,6 +330,57 @@ describeEachBackend('scoring', (backend) => {
     expect(second.lastCalculatedAt.getTime()).toBeGreaterThan(first.lastCalculatedAt.getTime());
     expect(second.updatedAt.getTime()).toBeGreaterThan(first.updatedAt.getTime());
     expect(await db.$count(tutorScores)).toBe(1);
+  });
+
+  it('a refresh of every tutor leaves rows with unchanged values as they were, logs itself, and writes what changed', async () => {
+    const [a, b] = [await addTutor(), await addTutor()];
+    await addSessions(a, block(10, 3, DAY)); // 30%, leaves the 7-day window 6 days after AS_OF
+    await addSessions(b, block(4, 1, 20 * DAY));
+    expect(await refreshTutorScores(db, { asOf: AS_OF })).toMatchObject({ scored: 2, flagged: 2, written: 2 });
+    const first = { a: (await storedScore(a))!, b: (await storedScore(b))! };
+    const history = async () => Number((await queryRows<{ n: number }>(db, sql`select count(*)::int as n from tutor_score_history`))[0]!.n);
+    const historyBefore = await history();
+
+    // An hour later nothing has entered or left a window: same counts, same next_change_at, nothing written.
+    await sleep(5);
+    expect(await refreshTutorScores(db, { asOf: at(3_600_000) })).toMatchObject({ scored: 2, flagged: 2, written: 0 });
+    expect(await storedScore(a)).toEqual(first.a);
+    expect(await storedScore(b)).toEqual(first.b);
+    expect(await history()).toBe(historyBefore);
+    const log = await queryRows<{ as_of: string; scored: number; written: number; refreshed_at: string }>(
+      db,
+      sql`select as_of::text, scored, written, refreshed_at::text from tutor_score_refreshes order by id`,
+    );
+    expect(log.slice(-2).map(({ scored, written }) => ({ scored, written }))).toEqual([
+      { scored: 2, written: 2 },
+      { scored: 2, written: 0 },
+    ]);
+    // The refresh time is the later refresh's, though no row's last_calculated_at moved.
+    const status = await operationsStatus(db);
+    expect(Date.parse(status.lastRefreshAt!)).toBeGreaterThan(first.a.lastCalculatedAt.getTime());
+    expect(await findStaleTutorIds(db)).toEqual([]);
+
+    // A session of b changes its counts: only b's row is written; a stays as it was.
+    await addSessions(b, block(1, 1, 2 * DAY));
+    expect(await refreshTutorScores(db, { asOf: at(3_600_000) })).toMatchObject({ scored: 2, written: 1 });
+    expect(await storedScore(a)).toEqual(first.a);
+    const second = (await storedScore(b))!;
+    expect(second).toMatchObject({ totalSessions90d: 5, tutorReschedules90d: 2, asOf: at(3_600_000) });
+    expect(second.lastCalculatedAt.getTime()).toBeGreaterThan(first.b.lastCalculatedAt.getTime());
+
+    // An earlier asOf than a row's as_of is written even with the same values; a new threshold writes every row.
+    expect(await refreshTutorScores(db, { asOf: AS_OF })).toMatchObject({ scored: 2, written: 1 });
+    expect(await storedScore(b)).toMatchObject({ asOf: AS_OF });
+    expect(await refreshTutorScores(db, { asOf: AS_OF, threshold: 40 })).toMatchObject({ scored: 2, flagged: 1, written: 2 }); // b: 1 of 1 in 7 days
+    // After a week the 7-day window of a has emptied: its next_change_at came, so its row is written again.
+    const week = at(7 * DAY);
+    expect(await refreshTutorScores(db, { asOf: week, threshold: 40 })).toMatchObject({ scored: 2 });
+    expect(await storedScore(a)).toMatchObject({ asOf: week, totalSessions7d: 0 });
+    for (const id of [a, b]) {
+      const { asOf: _asOf, ...stored } = scoreValues((await storedScore(id))!);
+      const { asOf: _computed, ...computed } = await computeTutorScore(db, id, { asOf: week, threshold: 40 });
+      expect(stored).toEqual(computed);
+    }
   });
 
   it('refreshes only tutorIds when given, sent as one parameter however many', async () => {

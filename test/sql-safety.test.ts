@@ -460,8 +460,13 @@ const allowedSqlRaw: AllowedCall[] = [
   { file: 'src/schema/tutor-scores.ts', call: 'rate(90)', buildsFrom: 'as rate(7): the literal 90' },
   {
     file: 'src/schema/tutor-scores.ts',
-    call: '`${exceeds(7)} or ${exceeds(30)} or ${exceeds(90)}`',
-    buildsFrom: 'exceeds(days) with the literals 7, 30, 90: column-name literals of the generated is_high_risk',
+    call: 'highRiskExpression',
+    buildsFrom: 'exceeds(days) over scoreWindows (the literals 7, 30, 90): column-name literals of the generated is_high_risk',
+  },
+  {
+    file: 'src/scoring/score-upsert.ts',
+    call: 'highRiskExpression',
+    buildsFrom: 'the generated is_high_risk expression of src/schema/tutor-scores.ts (literals only), over the computed rows'
   },
   {
     file: 'src/report/database-queries.ts',

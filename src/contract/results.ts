@@ -101,8 +101,17 @@ export type HighRiskTutorPageResponse = z.output<typeof highRiskTutorPageSchema>
  */
 export const refreshTutorScoresResultObject = lazySchema(() =>
   z.object({
-    scored: z.number().int().min(0).meta({ description: 'Tutors whose score row was inserted or updated.' }),
+    scored: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: "Tutors whose score row now holds this refresh's values (written, or found equal)." }),
     flagged: z.number().int().min(0).meta({ description: 'How many of those are now high risk.' }),
+    written: z
+      .number()
+      .int()
+      .min(0)
+      .meta({ description: 'Score rows inserted or updated; a refresh of every tutor leaves rows whose values did not change as they were.' }),
     asOf: instant,
     threshold: z.number().min(0).max(100),
   }),

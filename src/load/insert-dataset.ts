@@ -14,7 +14,7 @@ import { planLoad } from './load-plan';
  *
  * ```sql
  * begin;                                    -- in your transaction: savepoint
- * truncate table email_reports, reschedules, tutor_scores, tutor_score_changes, sessions, tutors restart identity; -- clearExisting only
+ * truncate table email_reports, reschedules, tutor_scores, tutor_score_changes, tutor_score_refreshes, sessions, tutors restart identity; -- clearExisting only
  * copy "tutors" ("id", "name", "email", "created_at", "updated_at", "is_active") from stdin; -- PGlite: from '/dev/blob', per chunk
  * copy "sessions" ("id", "tutor_id", "student_id", "scheduled_time", ...) from stdin;
  * copy "reschedules" ("id", "session_id", "initiator", "original_time", ...) from stdin;

@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { lazySchema } from '../validation/lazy-schema';
 import type { Database } from '../db';
-import { emailReports, emailReportStatusCounts, tutorScoreChanges, tutorScores } from '../schema';
+import { emailReports, emailReportStatusCounts, tutorScoreChanges, tutorScoreRefreshes, tutorScores } from '../schema';
 import { instantOption, instantParam, isoText, parseOptions, readJson } from './options';
 
 /**
@@ -41,7 +41,11 @@ export const operationsStatusSchema = lazySchema(() =>
     }),
     /** Tutors the next due refresh would score: queued, or whose score changes by time alone by `now`. */
     dueScores: z.number().int(),
-    /** The latest `last_calculated_at` of any score; null before the first refresh. */
+    /**
+     * When a refresh last wrote or verified scores: the later of the latest `last_calculated_at` of any score (the due
+     * refresh and scoped refreshes write every row they score) and the latest refresh of every tutor recorded in
+     * `tutor_score_refreshes` (which leaves unchanged rows as they were); null before the first refresh.
+     */
     lastRefreshAt: z.iso.datetime().nullable(),
     emailReports: z.object({
       /** Pending reports no worker holds (or whose claim lapsed). */
@@ -80,7 +84,8 @@ export type OperationsStatus = z.infer<typeof operationsStatusSchema>;
  *   'scoreQueue', (select count(distinct tutor_id), count(*), min(created_at) from tutor_score_changes),
  *   'dueScores', (select count(*) from (select tutor_id from tutor_score_changes
  *                 union select tutor_id from tutor_scores where next_change_at <= $now) d),
- *   'lastRefreshAt', (select max(last_calculated_at) from tutor_scores),
+ *   'lastRefreshAt', greatest((select max(last_calculated_at) from tutor_scores),
+ *                             (select max(refreshed_at) from tutor_score_refreshes)),
  *   'emailReports', (select count(*) filter (where claim lapsed), ... from email_reports where status = 'pending'),
  *                   (select sum(reports) filter (where status = 'sent'), ... from email_report_status_counts))
  * ```
@@ -117,7 +122,7 @@ export async function operationsStatus(db: Database, options: OperationsStatusOp
 select json_build_object('now', ${isoText(now)},
   'scoreQueue', json_build_object('depth', "q"."depth", 'rows', "q"."rows", 'oldestAt', ${isoText(sql`"q"."oldest"`)}),
   'dueScores', "d"."due",
-  'lastRefreshAt', ${isoText(sql`(select max(${tutorScores.lastCalculatedAt}) from ${tutorScores})`)},
+  'lastRefreshAt', ${isoText(sql`greatest((select max(${tutorScores.lastCalculatedAt}) from ${tutorScores}), (select max(${tutorScoreRefreshes.refreshedAt}) from ${tutorScoreRefreshes}))`)},
   'emailReports', json_build_object('pending', "e"."pending", 'claimed', "e"."claimed", 'retrying', "e"."retrying",
     'sent', "c"."sent", 'failed', "c"."failed", 'dead', "c"."dead", 'oldestPendingAt', ${isoText(sql`"e"."oldest_pending"`)},
     'failedLast24h', "c"."failed_24h")

@@ -22,6 +22,7 @@ export { DEFAULT_RISK_THRESHOLD, scoreWindows, tutorScores, type ScoreWindow } f
 export { tutorScoreChanges } from './tutor-score-changes';
 export { tutorRiskEvents } from './tutor-risk-events';
 export { tutorScoreHistory } from './tutor-score-history';
+export { tutorScoreRefreshes } from './tutor-score-refreshes';
 export { tutors } from './tutors';
 
 /**

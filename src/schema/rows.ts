@@ -150,9 +150,16 @@ interface TutorScoreColumns {
   riskCategory: 'low' | 'medium' | 'high' | null;
   /** The percent a rate must exceed to flag the tutor: 0–100, 2 decimals. Default 15. */
   riskThreshold: number;
-  /** The end of the three windows (UTC, included): the instant the score is computed for. */
+  /**
+   * The end of the three windows (UTC, included) of the refresh that last wrote these values; they hold for every
+   * instant in `[asOf, nextChangeAt)` until the tutor's data changes. A refresh of every tutor that finds the same
+   * values leaves the row as it is (docs/scoring.md, "What a refresh writes").
+   */
   asOf: Date;
-  /** When the score was last computed (UTC). */
+  /**
+   * When the score's values were last written (UTC, the database clock of that refresh). A refresh of every tutor
+   * also verifies the rows it leaves as they are: its time is in `tutor_score_refreshes` (`operationsStatus().lastRefreshAt`).
+   */
   lastCalculatedAt: Date;
   /**
    * The next instant after `asOf` at which the counts change by time alone (a session entering or leaving a window);

@@ -28,6 +28,16 @@ const exceeds = (days: ScoreWindow) =>
   `("total_sessions_${days}d" > 0 and round(100.0 * "tutor_reschedules_${days}d" / "total_sessions_${days}d", 2) > "risk_threshold")`;
 
 /**
+ * The expression of the generated `is_high_risk` column, over the unqualified column names `total_sessions_7d`, …,
+ * `tutor_reschedules_90d` and `risk_threshold`: for a query over rows with those columns that must flag exactly as the
+ * table does (the refresh of every tutor counts the flagged ones among the scores it computed).
+ *
+ * @example
+ * sql`select count(*) filter (where ${sql.raw(highRiskExpression)}) from computed`;
+ */
+export const highRiskExpression = scoreWindows.map(exceeds).join(' or ');
+
+/**
  * The latest score of each tutor: one row per tutor, written by `refreshTutorScores`.
  *
  * Only the counts, the threshold and the window end (`as_of`) are written; the three rates, `is_high_risk` and
@@ -56,7 +66,7 @@ export const tutorScores = pgTable(
     tutorReschedules90d: integer('tutor_reschedules_90d').notNull().default(0),
     isHighRisk: boolean('is_high_risk')
       .notNull()
-      .generatedAlwaysAs(sql.raw(`${exceeds(7)} or ${exceeds(30)} or ${exceeds(90)}`)),
+      .generatedAlwaysAs(sql.raw(highRiskExpression)),
     riskCategory: varchar('risk_category', { length: 10, enum: ['low', 'medium', 'high'] }).generatedAlwaysAs(
       sql.raw(category),
     ),
@@ -80,9 +90,9 @@ export const tutorScores = pgTable(
     foreignKey({ name: 'tutor_scores_tutor_id_fk', columns: [t.tutorId], foreignColumns: [tutors.id] }).onDelete(
       'cascade',
     ),
-    // The only index besides the keys: a refresh rewrites every row, and an update that changes no indexed column
+    // The only index besides the keys: a refresh rewrites the rows whose values changed, and an update that changes no indexed column
     // is HOT (no index entry written; the table's fillfactor of 50 leaves room on the page, migration
-    // 0009_refresh_speed). `last_calculated_at` and `as_of` change on every refresh; the flag and the category are
+    // 0009_refresh_speed). `last_calculated_at` and `as_of` change on every write; the flag and the category are
     // read by seq scans of the table (one row per tutor), never by an index.
     index('tutor_scores_next_change_at_idx').on(t.nextChangeAt),
     check('tutor_scores_risk_threshold_in_range', sql`${t.riskThreshold} >= 0 and ${t.riskThreshold} <= 100`),

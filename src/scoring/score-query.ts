@@ -1,6 +1,6 @@
 import { type SQL, sql } from 'drizzle-orm';
 import { alias, type PgColumn } from 'drizzle-orm/pg-core';
-import { reschedules, type ScoreWindow, scoreWindows, sessions, tutors, tutorScores } from '../schema';
+import { reschedules, type ScoreWindow, scoreWindows, sessions, tutors, tutorScoreRefreshes, tutorScores } from '../schema';
 
 /*
  * The SQL that computeTutorScore and both refreshes share, so they can never count differently. Window starts are
@@ -166,7 +166,9 @@ const sr = alias(reschedules, 'sr');
 
 /**
  * The ids of the tutors whose score is stale, for `where id in (...)`: no score, or a session or reschedule timestamp
- * at or after `last_calculated_at` (a tie counts: both come from the database clock, which may tick in milliseconds).
+ * at or after the time its values were last written or verified: the later of `last_calculated_at` and the latest
+ * refresh of every tutor in `tutor_score_refreshes`, which leaves rows it finds unchanged as they were (a tie counts:
+ * both come from the database clock, which may tick in milliseconds).
  * One grouped pass over the history, not a look-up per tutor, which costs more than the refresh once tutors have
  * many sessions.
  *
@@ -181,5 +183,6 @@ export function staleTutorIdsQuery(): SQL {
       from ${sessions} ${ss} left join ${reschedules} ${sr} on ${sr.sessionId} = ${ss.id}
       group by ${ss.tutorId}
     ) "changes" on "changes"."tutor_id" = ${st.id}
-    where ${sts.tutorId} is null or "changes"."changed_at" >= ${sts.lastCalculatedAt}`;
+    where ${sts.tutorId} is null or "changes"."changed_at" >= greatest(${sts.lastCalculatedAt},
+      (select max(${tutorScoreRefreshes.refreshedAt}) from ${tutorScoreRefreshes}))`;
 }

@@ -5,12 +5,13 @@ import { staleTutorIdsQuery } from './score-query';
 
 /**
  * The ids of the tutors whose stored score is stale, sorted: no score yet, or a session or reschedule of theirs
- * created or updated since the score was calculated. It cannot see deletes, moved sessions, back-dated writes or
- * time passing (docs/scoring.md).
+ * created or updated since the score was last written or verified by a refresh of every tutor. It cannot see
+ * deletes, moved sessions, back-dated writes or time passing (docs/scoring.md).
  *
  * ```sql
  * select "stale".id from (select st.id from tutors st left join tutor_scores sts ... left join (newest change per
- *   tutor) changes ... where sts.tutor_id is null or changes.changed_at >= sts.last_calculated_at) "stale" order by 1
+ *   tutor) changes ... where sts.tutor_id is null or changes.changed_at >= greatest(sts.last_calculated_at,
+ *   (select max(refreshed_at) from tutor_score_refreshes))) "stale" order by 1
  * ```
  *
  * @deprecated Misses all of the above: use {@link refreshDueScores}, which works from captured changes.
