@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDatabase, migrate, migrationStatus, queryRows, readMigrations } from '../src';
 import { decodeSnapshotFile, encodeSnapshotFile } from '../src/db/pglite/snapshot-file';
 import { packageSnapshotOrigin, shippedDataDir, shippedSnapshotPath, startsPackageDataDir } from '../src/db/pglite/shipped-data-dir';
+import { openEmptyDatabase } from './support/databases';
 
 /*
  * A new PGlite data directory starts from the migrated snapshot shipped in dist/ (no initdb, no migrations): it holds
@@ -23,7 +24,7 @@ const journal = (db: Awaited<ReturnType<typeof createDatabase>>) =>
 
 describe('a new PGlite data directory', () => {
   it('starts migrated from the shipped snapshot, missing or empty, with the journal migrate() writes', async () => {
-    const memory = await createDatabase();
+    const memory = await openEmptyDatabase({ name: 'pglite' }); // initdb's cluster, migrated the slow way
     await migrate(memory);
     const expected = await journal(memory);
     await memory.close();

@@ -16,8 +16,9 @@ import { join } from 'node:path';
 import { sql } from 'drizzle-orm';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDatabase, type Database, defaultMigrationsFolder, migrate, queryRows, rawClient, readMigrations } from '../src';
+import { type Database, defaultMigrationsFolder, migrate, queryRows, rawClient, readMigrations } from '../src';
 import { catalogSnapshot } from './support/catalog';
+import { openEmptyDatabase } from './support/databases';
 import { clearTestDatabaseCache, createTestDatabase, type CreateTestDatabaseOptions } from '../src/testing';
 import { cachedSnapshot, LOCK_WAIT_MS, snapshotCacheStats, snapshotFile } from '../src/testing/snapshot-cache';
 import { decodeSnapshotFile, encodeSnapshotFile } from '../src/db/pglite/snapshot-file';
@@ -447,7 +448,7 @@ describe('a migrations folder of its own (a consumer)', () => {
     const before = snapshotCacheStats();
     await using derived = await createTestDatabase({ migrationsFolder: folder });
     expect(snapshotCacheStats().builds - before.builds).toBe(1); // its own snapshot only: no cluster build
-    await using scratch = await createDatabase();
+    await using scratch = await openEmptyDatabase({ name: 'pglite' }); // initdb's cluster, as a new one is
     await migrate(scratch, { migrationsFolder: folder });
     expect(await catalogSnapshot(derived)).toEqual(await catalogSnapshot(scratch));
     expect(await journalRows(derived)).toEqual(await journalRows(scratch));

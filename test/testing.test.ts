@@ -23,6 +23,7 @@ import { buildClusterSnapshot, openSnapshot, snapshotImage, wrapPglite } from '.
 import { cachedSnapshot, snapshotCacheStats } from '../src/testing/snapshot-cache';
 import { clusterKey } from '../src/testing/snapshot-keys';
 import { catalogSnapshot, journal, ourTables } from './support/catalog';
+import { openEmptyDatabase } from './support/databases';
 
 const exec = promisify(execFile);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -71,7 +72,7 @@ let fresh: TqsDatabase;
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'tqs-testing-'));
   cacheDir = join(work, 'cache');
-  fresh = await createDatabase();
+  fresh = await openEmptyDatabase({ name: 'pglite' }); // initdb's cluster, migrated the slow way
   await migrate(fresh);
   await insertDataset(fresh, generateDataset({ ...small(1), now: TEST_NOW }));
 });

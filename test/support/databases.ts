@@ -1,7 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, beforeEach, describe, inject } from 'vitest';
-import { clearDatabase, createDatabase, migrate, rawClient, type TqsDatabase } from '../../src';
+import { clearDatabase, createDatabase, migrate, type TqsDatabase } from '../../src';
 import { createTestDatabase } from '../../src/testing';
 import { createScratchDatabase, type ScratchServerDatabase } from '../../bench/support/scratch-database';
 import { copyOfTemplate, TEMPLATE_KEY } from './template-database';
@@ -36,11 +37,12 @@ export async function openEmptyDatabase(backend: TestBackend): Promise<TqsDataba
 
 const pgliteVersion = (JSON.parse(readFileSync(join(repoRoot, 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8')) as { version: string }).version;
 /** The dump of a new in-memory cluster, shared by the files of a run and the runs after it (keyed by PGlite's version). */
-const emptyClusterFile = join(repoRoot, 'node_modules', '.cache', `tqs-data-tests-empty-cluster-${pgliteVersion}.tar`);
+const emptyClusterFile = join(repoRoot, 'node_modules', '.cache', `tqs-data-tests-initdb-cluster-${pgliteVersion}.tar`);
 let emptyClusterDump: Promise<Uint8Array> | undefined;
 
 /**
- * A new empty PGlite cluster as `createDatabase()` makes it (initdb, default settings), dumped once and loaded with
+ * A new empty PGlite cluster as initdb makes it (default settings; `createDatabase()` itself starts from the package's
+ * migrated snapshot), dumped once and loaded with
  * `loadDataDir`: initdb is most of the time and CPU of a new PGlite, and the tests that need an empty database test
  * what runs in it, not initdb (test/create-database.test.ts opens plain ones). Two workers that
  * find no file both make it; the file is replaced whole (write, then rename), so a reader never sees half of it.
@@ -48,12 +50,10 @@ let emptyClusterDump: Promise<Uint8Array> | undefined;
 async function emptyCluster(): Promise<Blob> {
   emptyClusterDump ??= (async () => {
     if (existsSync(emptyClusterFile)) return new Uint8Array(readFileSync(emptyClusterFile));
-    const db = await createDatabase();
-    const client = rawClient(db);
-    if (client.backend !== 'pglite') throw new Error('expected PGlite');
-    await client.pglite.exec('checkpoint');
-    const tar = new Uint8Array(await (await client.pglite.dumpDataDir('none')).arrayBuffer());
-    await db.close();
+    const pglite = await PGlite.create();
+    await pglite.exec('checkpoint');
+    const tar = new Uint8Array(await (await pglite.dumpDataDir('none')).arrayBuffer());
+    await pglite.close();
     mkdirSync(join(emptyClusterFile, '..'), { recursive: true });
     const partial = `${emptyClusterFile}.${process.pid}.tmp`;
     writeFileSync(partial, tar);
