@@ -1,5 +1,5 @@
 /**
- * The full refresh before and after migration 0013_refresh_skip_unchanged, side by side in one run: two scratch
+ * The full refresh before and after migration 0012_refresh_skip_unchanged, side by side in one run: two scratch
  * databases loaded with the same dataset, one rolled back to 0011 and refreshed by the previous statement (0009's:
  * sessions aggregated per tutor in the statement itself, every row rewritten), one at the current schema refreshed by
  * `refreshStatement` (the counts from `tqs_score_counts`, unchanged rows left as they were); each timed alternately
@@ -51,7 +51,7 @@ async function main(): Promise<number> {
   const threshold = (i: number) => (flip && i % 2 === 0 ? 16 : 15);
   const sides: { name: string; db: TqsDatabase; statement: (i: number) => SQL; drop: () => Promise<void>; refresh: number[]; floor: number[] }[] = [];
   try {
-    for (const name of ['before (0011, the 0009 statement)', 'after (0013, this statement)']) {
+    for (const name of ['before (0011, the 0009 statement)', 'after (0012, this statement)']) {
       const scratch = await createScratchDatabase(url, 'tqs_bench');
       const db = await createDatabase({ url: scratch.url, max: 1 });
       const drop = async () => {

@@ -416,7 +416,7 @@ export const embeddedMigrations: readonly MigrationFile[] = [
     ]
   },
   {
-    "tag": "0013_refresh_skip_unchanged",
+    "tag": "0012_refresh_skip_unchanged",
     "when": 1796647467352,
     "hash": "90384b46839f4fb85299b1d437478761cc70f671fcbd6e371d26631d3944d829",
     "up": [
@@ -426,7 +426,7 @@ export const embeddedMigrations: readonly MigrationFile[] = [
       "ALTER FUNCTION \"tqs_record_new_scores\"() SET jit = off;"
     ],
     "down": [
-      "-- Down migration for 0013_refresh_skip_unchanged, written by hand: drizzle-kit generates no down migrations.\nALTER FUNCTION \"tqs_record_new_scores\"() RESET jit;",
+      "-- Down migration for 0012_refresh_skip_unchanged, written by hand: drizzle-kit generates no down migrations.\nALTER FUNCTION \"tqs_record_new_scores\"() RESET jit;",
       "ALTER FUNCTION \"tqs_record_score_changes\"() RESET jit;",
       "DROP FUNCTION \"tqs_score_counts\"(timestamptz);",
       "DROP TABLE \"tutor_score_refreshes\";"

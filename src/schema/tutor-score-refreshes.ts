@@ -6,7 +6,7 @@ import { timestampsInRange, timestamptz } from './columns';
  * One row per refresh of every tutor (`refreshTutorScores` without `tutorIds` or `staleOnly`), written by that refresh's
  * own statement: when it ran, for which `asOf` and threshold, how many tutors it scored and how many score rows it
  * wrote. Such a refresh leaves a `tutor_scores` row as it is when it finds the same counts, threshold and
- * `next_change_at` there (migration `0013_refresh_skip_unchanged`), so `last_calculated_at` is the time a row's values
+ * `next_change_at` there (migration `0012_refresh_skip_unchanged`), so `last_calculated_at` is the time a row's values
  * were last written, and this table holds the time they were last verified: `operationsStatus().lastRefreshAt` and
  * the deprecated `staleOnly` read both.
  */

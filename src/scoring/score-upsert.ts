@@ -70,7 +70,7 @@ export function scoreUpsert(input: { asOf: Date; threshold: number; where: SQL; 
 
 /**
  * The refresh of every tutor as one statement returning `{ scored, flagged, written }`. The counts come from
- * `tqs_score_counts(asOf)` (migration 0013), which PostgreSQL may run with parallel workers; every tutor is locked
+ * `tqs_score_counts(asOf)` (migration 0012), which PostgreSQL may run with parallel workers; every tutor is locked
  * (`for key share`, in id order) and joined to them. A row that already holds the same counts, threshold and
  * `next_change_at` for an `as_of` not after this one is left as it is: those values hold at `asOf` too
  * (docs/scoring.md, "What a refresh writes"), so rewriting it would change only `as_of` and `last_calculated_at`.

@@ -1,4 +1,4 @@
--- Down migration for 0013_refresh_skip_unchanged, written by hand: drizzle-kit generates no down migrations.
+-- Down migration for 0012_refresh_skip_unchanged, written by hand: drizzle-kit generates no down migrations.
 ALTER FUNCTION "tqs_record_new_scores"() RESET jit;
 --> statement-breakpoint
 ALTER FUNCTION "tqs_record_score_changes"() RESET jit;
