@@ -34,7 +34,7 @@ export interface Runs {
 }
 
 /** A group of figures `--only` can pick. */
-export type FigureGroup = 'import' | 'read-model' | 'data-dir';
+export type FigureGroup = 'import' | 'read-model' | 'data-dir' | 'load';
 
 export interface BenchOptions {
   scales: ScaleName[];
@@ -87,6 +87,8 @@ export const usage = `usage: npm run bench -- [options]
   --drizzle-seed-large          also time drizzle-seed at the large scale (about 3 more minutes on 2 cores)
   --only import                 only the cold-import figures (@tqs/data vs drizzle-orm, postgres, zod); needs dist/
   --only read-model             only the read-model figures (each scale loaded once with insertDataset, untimed)
+  --only load                   only the load figures (bare COPY, insertDataset with and without the capture and the
+                                rule, drizzle-seed) of each scale and backend
   --only data-dir               only a new PGlite data dir and first createTestDatabase calls (processes); needs dist/
   --history-only                only the history figure: full refresh with 900 vs 90 days of history (PostgreSQL)
   --no-history                  leave the history figure out (it runs whenever PostgreSQL does, ~1-2 minutes)
@@ -154,7 +156,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         if (!compare) throw new UsageError('--compare needs a results file');
         break;
       case '--only':
-        [only] = list('--only', value(), ['import', 'read-model', 'data-dir'] as const);
+        [only] = list('--only', value(), ['import', 'read-model', 'data-dir', 'load'] as const);
         break;
       case '--help':
       case '-h':

@@ -56,7 +56,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
   const xlOnly = options.only === undefined && options.scales.length > 0 && options.scales.every((s) => s === 'xl');
   if (xlOnly) {
     notes.push('--scales xl alone: the cold-import and history figures are left out (run them without xl).');
-  } else if (options.only !== 'read-model' && options.only !== 'data-dir') {
+  } else if (options.only !== 'read-model' && options.only !== 'data-dir' && options.only !== 'load') {
     progress('import: cold import of @tqs/data and of the production baseline');
     figures.push(...(await importFigures(options.runs('small').importCold)));
   }
@@ -65,6 +65,19 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
     progress('data dir: a new PGlite data directory and first test databases, each in a process of its own');
     figures.push(...(await dataDirFigures(options.runs('small').fixtureScratch)));
     if (options.only === 'data-dir') return finish({ startedAt, command, machine, notes, figures, started, options });
+  }
+  if (options.only === 'load') {
+    for (const scaleName of options.scales.filter((s) => s !== 'xl')) {
+      const scale = scales[scaleName];
+      const runs = options.runs(scaleName);
+      const generated = await generateFigure(scale, runs.generate);
+      for (const backend of options.backends.filter((b) => !(b === 'pglite' && scaleName === 'large'))) {
+        const load = await loadFigures(backend, scale, generated.dataset, runs, options.postgresUrl, generated.figure.median);
+        figures.push(...load.figures);
+        await load.loaded.close();
+      }
+    }
+    return finish({ startedAt, command, machine, notes, figures, started, options });
   }
   if (options.only === 'read-model') {
     for (const scaleName of options.scales.filter((s) => s !== 'xl')) {
