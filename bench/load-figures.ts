@@ -151,7 +151,8 @@ export async function loadFigures(
         floorSamples: samples.copy,
         rows,
         floorLabel: 'bare COPY',
-        minShare: 0.8,
+        // Issue 26: PGlite at 0.85 of its own COPY; PostgreSQL at 0.80.
+        minShare: backend === 'pglite' ? 0.85 : 0.8,
         notes: [
           volume,
           'insertDataset(db, dataset, { refreshScores: false }) vs COPY text serialized before timing, one COPY per table',
@@ -213,7 +214,8 @@ export async function loadFigures(
         floorSamples: seedSamples,
         direction: 'floor/median',
         ratioMeaning: 'drizzle-seed time / insertDataset time: how many times faster insertDataset writes the same volume',
-        min: 5,
+        // Issue 26: 4x on PGlite (its bare COPY itself is 3.6-4.5x drizzle-seed), 5x on PostgreSQL.
+        min: backend === 'pglite' ? 4 : 5,
         notes: [
           'drizzle-seed writes the same row counts with every column filled, into the same tables (see bench/drizzle-seed-load.ts)',
           'drizzle-seed time includes drizzle-seed drawing its values; insertDataset gets a dataset made beforehand',

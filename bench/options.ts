@@ -34,7 +34,7 @@ export interface Runs {
 }
 
 /** A group of figures `--only` can pick. */
-export type FigureGroup = 'import' | 'read-model' | 'data-dir' | 'generate-cli' | 'refresh';
+export type FigureGroup = 'import' | 'read-model' | 'data-dir' | 'generate-cli' | 'refresh' | 'load';
 
 export interface BenchOptions {
   scales: ScaleName[];
@@ -87,6 +87,8 @@ export const usage = `usage: npm run bench -- [options]
   --drizzle-seed-large          also time drizzle-seed at the large scale (about 3 more minutes on 2 cores)
   --only import                 only the cold-import figures (@tqs/data vs drizzle-orm, postgres, zod); needs dist/
   --only read-model             only the read-model figures (each scale loaded once with insertDataset, untimed)
+  --only load                   only the load figures (bare COPY, insertDataset with and without the capture and the
+                                rule, drizzle-seed) of each scale and backend
   --only data-dir               only a new PGlite data dir and first createTestDatabase calls (processes); needs dist/
   --only generate-cli           only tqs-data generate --database-url (dist/cli.js, a process of its own) vs psql \\copy
                                 of the same rows, wall time and peak RSS, at each --scales (default large; PostgreSQL)
@@ -158,7 +160,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         if (!compare) throw new UsageError('--compare needs a results file');
         break;
       case '--only':
-        [only] = list('--only', value(), ['import', 'read-model', 'data-dir', 'generate-cli', 'refresh'] as const);
+        [only] = list('--only', value(), ['import', 'read-model', 'data-dir', 'generate-cli', 'refresh', 'load'] as const);
         break;
       case '--help':
       case '-h':

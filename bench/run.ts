@@ -79,6 +79,19 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
     }
     return finish({ startedAt, command, machine, notes, figures, started, options });
   }
+  if (options.only === 'load') {
+    for (const scaleName of options.scales.filter((s) => s !== 'xl')) {
+      const scale = scales[scaleName];
+      const runs = options.runs(scaleName);
+      const generated = await generateFigure(scale, runs.generate);
+      for (const backend of options.backends.filter((b) => !(b === 'pglite' && scaleName === 'large'))) {
+        const load = await loadFigures(backend, scale, generated.dataset, runs, options.postgresUrl, generated.figure.median);
+        figures.push(...load.figures);
+        await load.loaded.close();
+      }
+    }
+    return finish({ startedAt, command, machine, notes, figures, started, options });
+  }
   if (options.only === 'read-model') {
     for (const scaleName of options.scales.filter((s) => s !== 'xl')) {
       const scale = scales[scaleName];

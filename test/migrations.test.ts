@@ -139,6 +139,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'fleet_counts',
         'reschedule_rule_checks',
         'reschedule_rule_pending',
+        'tqs_bulk_load_notes',
         ...archiveTables.map((table) => `tqs_archive.${table}`),
       ]),
     );
@@ -152,6 +153,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'sessions_capture_outcome',
         'sessions_status_transition',
         'reschedule_status_rule',
+        'tqs_bulk_load_check',
         'sessions_touch_updated_at',
         'tutor_scores_touch_updated_at',
         'tutors_capture_insert',
@@ -191,6 +193,14 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tqs_count_sessions',
         'tqs_count_reschedules',
         'tqs_recount_fleet_counts',
+        'tqs_bulk_loading',
+        'tqs_bulk_load_note',
+        'tqs_reschedule_rule_refuse',
+        'tqs_recount_fleet_counts_between',
+        'tqs_bulk_load_finish',
+        'tqs_begin_bulk_load',
+        'tqs_end_bulk_load',
+        'tqs_bulk_load_check',
       ]),
     );
     const hours = migrated.columns.find((c) => c.table === 'reschedules' && c.column === 'hours_before_session');

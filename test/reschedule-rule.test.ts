@@ -89,6 +89,12 @@ async function count(db: Database, table: 'sessions' | 'reschedules' | 'reschedu
   return row!.n;
 }
 
+async function bulkNotes(): Promise<number> {
+  const [row] = await queryRows<{ n: number }>(currentDb!, sql`select count(*)::int as n from tqs_bulk_load_notes`);
+  return row!.n;
+}
+let currentDb: Database | undefined;
+
 async function statusOf(db: Database, id: string) {
   const [row] = await db.select({ status: sessions.status }).from(sessions).where(eq(sessions.id, id));
   const [r] = await db.select({ id: reschedules.id }).from(reschedules).where(eq(reschedules.sessionId, id));
@@ -98,7 +104,7 @@ async function statusOf(db: Database, id: string) {
 describeEachBackend('reschedule_status_rule', (backend) => {
   let db: TqsDatabase;
 
-  useDatabase(backend, (opened) => (db = opened));
+  useDatabase(backend, (opened) => (currentDb = db = opened));
   beforeAll(async () => {
     await db.insert(tutors).values([
       { id: TUTOR, name: 'Ann Tutor' },
@@ -277,7 +283,7 @@ describeEachBackend('reschedule_status_rule', (backend) => {
       const violation = error as ConstraintViolationError;
       expect(violation).toBeInstanceOf(ConstraintViolationError);
       expect(violation.constraint).toBe('reschedule_status_rule');
-      expect(violation.message).toMatch(/^insertDataset: at commit: reschedule_status_rule: /);
+      expect(violation.message).toMatch(/^insertDataset: at the end of the load: reschedule_status_rule: /);
       expect(violation.message).toContain(`session ${dataset.reschedules[0]!.sessionId} has status 'rescheduled' but no reschedules row`);
       expect(await statusOf(db, kept.id)).toEqual({ status: 'rescheduled', hasReschedule: true }); // not cleared
       expect(await count(db, 'sessions')).toBe(1);
@@ -290,6 +296,79 @@ describeEachBackend('reschedule_status_rule', (backend) => {
         { id: TUTOR, name: 'Ann Tutor' },
         { id: OTHER_TUTOR, name: 'Ben Tutor' },
       ]);
+    });
+  });
+
+  describe('bulk load mode (tqs_begin_bulk_load, migration 0013)', () => {
+    it('a load whose reschedule belongs to a session that is not rescheduled is refused at the end of the load', async () => {
+      const dataset = generateDataset({ tutors: 5, sessions: 300, seed: 8, now: new Date('2025-06-01T00:00:00Z') });
+      const target = dataset.reschedules[0]!.sessionId;
+      const broken = {
+        ...dataset,
+        sessions: dataset.sessions.map((row) =>
+          row.id === target ? { ...row, status: 'no_show' as const, completedTime: null, durationMinutes: null } : row,
+        ),
+      };
+      const error = await failureOf(() => insertDataset(db, broken, { refreshScores: false }));
+      const violation = error as ConstraintViolationError;
+      expect(violation).toBeInstanceOf(ConstraintViolationError);
+      expect(violation.constraint).toBe('reschedule_status_rule');
+      expect(violation.sqlState).toBe('23T01');
+      expect(violation.message).toMatch(/^insertDataset: at the end of the load: reschedule_status_rule: /);
+      expect(violation.message).toMatch(new RegExp(`session ${target} has a reschedules row .* but its status is 'no_show'`));
+      expect(await count(db, 'reschedules')).toBe(0);
+      expect(await bulkNotes()).toBe(0);
+    });
+
+    it('a session that enters load mode itself cannot commit a violation, even deleting its load note', async () => {
+      const lonely = sessionRow('rescheduled');
+      const error = await failureOf(() =>
+        db.transaction(async (tx) => {
+          await tx.execute(sql`select tqs_begin_bulk_load()`);
+          await tx.insert(sessions).values(lonely);
+          // Nothing was noted per statement: the check is the one pass queued by tqs_begin_bulk_load.
+          expect(await count(tx, 'reschedule_rule_pending')).toBe(0);
+        }),
+      );
+      expectRuleViolation(error, lonely.id, /no reschedules row/);
+
+      const again = sessionRow('rescheduled');
+      const tampered = await failureOf(() =>
+        db.transaction(async (tx) => {
+          await tx.execute(sql`select tqs_begin_bulk_load()`);
+          await tx.insert(sessions).values(again);
+          await tx.execute(sql`delete from tqs_bulk_load_notes where kind = 'load'`);
+          await tx.execute(sql`set constraints all deferred`);
+        }),
+      );
+      expectRuleViolation(tampered, again.id, /no reschedules row/);
+      expect(await statusOf(db, lonely.id)).toEqual({ status: undefined, hasReschedule: false });
+      expect(await statusOf(db, again.id)).toEqual({ status: undefined, hasReschedule: false });
+      expect(await bulkNotes()).toBe(0);
+    });
+
+    it('in load mode a pair commits, and the fleet counts and the score queue come out as without it', async () => {
+      const session = sessionRow('rescheduled', OTHER_TUTOR);
+      await db.transaction(async (tx) => {
+        await tx.execute(sql`select tqs_begin_bulk_load()`);
+        await tx.insert(sessions).values(session);
+        await tx.insert(reschedules).values(rescheduleOf(session));
+      });
+      expect(await statusOf(db, session.id)).toEqual({ status: 'rescheduled', hasReschedule: true });
+      const kept = await queryRows<{ kind: string; bucket: string; key: string; count: string }>(
+        db,
+        sql`select kind, bucket::text, key, count::text from fleet_counts order by 1, 2, 3`,
+      );
+      await db.execute(sql`select tqs_recount_fleet_counts()`);
+      const recounted = await queryRows<{ kind: string; bucket: string; key: string; count: string }>(
+        db,
+        sql`select kind, bucket::text, key, count::text from fleet_counts order by 1, 2, 3`,
+      );
+      expect(kept).toEqual(recounted);
+      expect(kept.filter((r) => r.kind !== 'status').length).toBe(3);
+      const queued = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from tutor_score_changes where tutor_id = ${OTHER_TUTOR}`);
+      expect(queued[0]!.n).toBeGreaterThan(0);
+      expect(await bulkNotes()).toBe(0);
     });
   });
 

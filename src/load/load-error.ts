@@ -11,6 +11,8 @@ export interface LoadState {
   offset: number;
   /** Every statement has run; the transaction (or the savepoint in a caller's transaction) is closing. */
   committing: boolean;
+  /** The copies are done; the set-based pass of load mode (the reschedule rule over the loaded rows) is running. */
+  checking?: boolean;
 }
 
 /**
@@ -35,10 +37,11 @@ export function loadError(error: unknown, state: LoadState, commits: boolean, fn
   }
   const translated = translateDatabaseError(error);
   if (!(translated instanceof ConstraintViolationError) || state.table === undefined) return translated;
-  if (state.committing) {
-    // A check deferred to commit (reschedule_status_rule) is about the whole load, not the table loaded last.
+  if (state.committing || state.checking === true) {
+    // A check deferred to commit or to the end of the load (reschedule_status_rule) is about the whole load, not
+    // the table loaded last.
     return new ConstraintViolationError({
-      message: `insertDataset: at commit: ${translated.message}`,
+      message: `${fn}: ${state.committing ? 'at commit' : 'at the end of the load'}: ${translated.message}`,
       sqlState: translated.sqlState,
       constraint: translated.constraint,
       table: translated.table,

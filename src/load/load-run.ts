@@ -48,8 +48,10 @@ export async function runLoad(db: Database, options: InsertDatasetOptions, sourc
     const loadAll = () =>
       backend.loader.transaction(async (tx) => {
         if (options.clearExisting) await truncateAllTables(tx.db);
+        await tx.db.execute(sql`select tqs_begin_bulk_load()`);
         for (const table of source.tables) await load.copyTable(tx, table);
         await abortPoint();
+        await load.endBulkLoad(tx.db);
         const refreshed = source.asOf === false ? { scored: 0, flagged: 0 } : await load.refreshScores(tx.db, source.asOf);
         load.state.committing = true;
         return refreshed;
@@ -84,7 +86,7 @@ function checkSessionLimit(max: number | undefined, sessions: number, options: I
 
 /** One run of the load: where it is (for errors), what it copied, and its progress reports. */
 class Load {
-  readonly state: LoadState = { table: undefined, offset: 0, committing: false };
+  readonly state: LoadState = { table: undefined, offset: 0, committing: false, checking: false };
   readonly rows = { tutors: 0, sessions: 0, reschedules: 0, emailReports: 0 };
   /** The latest `onProgress` call, which a failed load waits for before it rejects. */
   progress: Promise<void> | undefined;
@@ -135,6 +137,17 @@ class Load {
     }
     this.rows[source.key] = rowsDone;
     await this.report({ table, phase: 'done', rowsDone, rowsTotal: rowsDone });
+  }
+
+  /**
+   * Load mode over (migration 0013): the one set-based pass that replaces the statement triggers' work for the COPY
+   * statements of the load (the reschedule rule checked over the loaded times, their fleet counts recounted, their
+   * tutors queued for scoring), run now rather than at commit so that the refresh after it sees its queue.
+   */
+  async endBulkLoad(db: Database): Promise<void> {
+    this.state.checking = true;
+    await db.execute(sql`select tqs_end_bulk_load()`);
+    this.state.checking = false;
   }
 
   /** `tutor_scores` refreshed in the load's transaction, as of the dataset's `now`. */
