@@ -18,18 +18,23 @@ export const KEEPALIVE_DELAY_MS = 15_000;
  * guardStalls(socket, 60_000);
  */
 export function guardStalls(socket: Socket, timeoutMs: number): void {
-  let lastRead = Date.now();
   let lastWrite = 0;
   let sent = 0;
   let lastProgress = Date.now();
+  // Which came last, a write or a read, by order and not by clock: a query sent in the same millisecond as the last
+  // reply came in (a quick reply, the next query at once) would otherwise not count as waiting, and never time out.
+  let events = 0;
+  let writeEvent = 0;
+  let readEvent = 0;
   const write = socket.write;
   socket.write = function (this: Socket, ...args: Parameters<Socket['write']>) {
     lastWrite = Date.now();
+    writeEvent = ++events;
     return write.apply(this, args);
   } as Socket['write'];
   socket.on('data', () => {
-    lastRead = Date.now();
-    lastProgress = lastRead;
+    readEvent = ++events;
+    lastProgress = Date.now();
   });
   const timer = setInterval(
     () => {
@@ -40,7 +45,7 @@ export function guardStalls(socket: Socket, timeoutMs: number): void {
         sent = taken;
         lastProgress = now;
       }
-      const waiting = lastWrite > lastRead || socket.writableLength > 0;
+      const waiting = writeEvent > readEvent || socket.writableLength > 0;
       if (!waiting || now - Math.max(lastProgress, lastWrite) < timeoutMs) return;
       clearInterval(timer);
       const error = Object.assign(
