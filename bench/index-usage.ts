@@ -45,7 +45,7 @@ async function main(): Promise<number> {
     for (const id of ids.slice(0, 10)) await computeTutorScore(db, id, { asOf: BENCH_NOW });
     await listHighRiskTutors(db);
     await listHighRiskTutors(db, { riskCategories: ['high'] });
-    await readModelFigures('postgres', scale, db, { score: 1 } as never);
+    await readModelFigures('postgres', scale, db);
     // A connection sends its statistics when it closes: read them from a new one.
     await db.close();
     const reader = await createDatabase({ url: scratch.url as string, max: 1 });

@@ -16,8 +16,7 @@ import {
 import { type Figure, timeRatioFigure } from './figure';
 import { BENCH_NOW } from './generate-figure';
 import { collectGarbageAndSettle, formatMs, median, progress, timed } from './measure';
-import { recordingCost } from './recording-figures';
-import type { BenchBackend, Runs, Scale } from './options';
+import type { BenchBackend, Scale } from './options';
 
 const DAY = 86_400_000;
 /** Timed calls per read-model figure: each takes milliseconds, so more samples than the refresh figures. */
@@ -29,11 +28,10 @@ const roundTrip = sql`select 1`;
 /**
  * The read-model figures on a loaded, scored database: the median of each call (per-tutor calls over several tutors,
  * list pages on every sort, both directions, first and later pages; fleet-wide trends and breakdowns over 90 days)
- * against a bare round trip, with the absolute targets of docs/read-model.md; and the cost of recording score history
- * and risk events, as the full and the due refresh with the recording triggers against the same refreshes without
- * them, run alternately.
+ * against a bare round trip, with the absolute targets of docs/read-model.md. The cost of recording score history and
+ * risk events is bench/recording-figures.ts.
  */
-export async function readModelFigures(backend: BenchBackend, scale: Scale, db: TqsDatabase, runs: Runs): Promise<Figure[]> {
+export async function readModelFigures(backend: BenchBackend, scale: Scale, db: TqsDatabase): Promise<Figure[]> {
   await db.execute(sql`analyze`);
   const ids = (await queryRows<{ id: string }>(db, sql`select id::text from tutors order by id`)).map((r) => r.id);
   const pick = (i: number) => ids[(i * 7919) % ids.length]!;
@@ -102,6 +100,5 @@ export async function readModelFigures(backend: BenchBackend, scale: Scale, db: 
       rescheduleBreakdown(db, { from: from90, to: BENCH_NOW, by, timeZone: 'Europe/Paris' }),
     );
   }
-  figures.push(...(await recordingCost(backend, scale, db, ids, runs)));
   return figures;
 }

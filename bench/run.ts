@@ -16,8 +16,7 @@
  *
  * Progress goes to stderr; the final table to stdout; the results to bench/results/<ISO timestamp>.json (and .md).
  */
-import { sql } from 'drizzle-orm';
-import { generateDataset, insertDataset, queryRows, redactUrl } from '../src';
+import { generateDataset, insertDataset, redactUrl } from '../src';
 import type { Figure } from './figure';
 import { dataDirFigures } from './data-dir-figures';
 import { fixtureFigure } from './fixture-figure';
@@ -101,7 +100,8 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
         const loaded = await openScratch(backend, options.postgresUrl);
         try {
           await insertDataset(loaded.db, dataset);
-          figures.push(...(await readModelFigures(backend, scale, loaded.db, options.runs(scaleName))));
+          figures.push(...(await readModelFigures(backend, scale, loaded.db)));
+          figures.push(...(await recordingCost(backend, scale, dataset, options.runs(scaleName), options.postgresUrl)));
         } finally {
           await loaded.close();
         }
@@ -161,7 +161,8 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
       try {
         const score = await scoreFigures(backend, scale, load.loaded, generated.dataset, runs, options.loopSample);
         figures.push(...score.figures);
-        figures.push(...(await readModelFigures(backend, scale, load.loaded.db, runs)));
+        figures.push(...(await readModelFigures(backend, scale, load.loaded.db)));
+        figures.push(...(await recordingCost(backend, scale, generated.dataset, runs, options.postgresUrl)));
         figures.push(...(await fleetCountCostFigures(backend, scale, generated.dataset, options.postgresUrl)));
         if (scaleName !== 'small') {
           progress(`ingest ${backend} ${scaleName}: ingestSessions of 10,000 payloads, then the due refresh`);
@@ -203,8 +204,7 @@ async function refreshOnlyFigures(options: BenchOptions, notes: string[]): Promi
         const runs = options.runs(scaleName);
         const score = await scoreFigures(backend, scale, loaded, dataset, runs, options.loopSample);
         figures.push(...score.figures);
-        const ids = (await queryRows<{ id: string }>(loaded.db, sql`select id from tutors order by id`)).map((row) => row.id);
-        figures.push(...(await recordingCost(backend, scale, loaded.db, ids, runs)));
+        figures.push(...(await recordingCost(backend, scale, dataset, runs, options.postgresUrl)));
       } finally {
         await loaded.close();
       }
