@@ -1,4 +1,5 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /** The folders and files of a data directory tar, as views of the tar's bytes. */
@@ -51,28 +52,36 @@ export function parseDataDirTar(tar: Uint8Array): DataDirEntries | undefined {
   return names.has('PG_VERSION') && names.has('global/pg_control') ? { dirs, files } : undefined;
 }
 
+/** Files written at once: creating a file is a few syscalls the kernel may spend a millisecond on (1,075 files). */
+const WRITES_AT_ONCE = 16;
+
 /**
  * Writes a data directory's entries into `dir` (which exists and holds no data directory): PostgreSQL's own files,
- * written straight to disk, far faster than loading the tar through PGlite's file system. `PG_VERSION` is written
- * last, so that a directory cut short by a crash is never taken for a whole one.
+ * written straight to disk, far faster than loading the tar through PGlite's file system, several at a time (on a
+ * virtual disk each file's creation costs up to a millisecond of the kernel's time, and a new cluster is ~1,100 files).
+ * `PG_VERSION` is written last, once every other file is, so that a directory cut short by a crash is never taken for
+ * a whole one.
  *
  * @example
- * writeDataDir(parseDataDirTar(tar)!, '.tqs/pglite');
+ * await writeDataDir(parseDataDirTar(tar)!, '.tqs/pglite');
  */
-export function writeDataDir(entries: DataDirEntries, dir: string): void {
-  const made = new Set<string>();
-  const folder = (path: string, mode = 0o700) => {
-    if (made.has(path)) return;
+export async function writeDataDir(entries: DataDirEntries, dir: string): Promise<void> {
+  const folders = new Map<string, number>([[dir, 0o700]]);
+  for (const { path, mode } of entries.dirs) folders.set(join(dir, path), mode || 0o700);
+  for (const file of entries.files) if (!folders.has(dirname(join(dir, file.path)))) folders.set(dirname(join(dir, file.path)), 0o700);
+  // Parents before children: sorted paths put a folder before what it holds.
+  for (const [path, mode] of [...folders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     mkdirSync(path, { recursive: true });
     chmodSync(path, mode);
-    made.add(path);
-  };
-  folder(dir);
-  for (const { path, mode } of entries.dirs) folder(join(dir, path), mode || 0o700);
-  const last = entries.files.filter((file) => file.path === 'PG_VERSION');
-  for (const file of [...entries.files.filter((f) => f.path !== 'PG_VERSION'), ...last]) {
-    const path = join(dir, file.path);
-    folder(dirname(path));
-    writeFileSync(path, file.data, { mode: 0o600 });
   }
+  const files = entries.files.filter((f) => f.path !== 'PG_VERSION');
+  let next = 0;
+  const writer = async () => {
+    while (next < files.length) {
+      const file = files[next++] as DataDirEntries['files'][number];
+      await writeFile(join(dir, file.path), file.data, { mode: 0o600 });
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITES_AT_ONCE, files.length) }, writer));
+  for (const file of entries.files.filter((f) => f.path === 'PG_VERSION')) writeFileSync(join(dir, file.path), file.data, { mode: 0o600 });
 }

@@ -130,7 +130,7 @@ async function start(dataDir: string, options: { loadDataDir?: Blob }): Promise<
   try {
     mkdirSync(dataDir, { recursive: true });
     if (creating) writeFileSync(marker, `${process.pid}\n`);
-    if (creating && options.loadDataDir === undefined) fromShippedSnapshot(dataDir);
+    if (creating && options.loadDataDir === undefined) await fromShippedSnapshot(dataDir);
   } catch (error) {
     throw isNoSpaceError(error) ? diskFull(dataDir, 'create', error) : error;
   }
@@ -154,9 +154,9 @@ async function start(dataDir: string, options: { loadDataDir?: Blob }): Promise<
  * PGlite then resumes it instead of running initdb, and `migrate()` finds the package's migrations applied (or only
  * the ones newer than the snapshot pending). Without one, PGlite runs initdb as before.
  */
-function fromShippedSnapshot(dataDir: string): void {
+async function fromShippedSnapshot(dataDir: string): Promise<void> {
   const snapshot = shippedDataDir();
-  if (snapshot) writeDataDir(snapshot, dataDir);
+  if (snapshot) await writeDataDir(snapshot, dataDir);
 }
 
 function diskFull(dataDir: string, doing: 'lock' | 'create' | 'start', cause: unknown): DiskFullError {

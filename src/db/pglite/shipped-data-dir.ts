@@ -48,7 +48,7 @@ export function startsPackageDataDir(origin: SnapshotOrigin): boolean {
  *
  * @example
  * const entries = shippedDataDir();
- * if (entries) writeDataDir(entries, '.tqs/pglite');
+ * if (entries) await writeDataDir(entries, '.tqs/pglite');
  */
 export function shippedDataDir(path = shippedSnapshotPath()): DataDirEntries | undefined {
   const decoded = readSnapshotFileAt(path, startsPackageDataDir);
