@@ -51,6 +51,8 @@ export interface BenchOptions {
   only: FigureGroup | undefined;
   /** Timed refreshes of each database of the history figure (PostgreSQL only); 0 leaves the figure out. */
   historyRuns: number;
+  /** The fleet counts' cost figures (four loads per scale and backend: minutes at the large scale); off with --no-fleet-count-cost. */
+  fleetCountCost: boolean;
   /** Only the history figure, no scale. */
   historyOnly: boolean;
 }
@@ -96,6 +98,8 @@ export const usage = `usage: npm run bench -- [options]
                                 scale loaded once with insertDataset, untimed
   --history-only                only the history figure: full refresh with 900 vs 90 days of history (PostgreSQL)
   --no-history                  leave the history figure out (it runs whenever PostgreSQL does, ~1-2 minutes)
+  --no-fleet-count-cost         leave out the fleet counts' cost figures (insertDataset and ingestSessions with and
+                                without the counting triggers: four more loads per scale, ~8 minutes at large)
   --compare FILE                print the change of every figure against an earlier bench/results/*.json
   --help                        this text
 
@@ -122,6 +126,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
   let compare: string | undefined;
   let drizzleSeedLarge = false;
   let history = true;
+  let fleetCountCost = true;
   let historyOnly = false;
   let help = false;
   let only: FigureGroup | undefined;
@@ -154,6 +159,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         break;
       case '--no-history':
         history = false;
+        break;
+      case '--no-fleet-count-cost':
+        fleetCountCost = false;
         break;
       case '--compare':
         compare = value();
@@ -197,6 +205,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     loopSample: 1_000,
     drizzleSeedLarge,
     only,
+    fleetCountCost,
     historyRuns: history && backends.includes('postgres') ? (runs ?? (quick ? 3 : 5)) : 0,
     historyOnly,
     help,

@@ -105,7 +105,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
         } finally {
           await loaded.close();
         }
-        figures.push(...(await fleetCountCostFigures(backend, scale, dataset, options.postgresUrl)));
+        if (options.fleetCountCost) figures.push(...(await fleetCountCostFigures(backend, scale, dataset, options.postgresUrl)));
       }
     }
     return finish({ startedAt, command, machine, notes, figures, started, options });
@@ -163,7 +163,7 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
         figures.push(...score.figures);
         figures.push(...(await readModelFigures(backend, scale, load.loaded.db)));
         figures.push(...(await recordingCost(backend, scale, generated.dataset, runs, options.postgresUrl)));
-        figures.push(...(await fleetCountCostFigures(backend, scale, generated.dataset, options.postgresUrl)));
+        if (options.fleetCountCost) figures.push(...(await fleetCountCostFigures(backend, scale, generated.dataset, options.postgresUrl)));
         if (scaleName !== 'small') {
           progress(`ingest ${backend} ${scaleName}: ingestSessions of 10,000 payloads, then the due refresh`);
           figures.push(...(await ingestFigures(backend, scale, load.loaded, generated.dataset, score.refreshSamples)));
