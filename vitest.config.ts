@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
 /** Runs last and alone: it times the README's examples against vitest's default timeouts. */
@@ -15,6 +16,29 @@ export const faultFiles = [
   'test/pgbouncer-restart.test.ts',
   'test/abort-cli.test.ts',
 ];
+
+/**
+ * The longest files of `npm test`, longest first (times in docs/development.md, "Tests"). They start first: vitest
+ * orders files by the durations of earlier runs, and without any (a fresh clone) by size, which started these short
+ * but slow files last, when nothing else was left to run beside them.
+ */
+const slowFiles = ['test/docs.test.ts', 'test/examples.test.ts', 'test/testing-cache.test.ts', 'test/testing.test.ts', 'test/package.test.ts'];
+
+/** Vitest's order, with {@link slowFiles} moved to the front of their group. */
+class SlowFilesFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (file: TestSpecification) => {
+      const index = slowFiles.findIndex((slow) => file.moduleId.endsWith(`/${slow}`));
+      return index < 0 ? slowFiles.length : index;
+    };
+    const group = (file: TestSpecification) => file.project.config.sequence.groupOrder;
+    return sorted
+      .map((file, index) => ({ file, index }))
+      .sort((a, b) => group(a.file) - group(b.file) || rank(a.file) - rank(b.file) || a.index - b.index)
+      .map(({ file }) => file);
+  }
+}
 
 export const shared = {
   testTimeout: 120_000,
@@ -33,6 +57,7 @@ export default defineConfig({
      * core sat idle. The figures are in docs/development.md ("Tests").
      */
     maxWorkers: Math.max(3, availableParallelism() - 1),
+    sequence: { sequencer: SlowFilesFirst },
     projects: [
       { test: { ...shared, name: 'suite', include: ['test/**/*.test.ts'], exclude: [...alone, ...faultFiles] } },
       { test: { ...shared, name: 'alone', include: alone, fileParallelism: false, sequence: { groupOrder: 1 } } },

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migratedScratchDatabase } from './support/databases';
 
@@ -12,8 +13,9 @@ import { migratedScratchDatabase } from './support/databases';
  * docs/development.md, "Code blocks in the documents"): a ```ts block is a whole program, written to a consumer
  * project in a temporary folder whose node_modules/@tqs/data is a symlink to this repository, so '@tqs/data' resolves
  * through package.json's exports to the built dist/, as it does for a user. Each program is type-checked against the
- * built declarations (one tsc run for all of them) and run by tsx in a process of its own; it must exit 0, print
- * something, and exit by itself within RUN_TIMEOUT (a database left open keeps Node running).
+ * built declarations (one tsc run for all of them), compiled to JavaScript (one esbuild run for all of them: the
+ * transform tsx applies, paid once instead of once a process) and run by plain `node` in a process of its own; it must
+ * exit 0, print something, and exit by itself within RUN_TIMEOUT (a database left open keeps Node running).
  */
 
 const exec = promisify(execFile);
@@ -22,7 +24,7 @@ const bin = (path: string) => join(repoRoot, 'node_modules', path);
 const postgresUrl = process.env.TQS_TEST_DATABASE_URL || undefined;
 /** Generous for a loaded 2-core machine; a program that hangs on an open database is still caught. */
 const RUN_TIMEOUT = 90_000;
-/** Programs run at once: each starts Node, tsx and usually a PGlite. */
+/** Programs run at once: each starts Node and usually a PGlite. */
 const PARALLEL = 2;
 
 /** What a ```ts program may import: this package, its peers, the two drivers it depends on, Node's builtins. */
@@ -65,6 +67,8 @@ const programs = blocks.filter((b) => b.kind === 'program');
 /** Fragments that are whole modules (they import what they use) are type-checked with the programs, never run. */
 const checkedFragments = blocks.filter((b) => b.kind === 'fragment' && /^import /m.test(b.code));
 const fileOf = (b: Block) => `${b.page.replace(/\W+/g, '_')}_${b.line}.ts`;
+/** The JavaScript esbuild writes for a program, beside its source. */
+const compiledOf = (b: Block) => fileOf(b).replace(/\.ts$/, '.js');
 /** Whether a program reads DATABASE_URL (outside `//` comments, which may mention it). */
 const needsServer = (b: Block) => b.code.split('\n').some((line) => line.replace(/(^|\s)\/\/.*$/, '').includes('process.env.DATABASE_URL'));
 
@@ -107,7 +111,7 @@ function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
 
 let project: string;
 
-beforeAll(() => {
+beforeAll(async () => {
   const problem = distProblem();
   if (problem) throw new Error(problem);
   // A consumer project: this package and its peers in node_modules, as `npm install @tqs/data drizzle-orm zod` leaves them.
@@ -136,6 +140,16 @@ beforeAll(() => {
     }),
   );
   for (const b of [...programs, ...checkedFragments]) writeFileSync(join(project, fileOf(b)), b.code);
+  // As tsx would for Node 20 (it too runs esbuild): types stripped, `await using` lowered; imports left to Node, so
+  // '@tqs/data' still resolves to the built package when the program runs.
+  await build({
+    entryPoints: programs.map((b) => join(project, fileOf(b))),
+    outdir: project,
+    format: 'esm',
+    platform: 'node',
+    target: `node${process.versions.node}`,
+    logLevel: 'silent',
+  });
 });
 
 afterAll(() => {
@@ -202,7 +216,7 @@ describe('documents', () => {
             // A replica's stand-in is the primary itself: what runs is the API and the routing, not replication.
             const env = childEnv(scratch ? { DATABASE_URL: scratch.url, DATABASE_REPLICA_URL: scratch.url } : {});
             const { stdout } = await slot(() =>
-              exec(process.execPath, [bin('tsx/dist/cli.mjs'), fileOf(b)], { cwd: project, env, timeout: RUN_TIMEOUT, maxBuffer: 16 << 20 }),
+              exec(process.execPath, [compiledOf(b)], { cwd: project, env, timeout: RUN_TIMEOUT, maxBuffer: 16 << 20 }),
             ).catch((error: { killed?: boolean; stdout?: string; stderr?: string; message: string }) => {
               const hint = error.killed ? ` (killed after ${RUN_TIMEOUT} ms: does it close every database it opens?)` : '';
               throw new Error(`${b.page}:${b.line} failed${hint}\n${error.stdout ?? ''}\n${error.stderr ?? error.message}`);

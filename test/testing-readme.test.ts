@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { migratedKey } from '../src/testing/snapshot-keys';
 import { readShippedSnapshot, shippedSnapshotPath } from '../src/testing/shipped-snapshot';
+import { withoutLiftoffOnly } from './support/node-options';
 
 /*
  * The README's "Test databases" examples, run literally by a vitest of their own with vitest's default timeouts (5 s
@@ -82,7 +83,8 @@ describe('README: Test databases', () => {
 };
 `,
       );
-      const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('VITEST')));
+      // Without the suite's Liftoff-only preload (test/support/node-options.ts): the timing stands for a user's.
+      const env = Object.fromEntries(Object.entries(withoutLiftoffOnly(process.env)).filter(([key]) => !key.startsWith('VITEST')));
       const { stdout } = await exec(process.execPath, [join(repoRoot, 'node_modules/vitest/vitest.mjs'), 'run', '--config', 'vitest.config.ts'], {
         cwd: dir,
         env: { ...env, NO_COLOR: '1' },
