@@ -551,4 +551,13 @@ describe('COPY text encoding', () => {
     expect(text).toBe('a\\\\b\\tc\\nd\\re\t\\N\t\\N\tt\n\\\\N\tünï 🎓\tx@y\tf\n');
     expect(() => encode([{ id: 'x', isActive: { yes: true } }])).toThrow(/tutors\[0\]\.isActive/);
   });
+
+  it('writes strings of any length the same whether ASCII, escaped or not, across its 64 KiB parts', () => {
+    const long = 'a'.repeat(255);
+    const ids = [long, `${long}b`, `${long}bc`, `${long}\t`, `${'é'.repeat(300)}\\`, 'x'.repeat(70_000), '', 'ü'];
+    const rows = ids.map((id) => ({ id, name: id }));
+    const escaped = (s: string) => s.replace(/[\\\t\n\r]/g, (ch) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[ch] as string);
+    const many = Array.from({ length: 400 }, () => rows).flat();
+    expect(encode(many)).toBe(many.map((r) => `${escaped(r.id)}\t${escaped(r.name)}\n`).join(''));
+  });
 });

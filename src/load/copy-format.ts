@@ -79,7 +79,15 @@ const PART_BYTES = 64 * 1024;
 
 const TAB = 0x09;
 const NEWLINE = 0x0a;
+const RETURN = 0x0d;
+const BACKSLASH = 0x5c;
 const ZERO = 0x30;
+/** Strings up to this length are tried as plain ASCII first (see `CopyWriter.text`). */
+const ASCII_RUN = 256;
+const DAY_MS = 86_400_000;
+
+/** `"00"` to `"99"` as the two ASCII codes of each, for writing times two digits at a time. */
+const PAIRS = Uint8Array.from({ length: 200 }, (_, i) => ZERO + (i % 2 === 0 ? Math.floor(i / 20) : (i >> 1) % 10));
 
 /*
  * Encodes straight into Buffers: building the text as JS strings first (one per field, one per line) costs more in
@@ -110,7 +118,27 @@ class CopyWriter {
     this.buf[this.pos++] = b;
   }
 
+  /**
+   * A string field. Most are short ASCII with nothing to escape (ids, statuses, emails): those are copied code unit
+   * by code unit, which costs less than a call into `Buffer.write` per field; any other string takes that path.
+   */
   text(value: string): void {
+    const length = value.length;
+    if (length <= ASCII_RUN) {
+      this.room(length);
+      const buf = this.buf;
+      const start = this.pos;
+      let i = 0;
+      for (; i < length; i++) {
+        const code = value.charCodeAt(i);
+        if (code >= 0x80 || code === BACKSLASH || code === TAB || code === NEWLINE || code === RETURN) break;
+        buf[start + i] = code;
+      }
+      if (i === length) {
+        this.pos = start + length;
+        return;
+      }
+    }
     const s = SPECIAL.test(value) ? value.replace(SPECIAL_ALL, escapeChar) : value;
     this.room(s.length * 3);
     this.pos += this.buf.write(s, this.pos, 'utf8');
@@ -142,47 +170,71 @@ class CopyWriter {
     this.digits(n, width);
   }
 
-  /** `YYYY-MM-DDTHH:MM:SS.mmmZ`, what `toISOString()` gives, without the intermediate string. */
+  /**
+   * `YYYY-MM-DDTHH:MM:SS.mmmZ`, what `toISOString()` gives, without the intermediate string: the date part from
+   * {@link dayPrefix} (the rows of a load fall on few days), the time of day two digits at a time.
+   */
   date(ms: number): void {
-    const days = Math.floor(ms / 86_400_000);
-    let rem = ms - days * 86_400_000;
-    // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant, "chrono-compatible low-level date algorithms").
-    const z = days + 719_468;
-    const era = Math.floor(z / 146_097);
-    const doe = z - era * 146_097;
-    const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
-    const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
-    const mp = Math.floor((5 * doy + 2) / 153);
-    const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
-    const month = mp < 10 ? mp + 3 : mp - 9;
-    const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-    if (year < 0 || year > 9999) {
+    const days = Math.floor(ms / DAY_MS);
+    const prefix = dayPrefix(days);
+    if (prefix === undefined) {
       this.ascii(new Date(ms).toISOString());
       return;
     }
-    const hour = Math.floor(rem / 3_600_000);
-    rem -= hour * 3_600_000;
-    const minute = Math.floor(rem / 60_000);
-    rem -= minute * 60_000;
-    const second = Math.floor(rem / 1000);
-    rem -= second * 1000;
+    const rem = ms - days * DAY_MS; // 0 ≤ rem < 86,400,000: int32 arithmetic from here
+    const hour = (rem / 3_600_000) | 0;
+    const minute = ((rem / 60_000) | 0) % 60;
+    const second = ((rem / 1000) | 0) % 60;
+    const milli = rem % 1000;
     this.room(24);
     const buf = this.buf;
-    this.digits(year, 4);
-    buf[this.pos++] = 0x2d; // -
-    this.digits(month, 2);
-    buf[this.pos++] = 0x2d;
-    this.digits(day, 2);
-    buf[this.pos++] = 0x54; // T
-    this.digits(hour, 2);
-    buf[this.pos++] = 0x3a; // :
-    this.digits(minute, 2);
-    buf[this.pos++] = 0x3a;
-    this.digits(second, 2);
-    buf[this.pos++] = 0x2e; // .
-    this.digits(rem, 3);
-    buf[this.pos++] = 0x5a; // Z
+    let p = this.pos;
+    buf.set(prefix, p);
+    p += 11;
+    buf[p++] = PAIRS[hour * 2] as number;
+    buf[p++] = PAIRS[hour * 2 + 1] as number;
+    buf[p++] = 0x3a; // :
+    buf[p++] = PAIRS[minute * 2] as number;
+    buf[p++] = PAIRS[minute * 2 + 1] as number;
+    buf[p++] = 0x3a;
+    buf[p++] = PAIRS[second * 2] as number;
+    buf[p++] = PAIRS[second * 2 + 1] as number;
+    buf[p++] = 0x2e; // .
+    buf[p++] = ZERO + ((milli / 100) | 0);
+    buf[p++] = PAIRS[(milli % 100) * 2] as number;
+    buf[p++] = PAIRS[(milli % 100) * 2 + 1] as number;
+    buf[p++] = 0x5a; // Z
+    this.pos = p;
   }
+}
+
+/** `YYYY-MM-DDT` of recent day numbers, made once each; emptied when it grows past {@link MAX_CACHED_DAYS}. */
+const dayPrefixes = new Map<number, Uint8Array>();
+const MAX_CACHED_DAYS = 4096;
+
+/**
+ * `YYYY-MM-DDT` (11 ASCII bytes) of the day `days` after 1970-01-01, or undefined for a year outside 0000-9999
+ * (which `toISOString()` writes with a sign and six digits).
+ */
+function dayPrefix(days: number): Uint8Array | undefined {
+  const cached = dayPrefixes.get(days);
+  if (cached !== undefined) return cached;
+  // Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant, "chrono-compatible low-level date algorithms").
+  const z = days + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const day = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  const year = yoe + era * 400 + (month <= 2 ? 1 : 0);
+  if (year < 0 || year > 9999) return undefined;
+  const two = (n: number) => String(n).padStart(2, '0');
+  const prefix = Buffer.from(`${String(year).padStart(4, '0')}-${two(month)}-${two(day)}T`, 'latin1');
+  if (dayPrefixes.size >= MAX_CACHED_DAYS) dayPrefixes.clear();
+  dayPrefixes.set(days, prefix);
+  return prefix;
 }
 
 /**
