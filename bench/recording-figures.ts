@@ -69,7 +69,7 @@ async function timeSides(dbs: Record<Side, TqsDatabase>, ids: string[], runs: Ru
       next(side); // as in the timed runs: the next full refresh moves every score again
     }
   }
-  const fullPairs = Math.max(3, runs.score);
+  const fullPairs = Math.max(5, runs.score);
   for (let i = 0; i < Math.max(fullPairs, DUE_PAIRS); i++) {
     for (const side of i % 2 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
       const db = dbs[side];
