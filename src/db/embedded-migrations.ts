@@ -472,5 +472,16 @@ export const embeddedMigrations: readonly MigrationFile[] = [
       "DROP FUNCTION \"tqs_reschedule_rule_refuse\"(uuid, text, text, bigint);",
       "DROP FUNCTION \"tqs_bulk_load_note\"(varchar, timestamptz, timestamptz);"
     ]
+  },
+  {
+    "tag": "0014_score_history_one_index",
+    "when": 1796663541120,
+    "hash": "ca1061850f816d318a7f20a54c570d9f351871e6c82a0277191d2c9519031bf5",
+    "up": [
+      "-- Every refresh that changes scores writes one history row per changed score (0007_read_model); an index on\n-- \"calculated_at\" alone was maintained for each of them and read only by pruneScoreHistory, an occasional call that\n-- now makes one pass over the table. scoreHistory reads \"tutor_score_history_tutor_id_calculated_at_idx\".\nDROP INDEX \"tutor_score_history_calculated_at_idx\";"
+    ],
+    "down": [
+      "CREATE INDEX \"tutor_score_history_calculated_at_idx\" ON \"tutor_score_history\" USING btree (\"calculated_at\");"
+    ]
   }
 ];

@@ -29,8 +29,8 @@ export const tutorScoreHistory = pgTable(
   (t) => [
     // scoreHistory reads one tutor's rows in time order.
     index('tutor_score_history_tutor_id_calculated_at_idx').on(t.tutorId, t.calculatedAt),
-    // pruneScoreHistory removes the oldest rows of every tutor.
-    index('tutor_score_history_calculated_at_idx').on(t.calculatedAt),
+    // No index on calculated_at alone: only pruneScoreHistory, an occasional maintenance call, reads by it (one pass
+    // over the table), and every refresh that changes scores would pay for it (migration 0014).
     check('tutor_score_history_risk_category_valid', sql`${t.riskCategory} in ('low', 'medium', 'high')`),
     timestampsInRange('tutor_score_history_timestamps_in_range', t.calculatedAt, t.asOf),
   ],
