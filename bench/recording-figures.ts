@@ -51,6 +51,10 @@ export async function recordingCost(
 }
 
 type Side = 'on' | 'off';
+
+/** Makes these tutors due, as a captured change would. */
+const queueChanges = (db: TqsDatabase, tutorIds: string[]) =>
+  db.execute(sql`insert into tutor_score_changes (tutor_id) select unnest(${`{${tutorIds.join(',')}}`}::uuid[])`);
 type Samples = Record<'full' | 'due', Record<Side, number[]>>;
 
 async function timeSides(dbs: Record<Side, TqsDatabase>, ids: string[], runs: Runs, label: string): Promise<Samples> {
@@ -64,7 +68,7 @@ async function timeSides(dbs: Record<Side, TqsDatabase>, ids: string[], runs: Ru
     // updates need and plan the triggers' statements): untimed full and due refreshes moving every score.
     for (let i = 0; i < WARM_UP; i++) {
       await refreshTutorScores(db, { asOf: BENCH_NOW, threshold: next(side) });
-      await db.execute(sql`insert into tutor_score_changes (tutor_id) select unnest(${`{${ids.slice(0, DUE_TUTORS).join(',')}}`}::uuid[])`);
+      await queueChanges(db, ids.slice(0, DUE_TUTORS));
       await refreshDueScores(db, { asOf: BENCH_NOW, threshold: next(side), limit: 100_000 });
       next(side); // as in the timed runs: the next full refresh moves every score again
     }
@@ -77,8 +81,7 @@ async function timeSides(dbs: Record<Side, TqsDatabase>, ids: string[], runs: Ru
         await collectGarbageAndSettle();
         samples.full[side].push((await timed(() => refreshTutorScores(db, { asOf: BENCH_NOW, threshold: next(side) }))).ms);
       }
-      const due = ids.slice((i * DUE_TUTORS) % ids.length).slice(0, DUE_TUTORS);
-      await db.execute(sql`insert into tutor_score_changes (tutor_id) select unnest(${`{${due.join(',')}}`}::uuid[])`);
+      await queueChanges(db, ids.slice((i * DUE_TUTORS) % ids.length).slice(0, DUE_TUTORS));
       await collectGarbageAndSettle();
       const refreshed = await timed(() => refreshDueScores(db, { asOf: BENCH_NOW, threshold: next(side), limit: 100_000 }));
       samples.due[side].push(refreshed.ms);

@@ -52,7 +52,7 @@ export function parseDataDirTar(tar: Uint8Array): DataDirEntries | undefined {
   return names.has('PG_VERSION') && names.has('global/pg_control') ? { dirs, files } : undefined;
 }
 
-/** Files written at once: creating a file is a few syscalls the kernel may spend a millisecond on (1,075 files). */
+/** Files written at once: creating a file is a few syscalls the kernel may spend a millisecond on (~1,100 files). */
 const WRITES_AT_ONCE = 16;
 
 /**
@@ -68,9 +68,12 @@ const WRITES_AT_ONCE = 16;
 export async function writeDataDir(entries: DataDirEntries, dir: string): Promise<void> {
   const folders = new Map<string, number>([[dir, 0o700]]);
   for (const { path, mode } of entries.dirs) folders.set(join(dir, path), mode || 0o700);
-  for (const file of entries.files) if (!folders.has(dirname(join(dir, file.path)))) folders.set(dirname(join(dir, file.path)), 0o700);
-  // Parents before children: sorted paths put a folder before what it holds.
-  for (const [path, mode] of [...folders].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+  for (const file of entries.files) {
+    const parent = dirname(join(dir, file.path));
+    if (!folders.has(parent)) folders.set(parent, 0o700);
+  }
+  // Each folder's mode is set after it is made, whatever order: a parent that mkdir made for a child gets its own later.
+  for (const [path, mode] of folders) {
     mkdirSync(path, { recursive: true });
     chmodSync(path, mode);
   }
