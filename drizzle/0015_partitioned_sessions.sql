@@ -155,10 +155,21 @@ CREATE FUNCTION "tqs_lock_session_partitions"() RETURNS void LANGUAGE sql AS $$
   SELECT pg_advisory_xact_lock(hashtext('tqs_session_partitions'));
 $$;
 --> statement-breakpoint
--- The months from p_from's to p_to's (both included, UTC), each created when missing.
+-- The months from p_from's to p_to's (both included, UTC), each created when missing. When every one is there, no
+-- lock is taken (the common case: a load or a migrate into months made earlier).
 CREATE FUNCTION "tqs_ensure_session_months"("p_from" timestamptz, "p_to" timestamptz)
 RETURNS TABLE ("partition" text, "created" boolean, "moved" bigint) LANGUAGE plpgsql AS $$
 BEGIN
+  IF NOT EXISTS (
+    SELECT 1 FROM generate_series(date_trunc('month', "p_from" AT TIME ZONE 'UTC'),
+      date_trunc('month', "p_to" AT TIME ZONE 'UTC'), interval '1 month') AS "month"
+    WHERE to_regclass(format('%I', 'sessions_' || to_char("month", 'YYYY_MM'))) IS NULL
+  ) THEN
+    RETURN QUERY
+    SELECT 'sessions_' || to_char("month", 'YYYY_MM'), false, 0::bigint FROM generate_series(
+      date_trunc('month', "p_from" AT TIME ZONE 'UTC'), date_trunc('month', "p_to" AT TIME ZONE 'UTC'), interval '1 month') AS "month";
+    RETURN;
+  END IF;
   PERFORM "tqs_lock_session_partitions"();
   RETURN QUERY
   SELECT m.* FROM generate_series(date_trunc('month', "p_from" AT TIME ZONE 'UTC'),

@@ -59,7 +59,7 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
         join pg_class c on c.oid = a.attrelid
         join pg_namespace n on n.oid = c.relnamespace
         left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-        where n.nspname in ${schemas} and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+        where n.nspname in ${schemas} and c.relkind in ('r', 'p') and not c.relispartition and a.attnum > 0 and not a.attisdropped
         order by 1, a.attnum`,
   );
   const constraints = await queryRows<CatalogSnapshot['constraints'][number]>(
@@ -116,9 +116,13 @@ export async function namedConstraints(db: Database): Promise<string[]> {
         from pg_constraint k
         join pg_class c on c.oid = k.conrelid
         join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = 'public' and k.contype <> 'n'
+        -- conparentid: the clones PostgreSQL makes of a constraint, one per partition of sessions (0015).
+        where n.nspname = 'public' and k.contype <> 'n' and k.conparentid = 0
           -- reschedule_status_rule is the constraint trigger of the table that queues its check at commit.
           and c.relname in ('email_reports', 'reschedules', 'sessions', 'tutor_scores', 'tutors', 'reschedule_rule_checks')
+        union
+        -- Partitioned sessions (0015): the id key lives on session_ids, and a duplicate is refused as sessions_pkey.
+        select 'sessions_pkey' as name from pg_constraint where conname = 'session_ids_pkey'
         union
         -- A unique index on an expression (tutors_email_unique, on lower(email)) enforces a rule by its name too.
         select i.relname as name
