@@ -42,7 +42,7 @@ DROP TABLE "session_ids";
 --> statement-breakpoint
 DROP FUNCTION "tqs_ensure_session_months"(timestamptz, timestamptz), "tqs_lock_session_partitions"(),
   "tqs_session_month"(timestamptz), "tqs_session_partition_triggers"(regclass), "tqs_session_ids"(),
-  "tqs_session_statement_triggers"();
+  "tqs_session_statement_triggers"(), "tqs_session_partition_exists"(text);
 --> statement-breakpoint
 ALTER TABLE "sessions" ADD CONSTRAINT "sessions_id_scheduled_time_unique" UNIQUE ("id", "scheduled_time");
 --> statement-breakpoint

@@ -111,6 +111,13 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
+-- Whether the partition is there, read from the catalog with the statement's snapshot (a name looked up earlier in
+-- the transaction may be cached as missing; this sees what a worker that held the lock before committed).
+CREATE FUNCTION "tqs_session_partition_exists"("p_name" text) RETURNS boolean LANGUAGE sql STABLE AS $$
+  SELECT EXISTS (SELECT 1 FROM pg_inherits i JOIN pg_class c ON c."oid" = i."inhrelid"
+    WHERE i."inhparent" = '"sessions"'::regclass AND c."relname" = "p_name");
+$$;
+--> statement-breakpoint
 -- The partition of the month (UTC) holding p_at: created when missing, with the rows of that month moved out of the
 -- default partition (deleted and inserted again with their reschedules, in this transaction: ids, times and
 -- timestamps unchanged; their email reports wait under the deferred foreign key). Callers hold the partition lock
@@ -123,7 +130,7 @@ DECLARE
 BEGIN
   "partition" := 'sessions_' || to_char(lo AT TIME ZONE 'UTC', 'YYYY_MM');
   "moved" := 0;
-  "created" := to_regclass(format('%I', "partition")) IS NULL;
+  "created" := NOT "tqs_session_partition_exists"("partition");
   IF NOT "created" THEN RETURN; END IF;
   IF EXISTS (SELECT 1 FROM "sessions_default" WHERE "scheduled_time" >= lo AND "scheduled_time" < hi) THEN
     SET CONSTRAINTS "email_reports_session_id_fk", "reschedules_session_fk" DEFERRED;
@@ -150,9 +157,10 @@ BEGIN
 END;
 $$;
 --> statement-breakpoint
--- One caller at a time creates partitions (two workers calling at once: the second waits, then finds them made).
+-- One caller at a time creates partitions (two workers calling at once: the second waits, then finds them made):
+-- SHARE UPDATE EXCLUSIVE on sessions conflicts with itself, not with reads and writes of the rows.
 CREATE FUNCTION "tqs_lock_session_partitions"() RETURNS void LANGUAGE sql AS $$
-  SELECT pg_advisory_xact_lock(hashtext('tqs_session_partitions'));
+  LOCK TABLE "sessions" IN SHARE UPDATE EXCLUSIVE MODE;
 $$;
 --> statement-breakpoint
 -- The months from p_from's to p_to's (both included, UTC), each created when missing. When every one is there, no
@@ -163,7 +171,7 @@ BEGIN
   IF NOT EXISTS (
     SELECT 1 FROM generate_series(date_trunc('month', "p_from" AT TIME ZONE 'UTC'),
       date_trunc('month', "p_to" AT TIME ZONE 'UTC'), interval '1 month') AS "month"
-    WHERE to_regclass(format('%I', 'sessions_' || to_char("month", 'YYYY_MM'))) IS NULL
+    WHERE NOT "tqs_session_partition_exists"('sessions_' || to_char("month", 'YYYY_MM'))
   ) THEN
     RETURN QUERY
     SELECT 'sessions_' || to_char("month", 'YYYY_MM'), false, 0::bigint FROM generate_series(

@@ -178,6 +178,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tqs_lock_session_partitions',
         'tqs_session_ids',
         'tqs_session_month',
+        'tqs_session_partition_exists',
         'tqs_session_partition_triggers',
         'tqs_session_statement_triggers',
         'tqs_capture_reschedule_changes',

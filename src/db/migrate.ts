@@ -5,7 +5,8 @@ import type { Database } from './client';
 import { abortable, type AbortableOptions } from './abortable';
 import { abortPoint } from './postgres-js/abort-scope';
 import { MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations } from './migrations';
-import { ensureSessionMonths, monthStart, sessionsArePartitioned } from './session-months';
+import { ensureSessionMonths, sessionsArePartitioned } from './session-months';
+import { monthStart } from './utc-month';
 import { ensureJournal, lockMigrations, pendingMigrations, readJournal } from './journal';
 
 /** Options of {@link migrate}. */

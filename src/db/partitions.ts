@@ -3,7 +3,8 @@ import { InvalidOptionError, translateDatabaseError } from '../errors';
 import { abortable, type AbortableOptions } from './abortable';
 import { inCall } from './call';
 import { type Database, queryRows } from './client';
-import { ensureSessionMonths, monthStart, type SessionMonthsResult, sessionsArePartitioned } from './session-months';
+import { ensureSessionMonths, type SessionMonthsResult, sessionsArePartitioned } from './session-months';
+import { monthStart } from './utc-month';
 
 /** Months ahead of the current one that {@link ensurePartitions} creates unless `ahead` says otherwise. */
 export const DEFAULT_PARTITIONS_AHEAD = 3;

@@ -18,11 +18,6 @@ export async function sessionsArePartitioned(db: Database): Promise<boolean> {
   return row?.partitioned === true;
 }
 
-/** The first instant (UTC) of the month `months` after the month of `at`. */
-export function monthStart(at: Date, months: number): Date {
-  return new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + months, 1));
-}
-
 /**
  * Creates the partitions of `sessions` for the months (UTC) from the one holding `from` to the one holding `to`, both
  * included, each with its rows moved out of the default partition; one caller at a time (an advisory lock held to the

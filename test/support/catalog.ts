@@ -45,7 +45,8 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
     db,
     sql`select ${qualified('n', 'c')} as name, c.relkind::text as kind
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname in ${schemas}
+        -- The partitions of sessions (0015), their indexes included, are storage that follows the rows, not schema.
+        where n.nspname in ${schemas} and not c.relispartition
         order by 1`,
   );
   const columns = await queryRows<CatalogSnapshot['columns'][number]>(
@@ -69,7 +70,7 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
         from pg_constraint k
         join pg_class c on c.oid = k.conrelid
         join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname in ${schemas}
+        where n.nspname in ${schemas} and not c.relispartition and k.conparentid = 0
         order by 1, k.conname`,
   );
   const indexes = await queryRows<CatalogSnapshot['indexes'][number]>(
@@ -79,7 +80,7 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
         join pg_class i on i.oid = x.indexrelid
         join pg_class t on t.oid = x.indrelid
         join pg_namespace n on n.oid = t.relnamespace
-        where n.nspname in ${schemas}
+        where n.nspname in ${schemas} and not t.relispartition
         order by 1, i.relname`,
   );
   const triggers = await queryRows<CatalogSnapshot['triggers'][number]>(
@@ -88,7 +89,7 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
         from pg_trigger t
         join pg_class c on c.oid = t.tgrelid
         join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname in ${schemas} and not t.tgisinternal
+        where n.nspname in ${schemas} and not t.tgisinternal and not c.relispartition
         order by c.relname, t.tgname`,
   );
   const functions = await queryRows<CatalogSnapshot['functions'][number]>(
