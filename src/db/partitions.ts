@@ -54,8 +54,8 @@ function checkNow(now: unknown): Date {
  * Creates the partitions of `sessions` for the current month and the `ahead` months after it (UTC), and for every
  * month that holds rows in the default partition, moving those rows into their month (the same rows, ids and
  * timestamps, with their reschedules; scores unchanged). Idempotent: a month already there is left alone. Safe when
- * several workers call it at once: they take turns (an advisory lock to the end of the transaction) and each finds
- * what the others made. PGlite has no database job scheduler, so a service calls it, e.g. once a day; rows of a month
+ * several workers call it at once: they take turns (a `SHARE UPDATE EXCLUSIVE` lock on `sessions` to the end of
+ * the transaction, which reads and writes of sessions do not wait for) and each finds what the others made. PGlite has no database job scheduler, so a service calls it, e.g. once a day; rows of a month
  * without its partition are never refused (they wait in the default partition).
  *
  * ```sql

@@ -20,8 +20,8 @@ export async function sessionsArePartitioned(db: Database): Promise<boolean> {
 
 /**
  * Creates the partitions of `sessions` for the months (UTC) from the one holding `from` to the one holding `to`, both
- * included, each with its rows moved out of the default partition; one caller at a time (an advisory lock held to the
- * end of the transaction). The range a load or a migration needs before its rows arrive.
+ * included, each with its rows moved out of the default partition; one caller at a time (a `SHARE UPDATE EXCLUSIVE`
+ * lock on `sessions` to the end of the transaction, taken only when a month is missing). The range a load or a migration needs before its rows arrive.
  */
 export async function ensureSessionMonths(db: Database, from: Date, to: Date): Promise<SessionMonthsResult> {
   const rows = await queryRows<{ partition: string; created: boolean; moved: string | number }>(
@@ -33,4 +33,3 @@ export async function ensureSessionMonths(db: Database, from: Date, to: Date): P
     moved: rows.reduce((sum, r) => sum + Number(r.moved), 0),
   };
 }
-

@@ -47,7 +47,6 @@ export async function runLoad(db: Database, options: InsertDatasetOptions, sourc
   const load = new Load(options.onProgress, checkSessions);
   try {
     await source.open?.();
-    await ensureLoadMonths(db, source.sessionTimes);
     const loadAll = () =>
       backend.loader.transaction(async (tx) => {
         if (options.clearExisting) await truncateAllTables(tx.db);
@@ -59,7 +58,11 @@ export async function runLoad(db: Database, options: InsertDatasetOptions, sourc
         load.state.committing = true;
         return refreshed;
       });
-    const scores = await abortable(source.fn, options.signal, loadAll, () => 'the load was rolled back, nothing of it was written');
+    const monthsThenLoad = async () => {
+      await ensureLoadMonths(db, source.sessionTimes);
+      return loadAll();
+    };
+    const scores = await abortable(source.fn, options.signal, monthsThenLoad, () => 'the load was rolled back, nothing of it was written');
     return { rows: load.rows, ...scores, elapsedMs: Math.round(performance.now() - started) };
   } catch (error) {
     // A load can fail while a callback is still running (the connection dropped under it): settle after it, so that

@@ -1,4 +1,4 @@
-import { DEFAULT_PARTITIONS_AHEAD, ensurePartitions, listPartitions, MAX_PARTITIONS_AHEAD } from '../../db/partitions';
+import { DEFAULT_PARTITIONS_AHEAD, ensurePartitions, listPartitions, MAX_PARTITIONS_AHEAD } from '../../db';
 import { type Command, databaseOptions, integerOption, signalOf } from '../command';
 import { describeTarget, resolveTarget, withTarget } from '../target';
 
