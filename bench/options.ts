@@ -34,7 +34,7 @@ export interface Runs {
 }
 
 /** A group of figures `--only` can pick. */
-export type FigureGroup = 'import' | 'read-model' | 'data-dir' | 'generate-cli' | 'refresh' | 'load';
+export type FigureGroup = 'import' | 'read-model' | 'data-dir' | 'generate-cli' | 'refresh' | 'load' | 'partitions';
 
 export interface BenchOptions {
   scales: ScaleName[];
@@ -96,6 +96,8 @@ export const usage = `usage: npm run bench -- [options]
                                 of the same rows, wall time and peak RSS, at each --scales (default large; PostgreSQL)
   --only refresh                only the score refresh figures (full and due refresh, recording cost, growth), each
                                 scale loaded once with insertDataset, untimed
+  --only partitions             only partitioned sessions vs the single table (0015 rolled back), in one run: load,
+                                full and due refresh over 24 months, at each --scales and backend
   --history-only                only the history figure: full refresh with 900 vs 90 days of history (PostgreSQL)
   --no-history                  leave the history figure out (it runs whenever PostgreSQL does, ~1-2 minutes)
   --no-fleet-count-cost         leave out the fleet counts' cost figures (insertDataset and ingestSessions with and
@@ -168,7 +170,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         if (!compare) throw new UsageError('--compare needs a results file');
         break;
       case '--only':
-        [only] = list('--only', value(), ['import', 'read-model', 'data-dir', 'generate-cli', 'refresh', 'load'] as const);
+        [only] = list('--only', value(), ['import', 'read-model', 'data-dir', 'generate-cli', 'refresh', 'load', 'partitions'] as const);
         break;
       case '--help':
       case '-h':

@@ -16,6 +16,7 @@
  *
  * Progress goes to stderr; the final table to stdout; the results to bench/results/<ISO timestamp>.json (and .md).
  */
+import { partitionFigures } from './partition-figures';
 import { generateDataset, insertDataset, redactUrl } from '../src';
 import type { Figure } from './figure';
 import { dataDirFigures } from './data-dir-figures';
@@ -106,6 +107,14 @@ async function bench(argv: string[], options: BenchOptions): Promise<void> {
           await loaded.close();
         }
         if (options.fleetCountCost) figures.push(...(await fleetCountCostFigures(backend, scale, dataset, options.postgresUrl)));
+      }
+    }
+    return finish({ startedAt, command, machine, notes, figures, started, options });
+  }
+  if (options.only === 'partitions') {
+    for (const scaleName of options.scales.filter((s) => s !== 'xl')) {
+      for (const backend of options.backends.filter((b) => !(b === 'pglite' && scaleName === 'large'))) {
+        figures.push(...(await partitionFigures(backend, scales[scaleName], options.postgresUrl)));
       }
     }
     return finish({ startedAt, command, machine, notes, figures, started, options });

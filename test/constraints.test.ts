@@ -202,13 +202,14 @@ const cases: ConstraintCase[] = [
     (tx, broken) =>
       tx.delete(tutors).where(eq(tutors.id, broken ? fixture.tutorWithSessions : fixture.tutorAlone)),
   ),
-  // (id, scheduled_time) is unique because id is; the pkey fires first, so it is dropped (in the rolled-back
-  // transaction) to show that the constraint the reschedules FK references holds on its own.
+  // (id, scheduled_time) is unique because id is; the id key (session_ids, kept by the sessions_ids_insert trigger)
+  // would refuse first, so its trigger is disabled (in the rolled-back transaction) to show that the constraint the
+  // reschedules FK references holds on its own.
   refuses(
     'sessions_id_scheduled_time_unique',
-    'a second (id, scheduled_time) pair, with sessions_pkey dropped',
+    'a second (id, scheduled_time) pair, with the id key (sessions_pkey) off',
     async (tx, broken) => {
-      await tx.execute(sql`alter table sessions drop constraint sessions_pkey cascade`);
+      await tx.execute(sql`alter table sessions disable trigger sessions_ids_insert`);
       await tx.insert(sessions).values({
         ...noShowRow,
         id: fixture.noShowSession,

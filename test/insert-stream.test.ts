@@ -113,12 +113,20 @@ describeEachBackend('insertDatasetStream', (backend) => {
     expect(chunks.length).toBeGreaterThan(3);
     const third = chunks[2] as DatasetChunk;
     const index = chunks[0]!.sessions.length + chunks[1]!.sessions.length + 1;
-    third.sessions[1] = { ...third.sessions[1]!, id: chunks[0]!.sessions[0]!.id }; // a duplicate id
+    const original = third.sessions[1]!;
+    third.sessions[1] = { ...original, studentId: ' ' }; // a row the database refuses by itself
     const broken: DatasetStream = { options: source.options, [Symbol.iterator]: () => chunks[Symbol.iterator]() };
     const error = await insertDatasetStream(db, broken).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConstraintViolationError);
-    expect(error).toMatchObject({ constraint: 'sessions_pkey', table: 'sessions' });
+    expect(error).toMatchObject({ constraint: 'sessions_student_id_not_blank', table: 'sessions' });
     expect((error as Error).message).toContain(`sessions[${index}]`);
+    expect(await fingerprint(db)).toEqual(before);
+    // A duplicate id is found once its COPY statement is over (session_ids, 0015): named by the id, not the row.
+    const taken = chunks[0]!.sessions[0]!.id;
+    third.sessions[1] = { ...original, id: taken };
+    const duplicate = await insertDatasetStream(db, broken).catch((e: unknown) => e);
+    expect(duplicate).toMatchObject({ constraint: 'sessions_pkey', table: 'sessions' });
+    expect((duplicate as Error).message).toContain(taken);
     expect(await fingerprint(db)).toEqual(before);
   });
 

@@ -585,12 +585,14 @@ interface PlanNode {
 /** Rows each table's scans read in a plan: returned, plus removed by a filter, times the loops. */
 function rowsRead(node: PlanNode, into = new Map<string, { rows: number; nodes: string[] }>()) {
   if (node['Relation Name']) {
+    // The partitions of sessions (0015) count as sessions: sessions_2026_01, sessions_default.
+    const relation = /^sessions_(?:default|\d{4}_\d{2})$/.test(node['Relation Name']) ? 'sessions' : node['Relation Name'];
     const loops = node['Actual Loops'] ?? 1;
     const read = ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0) + (node['Rows Removed by Index Recheck'] ?? 0)) * loops;
-    const entry = into.get(node['Relation Name']) ?? { rows: 0, nodes: [] };
+    const entry = into.get(relation) ?? { rows: 0, nodes: [] };
     entry.rows += read;
     entry.nodes.push(`${node['Node Type']}${node['Index Name'] ? ` using ${node['Index Name']}` : ''}`);
-    into.set(node['Relation Name'], entry);
+    into.set(relation, entry);
   }
   for (const child of node.Plans ?? []) rowsRead(child, into);
   return into;

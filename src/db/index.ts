@@ -18,6 +18,16 @@ export {
   type MigrationFile,
 } from './migrations';
 export { countTableRows, type TableCounts } from './table-counts';
+export {
+  DEFAULT_PARTITIONS_AHEAD,
+  ensurePartitions,
+  type EnsurePartitionsOptions,
+  type EnsurePartitionsResult,
+  listPartitions,
+  MAX_PARTITIONS_AHEAD,
+  type SessionPartition,
+} from './partitions';
+export { ensureSessionMonths, type SessionMonthsResult, sessionsArePartitioned } from './session-months';
 export { readReplicaOf } from './read-replica-of';
 export { type ReadRoutingStatus, replicaStatus, type ReplicaStatus } from './replica-status';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback';

@@ -5,6 +5,8 @@ import type { Database } from './client';
 import { abortable, type AbortableOptions } from './abortable';
 import { abortPoint } from './postgres-js/abort-scope';
 import { MIGRATIONS_SCHEMA, MIGRATIONS_TABLE, readMigrations } from './migrations';
+import { ensureSessionMonths, sessionsArePartitioned } from './session-months';
+import { monthStart } from './utc-month';
 import { ensureJournal, lockMigrations, pendingMigrations, readJournal } from './journal';
 
 /** Options of {@link migrate}. */
@@ -51,6 +53,8 @@ export async function migrate(db: Database, options: MigrateOptions = {}): Promi
       );
       applied.push(migration.tag);
     }
+    // Partitioned sessions (0015): the current and the next month are there after every migrate.
+    if (await sessionsArePartitioned(tx)) await ensureSessionMonths(tx, monthStart(new Date(), 0), monthStart(new Date(), 1));
     return { applied };
   });
   return inCall(db, 'migrate', () =>

@@ -31,6 +31,25 @@ const withoutValue = (sqlState: string, message: string) =>
   sqlState.startsWith('22') ? message.replace(/"[\s\S]*"/, '"…"') : message;
 
 /**
+ * The names PostgreSQL gives the partitions of sessions (migration 0015) and the constraints it clones onto them,
+ * said as the table and constraint they belong to: `sessions_2026_01` and `sessions_default` are `sessions`; the
+ * partition's copy of `(id, scheduled_time)` is `sessions_id_scheduled_time_unique`; the clones of the reschedules
+ * foreign key, one per partition (`reschedules_session_fk_3` on PostgreSQL 17+, `reschedules_session_id_original_time_fkey2`
+ * before), are `reschedules_session_fk`.
+ */
+const PARTITION_NAMES: [RegExp, string][] = [
+  [/^sessions_(?:default|\d{4}_\d{2})$/, 'sessions'],
+  [/^sessions_(?:default|\d{4}_\d{2})_id_scheduled_time_key\d*$/, 'sessions_id_scheduled_time_unique'],
+  [/^reschedules_session_(?:fk_\d+|id_original_time_fkey\d*)$/, 'reschedules_session_fk'],
+];
+
+function ofPartitionedTable(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  for (const [pattern, said] of PARTITION_NAMES) if (pattern.test(name)) return said;
+  return name;
+}
+
+/**
  * Turns an integrity error from the database (SQLSTATE class 23, and bad values of class 22) into a
  * {@link ConstraintViolationError} that names the constraint and says in words what it requires. Any other error is
  * returned unchanged. The message never contains the query text or its parameters.
@@ -49,8 +68,8 @@ export function translateDatabaseError(error: unknown): unknown {
   const sqlState = pg.code as string;
   if (sqlState === '55P03') return lockTimeoutError(error);
   if (!sqlState.startsWith('23') && !sqlState.startsWith('22')) return error;
-  const constraint = str(pg.constraint) ?? str(pg.constraint_name);
-  const table = str(pg.table) ?? str(pg.table_name);
+  const constraint = ofPartitionedTable(str(pg.constraint) ?? str(pg.constraint_name));
+  const table = ofPartitionedTable(str(pg.table) ?? str(pg.table_name));
   const column = str(pg.column) ?? str(pg.column_name);
   const serverMessage = withoutValue(sqlState, str(pg.message) ?? 'integrity constraint violated');
   const described = constraint ? constraintDescriptions[constraint] : undefined;

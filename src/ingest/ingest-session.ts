@@ -57,6 +57,25 @@ function firstDifference(id: string, pairs: [field: string, stored: unknown, sen
 
 const lockSession = (tx: Tx, id: string) => tx.select().from(sessions).where(eq(sessions.id, id)).for('update');
 
+/**
+ * Inserts the session unless its id is stored: `[]` when it is. The same id at the same time waits for its writer's
+ * commit, then does nothing (the `(id, scheduled_time)` key is the conflict target: sessions are partitioned by month,
+ * so no key holds `id` alone); the same id at another time is refused by `session_ids` as `sessions_pkey`, caught in
+ * a savepoint, and left to the comparison that follows, which names the field.
+ */
+async function insertUnlessStored(tx: Tx, session: Rows['session']): Promise<{ id: string }[]> {
+  try {
+    return await tx.transaction((sp) =>
+      sp.insert(sessions).values(session).onConflictDoNothing({ target: [sessions.id, sessions.scheduledTime] })
+        .returning({ id: sessions.id }),
+    );
+  } catch (caught) {
+    const error = translateDatabaseError(caught);
+    if (isTqsError(error) && 'constraint' in error && error.constraint === 'sessions_pkey') return [];
+    throw caught;
+  }
+}
+
 /** Writes one parsed payload in `tx`: the tutor when new, then the session, its outcome and its reschedule. */
 async function write(tx: Tx, rows: Rows): Promise<Exclude<IngestOutcome, 'refused'>> {
   const { session, tutor, reschedule } = rows;
@@ -67,7 +86,7 @@ async function write(tx: Tx, rows: Rows): Promise<Exclude<IngestOutcome, 'refuse
   if (!stored) {
     // Another worker creating the same tutor (or session) makes these wait for its commit, then do nothing.
     if (tutor) await tx.insert(tutors).values(tutor).onConflictDoNothing({ target: tutors.id });
-    const inserted = await tx.insert(sessions).values(session).onConflictDoNothing({ target: sessions.id }).returning({ id: sessions.id });
+    const inserted = await insertUnlessStored(tx, session);
     if (inserted.length > 0) {
       if (reschedule) await tx.insert(reschedules).values(reschedule);
       return 'inserted';
@@ -213,7 +232,7 @@ async function insertNewSessions(tx: Tx, group: readonly Pending[]): Promise<Set
       const ids = await sp
         .insert(sessions)
         .values([...firsts.values()].map((e) => e.rows.session))
-        .onConflictDoNothing({ target: sessions.id })
+        .onConflictDoNothing({ target: [sessions.id, sessions.scheduledTime] })
         .returning({ id: sessions.id });
       const inserted = new Set(ids.map((r) => firsts.get(r.id)!));
       const newReschedules = [...inserted].flatMap((e) => (e.rows.reschedule ? [e.rows.reschedule] : []));

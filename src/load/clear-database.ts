@@ -30,7 +30,7 @@ export interface ClearDatabaseResult {
  * ```sql
  * lock table email_reports, reschedules, tutor_scores, tutor_score_changes, sessions, tutors in access exclusive mode;
  * select (select count(*) from tutors) as tutors, ... ;
- * truncate table email_reports, reschedules, tutor_scores, tutor_score_changes, tutor_score_refreshes, sessions, tutors restart identity;
+ * truncate table email_reports, reschedules, tutor_scores, tutor_score_changes, tutor_score_refreshes, sessions, tutors, session_ids restart identity;
  * ```
  *
  * @throws {InvalidOptionError} an unknown option (a typo of `confirm`); nothing is changed.

@@ -51,5 +51,19 @@ export async function insertDataset(
   const tables = planLoad(dataset);
   const asOf = scoresAsOf(dataset, options);
   const rows = dataset.tutors.length + dataset.sessions.length + dataset.reschedules.length + dataset.emailReports.length;
-  return inCall(db, 'insertDataset', () => runLoad(db, options, { fn: 'insertDataset', asOf, sessions: dataset.sessions.length, rows, tables }));
+  const sessionTimes = sessionTimeSpan(dataset.sessions);
+  return inCall(db, 'insertDataset', () => runLoad(db, options, { fn: 'insertDataset', asOf, sessions: dataset.sessions.length, rows, tables, sessionTimes }));
+}
+
+/** The first and the last scheduled time of `rows` (undefined when there is none, or a time is not a valid Date). */
+function sessionTimeSpan(rows: readonly { scheduledTime?: unknown }[]): { from: Date; to: Date } | undefined {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const row of rows) {
+    const at = row.scheduledTime instanceof Date ? row.scheduledTime.getTime() : Number.NaN;
+    if (Number.isNaN(at)) return undefined;
+    if (at < lo) lo = at;
+    if (at > hi) hi = at;
+  }
+  return rows.length === 0 ? undefined : { from: new Date(lo), to: new Date(hi) };
 }

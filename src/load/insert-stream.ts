@@ -1,7 +1,7 @@
 import { type Database, inCall } from '../db';
 import type { DatasetChunkSource } from '../records/dataset';
 import type { InsertDatasetOptions, InsertDatasetResult } from './load-options';
-import { checkClearExisting, runLoad, scoresAsOf } from './load-run';
+import { checkClearExisting, runLoad, scoresAsOf, streamSessionTimes } from './load-run';
 import { StreamSource } from './stream-source';
 
 /**
@@ -40,6 +40,7 @@ export async function insertDatasetStream(
     // A lower bound (the reschedules and email reports are not known yet): only a load that obviously cannot fit is refused.
     rows: expected.tutors + expected.sessions,
     tables: source.tables(),
+    sessionTimes: streamSessionTimes(stream),
     open: () => source.open(),
     abandon: () => source.abandon(),
     close: () => source.close(),

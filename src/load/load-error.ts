@@ -53,7 +53,8 @@ export function loadError(error: unknown, state: LoadState, commits: boolean, fn
   const where = findInChain(error, 'where', (v): v is string => typeof v === 'string');
   const line = where ? /COPY [^,]+, line (\d+)/.exec(where) : null;
   const key = datasetKey(state.table);
-  const row = line ? `${key}[${state.offset + Number(line[1]) - 1}]` : key;
+  // A check made once a COPY statement is over (a duplicate id, found by session_ids) has no line: its detail names the row.
+  const row = line ? `${key}[${state.offset + Number(line[1]) - 1}]` : translated.detail ? `${key} (${translated.detail})` : key;
   return new ConstraintViolationError({
     message: `${fn}: loading ${row}: ${translated.message}`,
     sqlState: translated.sqlState,

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { abortable, abortPoint, type CopyChunk, type Database, databaseBackend, type LoadTransaction } from '../db';
+import { abortable, abortPoint, type CopyChunk, type Database, databaseBackend, ensureSessionMonths, type LoadTransaction, sessionsArePartitioned } from '../db';
 import { InvalidOptionError } from '../errors';
 import { reschedules, sessions, tutors, tutorScoreChanges } from '../schema';
 import { refreshTutorScores } from '../scoring';
@@ -19,6 +19,8 @@ export interface LoadSource {
   /** The instant to score as of, from {@link scoresAsOf}. */
   asOf: Date | undefined | false;
   tables: readonly TableLoad[];
+  /** The first and last scheduled_time of its sessions (or bounds around them), when known before the rows are read. */
+  sessionTimes?: { from: Date; to: Date } | undefined;
   /** Prepares the source once the checks have passed (temporary files, ...). */
   open?(): Promise<void>;
   /** Called after a failed load, so that a source that was not read to its end can clean up. */
@@ -56,7 +58,11 @@ export async function runLoad(db: Database, options: InsertDatasetOptions, sourc
         load.state.committing = true;
         return refreshed;
       });
-    const scores = await abortable(source.fn, options.signal, loadAll, () => 'the load was rolled back, nothing of it was written');
+    const monthsThenLoad = async () => {
+      await ensureLoadMonths(db, source.sessionTimes);
+      return loadAll();
+    };
+    const scores = await abortable(source.fn, options.signal, monthsThenLoad, () => 'the load was rolled back, nothing of it was written');
     return { rows: load.rows, ...scores, elapsedMs: Math.round(performance.now() - started) };
   } catch (error) {
     // A load can fail while a callback is still running (the connection dropped under it): settle after it, so that
@@ -198,4 +204,35 @@ export function scoresAsOf(dataset: { readonly options?: unknown }, options: Ins
     throw new InvalidOptionError('dataset.options.now', 'insertDataset: dataset.options.now must be a valid Date (the scores are computed as of it)');
   }
   return asOf;
+}
+
+const DAY_MS = 86_400_000;
+/** The most months a load creates partitions for before its rows arrive (five years). */
+const MAX_LOAD_MONTHS = 60;
+
+const monthsApart = ({ from, to }: { from: Date; to: Date }) =>
+  (to.getUTCFullYear() - from.getUTCFullYear()) * 12 + to.getUTCMonth() - from.getUTCMonth();
+
+/**
+ * Partitioned sessions (0015): the months of a load's rows, made before it in a short transaction of their own (empty
+ * partitions: nothing moves, and a failed load leaves only them), so that the load's rows go straight to their month
+ * and the load does not hold the lock that creating a partition takes. Rows spread over more than MAX_LOAD_MONTHS
+ * months land in the default partition (ensurePartitions moves them).
+ */
+async function ensureLoadMonths(db: Database, times: { from: Date; to: Date } | undefined): Promise<void> {
+  if (!times || monthsApart(times) > MAX_LOAD_MONTHS) return;
+  await db.transaction(async (tx) => {
+    if (await sessionsArePartitioned(tx)) await ensureSessionMonths(tx, times.from, times.to);
+  });
+}
+
+/**
+ * The span of scheduled times a generated stream's sessions lie in, from its options (`now`, `days`, `bookedDays`):
+ * the months the load makes before its rows arrive. Undefined when the options do not say.
+ */
+export function streamSessionTimes(dataset: { readonly options?: unknown }): { from: Date; to: Date } | undefined {
+  const { now, days, bookedDays } = (dataset.options ?? {}) as { now?: unknown; days?: unknown; bookedDays?: unknown };
+  if (!(now instanceof Date) || typeof days !== 'number') return undefined;
+  const ahead = typeof bookedDays === 'number' ? bookedDays : 0;
+  return { from: new Date(now.getTime() - (days + 1) * DAY_MS), to: new Date(now.getTime() + (ahead + 1) * DAY_MS) };
 }

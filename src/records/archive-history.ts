@@ -1,6 +1,6 @@
 import { getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { abortable, abortPoint, type AbortableOptions, inCall } from '../db';
+import { abortable, abortPoint, type AbortableOptions, inCall, sessionsArePartitioned } from '../db';
 import { type Database, queryRows } from '../db/client';
 import { DestructiveOperationRefusedError, InvalidOptionError } from '../errors';
 import { emailReports, reschedules, scoreWindows, sessions, tutorScores } from '../schema';
@@ -201,6 +201,8 @@ async function moveHistory(
   const total = await countRange(db, from, where);
   if (options.dryRun) return { ...total, batches: Math.ceil(total.sessions / batchSize), dryRun: true };
   const source = tables.sessions[from];
+  // Partitioned sessions (0015): an email report's foreign key checks session_ids, so its rows are locked too.
+  const lockIds = from === 'live' && (await sessionsArePartitioned(db));
   for (;;) {
     await abortPoint(); // PGlite: an abort takes effect here, between batches
     const batch = await db.transaction(async (tx) => {
@@ -209,6 +211,9 @@ async function moveHistory(
         sql`select "s"."id" from ${source} "s" where ${where} order by "s"."scheduled_time" limit ${batchSize} for update of "s"`,
       );
       if (locked.length === 0) return undefined;
+      if (lockIds) {
+        await tx.execute(sql`select 1 from "session_ids" where "id" = any(${sql.param(locked.map((r) => r.id))}::uuid[]) order by "id" for update`);
+      }
       const [row] = await queryRows<{ sessions: number; reschedules: number; email_reports: number }>(
         tx,
         moveStatement(

@@ -45,7 +45,8 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
     db,
     sql`select ${qualified('n', 'c')} as name, c.relkind::text as kind
         from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname in ${schemas}
+        -- The partitions of sessions (0015), their indexes included, are storage that follows the rows, not schema.
+        where n.nspname in ${schemas} and not c.relispartition
         order by 1`,
   );
   const columns = await queryRows<CatalogSnapshot['columns'][number]>(
@@ -59,7 +60,7 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
         join pg_class c on c.oid = a.attrelid
         join pg_namespace n on n.oid = c.relnamespace
         left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-        where n.nspname in ${schemas} and c.relkind = 'r' and a.attnum > 0 and not a.attisdropped
+        where n.nspname in ${schemas} and c.relkind in ('r', 'p') and not c.relispartition and a.attnum > 0 and not a.attisdropped
         order by 1, a.attnum`,
   );
   const constraints = await queryRows<CatalogSnapshot['constraints'][number]>(
@@ -69,7 +70,7 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
         from pg_constraint k
         join pg_class c on c.oid = k.conrelid
         join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname in ${schemas}
+        where n.nspname in ${schemas} and not c.relispartition and k.conparentid = 0
         order by 1, k.conname`,
   );
   const indexes = await queryRows<CatalogSnapshot['indexes'][number]>(
@@ -79,7 +80,7 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
         join pg_class i on i.oid = x.indexrelid
         join pg_class t on t.oid = x.indrelid
         join pg_namespace n on n.oid = t.relnamespace
-        where n.nspname in ${schemas}
+        where n.nspname in ${schemas} and not t.relispartition
         order by 1, i.relname`,
   );
   const triggers = await queryRows<CatalogSnapshot['triggers'][number]>(
@@ -88,7 +89,7 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
         from pg_trigger t
         join pg_class c on c.oid = t.tgrelid
         join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname in ${schemas} and not t.tgisinternal
+        where n.nspname in ${schemas} and not t.tgisinternal and not c.relispartition
         order by c.relname, t.tgname`,
   );
   const functions = await queryRows<CatalogSnapshot['functions'][number]>(
@@ -116,9 +117,13 @@ export async function namedConstraints(db: Database): Promise<string[]> {
         from pg_constraint k
         join pg_class c on c.oid = k.conrelid
         join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = 'public' and k.contype <> 'n'
+        -- conparentid: the clones PostgreSQL makes of a constraint, one per partition of sessions (0015).
+        where n.nspname = 'public' and k.contype <> 'n' and k.conparentid = 0
           -- reschedule_status_rule is the constraint trigger of the table that queues its check at commit.
           and c.relname in ('email_reports', 'reschedules', 'sessions', 'tutor_scores', 'tutors', 'reschedule_rule_checks')
+        union
+        -- Partitioned sessions (0015): the id key lives on session_ids, and a duplicate is refused as sessions_pkey.
+        select 'sessions_pkey' as name from pg_constraint where conname = 'session_ids_pkey'
         union
         -- A unique index on an expression (tutors_email_unique, on lower(email)) enforces a rule by its name too.
         select i.relname as name

@@ -3,6 +3,7 @@ import { archiveCommand } from './archive';
 import { generateCommand } from './generate';
 import { ingestCommand } from './ingest';
 import { migrateCommand } from './migrate';
+import { partitionsCommand } from './partitions';
 import { reportCommand } from './report';
 import { rollbackCommand } from './rollback';
 import { scoreCommand } from './score';
@@ -20,4 +21,5 @@ export const commands: Command[] = [
   scoreCommand,
   reportCommand,
   archiveCommand,
+  partitionsCommand,
 ];
