@@ -460,20 +460,29 @@ describeEachBackend('insertDataset', (backend) => {
       const dataset = buildDataset({ tag: 1, sessions: 5000 });
       // Three times: a connection lost mid-load must not poison its pool slot for later queries.
       for (let attempt = 0; attempt < 3; attempt++) {
-        let terminated = 0;
+        let killer: Promise<number> | undefined;
+        let settled = false;
+        // Another connection of the pool kills the backend once it runs a COPY of sessions (into a month's
+        // partition or the parent): watched from the moment the load is into sessions, without holding the load up.
+        const killCopy = async () => {
+          for (let probe = 0; probe < 10_000 && !settled; probe++) {
+            const rows = await pool`
+              select pg_terminate_backend(pid) as killed from pg_stat_activity
+              where datname = current_database() and pid <> pg_backend_pid() and state = 'active'
+                and query ilike 'copy "sessions%'`;
+            const killed = rows.filter((r) => r.killed).length;
+            if (killed > 0) return killed;
+          }
+          return 0;
+        };
         const error = await insertDataset(db, dataset, {
-          onProgress: async (p) => {
-            if (p.table === 'sessions' && p.phase === 'copying' && p.rowsDone === 2000) {
-              // Another connection of the pool kills the backend that is running the COPY.
-              const rows = await pool`
-                select pg_terminate_backend(pid) as killed from pg_stat_activity
-                where datname = current_database() and pid <> pg_backend_pid() and state = 'active'
-                  and query ilike 'copy "sessions"%'`;
-              terminated = rows.filter((r) => r.killed).length;
-            }
+          onProgress: (p) => {
+            if (p.table === 'sessions' && p.phase === 'start') killer = killCopy();
           },
-        }).catch((e: unknown) => e);
-        expect(terminated).toBe(1);
+        })
+          .catch((e: unknown) => e)
+          .finally(() => (settled = true));
+        expect(await killer).toBe(1);
         expect(error).toBeInstanceOf(ConnectionError);
         expect(error).toMatchObject({
           code: 'CONNECTION_FAILED',

@@ -99,6 +99,13 @@ describeEachBackend('partitioned sessions: rules and upkeep', (backend) => {
     await insertDataset(db, generateDataset({ seed: 3, now, tutors: 5, sessions: 200, days: 60 }));
     tutorId = (await queryRows<{ id: string }>(db, sql`select id from tutors order by id limit 1`))[0]!.id;
   });
+
+  it('a load makes the months of its rows and copies each row straight into its month', async () => {
+    const parts = await listPartitions(db);
+    expect(parts.find((p) => p.name === 'sessions_default')?.rows).toBe(0);
+    expect(parts.filter((p) => p.rows > 0).map((p) => p.name)).toEqual(['sessions_2026_04', 'sessions_2026_05', 'sessions_2026_06']);
+    expect(parts.reduce((sum, p) => sum + p.rows, 0)).toBe(200);
+  });
   afterAll(async () => {
     await db?.close();
   });

@@ -33,3 +33,16 @@ export async function ensureSessionMonths(db: Database, from: Date, to: Date): P
     moved: rows.reduce((sum, r) => sum + Number(r.moved), 0),
   };
 }
+
+/**
+ * The months that have a partition of `sessions`, as `YYYY_MM` (the default partition left out); undefined when
+ * `sessions` is not partitioned.
+ */
+export async function sessionPartitionMonths(db: Database): Promise<Set<string> | undefined> {
+  if (!(await sessionsArePartitioned(db))) return undefined;
+  const rows = await queryRows<{ name: string }>(
+    db,
+    sql`select c.relname as "name" from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'sessions'::regclass`,
+  );
+  return new Set(rows.flatMap((r) => (/^sessions_(\d{4}_\d{2})$/.exec(r.name)?.[1] ? [r.name.slice('sessions_'.length)] : [])));
+}

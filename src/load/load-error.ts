@@ -9,6 +9,8 @@ export interface LoadState {
   table: InsertTable | undefined;
   /** The dataset index of the first row of the COPY statement that is running. */
   offset: number;
+  /** When its rows are not contiguous (sessions routed to their months): the dataset index of each of its lines. */
+  rowIndexes?: number[] | undefined;
   /** Every statement has run; the transaction (or the savepoint in a caller's transaction) is closing. */
   committing: boolean;
   /** The copies are done; the set-based pass of load mode (the reschedule rule over the loaded rows) is running. */
@@ -54,7 +56,8 @@ export function loadError(error: unknown, state: LoadState, commits: boolean, fn
   const line = where ? /COPY [^,]+, line (\d+)/.exec(where) : null;
   const key = datasetKey(state.table);
   // A check made once a COPY statement is over (a duplicate id, found by session_ids) has no line: its detail names the row.
-  const row = line ? `${key}[${state.offset + Number(line[1]) - 1}]` : translated.detail ? `${key} (${translated.detail})` : key;
+  const index = line ? (state.rowIndexes ? state.rowIndexes[Number(line[1]) - 1] : state.offset + Number(line[1]) - 1) : undefined;
+  const row = index !== undefined ? `${key}[${index}]` : translated.detail ? `${key} (${translated.detail})` : key;
   return new ConstraintViolationError({
     message: `${fn}: loading ${row}: ${translated.message}`,
     sqlState: translated.sqlState,

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { abortable, abortPoint, type CopyChunk, type Database, databaseBackend, ensureSessionMonths, type LoadTransaction, sessionsArePartitioned } from '../db';
+import { abortable, abortPoint, type CopyChunk, type Database, databaseBackend, ensureSessionMonths, type LoadTransaction, sessionPartitionMonths, sessionsArePartitioned } from '../db';
+import { MonthRouter, type RoutedCopy } from './month-router';
 import { InvalidOptionError } from '../errors';
 import { reschedules, sessions, tutors, tutorScoreChanges } from '../schema';
 import { refreshTutorScores } from '../scoring';
@@ -51,6 +52,7 @@ export async function runLoad(db: Database, options: InsertDatasetOptions, sourc
       backend.loader.transaction(async (tx) => {
         if (options.clearExisting) await truncateAllTables(tx.db);
         await tx.db.execute(sql`select tqs_begin_bulk_load()`);
+        load.sessionMonths = await sessionPartitionMonths(tx.db);
         for (const table of source.tables) await load.copyTable(tx, table);
         await abortPoint();
         await load.endBulkLoad(tx.db);
@@ -96,6 +98,8 @@ class Load {
   readonly rows = { tutors: 0, sessions: 0, reschedules: 0, emailReports: 0 };
   /** The latest `onProgress` call, which a failed load waits for before it rejects. */
   progress: Promise<void> | undefined;
+  /** Partitioned sessions (0015): the months with a partition, whose rows are copied straight into it. */
+  sessionMonths: ReadonlySet<string> | undefined;
 
   constructor(
     private readonly onProgress: InsertDatasetOptions['onProgress'],
@@ -119,6 +123,7 @@ class Load {
     await this.report({ table, phase: 'start', rowsDone: 0, rowsTotal });
     this.state.table = table;
     this.state.offset = 0;
+    this.state.rowIndexes = undefined;
     let rowsDone = 0;
     const counted = async function* (this: Load): AsyncGenerator<CopyChunk> {
       for await (const chunk of source.chunks()) {
@@ -131,6 +136,15 @@ class Load {
         if (rowsDone < rowsTotal) await this.report({ table, phase: 'copying', rowsDone, rowsTotal });
       }
     }.call(this);
+    const router = table === 'sessions' && this.sessionMonths ? new MonthRouter(source.target, this.sessionMonths) : undefined;
+    if (router?.usable) {
+      for await (const chunk of counted) for (const copy of router.add(chunk)) await this.copyRouted(tx, copy);
+      for (const copy of router.finish()) await this.copyRouted(tx, copy);
+      this.state.rowIndexes = undefined;
+      this.rows[source.key] = rowsDone;
+      await this.report({ table, phase: 'done', rowsDone, rowsTotal: rowsDone });
+      return;
+    }
     const first = await counted.next();
     if (first.done !== true) {
       const all = async function* () {
@@ -143,6 +157,14 @@ class Load {
     }
     this.rows[source.key] = rowsDone;
     await this.report({ table, phase: 'done', rowsDone, rowsTotal: rowsDone });
+  }
+
+  /** One COPY of rows routed to their month: errors name each line's dataset row through `rowIndexes`. */
+  private async copyRouted(tx: LoadTransaction, copy: RoutedCopy): Promise<void> {
+    this.state.rowIndexes = copy.indexes;
+    await tx.copy(copy.target, (async function* () { yield copy.chunk; })(), (row) => {
+      this.state.offset = row;
+    });
   }
 
   /**
