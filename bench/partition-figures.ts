@@ -13,6 +13,7 @@ import { type Figure, timeRatioFigure } from './figure';
 import { BENCH_NOW } from './generate-figure';
 import { collectGarbageAndSettle, formatMs, progress, timed } from './measure';
 import type { BenchBackend, Scale } from './options';
+import { queueChanges } from './recording-figures';
 import { openScratch } from './scratch';
 
 /** The history the issue states the partitioned layout's speed over: 24 months. */
@@ -56,9 +57,6 @@ export async function partitionFigures(backend: BenchBackend, scale: Scale, post
 }
 
 type Samples = Record<'load' | 'full' | 'due', Record<Layout, number[]>>;
-
-const queueChanges = (db: TqsDatabase, tutorIds: string[]) =>
-  db.execute(sql`insert into tutor_score_changes (tutor_id) select unnest(${`{${tutorIds.join(',')}}`}::uuid[])`);
 
 async function timeLayouts(dbs: Record<Layout, TqsDatabase>, dataset: Dataset, label: string): Promise<Samples> {
   const samples: Samples = { load: { partitioned: [], single: [] }, full: { partitioned: [], single: [] }, due: { partitioned: [], single: [] } };

@@ -53,7 +53,7 @@ export async function recordingCost(
 type Side = 'on' | 'off';
 
 /** Makes these tutors due, as a captured change would. */
-const queueChanges = (db: TqsDatabase, tutorIds: string[]) =>
+export const queueChanges = (db: TqsDatabase, tutorIds: string[]) =>
   db.execute(sql`insert into tutor_score_changes (tutor_id) select unnest(${`{${tutorIds.join(',')}}`}::uuid[])`);
 type Samples = Record<'full' | 'due', Record<Side, number[]>>;
 
