@@ -2,6 +2,7 @@ import type { CopyChunk } from '../db';
 
 /** What the router holds before it flushes its fullest month: bounds the memory a load's routing takes. */
 const BUFFERED_BYTES = 16 * 1024 * 1024;
+const PART_BYTES = 1024 * 1024;
 const NEWLINE = 0x0a;
 const TAB = 0x09;
 
@@ -56,24 +57,30 @@ export class MonthRouter {
 
   /** Takes one chunk; returns the copies to make now (months whose held text passed the limit). */
   add(chunk: CopyChunk): RoutedCopy[] {
-    const text = chunk.data.length === 1 ? chunk.data[0]! : Buffer.concat(chunk.data);
+    const joined = chunk.data.length === 1 ? chunk.data[0]! : Buffer.concat(chunk.data);
+    // Every line keeps its newline: lines of different chunks are joined into one COPY.
+    const text = joined.length > 0 && joined[joined.length - 1] !== NEWLINE ? Buffer.concat([joined, Buffer.from('\n')]) : joined;
     let start = 0;
     let row = chunk.from;
+    // Consecutive lines of one month (a tutor's sessions come in time order) are held as one slice of the chunk.
+    let run: { entry: Pending; from: number } | undefined;
     while (start < text.length) {
-      const newline = text.indexOf(NEWLINE, start);
-      const end = newline < 0 ? text.length : newline;
+      const end = text.indexOf(NEWLINE, start);
       const month = this.monthOf(text, start, end);
       const key = month !== undefined && this.months.has(month) ? month : '';
       let entry = this.pending.get(key);
       if (!entry) this.pending.set(key, (entry = { parts: [], bytes: 0, indexes: [] }));
-      // Every line keeps its newline: lines of different chunks are joined into one COPY.
-      entry.parts.push(newline < 0 ? Buffer.concat([text.subarray(start), Buffer.from('\n')]) : text.subarray(start, end + 1));
+      if (run?.entry !== entry) {
+        if (run) run.entry.parts.push(text.subarray(run.from, start));
+        run = { entry, from: start };
+      }
       entry.bytes += end + 1 - start;
       entry.indexes.push(row);
       this.held += end + 1 - start;
       row += 1;
       start = end + 1;
     }
+    if (run) run.entry.parts.push(text.subarray(run.from, start));
     const out: RoutedCopy[] = [];
     while (this.held > BUFFERED_BYTES) out.push(this.flush(this.fullest()));
     return out;
@@ -112,8 +119,16 @@ export class MonthRouter {
     const table = key === '' ? '"sessions"' : `"sessions_${key}"`;
     return {
       target: `${table} ${this.columns}`,
-      chunk: { from: entry.indexes[0]!, rows: entry.indexes.length, data: entry.parts },
+      chunk: { from: entry.indexes[0]!, rows: entry.indexes.length, data: inParts(entry.parts) },
       indexes: entry.indexes,
     };
   }
+}
+
+/** The held slices as parts of 1 MiB (COPY data may be cut anywhere), instead of thousands of small writes. */
+function inParts(slices: Buffer[]): Buffer[] {
+  const all = Buffer.concat(slices);
+  const parts: Buffer[] = [];
+  for (let at = 0; at < all.length; at += PART_BYTES) parts.push(all.subarray(at, Math.min(all.length, at + PART_BYTES)));
+  return parts;
 }
