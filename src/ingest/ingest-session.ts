@@ -213,8 +213,9 @@ function tutorsFirst(group: readonly Pending[]): NonNullable<Rows['tutor']>[] {
 
 /**
  * The common case of a group in a few statements: every tutor with details, then the first delivery of every session,
- * then their reschedules, each one multi-row insert (`on conflict (id) do nothing`), so that the statement-level
- * triggers (change capture, reschedule rule) run once per group instead of once per session. Returns the entries
+ * then their reschedules, each one multi-row insert (`on conflict … do nothing`, on `(id)` for tutors and on
+ * `(id, scheduled_time)` for sessions), so that the statement-level triggers (change capture, reschedule rule) run
+ * once per group instead of once per session. Returns the entries
  * whose session it inserted; the others (stored already, or a second delivery) go to {@link writeStored}. When any
  * row is refused, the savepoint is rolled back, nothing is taken and it returns undefined: every payload then goes
  * one by one, so the refusal is reported by its own payload.
@@ -332,7 +333,7 @@ async function writeStored(tx: Tx, rest: readonly Pending[]): Promise<Map<Pendin
  * ```sql
  * -- a transaction per few hundred payloads; first the new sessions of the group, one statement each:
  * insert into tutors (id, name, email) values (...), (...) on conflict (id) do nothing;
- * insert into sessions (...) values (...), (...) on conflict (id) do nothing returning id;
+ * insert into sessions (...) values (...), (...) on conflict (id, scheduled_time) do nothing returning id;
  * insert into reschedules (...) values (...), (...);
  * -- then the payloads of sessions stored already (or earlier in the group), decided in order:
  * select * from sessions where id in (...) order by tutor_id, id for update;
@@ -455,7 +456,7 @@ function parsePayloads(payloads: Iterable<unknown>, results: IngestResult[]): Pe
  *
  * ```sql
  * -- that of ingestSessions, for one payload
- * insert into sessions (...) values (...) on conflict (id) do nothing returning id;
+ * insert into sessions (...) values (...) on conflict (id, scheduled_time) do nothing returning id;
  * ```
  */
 export async function ingestSession(db: Database, payload: unknown): Promise<IngestResult> {
