@@ -21,9 +21,9 @@ runCli(process.argv.slice(2), stdio).then(
   (code) => {
     const stopped = stop.exitStatus();
     process.exitCode = stopped ?? code;
-    stop.dispose();
     // Stopped by a signal: exit now, even if a connection that stopped answering still holds the event loop.
-    if (stopped !== undefined) process.stderr.write('', () => process.exit(stopped));
+    if (stopped !== undefined) stop.exit(stopped);
+    else stop.dispose();
   },
   (error: unknown) => {
     process.stderr.write(`tqs-data: ${error instanceof Error ? error.message : String(error)}\n`);

@@ -31,6 +31,8 @@ export interface SignalStop {
   exitStatus(): number | undefined;
   /** Restores the default handlers. */
   dispose(): void;
+  /** Exits with `status` once stderr is flushed; a signal meanwhile exits with the same status, silently. */
+  exit(status: number): void;
 }
 
 /**
@@ -47,12 +49,15 @@ export interface SignalStop {
 export function stopOnSignals(stderr: NodeJS.WritableStream): SignalStop {
   const controller = new AbortController();
   let received: StopSignal | undefined;
+  let exiting = false;
   const onSignal = (name: StopSignal) => {
     if (received === undefined) {
       received = name;
       controller.abort(name);
       return;
     }
+    // Once the command has reported its stop and is exiting, another signal only hurries the same exit.
+    if (exiting) process.exit(EXIT_STATUS[received]);
     stderr.write(`tqs-data: stopped at once by a second ${name}; no uncommitted row is kept\n`);
     process.exit(EXIT_STATUS[name]);
   };
@@ -63,6 +68,11 @@ export function stopOnSignals(stderr: NodeJS.WritableStream): SignalStop {
   return {
     signal: controller.signal,
     exitStatus: () => (received ? EXIT_STATUS[received] : undefined),
+    exit(status) {
+      exiting = true;
+      // The handlers stay until the process is gone: a signal in between must not kill it with its default action.
+      stderr.write('', () => process.exit(status));
+    },
     dispose() {
       process.off('SIGINT', onInt);
       process.off('SIGTERM', onTerm);
