@@ -39,7 +39,7 @@ export async function partitionFigures(backend: BenchBackend, scale: Scale, post
   try {
     const single = await openScratch(backend, postgresUrl);
     try {
-      await rollback(single.db, { steps: 1 });
+      await rollback(single.db, { to: '0014_score_history_one_index' });
       const dbs: Record<Layout, TqsDatabase> = { partitioned: partitioned.db, single: single.db };
       const samples = await timeLayouts(dbs, dataset, `${backend} ${scale.name}`);
       const [parts] = await queryRows<{ n: number }>(

@@ -129,7 +129,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
     // Sorted here: the catalog's order of names with '_' depends on the server's collation.
     const sorted = (names: string[]) => [...names].sort();
     // The partitions of sessions (0015) are its rows' storage, listed by listPartitions, not tables of the schema.
-    const partition = /^sessions_(?:default|\d{4}_\d{2})$/;
+    const partition = /^(?:tqs_archive\.)?sessions_(?:default|\d{4}_\d{2})$/;
     expect(sorted(migrated.relations.filter((r) => (r.kind === 'r' || r.kind === 'p') && !partition.test(r.name)).map((r) => r.name))).toEqual(
       sorted([
         ...ourTables,
@@ -143,6 +143,7 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'reschedule_rule_pending',
         'tqs_bulk_load_notes',
         'session_ids',
+        'tqs_archive.session_ids',
         ...archiveTables.map((table) => `tqs_archive.${table}`),
       ]),
     );
@@ -153,6 +154,8 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         ...['delete', 'insert', 'truncate', 'update'].map((op) => `reschedules_reschedule_rule_${op}`),
         ...['delete', 'insert', 'truncate', 'update'].map((op) => `sessions_capture_${op}`),
         ...['insert', 'update'].map((op) => `sessions_reschedule_rule_${op}`),
+        ...['delete', 'insert', 'truncate', 'update'].map((op) => `sessions_ids_${op}`),
+        // tqs_archive.session_ids' (0016)
         ...['delete', 'insert', 'truncate', 'update'].map((op) => `sessions_ids_${op}`),
         'sessions_capture_outcome',
         'sessions_status_transition',
@@ -212,6 +215,11 @@ describeEachBackend('migrations', (backend: TestBackend) => {
         'tqs_begin_bulk_load',
         'tqs_end_bulk_load',
         'tqs_bulk_load_check',
+        'tqs_archive_session_ids',
+        'tqs_archive_partition_exists',
+        'tqs_archive_session_month',
+        'tqs_restore_session_month',
+        'tqs_written_columns',
       ]),
     );
     const hours = migrated.columns.find((c) => c.table === 'reschedules' && c.column === 'hours_before_session');

@@ -51,7 +51,7 @@ describeEachBackend('partitioned sessions: the conversion', (backend) => {
   beforeAll(async () => {
     db = await openEmptyDatabase(backend);
     await migrate(db);
-    await rollback(db, { steps: 1 });
+    await rollback(db, { to: '0014_score_history_one_index' });
     expect(await partitioned(db)).toBe(false);
     const dataset = generateDataset({ seed: 27, now, tutors: 500, sessions: count, days: 400, bookedDays: 30 });
     await insertDataset(db, dataset);
@@ -62,7 +62,7 @@ describeEachBackend('partitioned sessions: the conversion', (backend) => {
 
   it('converts in place keeping every row, rule and score; the down restores the single table', async () => {
     const before = await fingerprint(db);
-    expect(await migrate(db)).toEqual({ applied: ['0015_partitioned_sessions'] });
+    expect(await migrate(db)).toEqual({ applied: ['0015_partitioned_sessions', '0016_archive_months'] });
     expect(await partitioned(db)).toBe(true);
     expect(await fingerprint(db)).toEqual(before);
     const parts = await listPartitions(db);
@@ -84,8 +84,8 @@ describeEachBackend('partitioned sessions: the conversion', (backend) => {
       .values({ id: taken!.id, tutorId: taken!.tutor_id, studentId: 's', scheduledTime: new Date('2026-01-10T10:00:00Z'), status: 'no_show' })
       .catch((e: unknown) => translateDatabaseError(e));
     expect(error).toMatchObject({ constraint: 'sessions_pkey', table: 'sessions' });
-    const down = await rollback(db, { steps: 1 });
-    expect(down.rolledBack).toEqual(['0015_partitioned_sessions']);
+    const down = await rollback(db, { to: '0014_score_history_one_index' });
+    expect(down.rolledBack).toEqual(['0016_archive_months', '0015_partitioned_sessions']);
     expect(await partitioned(db)).toBe(false);
     expect(await fingerprint(db)).toEqual(before);
   }, 300_000);

@@ -1,6 +1,7 @@
 import { getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { abortable, abortPoint, type AbortableOptions, inCall, sessionsArePartitioned } from '../db';
+import { monthStart } from '../db/utc-month';
 import { type Database, queryRows } from '../db/client';
 import { DestructiveOperationRefusedError, InvalidOptionError } from '../errors';
 import { emailReports, reschedules, scoreWindows, sessions, tutorScores } from '../schema';
@@ -27,6 +28,8 @@ export interface HistoryMoveProgress {
   batches: number;
   /** Rows moved so far by this call, per table. */
   sessions: number;
+  /** Of the batches, those that moved a whole month by its partition. */
+  months: number;
   reschedules: number;
   emailReports: number;
   /** The sessions there were to move when the call began (more may come if others write meanwhile). */
@@ -40,6 +43,11 @@ export interface HistoryMoveResult {
   emailReports: number;
   /** Transactions committed, one per batch (with `dryRun`: how many a run would take). */
   batches: number;
+  /**
+   * Of the batches, those that moved a whole month (UTC) by moving its partition between `sessions` and
+   * `tqs_archive.sessions` (with `dryRun`: the months a run would try to move so).
+   */
+  months: number;
   /** Nothing was changed: the counts are what a run would move now. */
   dryRun: boolean;
 }
@@ -57,6 +65,7 @@ export interface ArchiveHistoryResult extends HistoryMoveResult {
 
 interface MoveOptions extends AbortableOptions {
   batchSize?: number;
+  wholeMonths?: boolean;
   dryRun?: boolean;
   onProgress?: (progress: HistoryMoveProgress) => void | Promise<void>;
 }
@@ -74,6 +83,12 @@ export interface ArchiveHistoryOptions extends MoveOptions {
   force?: boolean;
   /** Count what would move and change nothing. */
   dryRun?: boolean;
+  /**
+   * When `before` is the first instant of a month (UTC), move each whole month before it by detaching its partition
+   * from `sessions` and attaching it to `tqs_archive.sessions` (one transaction a month; its reschedules and email
+   * reports move as rows), and only the rest row by row. Default true; false moves every row in batches.
+   */
+  wholeMonths?: boolean;
   /** Called after each committed batch. If it throws, the call stops there; what was committed stays. */
   onProgress?: (progress: HistoryMoveProgress) => void | Promise<void>;
 }
@@ -88,6 +103,11 @@ export interface RestoreHistoryOptions extends MoveOptions {
   batchSize?: number;
   /** Count what would come back and change nothing. */
   dryRun?: boolean;
+  /**
+   * Bring each archived whole month inside the range back by moving its partition (one transaction a month), and
+   * only the rest row by row. Default true; false moves every row in batches.
+   */
+  wholeMonths?: boolean;
   /** Called after each committed batch. If it throws, the call stops there; what was committed stays. */
   onProgress?: (progress: HistoryMoveProgress) => void | Promise<void>;
 }
@@ -184,22 +204,120 @@ async function countRange(db: Database, side: Side, where: SQL): Promise<Counts>
   return { sessions: Number(row?.sessions ?? 0), reschedules: Number(row?.reschedules ?? 0), emailReports: Number(row?.email_reports ?? 0) };
 }
 
+/** A month (UTC) whose partition moves whole: its first instant, and the partition's name on both sides. */
+interface WholeMonth {
+  from: Date;
+  to: Date;
+  name: string;
+}
+
 /**
- * Moves a range of sessions from one side to the other, a batch per transaction: lock the batch's oldest sessions
- * (`for update`, so no reschedule or email report can be added to them until the batch commits: their foreign key
- * checks wait, then fail), then move them and their children in one statement. A rerun takes up where an
- * interrupted one stopped: whatever is still on the `from` side in the range is what is left to move.
+ * The months of partitions of one side's `sessions` (`sessions_YYYY_MM`) that lie entirely inside `[from, before)`,
+ * oldest first; none when that side is not partitioned by month (before migrations `partitioned_sessions` and
+ * `archive_months`).
+ */
+async function partitionMonths(db: Database, side: Side, range: { from?: Date | undefined; before?: Date | undefined }): Promise<WholeMonth[]> {
+  const parent = side === 'live' ? 'sessions' : `${ARCHIVE_SCHEMA}.sessions`;
+  const rows = await queryRows<{ name: string }>(
+    db,
+    sql`select c.relname as "name" from pg_inherits i join pg_class c on c.oid = i.inhrelid
+        where i.inhparent = to_regclass(${parent}) and (select relkind from pg_class where oid = to_regclass(${parent})) = 'p'`,
+  );
+  const months: WholeMonth[] = [];
+  for (const { name } of rows) {
+    const match = /^sessions_(\d{4})_(\d{2})$/.exec(name);
+    if (!match) continue;
+    const from = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1));
+    const to = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1));
+    if (range.from && from.getTime() < range.from.getTime()) continue;
+    if (range.before && to.getTime() > range.before.getTime()) continue;
+    months.push({ from, to, name });
+  }
+  return months.sort((a, b) => a.from.getTime() - b.from.getTime());
+}
+
+/** Whether the archive's sessions are partitioned by month (migration `archive_months` applied). */
+async function archiveIsPartitioned(db: Database): Promise<boolean> {
+  const [row] = await queryRows<{ partitioned: boolean }>(
+    db,
+    sql`select coalesce((select relkind = 'p' from pg_class where oid = to_regclass(${`${ARCHIVE_SCHEMA}.sessions`})), false) as partitioned`,
+  );
+  return row?.partitioned === true;
+}
+
+/**
+ * The whole months a move takes by their partitions: none unless both sides are partitioned by month and
+ * `wholeMonths` is not false.
+ */
+async function wholeMonthsOf(
+  db: Database,
+  from: Side,
+  range: { from?: Date | undefined; before?: Date | undefined },
+  options: MoveOptions,
+): Promise<WholeMonth[]> {
+  if (options.wholeMonths === false) return [];
+  if (!(await sessionsArePartitioned(db)) || !(await archiveIsPartitioned(db))) return [];
+  return partitionMonths(db, from, range);
+}
+
+/** The sessions of `months` on one side's partitions, with their reschedules and email reports. */
+async function countMonths(db: Database, side: Side, months: WholeMonth[]): Promise<Counts> {
+  if (months.length === 0) return { sessions: 0, reschedules: 0, emailReports: 0 };
+  const where = sql`(${sql.join(
+    months.map((m) => sql`("s"."scheduled_time" >= ${at(m.from)} and "s"."scheduled_time" < ${at(m.to)})`),
+    sql` or `,
+  )})`;
+  return countRange(db, side, where);
+}
+
+/**
+ * Moves one whole month by its partition, in one transaction (SQL functions of migration `archive_months`); undefined
+ * when the month cannot go whole (see the functions' comments), and nothing was changed.
+ */
+async function moveMonth(db: Database, from: Side, month: WholeMonth): Promise<Counts | undefined> {
+  const fn = from === 'live' ? sql`tqs_archive_session_month` : sql`tqs_restore_session_month`;
+  const [row] = await db.transaction((tx) =>
+    queryRows<{ sessions: string | number | null; reschedules: string | number | null; email_reports: string | number | null }>(
+      tx,
+      sql`select "sessions", "reschedules", "email_reports" from ${fn}(${at(month.from)})`,
+    ),
+  );
+  if (row?.sessions == null) return undefined;
+  return { sessions: Number(row.sessions), reschedules: Number(row.reschedules), emailReports: Number(row.email_reports) };
+}
+
+/**
+ * Moves a range of sessions from one side to the other: first the whole months of `months`, each by moving its
+ * partition in a transaction of its own, then what is left of the range a batch per transaction: lock the batch's
+ * oldest sessions (`for update`, so no reschedule or email report can be added to them until the batch commits:
+ * their foreign key checks wait, then fail), then move them and their children in one statement. A rerun takes up
+ * where an interrupted one stopped: whatever is still on the `from` side in the range is what is left to move.
  */
 async function moveHistory(
   db: Database,
   from: Side,
   where: SQL,
   options: MoveOptions,
-  moved = { sessions: 0, reschedules: 0, emailReports: 0, batches: 0 },
+  moved = { sessions: 0, reschedules: 0, emailReports: 0, batches: 0, months: 0 },
+  months: WholeMonth[] = [],
 ): Promise<HistoryMoveResult> {
   const batchSize = options.batchSize ?? DEFAULT_ARCHIVE_BATCH_SIZE;
   const total = await countRange(db, from, where);
-  if (options.dryRun) return { ...total, batches: Math.ceil(total.sessions / batchSize), dryRun: true };
+  if (options.dryRun) {
+    const whole = await countMonths(db, from, months);
+    return { ...total, batches: months.length + Math.ceil((total.sessions - whole.sessions) / batchSize), months: months.length, dryRun: true };
+  }
+  for (const month of months) {
+    await abortPoint();
+    const counts = await moveMonth(db, from, month);
+    if (!counts) continue; // moved row by row below
+    moved.batches += 1;
+    moved.months += 1;
+    moved.sessions += counts.sessions;
+    moved.reschedules += counts.reschedules;
+    moved.emailReports += counts.emailReports;
+    await options.onProgress?.({ ...moved, sessionsTotal: total.sessions });
+  }
   const source = tables.sessions[from];
   // Partitioned sessions (0015): an email report's foreign key checks session_ids, so its rows are locked too.
   const lockIds = from === 'live' && (await sessionsArePartitioned(db));
@@ -242,9 +360,9 @@ function movedAbortably<T>(
   call: string,
   verb: string,
   options: MoveOptions,
-  move: (moved: { sessions: number; reschedules: number; emailReports: number; batches: number }) => Promise<T>,
+  move: (moved: { sessions: number; reschedules: number; emailReports: number; batches: number; months: number }) => Promise<T>,
 ): Promise<T> {
-  const moved = { sessions: 0, reschedules: 0, emailReports: 0, batches: 0 };
+  const moved = { sessions: 0, reschedules: 0, emailReports: 0, batches: 0, months: 0 };
   const outcome = () =>
     moved.batches === 0
       ? 'the running batch was cancelled and rolled back, nothing was moved'
@@ -303,6 +421,7 @@ export async function archiveHistory(db: Database, options: ArchiveHistoryOption
     batchSize: isBatchSize,
     force: isBoolean,
     dryRun: isBoolean,
+    wholeMonths: isBoolean,
     onProgress: isFunction,
     signal: isSignal,
   });
@@ -319,7 +438,10 @@ export async function archiveHistory(db: Database, options: ArchiveHistoryOption
           `Give a cutoff at or before ${safeBefore.toISOString()}, or force: true (--force) to archive anyway. Nothing was changed.`,
       );
     }
-    const result = await moveHistory(db, 'live', rangeOf({ before }), options, moved);
+    // Whole months only when the cutoff is a month's first instant (UTC): then no month is split.
+    const onMonth = before.getTime() === monthStart(before, 0).getTime();
+    const months = onMonth ? await wholeMonthsOf(db, 'live', { before }, options) : [];
+    const result = await moveHistory(db, 'live', rangeOf({ before }), options, moved, months);
     return { ...result, before, safeBefore };
   });
 }
@@ -343,6 +465,7 @@ export async function restoreHistory(db: Database, options: RestoreHistoryOption
     before: isDate,
     batchSize: isBatchSize,
     dryRun: isBoolean,
+    wholeMonths: isBoolean,
     onProgress: isFunction,
     signal: isSignal,
   });
@@ -352,7 +475,8 @@ export async function restoreHistory(db: Database, options: RestoreHistoryOption
       `restoreHistory: from (${options.from.toISOString()}) must be before before (${options.before.toISOString()}); nothing was changed`,
     );
   }
-  return movedAbortably(db, 'restoreHistory', 'restored', options, (moved) =>
-    moveHistory(db, 'archive', rangeOf({ from: options.from, before: options.before }), options, moved),
-  );
+  return movedAbortably(db, 'restoreHistory', 'restored', options, async (moved) => {
+    const range = { from: options.from, before: options.before };
+    return moveHistory(db, 'archive', rangeOf(range), options, moved, await wholeMonthsOf(db, 'archive', range, options));
+  });
 }

@@ -9,7 +9,8 @@ const plural = (n: number, word: string, many = `${word}s`) => `${formatCount(n)
 function movedRows(result: HistoryMoveResult): string {
   return (
     `${plural(result.sessions, 'session')}, ${plural(result.reschedules, 'reschedule')} and ` +
-    `${plural(result.emailReports, 'email report')} in ${plural(result.batches, 'batch', 'batches')}`
+    `${plural(result.emailReports, 'email report')} in ${plural(result.batches, 'batch', 'batches')}` +
+    (result.months > 0 ? ` (${plural(result.months, 'whole month')} by ${result.months === 1 ? 'its partition' : 'their partitions'})` : '')
   );
 }
 
@@ -21,6 +22,8 @@ export const archiveCommand: Command = {
     'Rows move to tqs_archive.sessions, .reschedules and .email_reports (same columns, every value kept), oldest first,',
     'one transaction per batch: stopped half-way, the batches done stay moved and the same command continues.',
     'A cutoff later than 90 days before the oldest stored score (or before now) would change scores: refused unless --force.',
+    'With --before on the first instant of a month (UTC), each whole month before it moves by its partition, one',
+    'transaction a month (--by-rows: every session in batches instead).',
     'With --restore, archived sessions (all, or those in [--from, --before)) come back into the live tables.',
   ].join('\n'),
   options: {
@@ -28,6 +31,7 @@ export const archiveCommand: Command = {
     'dry-run': { type: 'boolean', description: 'count what would move; change nothing' },
     force: { type: 'boolean', description: 'archive even when stored scores count sessions before --before' },
     'batch-size': { type: 'string', value: 'N', description: `sessions per transaction, 1-${MAX_ARCHIVE_BATCH_SIZE} (default 5000)` },
+    'by-rows': { type: 'boolean', description: 'move every session in batches, never a whole month by its partition' },
     restore: { type: 'boolean', description: 'bring archived sessions back instead (with --from and --before to pick a range)' },
     from: { type: 'string', value: 'ISO', description: 'with --restore: only sessions scheduled at or after this instant' },
     ...databaseOptions,
@@ -49,6 +53,7 @@ export const archiveCommand: Command = {
     const common = {
       ...(batchSize !== undefined ? { batchSize } : {}),
       dryRun,
+      ...(options['by-rows'] === true ? { wholeMonths: false } : {}),
       ...signalOf(io),
       ...(dryRun ? {} : { onProgress: historyMoveProgress(io, restore ? 'restored' : 'archived') }),
     };
