@@ -1,14 +1,17 @@
 import { sql } from 'drizzle-orm';
 import {
+  archiveHistory,
   type Dataset,
   generateDataset,
   insertDataset,
   queryRows,
   refreshDueScores,
   refreshTutorScores,
+  restoreHistory,
   rollback,
   type TqsDatabase,
 } from '../src';
+import { monthStart } from '../src/db/utc-month';
 import { type Figure, timeRatioFigure } from './figure';
 import { BENCH_NOW } from './generate-figure';
 import { collectGarbageAndSettle, formatMs, progress, timed } from './measure';
@@ -23,6 +26,7 @@ const DUE_TUTORS = 100;
 const DUE_PAIRS = 21;
 const FULL_PAIRS = 5;
 const LOAD_PAIRS = 3;
+const ARCHIVE_PAIRS = 3;
 
 type Layout = 'partitioned' | 'single';
 
@@ -56,10 +60,15 @@ export async function partitionFigures(backend: BenchBackend, scale: Scale, post
   }
 }
 
-type Samples = Record<'load' | 'full' | 'due', Record<Layout, number[]>>;
+type Samples = Record<'load' | 'full' | 'due' | 'archive', Record<Layout, number[]>>;
 
 async function timeLayouts(dbs: Record<Layout, TqsDatabase>, dataset: Dataset, label: string): Promise<Samples> {
-  const samples: Samples = { load: { partitioned: [], single: [] }, full: { partitioned: [], single: [] }, due: { partitioned: [], single: [] } };
+  const samples: Samples = {
+    load: { partitioned: [], single: [] },
+    full: { partitioned: [], single: [] },
+    due: { partitioned: [], single: [] },
+    archive: { partitioned: [], single: [] },
+  };
   const thresholds: Record<Layout, number> = { partitioned: 15, single: 15 };
   const next = (layout: Layout) => (thresholds[layout] = thresholds[layout] === 15 ? 16 : 15);
   for (const [layout, db] of Object.entries(dbs) as [Layout, TqsDatabase][]) {
@@ -95,7 +104,35 @@ async function timeLayouts(dbs: Record<Layout, TqsDatabase>, dataset: Dataset, l
     }
     progress(`  partitions ${label} refresh pair ${i + 1}`);
   }
+  await timeArchive(dbs, samples, label);
   return samples;
+}
+
+/**
+ * Archiving the dataset's second month (its first, often partial, archived before, untimed): on the partitioned
+ * layout by detaching the month's partition (archiveHistory with the cutoff on the month's end), on the single table
+ * by moving its rows (archiveHistory as it was before 0016, 5,000 sessions a batch); each restored, untimed, before
+ * the next pair. The restore's time is shown in the progress lines.
+ */
+async function timeArchive(dbs: Record<Layout, TqsDatabase>, samples: Samples, label: string): Promise<void> {
+  const [first] = await queryRows<{ at: string }>(dbs.single, sql`select min(scheduled_time)::text as at from sessions`);
+  const start = new Date(first!.at);
+  const firstEnd = monthStart(start, 1);
+  const secondEnd = monthStart(start, 2);
+  for (const db of Object.values(dbs)) await archiveHistory(db, { before: firstEnd });
+  for (let i = 0; i < ARCHIVE_PAIRS; i++) {
+    for (const layout of i % 2 ? (['single', 'partitioned'] as const) : (['partitioned', 'single'] as const)) {
+      const db = dbs[layout];
+      await collectGarbageAndSettle();
+      const archived = await timed(() => archiveHistory(db, { before: secondEnd }));
+      samples.archive[layout].push(archived.ms);
+      const restored = await timed(() => restoreHistory(db, { from: firstEnd }));
+      progress(
+        `  partitions ${label} ${layout} archive of ${archived.value.sessions.toLocaleString('en-US')} sessions` +
+          ` (${archived.value.months} whole months): ${formatMs(archived.ms)}, restore ${formatMs(restored.ms)} (${restored.value.months} whole months)`,
+      );
+    }
+  }
 }
 
 /** The targets are stated for PostgreSQL at 1M sessions over 24 months; elsewhere the rows are shown without them. */
@@ -117,5 +154,12 @@ function figureRows(backend: BenchBackend, scale: Scale, samples: Samples, note:
     row('partitions: load, partitioned vs single table', 'load', 'single-table time / partitioned time (share of the single table throughput)', { min: 0.95 }, 'floor/median'),
     row('partitions: full refresh, partitioned vs single table', 'full', 'partitioned time / single-table time', { max: 1.0 }, 'median/floor'),
     row(`partitions: due refresh (${DUE_TUTORS} tutors), partitioned vs single table`, 'due', 'partitioned time / single-table time', { max: 1.0 }, 'median/floor'),
+    row(
+      'partitions: archive one month, detached vs its rows moved',
+      'archive',
+      'single-table row move time / partitioned detach time (how many times faster)',
+      { min: 50 },
+      'floor/median',
+    ),
   ];
 }

@@ -1,6 +1,67 @@
 -- Down migration for 0016_archive_months, written by hand: the archive's sessions back to one table (the layout of
 -- 0005-0015), every archived row copied back (months archived whole included), the id key, index and foreign keys
 -- as they were; tqs_archive.session_ids and the month functions dropped.
+-- The reschedules' capture and rule triggers as 0013 left them.
+CREATE OR REPLACE FUNCTION "tqs_capture_reschedule_changes"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' AND "tqs_bulk_loading"() THEN
+    PERFORM "tqs_bulk_load_note"('capture', min("original_time"), max("original_time")) FROM "new_rows";
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO "tutor_score_changes" ("tutor_id")
+    SELECT DISTINCT "s"."tutor_id" FROM "sessions" "s" WHERE "s"."id" IN (SELECT "session_id" FROM "new_rows");
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO "tutor_score_changes" ("tutor_id")
+    SELECT DISTINCT "s"."tutor_id" FROM "sessions" "s" WHERE "s"."id" IN (SELECT "session_id" FROM "old_rows");
+  ELSE
+    INSERT INTO "tutor_score_changes" ("tutor_id")
+    SELECT DISTINCT "s"."tutor_id" FROM "sessions" "s" WHERE "s"."id" IN (
+      SELECT "session_id" FROM (
+        (SELECT "id", "session_id", "initiator" FROM "old_rows" EXCEPT SELECT "id", "session_id", "initiator" FROM "new_rows")
+        UNION ALL
+        (SELECT "id", "session_id", "initiator" FROM "new_rows" EXCEPT SELECT "id", "session_id", "initiator" FROM "old_rows")
+      ) AS "changed"
+    );
+  END IF;
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+CREATE OR REPLACE FUNCTION "tqs_reschedule_rule_reschedules"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' AND "tqs_bulk_loading"() THEN
+    PERFORM "tqs_bulk_load_note"('rule', min("original_time"), max("original_time")) FROM "new_rows";
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO "reschedule_rule_pending" ("xact", "session_id")
+    SELECT pg_current_xact_id(), n."session_id" FROM "new_rows" n
+    WHERE NOT EXISTS (SELECT 1 FROM "sessions" s WHERE s."id" = n."session_id" AND s."status" = 'rescheduled');
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO "reschedule_rule_pending" ("xact", "session_id")
+    SELECT pg_current_xact_id(), v."session_id"
+    FROM (SELECT DISTINCT "session_id" FROM "old_rows") AS "left_behind"
+    JOIN "reschedule_rule_violations" v ON v."session_id" = "left_behind"."session_id";
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO "reschedule_rule_pending" ("xact", "session_id")
+    SELECT pg_current_xact_id(), "session_id" FROM (
+      SELECT "session_id" FROM (SELECT "id", "session_id" FROM "new_rows" EXCEPT SELECT "id", "session_id" FROM "old_rows") AS "arrived"
+      WHERE NOT EXISTS (SELECT 1 FROM "sessions" s WHERE s."id" = "arrived"."session_id" AND s."status" = 'rescheduled')
+      UNION
+      SELECT v."session_id"
+      FROM (SELECT "session_id" FROM "old_rows" EXCEPT SELECT "session_id" FROM "new_rows") AS "left_behind"
+      JOIN "reschedule_rule_violations" v ON v."session_id" = "left_behind"."session_id"
+    ) AS "noted";
+  ELSE
+    INSERT INTO "reschedule_rule_pending" ("xact", "session_id")
+    SELECT pg_current_xact_id(), "id" FROM "sessions" WHERE "status" = 'rescheduled';
+  END IF;
+  IF FOUND THEN PERFORM "tqs_reschedule_rule_defer"(); END IF;
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
 DROP FUNCTION "tqs_restore_session_month"(timestamptz);
 --> statement-breakpoint
 DROP FUNCTION "tqs_archive_session_month"(timestamptz);

@@ -132,9 +132,12 @@ BEGIN
     OR EXISTS (SELECT 1 FROM "tqs_archive"."sessions_default" WHERE "scheduled_time" >= lo AND "scheduled_time" < hi) THEN
     RETURN;
   END IF;
-  -- The month's ids first, in id order, as a batch of row moves locks them: a writer adding an email report to one
+  -- The month's ids leave session_ids first, before anything else is written: a writer adding an email report to one
   -- of them holds its key share until it commits, and must not be left waiting for a count this transaction took.
-  EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM "session_ids" WHERE "id" IN (SELECT "id" FROM %I) ORDER BY "id" FOR UPDATE) "l"', part);
+  -- The reports' foreign key is checked once they have moved too. By id (= ANY, an index probe each): a join would
+  -- read all of session_ids.
+  SET CONSTRAINTS "email_reports_session_id_fk" DEFERRED;
+  EXECUTE format('DELETE FROM "session_ids" WHERE "id" = ANY(ARRAY(SELECT "id" FROM %I))', part);
   BEGIN
     EXECUTE format('INSERT INTO "tqs_archive"."session_ids" ("id") SELECT "id" FROM %I', part);
   EXCEPTION WHEN unique_violation THEN
@@ -146,7 +149,7 @@ BEGIN
     'INSERT INTO "tqs_archive"."email_reports" (%s) SELECT %s FROM "moved"', part,
     (SELECT string_agg('"e".' || c, ', ') FROM unnest(string_to_array(report_columns, ', ')) AS c), report_columns, report_columns);
   GET DIAGNOSTICS "email_reports" = ROW_COUNT;
-  EXECUTE format('DELETE FROM "session_ids" WHERE "id" IN (SELECT "id" FROM %I)', part);
+  SET CONSTRAINTS "email_reports_session_id_fk" IMMEDIATE;
   EXECUTE format('CREATE TEMP TABLE "tqs_archiving_reschedules" ON COMMIT DROP AS SELECT %s FROM "reschedules" "r" '
     'WHERE "r"."original_time" >= %L AND "r"."original_time" < %L AND "r"."session_id" IN (SELECT "id" FROM %I)',
     (SELECT string_agg('"r".' || c, ', ') FROM unnest(string_to_array(reschedule_columns, ', ')) AS c), lo, hi, part);
@@ -227,5 +230,100 @@ BEGIN
   GET DIAGNOSTICS pending = ROW_COUNT;
   IF pending > 0 THEN PERFORM "tqs_reschedule_rule_defer"(); END IF;
   EXECUTE format('SELECT count(*) FROM %I', part) INTO "sessions";
+END;
+$$;
+--> statement-breakpoint
+-- The reschedules' capture and rule triggers look their sessions up by ("id", "scheduled_time") = ("session_id",
+-- "original_time") (the foreign key makes them equal) instead of by id alone: by id alone, every month's partition is
+-- probed for each reschedule (146 ms against 9 ms for the 1,400 reschedules of one month, 1M sessions over 24
+-- months); with the month, run-time pruning probes one. What they queue and note is unchanged.
+CREATE OR REPLACE FUNCTION "tqs_capture_reschedule_changes"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' AND "tqs_bulk_loading"() THEN
+    PERFORM "tqs_bulk_load_note"('capture', min("original_time"), max("original_time")) FROM "new_rows";
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO "tutor_score_changes" ("tutor_id")
+    SELECT DISTINCT "s"."tutor_id" FROM "new_rows" "n", LATERAL (SELECT "tutor_id" FROM "sessions" WHERE "id" = "n"."session_id" AND "scheduled_time" = "n"."original_time" LIMIT 1) "s";
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO "tutor_score_changes" ("tutor_id")
+    SELECT DISTINCT "s"."tutor_id" FROM "old_rows" "o", LATERAL (SELECT "tutor_id" FROM "sessions" WHERE "id" = "o"."session_id" AND "scheduled_time" = "o"."original_time" LIMIT 1) "s";
+  ELSE
+    INSERT INTO "tutor_score_changes" ("tutor_id")
+    SELECT DISTINCT "s"."tutor_id" FROM (
+      (SELECT "id", "session_id", "original_time", "initiator" FROM "old_rows" EXCEPT SELECT "id", "session_id", "original_time", "initiator" FROM "new_rows")
+      UNION ALL
+      (SELECT "id", "session_id", "original_time", "initiator" FROM "new_rows" EXCEPT SELECT "id", "session_id", "original_time", "initiator" FROM "old_rows")
+    ) AS "changed", LATERAL (SELECT "tutor_id" FROM "sessions" WHERE "id" = "changed"."session_id" AND "scheduled_time" = "changed"."original_time" LIMIT 1) "s";
+  END IF;
+  RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+-- A reschedule deleted (or moved off its session) leaves a violation exactly when its session is still there,
+-- rescheduled, with no reschedule left (a session has at most one: reschedules_session_id_unique). Its session is
+-- looked up by id and time; only the sessions not found so (moved in time under the deferred foreign key in this
+-- transaction, or deleted with it) are looked up by id alone, as before.
+CREATE OR REPLACE FUNCTION "tqs_reschedule_rule_reschedules"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  noted bigint := 0;
+  added bigint;
+  missing uuid[];
+BEGIN
+  IF TG_OP = 'INSERT' AND "tqs_bulk_loading"() THEN
+    PERFORM "tqs_bulk_load_note"('rule', min("original_time"), max("original_time")) FROM "new_rows";
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO "reschedule_rule_pending" ("xact", "session_id")
+    SELECT pg_current_xact_id(), n."session_id" FROM "new_rows" n
+    LEFT JOIN LATERAL (SELECT s."status" FROM "sessions" s
+      WHERE s."id" = n."session_id" AND s."scheduled_time" = n."original_time" LIMIT 1) s ON true
+    WHERE s."status" IS DISTINCT FROM 'rescheduled';
+    GET DIAGNOSTICS noted = ROW_COUNT;
+  ELSIF TG_OP = 'UPDATE' THEN
+    INSERT INTO "reschedule_rule_pending" ("xact", "session_id")
+    SELECT pg_current_xact_id(), "session_id"
+    FROM (SELECT "id", "session_id", "original_time" FROM "new_rows" EXCEPT SELECT "id", "session_id", "original_time" FROM "old_rows") AS "arrived"
+    LEFT JOIN LATERAL (SELECT s."status" FROM "sessions" s
+      WHERE s."id" = "arrived"."session_id" AND s."scheduled_time" = "arrived"."original_time" LIMIT 1) s ON true
+    WHERE s."status" IS DISTINCT FROM 'rescheduled';
+    GET DIAGNOSTICS noted = ROW_COUNT;
+    INSERT INTO "reschedule_rule_pending" ("xact", "session_id")
+    SELECT pg_current_xact_id(), s."id"
+    FROM (SELECT "session_id", "original_time" FROM "old_rows" EXCEPT SELECT "session_id", "original_time" FROM "new_rows") AS l,
+    LATERAL (SELECT s."id", s."status" FROM "sessions" s WHERE s."id" = l."session_id" AND s."scheduled_time" = l."original_time" LIMIT 1) s
+    WHERE s."status" = 'rescheduled' AND NOT EXISTS (SELECT 1 FROM "reschedules" r WHERE r."session_id" = s."id");
+    GET DIAGNOSTICS added = ROW_COUNT;
+    noted := noted + added;
+    missing := ARRAY(SELECT l."session_id"
+      FROM (SELECT "session_id", "original_time" FROM "old_rows" EXCEPT SELECT "session_id", "original_time" FROM "new_rows") AS l
+      LEFT JOIN LATERAL (SELECT 1 AS "found" FROM "sessions" s WHERE s."id" = l."session_id" AND s."scheduled_time" = l."original_time" LIMIT 1) s ON true
+      WHERE s."found" IS NULL);
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO "reschedule_rule_pending" ("xact", "session_id")
+    SELECT pg_current_xact_id(), s."id" FROM "old_rows" l,
+    LATERAL (SELECT s."id", s."status" FROM "sessions" s WHERE s."id" = l."session_id" AND s."scheduled_time" = l."original_time" LIMIT 1) s
+    WHERE s."status" = 'rescheduled' AND NOT EXISTS (SELECT 1 FROM "reschedules" r WHERE r."session_id" = s."id");
+    GET DIAGNOSTICS noted = ROW_COUNT;
+    missing := ARRAY(SELECT l."session_id" FROM "old_rows" l
+      LEFT JOIN LATERAL (SELECT 1 AS "found" FROM "sessions" s WHERE s."id" = l."session_id" AND s."scheduled_time" = l."original_time" LIMIT 1) s ON true
+      WHERE s."found" IS NULL);
+  ELSE
+    INSERT INTO "reschedule_rule_pending" ("xact", "session_id")
+    SELECT pg_current_xact_id(), "id" FROM "sessions" WHERE "status" = 'rescheduled';
+    GET DIAGNOSTICS noted = ROW_COUNT;
+  END IF;
+  IF cardinality(missing) > 0 THEN
+    INSERT INTO "reschedule_rule_pending" ("xact", "session_id")
+    SELECT pg_current_xact_id(), s."id" FROM "sessions" s
+    WHERE s."id" = ANY(missing) AND s."status" = 'rescheduled'
+      AND NOT EXISTS (SELECT 1 FROM "reschedules" r WHERE r."session_id" = s."id");
+    GET DIAGNOSTICS added = ROW_COUNT;
+    noted := noted + added;
+  END IF;
+  IF noted > 0 THEN PERFORM "tqs_reschedule_rule_defer"(); END IF;
+  RETURN NULL;
 END;
 $$;

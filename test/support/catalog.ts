@@ -90,7 +90,7 @@ export async function catalogSnapshot(db: Database): Promise<CatalogSnapshot> {
         join pg_class c on c.oid = t.tgrelid
         join pg_namespace n on n.oid = c.relnamespace
         where n.nspname in ${schemas} and not t.tgisinternal and not c.relispartition
-        order by c.relname, t.tgname`,
+        order by c.relname, t.tgname, n.nspname`,
   );
   const functions = await queryRows<CatalogSnapshot['functions'][number]>(
     db,
