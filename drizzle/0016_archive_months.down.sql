@@ -1,6 +1,30 @@
 -- Down migration for 0016_archive_months, written by hand: the archive's sessions back to one table (the layout of
 -- 0005-0015), every archived row copied back (months archived whole included), the id key, index and foreign keys
 -- as they were; tqs_archive.session_ids and the month functions dropped.
+-- tqs_session_ids as 0015 left it.
+CREATE OR REPLACE FUNCTION "tqs_session_ids"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  detail text;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO "session_ids" ("id") SELECT "id" FROM "new_rows";
+  ELSIF TG_OP = 'DELETE' THEN
+    DELETE FROM "session_ids" WHERE "id" IN (SELECT "id" FROM "old_rows");
+  ELSIF TG_OP = 'UPDATE' THEN
+    DELETE FROM "session_ids" WHERE "id" IN (SELECT "id" FROM "old_rows" EXCEPT SELECT "id" FROM "new_rows");
+    INSERT INTO "session_ids" ("id") SELECT "id" FROM "new_rows" EXCEPT SELECT "id" FROM "old_rows";
+  ELSE
+    DELETE FROM "session_ids";
+  END IF;
+  RETURN NULL;
+EXCEPTION WHEN unique_violation THEN
+  GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+  RAISE EXCEPTION 'duplicate key value violates unique constraint "sessions_pkey"'
+    USING ERRCODE = 'unique_violation', CONSTRAINT = 'sessions_pkey', TABLE = 'sessions', SCHEMA = TG_TABLE_SCHEMA,
+      DETAIL = detail;
+END;
+$$;
+--> statement-breakpoint
 -- The reschedules' capture and rule triggers as 0013 left them.
 CREATE OR REPLACE FUNCTION "tqs_capture_reschedule_changes"() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

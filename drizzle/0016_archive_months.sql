@@ -66,9 +66,9 @@ BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO "tqs_archive"."session_ids" ("id") SELECT "id" FROM "new_rows";
   ELSIF TG_OP = 'DELETE' THEN
-    DELETE FROM "tqs_archive"."session_ids" WHERE "id" IN (SELECT "id" FROM "old_rows");
+    DELETE FROM "tqs_archive"."session_ids" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "old_rows"));
   ELSIF TG_OP = 'UPDATE' THEN
-    DELETE FROM "tqs_archive"."session_ids" WHERE "id" IN (SELECT "id" FROM "old_rows" EXCEPT SELECT "id" FROM "new_rows");
+    DELETE FROM "tqs_archive"."session_ids" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "old_rows" EXCEPT SELECT "id" FROM "new_rows"));
     INSERT INTO "tqs_archive"."session_ids" ("id") SELECT "id" FROM "new_rows" EXCEPT SELECT "id" FROM "old_rows";
   ELSE
     DELETE FROM "tqs_archive"."session_ids";
@@ -112,9 +112,12 @@ $$;
 -- dropped (the archive has neither); what a delete of its rows would have done is done too: its tutors queued for
 -- the due refresh, its status counts taken out of fleet_counts. Returns null counts, changing nothing, when the month
 -- cannot go whole: it has no partition in "sessions", the archive already has one of that name, or the archive's
--- default partition holds rows of that month (the caller then moves its rows). Holds ACCESS EXCLUSIVE on "sessions"
--- from its first statement to the end of the transaction: DETACH needs it, and taking it first means no writer
--- can lock the month's rows in between (a reschedule's foreign key check, say) and deadlock with it.
+-- default partition holds rows of that month (the caller then moves its rows). Locks: the partition lock of
+-- "sessions" (SHARE UPDATE EXCLUSIVE, one month change at a time; reads and writes go on) and EXCLUSIVE on the month's
+-- partition (reads of it go on; writes to it, and foreign key checks locking its rows, wait) while the rows around it
+-- move; ACCESS EXCLUSIVE on "sessions", which DETACH needs, only for the few statements of the DDL at the end, so reads
+-- and writes of other months wait for that part alone. A writer of the same month that has already locked
+-- "sessions" when the DETACH asks for it is in a deadlock with it, and PostgreSQL fails one of the two (40P01).
 CREATE FUNCTION "tqs_archive_session_month"("p_at" timestamptz, OUT "sessions" bigint, OUT "reschedules" bigint,
   OUT "email_reports" bigint)
 LANGUAGE plpgsql AS $$
@@ -127,11 +130,12 @@ DECLARE
   report_columns text := "tqs_written_columns"('"email_reports"'::regclass);
   detail text;
 BEGIN
-  LOCK TABLE "sessions" IN ACCESS EXCLUSIVE MODE;
+  PERFORM "tqs_lock_session_partitions"();
   IF NOT "tqs_session_partition_exists"(part) OR "tqs_archive_partition_exists"(part)
     OR EXISTS (SELECT 1 FROM "tqs_archive"."sessions_default" WHERE "scheduled_time" >= lo AND "scheduled_time" < hi) THEN
     RETURN;
   END IF;
+  EXECUTE format('LOCK TABLE %I IN EXCLUSIVE MODE', part);
   -- The month's ids leave session_ids first, before anything else is written: a writer adding an email report to one
   -- of them holds its key share until it commits, and must not be left waiting for a count this transaction took.
   -- The reports' foreign key is checked once they have moved too. By id (= ANY, an index probe each): a join would
@@ -156,6 +160,7 @@ BEGIN
   DELETE FROM "reschedules" WHERE "id" IN (SELECT "id" FROM "tqs_archiving_reschedules");
   EXECUTE format('INSERT INTO "tutor_score_changes" ("tutor_id") SELECT DISTINCT "tutor_id" FROM %I', part);
   DELETE FROM "fleet_counts" WHERE "kind" = 'status' AND "bucket" >= lo AND "bucket" < hi;
+  LOCK TABLE "sessions" IN ACCESS EXCLUSIVE MODE;
   FOR t IN SELECT * FROM "tqs_session_statement_triggers"() WHERE "name" NOT LIKE '%truncate' LOOP
     EXECUTE format('DROP TRIGGER %I ON %I', 'sessions_' || t."name", part);
   END LOOP;
@@ -208,7 +213,7 @@ BEGIN
     'WHERE "e"."session_id" IN (SELECT "id" FROM "tqs_archive".%I)',
     (SELECT string_agg('"e".' || c, ', ') FROM unnest(string_to_array(report_columns, ', ')) AS c), part);
   DELETE FROM "tqs_archive"."email_reports" WHERE "id" IN (SELECT "id" FROM "tqs_restoring_email_reports");
-  EXECUTE format('DELETE FROM "tqs_archive"."session_ids" WHERE "id" IN (SELECT "id" FROM "tqs_archive".%I)', part);
+  EXECUTE format('DELETE FROM "tqs_archive"."session_ids" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "tqs_archive".%I))', part);
   EXECUTE format('CREATE TEMP TABLE "tqs_restoring_reschedules" ON COMMIT DROP AS SELECT %s FROM "tqs_archive"."reschedules" "r" '
     'WHERE "r"."original_time" >= %L AND "r"."original_time" < %L AND "r"."session_id" IN (SELECT "id" FROM "tqs_archive".%I)',
     (SELECT string_agg('"r".' || c, ', ') FROM unnest(string_to_array(reschedule_columns, ', ')) AS c), lo, hi, part);
@@ -317,13 +322,38 @@ BEGIN
   END IF;
   IF cardinality(missing) > 0 THEN
     INSERT INTO "reschedule_rule_pending" ("xact", "session_id")
-    SELECT pg_current_xact_id(), s."id" FROM "sessions" s
-    WHERE s."id" = ANY(missing) AND s."status" = 'rescheduled'
-      AND NOT EXISTS (SELECT 1 FROM "reschedules" r WHERE r."session_id" = s."id");
+    SELECT pg_current_xact_id(), s."id" FROM unnest(missing) AS m("id"),
+    LATERAL (SELECT s."id", s."status" FROM "sessions" s WHERE s."id" = m."id" LIMIT 1) s
+    WHERE s."status" = 'rescheduled' AND NOT EXISTS (SELECT 1 FROM "reschedules" r WHERE r."session_id" = s."id");
     GET DIAGNOSTICS added = ROW_COUNT;
     noted := noted + added;
   END IF;
   IF noted > 0 THEN PERFORM "tqs_reschedule_rule_defer"(); END IF;
   RETURN NULL;
+END;
+$$;
+--> statement-breakpoint
+-- session_ids loses the ids of deleted sessions by index probes (= ANY of an array): IN (SELECT ...) was planned as a
+-- hash join reading all of session_ids (1M ids) for each delete statement.
+CREATE OR REPLACE FUNCTION "tqs_session_ids"() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  detail text;
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO "session_ids" ("id") SELECT "id" FROM "new_rows";
+  ELSIF TG_OP = 'DELETE' THEN
+    DELETE FROM "session_ids" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "old_rows"));
+  ELSIF TG_OP = 'UPDATE' THEN
+    DELETE FROM "session_ids" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "old_rows" EXCEPT SELECT "id" FROM "new_rows"));
+    INSERT INTO "session_ids" ("id") SELECT "id" FROM "new_rows" EXCEPT SELECT "id" FROM "old_rows";
+  ELSE
+    DELETE FROM "session_ids";
+  END IF;
+  RETURN NULL;
+EXCEPTION WHEN unique_violation THEN
+  GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+  RAISE EXCEPTION 'duplicate key value violates unique constraint "sessions_pkey"'
+    USING ERRCODE = 'unique_violation', CONSTRAINT = 'sessions_pkey', TABLE = 'sessions', SCHEMA = TG_TABLE_SCHEMA,
+      DETAIL = detail;
 END;
 $$;

@@ -219,6 +219,20 @@ describeEachBackend('reschedule_status_rule', (backend) => {
       expect(await statusOf(db, kept.id)).toEqual({ status: undefined, hasReschedule: false });
     });
 
+    it('the reschedule deleted after its session moved in time (the foreign key deferred): still refused', async () => {
+      // The trigger looks the session up by (id, time) first (0016); one moved in this transaction is found by id alone.
+      const moved = await pair();
+      const error = await failureOf(() =>
+        db.transaction(async (tx) => {
+          await tx.execute(sql`set constraints reschedules_session_fk deferred`);
+          await tx.update(sessions).set({ scheduledTime: new Date(moved.scheduledTime.getTime() + HOUR) }).where(eq(sessions.id, moved.id));
+          await tx.delete(reschedules).where(eq(reschedules.sessionId, moved.id));
+        }),
+      );
+      expectRuleViolation(error, moved.id, /has status 'rescheduled' but no reschedules row/);
+      expect(await statusOf(db, moved.id)).toEqual({ status: 'rescheduled', hasReschedule: true });
+    });
+
     it('SET CONSTRAINTS ALL IMMEDIATE checks at the end of each statement instead', async () => {
       const session = sessionRow('rescheduled');
       const error = await failureOf(() =>

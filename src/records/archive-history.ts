@@ -156,16 +156,19 @@ type Side = 'live' | 'archive';
  * statement, so one snapshot reads every row it moves. Child rows are deleted by the statement itself, so neither
  * the `on delete cascade` of reschedules nor the `restrict` of email reports finds anything left to do.
  */
-function moveStatement(ids: string[], from: Side): SQL {
+function moveStatement(ids: string[], span: { first: string; last: string }, from: Side): SQL {
   const to: Side = from === 'live' ? 'archive' : 'live';
   const idList = sql`any(${sql.param(ids)}::uuid[])`;
+  // The batch's first and last scheduled_time: on a table partitioned by month, only the months between are probed
+  // for the ids (by id alone, every month's partition would be).
+  const within = sql`"scheduled_time" between ${span.first}::timestamptz and ${span.last}::timestamptz`;
   const { sessions: s, reschedules: r, emailReports: e } = tables;
   return sql`with "moved_email_reports" as (
   delete from ${e[from]} where "session_id" = ${idList} returning ${e.columns}
 ), "moved_reschedules" as (
   delete from ${r[from]} where "session_id" = ${idList} returning ${r.columns}
 ), "moved_sessions" as (
-  delete from ${s[from]} where "id" = ${idList} returning ${s.columns}
+  delete from ${s[from]} where "id" = ${idList} and ${within} returning ${s.columns}
 ), "put_sessions" as (
   insert into ${s[to]} (${s.columns}) select ${s.columns} from "moved_sessions" returning 1
 ), "put_reschedules" as (
@@ -324,9 +327,9 @@ async function moveHistory(
   for (;;) {
     await abortPoint(); // PGlite: an abort takes effect here, between batches
     const batch = await db.transaction(async (tx) => {
-      const locked = await queryRows<{ id: string }>(
+      const locked = await queryRows<{ id: string; at: string }>(
         tx,
-        sql`select "s"."id" from ${source} "s" where ${where} order by "s"."scheduled_time" limit ${batchSize} for update of "s"`,
+        sql`select "s"."id", "s"."scheduled_time"::text as "at" from ${source} "s" where ${where} order by "s"."scheduled_time" limit ${batchSize} for update of "s"`,
       );
       if (locked.length === 0) return undefined;
       if (lockIds) {
@@ -336,6 +339,7 @@ async function moveHistory(
         tx,
         moveStatement(
           locked.map((r) => r.id),
+          { first: (locked[0] as { at: string }).at, last: (locked[locked.length - 1] as { at: string }).at },
           from,
         ),
       );
@@ -393,6 +397,12 @@ async function safeCutoff(db: Database, now: Date): Promise<Date> {
  * `force: true`, since below it no session counts in any stored score; the moved sessions' tutors are queued for the
  * next `refreshDueScores` (docs/operations.md).
  *
+ * When `before` is the first instant of a month (UTC) and `sessions` is partitioned by month, each whole month
+ * before it first moves by its partition, one transaction a month (`months` in the result): its reschedules and email
+ * reports move as rows, the partition is detached from `sessions` and attached to `tqs_archive.sessions`
+ * (`select * from tqs_archive_session_month($month)`, migration `archive_months`); the transaction holds an
+ * `ACCESS EXCLUSIVE` lock on `sessions`. `wholeMonths: false` moves every row in batches.
+ *
  * SQL of one batch, in one transaction:
  * ```sql
  * select s.id from sessions s where s.scheduled_time < $before order by s.scheduled_time limit $batchSize for update of s;
@@ -411,7 +421,7 @@ async function safeCutoff(db: Database, now: Date): Promise<Date> {
  *   kind; nothing was changed.
  * @example
  * const result = await archiveHistory(db, { before: new Date('2025-01-01T00:00:00Z') });
- * // { sessions: 52000, reschedules: 6100, emailReports: 5900, batches: 11, dryRun: false, before, safeBefore }
+ * // { sessions: 52000, reschedules: 6100, emailReports: 5900, batches: 11, months: 0, dryRun: false, before, safeBefore }
  * await archiveHistory(db, { before, dryRun: true });  // counts only
  * await restoreHistory(db);                            // everything back
  */
@@ -448,7 +458,9 @@ export async function archiveHistory(db: Database, options: ArchiveHistoryOption
 
 /**
  * Moves archived sessions (all, or those scheduled in `[from, before)`) back into the live tables with their
- * reschedules and email reports, the way {@link archiveHistory} moved them out, and as resumable. A session whose
+ * reschedules and email reports, the way {@link archiveHistory} moved them out, and as resumable. An archived whole
+ * month inside the range comes back by its partition (`tqs_restore_session_month`), unless `sessions` has a
+ * partition or rows of that month again; the rest in batches. A session whose
  * tutor was deleted since is refused by `sessions_tutor_id_fk` and its batch rolled back.
  *
  * @throws {ConstraintViolationError} a live table refused a row (e.g. the session's tutor no longer exists); the
