@@ -8,7 +8,8 @@
 -- * an archived session's id is unique in the archive: "tqs_archive"."session_ids" holds every archived id under the
 --   primary key, kept by statement triggers on "tqs_archive"."sessions" (a duplicate is refused as sessions_pkey of
 --   tqs_archive.sessions), and archived email reports reference it;
--- * archived reschedules reference "tqs_archive"."sessions" ("id", "scheduled_time"), as before;
+-- * archived reschedules reference "tqs_archive"."sessions" ("id", "scheduled_time"), as before (now deferrable, initially
+--   immediate: a month's reschedules go into the archive before the month does);
 -- * the archive has the columns and checks of the live tables; it has no capture, count or rule triggers.
 ALTER TABLE "tqs_archive"."reschedules" DROP CONSTRAINT "reschedules_session_fk";
 --> statement-breakpoint
@@ -90,7 +91,7 @@ CREATE TRIGGER "sessions_ids_delete" AFTER DELETE ON "tqs_archive"."sessions" RE
 --> statement-breakpoint
 CREATE TRIGGER "sessions_ids_truncate" AFTER TRUNCATE ON "tqs_archive"."sessions" FOR EACH STATEMENT EXECUTE FUNCTION "tqs_archive_session_ids"();
 --> statement-breakpoint
-ALTER TABLE "tqs_archive"."reschedules" ADD CONSTRAINT "reschedules_session_fk" FOREIGN KEY ("session_id", "original_time") REFERENCES "tqs_archive"."sessions"("id", "scheduled_time") ON DELETE cascade ON UPDATE no action;
+ALTER TABLE "tqs_archive"."reschedules" ADD CONSTRAINT "reschedules_session_fk" FOREIGN KEY ("session_id", "original_time") REFERENCES "tqs_archive"."sessions"("id", "scheduled_time") ON DELETE cascade ON UPDATE no action DEFERRABLE INITIALLY IMMEDIATE;
 --> statement-breakpoint
 ALTER TABLE "tqs_archive"."email_reports" ADD CONSTRAINT "email_reports_session_id_fk" FOREIGN KEY ("session_id") REFERENCES "tqs_archive"."session_ids"("id") ON DELETE no action ON UPDATE no action DEFERRABLE INITIALLY IMMEDIATE;
 --> statement-breakpoint
@@ -158,20 +159,25 @@ BEGIN
     'WHERE "r"."original_time" >= %L AND "r"."original_time" < %L AND "r"."session_id" IN (SELECT "id" FROM %I)',
     (SELECT string_agg('"r".' || c, ', ') FROM unnest(string_to_array(reschedule_columns, ', ')) AS c), lo, hi, part);
   DELETE FROM "reschedules" WHERE "id" IN (SELECT "id" FROM "tqs_archiving_reschedules");
+  -- The archived reschedules go in now, checked against their sessions once the month is in the archive, so that
+  -- the ACCESS EXCLUSIVE lock below covers the DDL alone.
+  SET CONSTRAINTS "tqs_archive"."reschedules_session_fk" DEFERRED;
+  EXECUTE format('INSERT INTO "tqs_archive"."reschedules" (%s) SELECT %s FROM "tqs_archiving_reschedules"', reschedule_columns, reschedule_columns);
+  GET DIAGNOSTICS "reschedules" = ROW_COUNT;
+  DROP TABLE "tqs_archiving_reschedules";
   EXECUTE format('INSERT INTO "tutor_score_changes" ("tutor_id") SELECT DISTINCT "tutor_id" FROM %I', part);
   DELETE FROM "fleet_counts" WHERE "kind" = 'status' AND "bucket" >= lo AND "bucket" < hi;
-  LOCK TABLE "sessions" IN ACCESS EXCLUSIVE MODE;
+  EXECUTE format('SELECT count(*) FROM %I', part) INTO "sessions";
+  -- Writes to the month wait on its EXCLUSIVE lock: its own triggers can go before the detach.
   FOR t IN SELECT * FROM "tqs_session_statement_triggers"() WHERE "name" NOT LIKE '%truncate' LOOP
     EXECUTE format('DROP TRIGGER %I ON %I', 'sessions_' || t."name", part);
   END LOOP;
+  LOCK TABLE "sessions" IN ACCESS EXCLUSIVE MODE;
   EXECUTE format('ALTER TABLE "sessions" DETACH PARTITION %I', part);
   EXECUTE format('ALTER TABLE %I DROP CONSTRAINT "sessions_tutor_id_fk"', part);
   EXECUTE format('ALTER TABLE %I SET SCHEMA "tqs_archive"', part);
   EXECUTE format('ALTER TABLE "tqs_archive"."sessions" ATTACH PARTITION "tqs_archive".%I FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
-  EXECUTE format('INSERT INTO "tqs_archive"."reschedules" (%s) SELECT %s FROM "tqs_archiving_reschedules"', reschedule_columns, reschedule_columns);
-  GET DIAGNOSTICS "reschedules" = ROW_COUNT;
-  DROP TABLE "tqs_archiving_reschedules";
-  EXECUTE format('SELECT count(*) FROM "tqs_archive".%I', part) INTO "sessions";
+  SET CONSTRAINTS "tqs_archive"."reschedules_session_fk" IMMEDIATE;
 END;
 $$;
 --> statement-breakpoint
@@ -218,23 +224,25 @@ BEGIN
     'WHERE "r"."original_time" >= %L AND "r"."original_time" < %L AND "r"."session_id" IN (SELECT "id" FROM "tqs_archive".%I)',
     (SELECT string_agg('"r".' || c, ', ') FROM unnest(string_to_array(reschedule_columns, ', ')) AS c), lo, hi, part);
   DELETE FROM "tqs_archive"."reschedules" WHERE "id" IN (SELECT "id" FROM "tqs_restoring_reschedules");
-  EXECUTE format('ALTER TABLE "tqs_archive"."sessions" DETACH PARTITION "tqs_archive".%I', part);
-  EXECUTE format('ALTER TABLE "tqs_archive".%I SET SCHEMA "public"', part);
-  EXECUTE format('ALTER TABLE "sessions" ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
-  PERFORM "tqs_session_partition_triggers"(format('%I', part)::regclass);
-  EXECUTE format('INSERT INTO "reschedules" (%s) SELECT %s FROM "tqs_restoring_reschedules"', reschedule_columns, reschedule_columns);
-  GET DIAGNOSTICS "reschedules" = ROW_COUNT;
+  -- Everything that needs no ATTACH happens before it: the ATTACH locks sessions_default (ACCESS EXCLUSIVE) to the
+  -- end of the transaction, and reads of sessions that cannot prune the default partition wait for it.
   EXECUTE format('INSERT INTO "email_reports" (%s) SELECT %s FROM "tqs_restoring_email_reports"', report_columns, report_columns);
   GET DIAGNOSTICS "email_reports" = ROW_COUNT;
-  DROP TABLE "tqs_restoring_reschedules", "tqs_restoring_email_reports";
-  EXECUTE format('INSERT INTO "tutor_score_changes" ("tutor_id") SELECT DISTINCT "tutor_id" FROM %I', part);
+  EXECUTE format('INSERT INTO "tutor_score_changes" ("tutor_id") SELECT DISTINCT "tutor_id" FROM "tqs_archive".%I', part);
   EXECUTE format('SELECT "tqs_add_fleet_counts"(ARRAY(SELECT ROW(''status'', "b", "status", "n")::"fleet_counts" FROM ('
-    'SELECT "tqs_quarter_hour"("scheduled_time") AS "b", "status", count(*) AS "n" FROM %I GROUP BY 1, 2) "g"))', part);
+    'SELECT "tqs_quarter_hour"("scheduled_time") AS "b", "status", count(*) AS "n" FROM "tqs_archive".%I GROUP BY 1, 2) "g"))', part);
+  EXECUTE format('SELECT count(*) FROM "tqs_archive".%I', part) INTO "sessions";
+  EXECUTE format('ALTER TABLE "tqs_archive"."sessions" DETACH PARTITION "tqs_archive".%I', part);
+  EXECUTE format('ALTER TABLE "tqs_archive".%I SET SCHEMA "public"', part);
+  PERFORM "tqs_session_partition_triggers"(format('%I', part)::regclass);
+  EXECUTE format('ALTER TABLE "sessions" ATTACH PARTITION %I FOR VALUES FROM (%L) TO (%L)', part, lo, hi);
+  EXECUTE format('INSERT INTO "reschedules" (%s) SELECT %s FROM "tqs_restoring_reschedules"', reschedule_columns, reschedule_columns);
+  GET DIAGNOSTICS "reschedules" = ROW_COUNT;
+  DROP TABLE "tqs_restoring_reschedules", "tqs_restoring_email_reports";
   EXECUTE format('INSERT INTO "reschedule_rule_pending" ("xact", "session_id") SELECT pg_current_xact_id(), "s"."id" FROM %I "s" '
     'WHERE "s"."status" = ''rescheduled'' AND NOT EXISTS (SELECT 1 FROM "reschedules" "r" WHERE "r"."session_id" = "s"."id")', part);
   GET DIAGNOSTICS pending = ROW_COUNT;
   IF pending > 0 THEN PERFORM "tqs_reschedule_rule_defer"(); END IF;
-  EXECUTE format('SELECT count(*) FROM %I', part) INTO "sessions";
 END;
 $$;
 --> statement-breakpoint
