@@ -28,10 +28,10 @@ export interface HistoryMoveProgress {
   batches: number;
   /** Rows moved so far by this call, per table. */
   sessions: number;
-  /** Of the batches, those that moved a whole month by its partition. */
-  months: number;
   reschedules: number;
   emailReports: number;
+  /** Of the batches, those that moved a whole month by its partition. */
+  months: number;
   /** The sessions there were to move when the call began (more may come if others write meanwhile). */
   sessionsTotal: number;
 }

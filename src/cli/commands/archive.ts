@@ -10,7 +10,7 @@ function movedRows(result: HistoryMoveResult): string {
   return (
     `${plural(result.sessions, 'session')}, ${plural(result.reschedules, 'reschedule')} and ` +
     `${plural(result.emailReports, 'email report')} in ${plural(result.batches, 'batch', 'batches')}` +
-    (result.months > 0 ? `, ${result.months === result.batches ? 'each' : formatCount(result.months)} a whole month moved by its partition` : '')
+    (result.months > 0 ? `, ${result.months === result.batches ? 'each' : `${formatCount(result.months)} of them`} a whole month moved by its partition` : '')
   );
 }
 
