@@ -118,7 +118,8 @@ $$;
 -- partition (reads of it go on; writes to it, and foreign key checks locking its rows, wait) while the rows around it
 -- move; ACCESS EXCLUSIVE on "sessions", which DETACH needs, only for the few statements of the DDL at the end, so reads
 -- and writes of other months wait for that part alone. A writer of the same month that has already locked
--- "sessions" when the DETACH asks for it is in a deadlock with it, and PostgreSQL fails one of the two (40P01).
+-- "sessions" when the DETACH asks for it is in a deadlock with it, and PostgreSQL fails one of the two (40P01;
+-- archiveHistory tries a month its deadlock ended again).
 CREATE FUNCTION "tqs_archive_session_month"("p_at" timestamptz, OUT "sessions" bigint, OUT "reschedules" bigint,
   OUT "email_reports" bigint)
 LANGUAGE plpgsql AS $$

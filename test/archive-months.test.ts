@@ -17,6 +17,7 @@ import {
   tutorScores,
 } from '../src';
 import { TEST_NOW } from '../src/testing';
+import { sqlStateOf } from '../src/util/error-chain';
 import { describeEachBackend, openTestDatabase, postgresUrl, useDatabase } from './support/databases';
 
 /*
@@ -319,4 +320,68 @@ describe.skipIf(!postgresUrl)('archiveHistory by whole months while others write
     expect(Number(after!.n)).toBe(Number(before!.n) + added);
     expect(await idTablesMatch(db)).toBe(true);
   }, 120_000);
+
+  it('writers of the months being archived: a deadlock fails one side (40P01), never a row lost or doubled', async () => {
+    const other = await openTestDatabase({ name: 'postgres', url: postgresUrl as string });
+    try {
+      await insertDataset(other, generateDataset({ tutors: 10, sessions: 3_000, days: 365, seed: 6, now: NOW }));
+      const [tutor] = await queryRows<{ id: string }>(other, sql`select id from tutors order by id limit 1`);
+      const months = (await monthPartitions(other, 'sessions')).filter((name) => name < 'sessions_2025_10');
+      let done = false;
+      const written: string[] = [];
+      const deadlocks = { writer: 0, archive: 0 };
+      const unexpected: unknown[] = [];
+      // Two writers, each inserting up to 200 sessions into the months before the cutoff, one at a time, while the
+      // archive runs.
+      const writer = async (offset: number) => {
+        for (let i = offset; !done && i < 400; i += 2) {
+          const month = months[i % months.length] as string;
+          const [, year, monthNumber] = /^sessions_(\d{4})_(\d{2})$/.exec(month) as RegExpExecArray;
+          const at = new Date(Date.UTC(Number(year), Number(monthNumber) - 1, 1 + (i % 27), 10));
+          try {
+            const [row] = await other
+              .insert(sessions)
+              .values({ tutorId: tutor!.id, studentId: `writer-${offset}`, scheduledTime: at, status: 'no_show' })
+              .returning({ id: sessions.id });
+            written.push(row!.id);
+          } catch (error) {
+            if (sqlStateOf(error) === '40P01') deadlocks.writer += 1;
+            else unexpected.push(error);
+          }
+        }
+      };
+      const writers = [writer(0), writer(1)];
+      let moved = 0;
+      try {
+        for (let attempt = 0; attempt < 5; attempt++) {
+          try {
+            moved += (await archiveHistory(other, { before: CUT })).months;
+            break;
+          } catch (error) {
+            if (sqlStateOf(error) === '40P01') deadlocks.archive += 1;
+            else throw error;
+          }
+        }
+      } finally {
+        done = true;
+        await Promise.all(writers);
+      }
+      console.info(`writers of archived months: ${written.length} sessions written, deadlocks ${JSON.stringify(deadlocks)}, ${moved} months moved whole`);
+      expect(unexpected).toEqual([]);
+      expect(written.length).toBeGreaterThan(0);
+      // Every session a writer was told was written is stored once, live or archived.
+      const [found] = await queryRows<{ n: number; distinct: number }>(
+        other,
+        sql`select count(*)::int as n, count(distinct id)::int as distinct from (
+              select id from sessions where id = any(${sql.param(written)}::uuid[])
+              union all select id from tqs_archive.sessions where id = any(${sql.param(written)}::uuid[])) x`,
+      );
+      expect(found).toEqual({ n: written.length, distinct: written.length });
+      expect(await idTablesMatch(other)).toBe(true);
+      const counts = await fleetCounts(other);
+      expect(counts.kept).toBe(counts.recounted);
+    } finally {
+      await other.close();
+    }
+  }, 180_000);
 });

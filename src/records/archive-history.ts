@@ -2,6 +2,7 @@ import { getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
 import { abortable, abortPoint, type AbortableOptions, inCall, sessionsArePartitioned } from '../db';
 import { monthStart } from '../db/utc-month';
+import { sqlStateOf } from '../util/error-chain';
 import { type Database, queryRows } from '../db/client';
 import { DestructiveOperationRefusedError, InvalidOptionError } from '../errors';
 import { emailReports, reschedules, scoreWindows, sessions, tutorScores } from '../schema';
@@ -273,18 +274,34 @@ async function countMonths(db: Database, side: Side, months: WholeMonth[]): Prom
   return countRange(db, side, where);
 }
 
+/** Attempts at one month whose transaction a deadlock ended (with a writer of that month: docs/operations.md). */
+const MONTH_ATTEMPTS = 3;
+
 /**
  * Moves one whole month by its partition, in one transaction (SQL functions of migration `archive_months`); undefined
- * when the month cannot go whole (see the functions' comments), and nothing was changed.
+ * when the month cannot go whole (see the functions' comments), and nothing was changed. A deadlock rolls the
+ * month's transaction back whole, so it is tried again, up to {@link MONTH_ATTEMPTS} times in all.
  */
 async function moveMonth(db: Database, from: Side, month: WholeMonth): Promise<Counts | undefined> {
   const fn = from === 'live' ? sql`tqs_archive_session_month` : sql`tqs_restore_session_month`;
-  const [row] = await db.transaction((tx) =>
-    queryRows<{ sessions: string | number | null; reschedules: string | number | null; email_reports: string | number | null }>(
-      tx,
-      sql`select "sessions", "reschedules", "email_reports" from ${fn}(${at(month.from)})`,
-    ),
-  );
+  const attempt = () =>
+    db.transaction((tx) =>
+      queryRows<{ sessions: string | number | null; reschedules: string | number | null; email_reports: string | number | null }>(
+        tx,
+        sql`select "sessions", "reschedules", "email_reports" from ${fn}(${at(month.from)})`,
+      ),
+    );
+  let rows: Awaited<ReturnType<typeof attempt>>;
+  for (let tries = 1; ; tries++) {
+    try {
+      rows = await attempt();
+      break;
+    } catch (error) {
+      if (tries >= MONTH_ATTEMPTS || sqlStateOf(error) !== '40P01') throw error;
+      await abortPoint();
+    }
+  }
+  const [row] = rows;
   if (row?.sessions == null) return undefined;
   return { sessions: Number(row.sessions), reschedules: Number(row.reschedules), emailReports: Number(row.email_reports) };
 }
