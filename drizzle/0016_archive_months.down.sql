@@ -92,7 +92,7 @@ DROP FUNCTION "tqs_archive_session_month"(timestamptz);
 --> statement-breakpoint
 DROP FUNCTION "tqs_archive_partition_exists"(text);
 --> statement-breakpoint
-DROP FUNCTION "tqs_written_columns"(regclass);
+DROP FUNCTION "tqs_written_columns"(regclass, text);
 --> statement-breakpoint
 ALTER TABLE "tqs_archive"."reschedules" DROP CONSTRAINT "reschedules_session_fk";
 --> statement-breakpoint

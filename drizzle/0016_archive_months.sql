@@ -95,10 +95,11 @@ ALTER TABLE "tqs_archive"."reschedules" ADD CONSTRAINT "reschedules_session_fk" 
 --> statement-breakpoint
 ALTER TABLE "tqs_archive"."email_reports" ADD CONSTRAINT "email_reports_session_id_fk" FOREIGN KEY ("session_id") REFERENCES "tqs_archive"."session_ids"("id") ON DELETE no action ON UPDATE no action DEFERRABLE INITIALLY IMMEDIATE;
 --> statement-breakpoint
--- The columns a move writes, in order, as SQL text: every column of the table but the generated ones.
-CREATE FUNCTION "tqs_written_columns"("p_table" regclass) RETURNS text LANGUAGE sql STABLE AS $$
-  SELECT string_agg(quote_ident("attname"), ', ' ORDER BY "attnum") FROM pg_attribute
-  WHERE "attrelid" = "p_table" AND "attnum" > 0 AND NOT "attisdropped" AND "attgenerated" = '';
+-- The columns a move writes, in order, as SQL text: every column of the table but the generated ones, each
+-- qualified by p_alias when one is given.
+CREATE FUNCTION "tqs_written_columns"("p_table" regclass, "p_alias" text DEFAULT NULL) RETURNS text LANGUAGE sql STABLE AS $$
+  SELECT string_agg(coalesce(quote_ident("p_alias") || '.', '') || quote_ident("attname"), ', ' ORDER BY "attnum")
+  FROM pg_attribute WHERE "attrelid" = "p_table" AND "attnum" > 0 AND NOT "attisdropped" AND "attgenerated" = '';
 $$;
 --> statement-breakpoint
 -- Whether "tqs_archive"."sessions" has a partition of this name (read from the catalog with the statement's snapshot).
@@ -153,12 +154,12 @@ BEGIN
   END;
   EXECUTE format('WITH "moved" AS (DELETE FROM "email_reports" "e" USING %I "s" WHERE "e"."session_id" = "s"."id" RETURNING %s) '
     'INSERT INTO "tqs_archive"."email_reports" (%s) SELECT %s FROM "moved"', part,
-    (SELECT string_agg('"e".' || c, ', ') FROM unnest(string_to_array(report_columns, ', ')) AS c), report_columns, report_columns);
+    "tqs_written_columns"('"email_reports"'::regclass, 'e'), report_columns, report_columns);
   GET DIAGNOSTICS "email_reports" = ROW_COUNT;
   SET CONSTRAINTS "email_reports_session_id_fk" IMMEDIATE;
   EXECUTE format('CREATE TEMP TABLE "tqs_archiving_reschedules" ON COMMIT DROP AS SELECT %s FROM "reschedules" "r" '
     'WHERE "r"."original_time" >= %L AND "r"."original_time" < %L AND "r"."session_id" IN (SELECT "id" FROM %I)',
-    (SELECT string_agg('"r".' || c, ', ') FROM unnest(string_to_array(reschedule_columns, ', ')) AS c), lo, hi, part);
+    "tqs_written_columns"('"reschedules"'::regclass, 'r'), lo, hi, part);
   DELETE FROM "reschedules" WHERE "id" IN (SELECT "id" FROM "tqs_archiving_reschedules");
   -- The archived reschedules go in now, checked against their sessions once the month is in the archive, so that
   -- the ACCESS EXCLUSIVE lock below covers the DDL alone.
@@ -218,12 +219,12 @@ BEGIN
   END;
   EXECUTE format('CREATE TEMP TABLE "tqs_restoring_email_reports" ON COMMIT DROP AS SELECT %s FROM "tqs_archive"."email_reports" "e" '
     'WHERE "e"."session_id" IN (SELECT "id" FROM "tqs_archive".%I)',
-    (SELECT string_agg('"e".' || c, ', ') FROM unnest(string_to_array(report_columns, ', ')) AS c), part);
+    "tqs_written_columns"('"email_reports"'::regclass, 'e'), part);
   DELETE FROM "tqs_archive"."email_reports" WHERE "id" IN (SELECT "id" FROM "tqs_restoring_email_reports");
   EXECUTE format('DELETE FROM "tqs_archive"."session_ids" WHERE "id" = ANY(ARRAY(SELECT "id" FROM "tqs_archive".%I))', part);
   EXECUTE format('CREATE TEMP TABLE "tqs_restoring_reschedules" ON COMMIT DROP AS SELECT %s FROM "tqs_archive"."reschedules" "r" '
     'WHERE "r"."original_time" >= %L AND "r"."original_time" < %L AND "r"."session_id" IN (SELECT "id" FROM "tqs_archive".%I)',
-    (SELECT string_agg('"r".' || c, ', ') FROM unnest(string_to_array(reschedule_columns, ', ')) AS c), lo, hi, part);
+    "tqs_written_columns"('"reschedules"'::regclass, 'r'), lo, hi, part);
   DELETE FROM "tqs_archive"."reschedules" WHERE "id" IN (SELECT "id" FROM "tqs_restoring_reschedules");
   -- Everything that needs no ATTACH happens before it: the ATTACH locks sessions_default (ACCESS EXCLUSIVE) to the
   -- end of the transaction, and reads of sessions that cannot prune the default partition wait for it.

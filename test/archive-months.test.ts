@@ -321,7 +321,7 @@ describe.skipIf(!postgresUrl)('archiveHistory by whole months while others write
     expect(await idTablesMatch(db)).toBe(true);
   }, 120_000);
 
-  it('writers of the months being archived: a deadlock fails one side (40P01), never a row lost or doubled', async () => {
+  it('writers of the months being archived: deadlocks (40P01) fail one side or the other, never a row lost or doubled', async () => {
     const other = await openTestDatabase({ name: 'postgres', url: postgresUrl as string });
     try {
       await insertDataset(other, generateDataset({ tutors: 10, sessions: 3_000, days: 365, seed: 6, now: NOW }));

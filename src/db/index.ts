@@ -27,7 +27,7 @@ export {
   MAX_PARTITIONS_AHEAD,
   type SessionPartition,
 } from './partitions';
-export { ensureSessionMonths, sessionPartitionMonths, type SessionMonthsResult, sessionsArePartitioned } from './session-months';
+export { ensureSessionMonths, isPartitioned, partitionsOf, sessionPartitionMonths, type SessionMonthsResult, sessionsArePartitioned } from './session-months';
 export { readReplicaOf } from './read-replica-of';
 export { type ReadRoutingStatus, replicaStatus, type ReplicaStatus } from './replica-status';
 export { rollback, type RollbackOptions, type RollbackResult } from './rollback';

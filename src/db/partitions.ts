@@ -3,7 +3,7 @@ import { InvalidOptionError, translateDatabaseError } from '../errors';
 import { abortable, type AbortableOptions } from './abortable';
 import { inCall } from './call';
 import { type Database, queryRows } from './client';
-import { ensureSessionMonths, type SessionMonthsResult, sessionsArePartitioned } from './session-months';
+import { ensureSessionMonths, partitionsOf, type SessionMonthsResult, sessionsArePartitioned } from './session-months';
 import { monthStart } from './utc-month';
 
 /** Months ahead of the current one that {@link ensurePartitions} creates unless `ahead` says otherwise. */
@@ -108,11 +108,7 @@ async function requirePartitioned(db: Database): Promise<void> {
 export async function listPartitions(db: Database): Promise<SessionPartition[]> {
   return inCall(db, 'listPartitions', async () => {
     await requirePartitioned(db);
-    const parts = await queryRows<{ name: string }>(
-      db,
-      sql`select c.relname as "name" from pg_inherits i join pg_class c on c.oid = i.inhrelid
-          where i.inhparent = to_regclass('sessions')`,
-    );
+    const parts = await partitionsOf(db, 'sessions');
     const counts = new Map<string, number>();
     if (parts.length > 0) {
       const union = sql.join(
@@ -122,12 +118,7 @@ export async function listPartitions(db: Database): Promise<SessionPartition[]> 
       for (const row of await queryRows<{ name: string; rows: number }>(db, union)) counts.set(row.name, Number(row.rows));
     }
     return parts
-      .map((p) => {
-        // The months' names are made by tqs_session_month: sessions_YYYY_MM, the month in UTC.
-        const month = /^sessions_(\d{4})_(\d{2})$/.exec(p.name);
-        const from = month ? new Date(Date.UTC(Number(month[1]), Number(month[2]) - 1, 1)) : null;
-        return { name: p.name, from, to: from ? monthStart(from, 1) : null, rows: counts.get(p.name) ?? 0 };
-      })
+      .map((p) => ({ ...p, rows: counts.get(p.name) ?? 0 }))
       .sort((a, b) => (a.from === null ? 1 : b.from === null ? -1 : a.from.getTime() - b.from.getTime()));
   });
 }

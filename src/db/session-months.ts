@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import { type Database, queryRows } from './client';
+import { monthStart } from './utc-month';
 
 /** What creating a range of months of `sessions` did. */
 export interface SessionMonthsResult {
@@ -9,13 +10,41 @@ export interface SessionMonthsResult {
   moved: number;
 }
 
-/** Whether `sessions` is partitioned (migration `partitioned_sessions` applied). */
-export async function sessionsArePartitioned(db: Database): Promise<boolean> {
+/** Whether `table` (as the search path resolves it, or schema-qualified) exists and is partitioned. */
+export async function isPartitioned(db: Database, table: string): Promise<boolean> {
   const [row] = await queryRows<{ partitioned: boolean }>(
     db,
-    sql`select coalesce((select relkind = 'p' from pg_class where oid = to_regclass('sessions')), false) as partitioned`,
+    sql`select coalesce((select relkind = 'p' from pg_class where oid = to_regclass(${table})), false) as partitioned`,
   );
   return row?.partitioned === true;
+}
+
+/** Whether `sessions` is partitioned (migration `partitioned_sessions` applied). */
+export const sessionsArePartitioned = (db: Database): Promise<boolean> => isPartitioned(db, 'sessions');
+
+/** One partition of a table partitioned by month: its name, and for a month's (`sessions_YYYY_MM`) its UTC bounds. */
+export interface MonthPartition {
+  name: string;
+  /** The first instant of its month; null for any other partition (the default one). */
+  from: Date | null;
+  /** The first instant after its month; null for any other partition. */
+  to: Date | null;
+}
+
+/**
+ * The partitions of `parent` (`sessions` or `tqs_archive.sessions`), read from the catalog, in no order; none when
+ * it has none or does not exist. The months' names are made by `tqs_session_month`: `sessions_YYYY_MM`, UTC.
+ */
+export async function partitionsOf(db: Database, parent: string): Promise<MonthPartition[]> {
+  const rows = await queryRows<{ name: string }>(
+    db,
+    sql`select c.relname as "name" from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = to_regclass(${parent})`,
+  );
+  return rows.map(({ name }) => {
+    const month = /^sessions_(\d{4})_(\d{2})$/.exec(name);
+    const from = month ? new Date(Date.UTC(Number(month[1]), Number(month[2]) - 1, 1)) : null;
+    return { name, from, to: from ? monthStart(from, 1) : null };
+  });
 }
 
 /**
@@ -40,9 +69,5 @@ export async function ensureSessionMonths(db: Database, from: Date, to: Date): P
  */
 export async function sessionPartitionMonths(db: Database): Promise<Set<string> | undefined> {
   if (!(await sessionsArePartitioned(db))) return undefined;
-  const rows = await queryRows<{ name: string }>(
-    db,
-    sql`select c.relname as "name" from pg_inherits i join pg_class c on c.oid = i.inhrelid where i.inhparent = 'sessions'::regclass`,
-  );
-  return new Set(rows.flatMap((r) => (/^sessions_(\d{4}_\d{2})$/.exec(r.name)?.[1] ? [r.name.slice('sessions_'.length)] : [])));
+  return new Set((await partitionsOf(db, 'sessions')).flatMap((p) => (p.from ? [p.name.slice('sessions_'.length)] : [])));
 }

@@ -1,6 +1,6 @@
 import { getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { abortable, abortPoint, type AbortableOptions, inCall, sessionsArePartitioned } from '../db';
+import { abortable, abortPoint, type AbortableOptions, inCall, isPartitioned, partitionsOf, sessionsArePartitioned } from '../db';
 import { monthStart } from '../db/utc-month';
 import { sqlStateOf } from '../util/error-chain';
 import { type Database, queryRows } from '../db/client';
@@ -208,50 +208,16 @@ async function countRange(db: Database, side: Side, where: SQL): Promise<Counts>
   return { sessions: Number(row?.sessions ?? 0), reschedules: Number(row?.reschedules ?? 0), emailReports: Number(row?.email_reports ?? 0) };
 }
 
-/** A month (UTC) whose partition moves whole: its first instant, and the partition's name on both sides. */
+/** A month (UTC) whose partition moves whole: its first instant, and the first instant after it. */
 interface WholeMonth {
   from: Date;
   to: Date;
-  name: string;
 }
 
 /**
- * The months of partitions of one side's `sessions` (`sessions_YYYY_MM`) that lie entirely inside `[from, before)`,
- * oldest first; none when that side is not partitioned by month (before migrations `partitioned_sessions` and
- * `archive_months`).
- */
-async function partitionMonths(db: Database, side: Side, range: { from?: Date | undefined; before?: Date | undefined }): Promise<WholeMonth[]> {
-  const parent = side === 'live' ? 'sessions' : `${ARCHIVE_SCHEMA}.sessions`;
-  const rows = await queryRows<{ name: string }>(
-    db,
-    sql`select c.relname as "name" from pg_inherits i join pg_class c on c.oid = i.inhrelid
-        where i.inhparent = to_regclass(${parent}) and (select relkind from pg_class where oid = to_regclass(${parent})) = 'p'`,
-  );
-  const months: WholeMonth[] = [];
-  for (const { name } of rows) {
-    const match = /^sessions_(\d{4})_(\d{2})$/.exec(name);
-    if (!match) continue;
-    const from = new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1));
-    const to = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1));
-    if (range.from && from.getTime() < range.from.getTime()) continue;
-    if (range.before && to.getTime() > range.before.getTime()) continue;
-    months.push({ from, to, name });
-  }
-  return months.sort((a, b) => a.from.getTime() - b.from.getTime());
-}
-
-/** Whether the archive's sessions are partitioned by month (migration `archive_months` applied). */
-async function archiveIsPartitioned(db: Database): Promise<boolean> {
-  const [row] = await queryRows<{ partitioned: boolean }>(
-    db,
-    sql`select coalesce((select relkind = 'p' from pg_class where oid = to_regclass(${`${ARCHIVE_SCHEMA}.sessions`})), false) as partitioned`,
-  );
-  return row?.partitioned === true;
-}
-
-/**
- * The whole months a move takes by their partitions: none unless both sides are partitioned by month and
- * `wholeMonths` is not false.
+ * The whole months a move takes by their partitions: the months (UTC) of the `from` side's partitions that lie
+ * entirely inside the range, oldest first. None when `wholeMonths` is false, or before migration `archive_months`
+ * (which partitions the archive's sessions, after `partitioned_sessions` did the live ones).
  */
 async function wholeMonthsOf(
   db: Database,
@@ -260,8 +226,12 @@ async function wholeMonthsOf(
   options: MoveOptions,
 ): Promise<WholeMonth[]> {
   if (options.wholeMonths === false) return [];
-  if (!(await sessionsArePartitioned(db)) || !(await archiveIsPartitioned(db))) return [];
-  return partitionMonths(db, from, range);
+  if (!(await isPartitioned(db, `${ARCHIVE_SCHEMA}.sessions`))) return [];
+  const parts = await partitionsOf(db, from === 'live' ? 'sessions' : `${ARCHIVE_SCHEMA}.sessions`);
+  return parts
+    .flatMap((p) => (p.from && p.to ? [{ from: p.from, to: p.to }] : []))
+    .filter((m) => (!range.from || m.from.getTime() >= range.from.getTime()) && (!range.before || m.to.getTime() <= range.before.getTime()))
+    .sort((a, b) => a.from.getTime() - b.from.getTime());
 }
 
 /** The sessions of `months` on one side's partitions, with their reschedules and email reports. */
