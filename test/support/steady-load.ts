@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { TqsDatabase } from '../../src';
 
 /** What a call may fail with while its server or proxy is away: refused, reset, lost, shut down, or ours. */
-const OUTAGE_CODES = /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|08...|57P0[1-3]|CONNECTION_(CLOSED|ENDED|DESTROYED|FAILED))$/;
+const OUTAGE_CODES = /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|08...|57P0[1-3]|CONNECT_TIMEOUT|CONNECTION_(CLOSED|ENDED|DESTROYED|FAILED))$/;
 
 const codeOf = (error: unknown): string =>
   String((error as { code?: unknown }).code ?? (error as { cause?: { code?: unknown } }).cause?.code ?? 'none');
