@@ -191,8 +191,16 @@ export async function buildDerivedSnapshot(packageImage: SnapshotImage, migratio
  * A migrated snapshot with a dataset inserted (scores refreshed, as `insertDataset` does by default). PGlite starts
  * while the dataset is generated: `migrated` and the start are awaited only after `dataset()` has run, so the
  * WebAssembly compile (on V8's background threads) and the generation overlap.
+ *
+ * `keep`, when given, receives the PGlite the snapshot was dumped from, still open, instead of it being closed: its
+ * data directory is the snapshot's, so the call that built the snapshot can hand it out rather than start another
+ * PGlite from the bytes (a start saved on every first call). The receiver owns it and must close it.
  */
-export async function buildDatasetSnapshot(migrated: Promise<SnapshotImage>, dataset: () => Dataset): Promise<Uint8Array> {
+export async function buildDatasetSnapshot(
+  migrated: Promise<SnapshotImage>,
+  dataset: () => Dataset,
+  keep?: (pglite: PGlite) => void,
+): Promise<Uint8Array> {
   const starting = migrated.then(openSnapshot);
   starting.catch(() => {}); // handled below, once the dataset is made; not an unhandled rejection meanwhile
   // Let the start reach its compile before the generation takes the main thread.
@@ -205,10 +213,16 @@ export async function buildDatasetSnapshot(migrated: Promise<SnapshotImage>, dat
     throw error;
   }
   const pglite = await starting;
+  let kept = false;
   try {
     await insertDataset(wrapPglite(pglite), rows);
-    return await dump(pglite);
+    const tar = await dump(pglite);
+    if (keep) {
+      keep(pglite);
+      kept = true;
+    }
+    return tar;
   } finally {
-    await pglite.close();
+    if (!kept) await pglite.close();
   }
 }

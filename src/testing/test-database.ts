@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { PGlite } from '@electric-sql/pglite';
 import type { TqsDatabase } from '../db';
 import { type GenerateOptions, resolveGenerateOptions } from '../domain';
 import type { Dataset } from '../records/dataset';
@@ -94,7 +95,8 @@ function datasetIdentity(dataset: GenerateOptions | Dataset): { key: string; get
 /**
  * A migrated in-memory PGlite database, optionally filled with a generated dataset, for one test. Each call starts a
  * new PGlite from a snapshot (the migrated one ships with the package; a dataset's is built by its first call and
- * cached in memory, and on disk with `cacheDir`, shared by parallel workers). Every database is independent, and
+ * cached in memory, and on disk with `cacheDir`, shared by parallel workers; the call that builds it gets the PGlite
+ * the snapshot was dumped from, rather than a second start from the same bytes). Every database is independent, and
  * holds what `createDatabase()`, `migrate()` and `insertDataset()` would make (docs/testing.md).
  *
  * @example
@@ -109,18 +111,25 @@ export async function createTestDatabase(options: CreateTestDatabaseOptions = {}
   const cacheDir = options.cacheDir === undefined ? undefined : resolve(options.cacheDir);
   let image: SnapshotImage;
   let dataset: (() => Dataset) | undefined;
+  let built: PGlite | undefined;
   if (options.dataset === undefined) {
     image = await migratedSnapshot(folder, cacheDir);
   } else {
     const identity = datasetIdentity(options.dataset);
     dataset = identity.get;
-    image = await cachedSnapshot(
-      `${migrationsKey(folder)}-${identity.key.slice(0, 32)}`,
-      () => buildDatasetSnapshot(migratedSnapshot(folder, cacheDir), identity.get),
-      { cacheDir },
-    );
+    try {
+      image = await cachedSnapshot(
+        `${migrationsKey(folder)}-${identity.key.slice(0, 32)}`,
+        // When this call is the one that builds, the PGlite the snapshot came from is this call's database.
+        () => buildDatasetSnapshot(migratedSnapshot(folder, cacheDir), identity.get, (pglite) => (built = pglite)),
+        { cacheDir },
+      );
+    } catch (error) {
+      await built?.close();
+      throw error;
+    }
   }
-  const db = wrapPglite(await openSnapshot(image));
+  const db = wrapPglite(built ?? (await openSnapshot(image)));
   return Object.defineProperty(db, 'dataset', { get: () => dataset?.(), enumerable: true }) as TestDatabase;
 }
 
