@@ -192,6 +192,18 @@ describe.runIf(postgresUrl !== undefined)('a backend terminated under a query [p
     expect(row?.four).toBe(4);
   }, 30_000);
 
+  it('closes at once after a backend was terminated under a query, not after its close timeout', async () => {
+    // postgres.js keeps the failed query as running on the lost connection; end() would wait the whole timeout for it.
+    const own = await createDatabase({ url: postgresUrl as string, max: 2 });
+    const ownSql = (rawClient(own) as { sql: postgres.Sql }).sql;
+    const tag = 'tqs_guard_close';
+    const running = ownSql.unsafe(`select pg_sleep(30), '${tag}' as tag`).catch((e: unknown) => e);
+    await terminate(tag);
+    expect(await running).toMatchObject({ code: '57P01' });
+    // 120 s: a close that waited for the lost query would outlast this test's own 60 s.
+    await own.close({ timeout: 120 });
+  }, 60_000);
+
   it('recovers from a backend terminated while idle', async () => {
     const [{ pid }] = (await sql`select pg_backend_pid() as pid`) as unknown as [{ pid: number }];
     await killer`select pg_terminate_backend(${pid})`;

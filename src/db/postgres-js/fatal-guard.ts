@@ -75,6 +75,13 @@ export class FatalErrorFilter {
   private held: Buffer[] = [];
   /** Set after a FATAL error: the backend closes the connection and nothing more is passed on. */
   private dead = false;
+  /** The transaction status byte of the ReadyForQuery being read ('I', 'T' or 'E'). */
+  private status = 0;
+  /**
+   * Hears each ReadyForQuery once it is whole: its transaction status byte, and whether the connection was up before
+   * it (false for the one that ends the startup handshake). See pool-sockets.ts.
+   */
+  onReady: ((status: number, afterStartup: boolean) => void) | undefined;
 
   /** Takes one chunk as read from the socket; returns the bytes to pass on, and the FATAL error found, if any. */
   push(chunk: Buffer): { data: Buffer; fatal?: postgres.PostgresError } {
@@ -101,10 +108,17 @@ export class FatalErrorFilter {
       const body = chunk.subarray(pos, pos + this.left);
       pos += body.length;
       this.left -= body.length;
-      if (body.length > 0) keep(body);
+      if (body.length > 0) {
+        keep(body);
+        if (this.header[0] === READY_FOR_QUERY) this.status = body[body.length - 1] as number;
+      }
       if (this.left > 0) break;
       // A whole message has been read.
-      if (this.header[0] === READY_FOR_QUERY) this.started = true;
+      if (this.header[0] === READY_FOR_QUERY) {
+        const afterStartup = this.started;
+        this.started = true;
+        this.onReady?.(this.status, afterStartup);
+      }
       this.header = EMPTY;
       if (!this.holding) continue;
       const message = Buffer.concat(this.held);
@@ -128,8 +142,9 @@ export class FatalErrorFilter {
  * it): postgres.js then rejects what was running on the connection and moves the connection to its closed queue in
  * the same tick, as it does for any dropped connection, so no query is handed to the dying connection in between.
  */
-export function guardFatalErrors<S extends Socket>(socket: S): S {
+export function guardFatalErrors<S extends Socket>(socket: S, onReady?: FatalErrorFilter['onReady']): S {
   const filter = new FatalErrorFilter();
+  filter.onReady = onReady;
   let fatal: postgres.PostgresError | undefined;
   const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
   socket.emit = function guardedEmit(event: string | symbol, ...args: unknown[]): boolean {

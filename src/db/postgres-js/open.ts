@@ -6,6 +6,7 @@ import { type CreateDatabaseOptions, type TqsDatabase, withClose } from '../data
 import { connectFailure, parseConnectionUrl, postgresJsTarget } from './connection-url';
 import { trackQueries } from './abort-scope';
 import { guardTransactions, keepArrayTypes } from './pool-guards';
+import { endPool, PoolSockets } from './pool-sockets';
 import { noDelaySocket, reconnectBackoff } from './socket';
 import { guardStalls } from './stall-guard';
 import { isPooled, lockTimeoutMs, lockTimeoutParameter, lockTimeoutPerTransaction } from './lock-timeout';
@@ -21,7 +22,8 @@ import { isPooled, lockTimeoutMs, lockTimeoutParameter, lockTimeoutPerTransactio
 export async function openPostgres(url: string, options: CreateDatabaseOptions, { connect = true }: { connect?: boolean } = {}): Promise<TqsDatabase> {
   const parsed = parseConnectionUrl(url);
   const connectTimeout = Number(options.postgres?.connect_timeout ?? 10);
-  const socket = guardedSocket(options.socketTimeout);
+  const sockets = new PoolSockets();
+  const socket = guardedSocket(options.socketTimeout, sockets);
   const lockMs = lockTimeoutMs(options);
   const perTransaction = lockMs !== undefined && isPooled(url, options);
   const sql = postgres(url, {
@@ -38,7 +40,8 @@ export async function openPostgres(url: string, options: CreateDatabaseOptions, 
   trackQueries(sql);
   if (perTransaction) lockTimeoutPerTransaction(sql, lockMs);
   // Not connected yet (a read replica down at startup): the pool connects on its first query.
-  if (!connect) return overPostgres(sql, options.logger, (timeout) => sql.end({ timeout }));
+  const end = (timeout: number) => endPool(sql, sockets, timeout);
+  if (!connect) return overPostgres(sql, options.logger, end);
   try {
     await sql`select 1`;
     keepArrayTypes(sql, socket);
@@ -48,7 +51,7 @@ export async function openPostgres(url: string, options: CreateDatabaseOptions, 
       cause: error,
     });
   }
-  return overPostgres(sql, options.logger, (timeout) => sql.end({ timeout }));
+  return overPostgres(sql, options.logger, end);
 }
 
 /**
@@ -61,15 +64,19 @@ export function overPostgres(sql: postgres.Sql, logger: CreateDatabaseOptions['l
   return withClose(drizzle({ client: sql, schema, logger: logger ?? false }), 'postgres', close);
 }
 
-/** postgres.js's `socket` option: {@link noDelaySocket}, with the stall guard when a socket timeout is set. */
-function guardedSocket(socketTimeout: number | undefined): typeof noDelaySocket {
+/**
+ * postgres.js's `socket` option: {@link noDelaySocket} reporting to `sockets`, with the stall guard when a socket
+ * timeout is set.
+ */
+function guardedSocket(socketTimeout: number | undefined, sockets: PoolSockets): SocketFactory {
   if (socketTimeout !== undefined && !(Number.isFinite(socketTimeout) && socketTimeout > 0)) {
     throw new InvalidOptionError('socketTimeout', `createDatabase: socketTimeout must be a positive number of seconds (got ${socketTimeout})`);
   }
-  if (socketTimeout === undefined) return noDelaySocket;
   return (options) => {
-    const socket = noDelaySocket(options);
-    guardStalls(socket, socketTimeout * 1000);
+    const socket = noDelaySocket(options, sockets);
+    if (socketTimeout !== undefined) guardStalls(socket, socketTimeout * 1000);
     return socket;
   };
 }
+
+type SocketFactory = (options: Parameters<typeof noDelaySocket>[0]) => ReturnType<typeof noDelaySocket>;

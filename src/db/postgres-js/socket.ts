@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { guardFatalErrors } from './fatal-guard';
+import type { PoolSockets } from './pool-sockets';
 import { KEEPALIVE_DELAY_MS } from './stall-guard';
 
 /*
@@ -18,7 +19,10 @@ import { KEEPALIVE_DELAY_MS } from './stall-guard';
  * reconnected by the next query. It also puts the connect under postgres.js's `connect_timeout`, which starts only
  * once the factory has returned.
  */
-export function noDelaySocket(options: { host?: string[]; port?: number[]; path?: string; ssl?: unknown }): Socket {
+export function noDelaySocket(
+  options: { host?: string[]; port?: number[]; path?: string; ssl?: unknown },
+  pool?: PoolSockets,
+): Socket {
   const socket = options.path
     ? connect({ path: options.path })
     : connect({
@@ -28,7 +32,8 @@ export function noDelaySocket(options: { host?: string[]; port?: number[]; path?
         keepAlive: true,
         keepAliveInitialDelay: KEEPALIVE_DELAY_MS,
       });
-  if (!options.ssl) guardFatalErrors(socket);
+  // Without TLS the bytes are readable: the fatal guard, and what runs on the socket for closing the pool.
+  if (!options.ssl) guardFatalErrors(socket, pool?.track(socket));
   dropStaleWrites(socket);
   return socket;
 }
