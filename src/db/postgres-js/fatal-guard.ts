@@ -136,21 +136,28 @@ export class FatalErrorFilter {
   }
 }
 
+/** What a guarded socket reports as it reads (pool-sockets.ts): each ReadyForQuery, and a FATAL error once found. */
+export interface SocketHooks {
+  onReady?: FatalErrorFilter['onReady'];
+  onFatal?: () => void;
+}
+
 /**
  * Puts a {@link FatalErrorFilter} in front of every `data` listener of `socket`. A FATAL error it finds is raised as
  * the socket's `error` event just before its `close` event (the backend closes the connection right after sending
  * it): postgres.js then rejects what was running on the connection and moves the connection to its closed queue in
  * the same tick, as it does for any dropped connection, so no query is handed to the dying connection in between.
  */
-export function guardFatalErrors<S extends Socket>(socket: S, onReady?: FatalErrorFilter['onReady']): S {
+export function guardFatalErrors<S extends Socket>(socket: S, hooks: SocketHooks = {}): S {
   const filter = new FatalErrorFilter();
-  filter.onReady = onReady;
+  filter.onReady = hooks.onReady;
   let fatal: postgres.PostgresError | undefined;
   const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
   socket.emit = function guardedEmit(event: string | symbol, ...args: unknown[]): boolean {
     if (event === 'data') {
       const starting = !filter.started;
       const pushed = filter.push(args[0] as Buffer);
+      if (pushed.fatal && !fatal) hooks.onFatal?.();
       fatal ??= pushed.fatal;
       const handled = pushed.data.length > 0 ? emit('data', pushed.data) : true;
       // The handshake is over: a `drain` has postgres.js hand the new connection its waiting work (see pool-guards.ts).

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type postgres from 'postgres';
+import type { SocketHooks } from './fatal-guard';
 
 /*
  * postgres.js 3.4 keeps a query as "running" on a connection that closed under it (a backend terminated in the middle
@@ -13,6 +14,7 @@ import type postgres from 'postgres';
 
 const SYNC = 0x53; // 'S'
 const QUERY = 0x51; // 'Q'
+const TERMINATE = 0x58; // 'X': postgres.js closing the connection itself (end, idle_timeout, max_lifetime)
 const IDLE = 0x49; // 'I': a ReadyForQuery outside a transaction block
 
 interface Activity {
@@ -22,41 +24,68 @@ interface Activity {
   pending: number;
   /** The transaction status of the last ReadyForQuery. */
   status: number;
+  /** The server sent a FATAL error or the socket closed: the backend is gone. */
+  dead: boolean;
+  /** postgres.js sent Terminate: a close it chose, not a lost connection. */
+  terminating: boolean;
 }
 
 /** The sockets of one pool and what runs on each, read from the bytes written and the ReadyForQuery messages read. */
 export class PoolSockets {
-  /** Sockets that closed while a statement was running on them: postgres.js may hold a query as running for each. */
-  closedMidQuery = 0;
+  /**
+   * Connections lost (a FATAL error from the server, or a socket that closed without postgres.js ending it): each may
+   * have left a query that postgres.js holds as running, with or without bytes of it written.
+   */
+  lost = 0;
   private readonly live = new Set<Activity>();
   private readonly waiters = new Set<() => void>();
 
   /**
-   * Follows `socket`, a socket of this pool whose ReadyForQuery messages reach `ready` (the fatal guard's hook):
-   * returns that hook. Call before the socket writes anything.
+   * Follows `socket`, a socket of this pool, through the hooks returned, which its fatal guard calls. Call before the
+   * socket writes anything.
    */
-  track(socket: Socket): (status: number, afterStartup: boolean) => void {
-    const activity: Activity = { up: false, pending: 0, status: IDLE };
+  track(socket: Socket): SocketHooks {
+    const activity: Activity = { up: false, pending: 0, status: IDLE, dead: false, terminating: false };
     this.live.add(activity);
-    countWrites(socket, (count) => {
+    countWrites(socket, (count, terminate) => {
       if (activity.up) activity.pending += count;
+      if (terminate) activity.terminating = true;
     });
+    // The backend is gone. The FATAL error comes first; the socket's close may come after the query's rejection has
+    // reached the caller, who may close the pool at once.
+    const lost = () => {
+      if (activity.dead) return;
+      activity.dead = true;
+      if (!activity.terminating) this.lost += 1;
+    };
     socket.once('close', () => {
-      if (activity.up && activity.pending > 0) this.closedMidQuery += 1;
+      lost();
       this.live.delete(activity);
       this.changed();
     });
-    return (status, afterStartup) => {
-      activity.status = status;
-      if (!afterStartup) activity.up = true;
-      else if (activity.pending > 0) activity.pending -= 1;
-      this.changed();
+    return {
+      onFatal: () => {
+        lost();
+        this.changed();
+      },
+      onReady: (status, afterStartup) => {
+        activity.status = status;
+        if (!afterStartup) activity.up = true;
+        else if (activity.pending > 0) activity.pending -= 1;
+        this.changed();
+      },
     };
   }
 
-  /** No socket of the pool is connecting, running a statement or inside a transaction (none open counts as idle). */
+  /**
+   * No socket of the pool is connecting, running a statement or inside a transaction (none open counts as idle); a
+   * socket whose backend sent a FATAL error runs nothing any more.
+   */
   idle(): boolean {
-    for (const activity of this.live) if (!activity.up || activity.pending > 0 || activity.status !== IDLE) return false;
+    for (const activity of this.live) {
+      if (activity.dead) continue;
+      if (!activity.up || activity.pending > 0 || activity.status !== IDLE) return false;
+    }
     return true;
   }
 
@@ -83,27 +112,31 @@ export class PoolSockets {
 }
 
 /**
- * Ends a pool as `sql.end({ timeout })` does, except once a connection of it was lost in the middle of a statement:
- * then it waits for the pool's sockets to be idle (nothing running, no transaction open), at most `timeoutSeconds`,
- * and ends the pool at once, instead of waiting the whole timeout for a query postgres.js still holds as running on
- * the closed connection.
+ * Ends a pool as `sql.end({ timeout })` does, except once a connection of it was lost: then it waits for the pool's
+ * sockets to be idle (nothing running, no transaction open), at most `timeoutSeconds`, and ends the pool at once,
+ * instead of waiting the whole timeout for a query postgres.js may still hold as running on the lost connection.
  *
  * @example
  * const sockets = new PoolSockets(); // its `track` given to every socket of `sql`
  * await endPool(sql, sockets, 5);
  */
 export async function endPool(sql: postgres.Sql, sockets: PoolSockets, timeoutSeconds: number): Promise<void> {
-  if (sockets.closedMidQuery === 0) return sql.end({ timeout: timeoutSeconds });
-  await sockets.whenIdle(timeoutSeconds * 1000);
+  if (sockets.lost === 0) return sql.end({ timeout: timeoutSeconds });
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  while (await sockets.whenIdle(Math.max(0, deadline - Date.now()))) {
+    // A query queued behind the last answer is written in the same turn: idle still, a turn later, means idle.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (sockets.idle()) break;
+  }
   return sql.end({ timeout: 0 });
 }
 
 /**
- * Calls `onMessages` with the number of Sync and Query messages in each write of `socket` after its first
- * ReadyForQuery (postgres.js writes whole frontend messages, each a type byte and a length); writes before that
- * (the startup packet, which has no type byte, and the password exchange) are counted too but ignored by the caller.
+ * Calls `onMessages` with the number of Sync and Query messages in each write of `socket` after its first one
+ * (postgres.js writes whole frontend messages, each a type byte and a length; the first write holds the untyped
+ * startup packet), and whether postgres.js is ending the connection (a Terminate written, or `socket.end()`).
  */
-function countWrites(socket: Socket, onMessages: (count: number) => void): void {
+function countWrites(socket: Socket, onMessages: (count: number, terminate: boolean) => void): void {
   const write = socket.write;
   let header: Buffer = Buffer.alloc(0);
   let left = 0;
@@ -116,6 +149,7 @@ function countWrites(socket: Socket, onMessages: (count: number) => void): void 
         startup = false;
       } else {
         let count = 0;
+        let terminate = false;
         let pos = 0;
         while (pos < bytes.length) {
           if (left === 0) {
@@ -124,6 +158,7 @@ function countWrites(socket: Socket, onMessages: (count: number) => void): void 
             header = header.length === 0 ? piece : Buffer.concat([header, piece]);
             if (header.length < 5) break;
             if (header[0] === SYNC || header[0] === QUERY) count += 1;
+            if (header[0] === TERMINATE) terminate = true;
             left = header.readUInt32BE(1) - 4;
             header = Buffer.alloc(0);
           }
@@ -131,9 +166,15 @@ function countWrites(socket: Socket, onMessages: (count: number) => void): void 
           pos += skip;
           left -= skip;
         }
-        if (count > 0) onMessages(count);
+        if (count > 0 || terminate) onMessages(count, terminate);
       }
     }
     return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
   } as Socket['write'];
+  // postgres.js ends a connection with `socket.end(Terminate)`, which does not go through `write`.
+  const end = socket.end;
+  socket.end = function endedByPool(this: Socket, ...args: unknown[]) {
+    onMessages(0, true);
+    return (end as (...a: unknown[]) => Socket).apply(this, args);
+  } as Socket['end'];
 }
