@@ -44,3 +44,4 @@ export { abortPoint, runAbortable } from './postgres-js/abort-scope';
 export { abortable, type AbortableOptions } from './abortable';
 export { drainCalls, inCall, trackCalls, whenClosing } from './call';
 export { withClose } from './database';
+export { retryTransient } from './retries';

@@ -1,8 +1,7 @@
 import { getTableColumns, type SQL, sql } from 'drizzle-orm';
 import type { PgTable } from 'drizzle-orm/pg-core';
-import { abortable, abortPoint, type AbortableOptions, inCall, isPartitioned, partitionsOf, sessionsArePartitioned } from '../db';
+import { abortable, abortPoint, type AbortableOptions, inCall, isPartitioned, partitionsOf, retryTransient, sessionsArePartitioned } from '../db';
 import { monthStart } from '../db/utc-month';
-import { sqlStateOf } from '../util/error-chain';
 import { type Database, queryRows } from '../db/client';
 import { DestructiveOperationRefusedError, InvalidOptionError } from '../errors';
 import { emailReports, reschedules, scoreWindows, sessions, tutorScores } from '../schema';
@@ -250,28 +249,19 @@ const MONTH_ATTEMPTS = 3;
 /**
  * Moves one whole month by its partition, in one transaction (SQL functions of migration `archive_months`); undefined
  * when the month cannot go whole (see the functions' comments), and nothing was changed. A deadlock rolls the
- * month's transaction back whole, so it is tried again, up to {@link MONTH_ATTEMPTS} times in all.
+ * month's transaction back whole, so it is tried again, up to {@link MONTH_ATTEMPTS} times in all (not inside a
+ * transaction of the caller's, whose locks would meet the same deadlock).
  */
 async function moveMonth(db: Database, from: Side, month: WholeMonth): Promise<Counts | undefined> {
   const fn = from === 'live' ? sql`tqs_archive_session_month` : sql`tqs_restore_session_month`;
-  const attempt = () =>
+  const [row] = await retryTransient(db, MONTH_ATTEMPTS - 1, () =>
     db.transaction((tx) =>
       queryRows<{ sessions: string | number | null; reschedules: string | number | null; email_reports: string | number | null }>(
         tx,
         sql`select "sessions", "reschedules", "email_reports" from ${fn}(${at(month.from)})`,
       ),
-    );
-  let rows: Awaited<ReturnType<typeof attempt>>;
-  for (let tries = 1; ; tries++) {
-    try {
-      rows = await attempt();
-      break;
-    } catch (error) {
-      if (tries >= MONTH_ATTEMPTS || sqlStateOf(error) !== '40P01') throw error;
-      await abortPoint();
-    }
-  }
-  const [row] = rows;
+    ),
+  );
   if (row?.sessions == null) return undefined;
   return { sessions: Number(row.sessions), reschedules: Number(row.reschedules), emailReports: Number(row.email_reports) };
 }

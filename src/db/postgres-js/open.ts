@@ -68,7 +68,7 @@ export function overPostgres(sql: postgres.Sql, logger: CreateDatabaseOptions['l
  * postgres.js's `socket` option: {@link noDelaySocket} reporting to `sockets`, with the stall guard when a socket
  * timeout is set.
  */
-function guardedSocket(socketTimeout: number | undefined, sockets: PoolSockets): SocketFactory {
+function guardedSocket(socketTimeout: number | undefined, sockets: PoolSockets): typeof noDelaySocket {
   if (socketTimeout !== undefined && !(Number.isFinite(socketTimeout) && socketTimeout > 0)) {
     throw new InvalidOptionError('socketTimeout', `createDatabase: socketTimeout must be a positive number of seconds (got ${socketTimeout})`);
   }
@@ -78,5 +78,3 @@ function guardedSocket(socketTimeout: number | undefined, sockets: PoolSockets):
     return socket;
   };
 }
-
-type SocketFactory = (options: Parameters<typeof noDelaySocket>[0]) => ReturnType<typeof noDelaySocket>;
